@@ -1,0 +1,1 @@
+"""Textual stylesheets, shipped in the wheel."""

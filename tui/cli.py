@@ -1,0 +1,242 @@
+"""Command line: the only place that turns argv into a Job and picks a command.
+
+    space-mirror [JOB OPTIONS]                 open the dashboard
+    space-mirror run [--dry-run] [JOB OPTIONS] the systemd ExecStart
+    space-mirror check [--offline]             pre-flight checks
+    space-mirror history [--json] [--limit N]  past runs from the log
+    space-mirror plan [--json]                 what a sync would do
+    space-mirror unit                          systemd service + timer
+    space-mirror demo                          the dashboard on a built-in demo job
+
+Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tui import __version__
+from tui.config import ConfigError, Job, Overrides, find_config, load_job
+from tui.core import exitcodes
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 64 instead of 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"space-mirror: {message}", file=sys.stderr)
+        raise SystemExit(exitcodes.USAGE)
+
+
+JOB_OPTIONS = ("config", "job", "source", "dest", "log", "env_file", "rclone", "require_mount")
+
+
+def _job_options(in_subcommand: bool) -> _Parser:
+    # In a subcommand the defaults are SUPPRESS, so that `space-mirror --config X run` keeps
+    # the X given before the subcommand instead of resetting it to None.
+    p = _Parser(add_help=False,
+                                argument_default=argparse.SUPPRESS if in_subcommand else None)
+    g = p.add_argument_group("job options")
+    g.add_argument("--config", metavar="FILE", help="TOML config (default: $SPACE_MIRROR_CONFIG, "
+                   "else /etc/space-mirror/config.toml)")
+    g.add_argument("--job", metavar="NAME", help="job name in the config (default: space-mirror)")
+    g.add_argument("--source", metavar="PATH", help="override the job's source")
+    g.add_argument("--dest", metavar="REMOTE", help="override the job's destination")
+    g.add_argument("--log", metavar="FILE", help="override the job's log file")
+    g.add_argument("--env-file", metavar="FILE", help="override the job's credentials env file")
+    g.add_argument("--rclone", metavar="PATH", help="rclone binary to use")
+    g.add_argument("--require-mount", dest="require_mount", action="store_true",
+                   default=argparse.SUPPRESS if in_subcommand else None,
+                   help="refuse a source that is not a mount point")
+    g.add_argument("--no-require-mount", dest="require_mount", action="store_false",
+                   help="allow a source that is a plain folder")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="space-mirror", parents=[_job_options(False)],
+                     description="Runner and terminal dashboard for rclone mirror jobs.")
+    parser.add_argument("--version", action="version", version=f"space-mirror {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    common = _job_options(True)
+
+    run = sub.add_parser("run", parents=[common], help="run the sync (systemd ExecStart)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="show what would change; change nothing")
+    run.add_argument("--offline", action="store_true",
+                     help="skip the destination check in the pre-flight")
+    run.add_argument("--force", action="store_true",
+                     help="override the source sanity guards (logged in the start marker)")
+    run.add_argument("--allow-deletes", type=int, metavar="N",
+                     help="allow up to N deletes even above the delete guard")
+    run.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
+
+    check = sub.add_parser("check", parents=[common], help="pre-flight checks (exit 0 or 78)")
+    check.add_argument("--offline", action="store_true", help="skip the destination check")
+
+    hist = sub.add_parser("history", parents=[common], help="past runs, from the log files")
+    hist.add_argument("--json", action="store_true", help="machine-readable output")
+    hist.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+
+    plan = sub.add_parser("plan", parents=[common], help="dry-run plan: copies, deletes, renames")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+
+    unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
+    unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+
+    demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
+    demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
+    demo.add_argument("--print", dest="print_only", action="store_true",
+                      help="run one demo sync and print, without the dashboard")
+    return parser
+
+
+def job_args(ns: argparse.Namespace) -> list[str]:
+    """The job options as given, to hand to a runner the dashboard starts."""
+    out: list[str] = []
+    for name in ("config", "job", "source", "dest", "log", "env_file", "rclone"):
+        value = getattr(ns, name, None)
+        if value is not None:
+            flag = "--" + name.replace("_", "-")
+            out += [flag, str(Path(value).resolve()) if name in ("config", "log", "env_file")
+                    else value]
+    if ns.require_mount is not None:
+        out.append("--require-mount" if ns.require_mount else "--no-require-mount")
+    return out
+
+
+def resolve_job(ns: argparse.Namespace) -> tuple[Job, Path | None]:
+    config = find_config(ns.config)
+    overrides = Overrides(source=ns.source, destination=ns.dest, log_file=ns.log,
+                          env_file=ns.env_file, rclone=ns.rclone, require_mount=ns.require_mount)
+    return load_job(config, ns.job, overrides), config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    try:
+        return _dispatch(ns)
+    except ConfigError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    except KeyboardInterrupt:
+        return exitcodes.signal_exit_code(2)
+    except BrokenPipeError:
+        # `space-mirror history | head`: the reader left; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exitcodes.OK
+    except Exception as exc:
+        if os.environ.get("SPACE_MIRROR_DEBUG"):
+            raise
+        print(f"space-mirror: internal error: {type(exc).__name__}: {exc} "
+              "(set SPACE_MIRROR_DEBUG=1 for details)", file=sys.stderr)
+        return exitcodes.SOFTWARE
+
+
+def _dispatch(ns: argparse.Namespace) -> int:
+    command: str | None = ns.command
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: _cmd_dashboard,
+        "run": _cmd_run,
+        "check": _cmd_check,
+        "history": _cmd_history,
+        "plan": _cmd_plan,
+        "unit": _cmd_unit,
+        "demo": _cmd_demo,
+    }
+    return handlers[command](ns)
+
+
+def _cmd_run(ns: argparse.Namespace) -> int:
+    from tui.ops.runner import RunOptions, run_job, started_by_default
+
+    job, _ = resolve_job(ns)
+    opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
+                      started_by=ns.started_by or started_by_default(os.environ),
+                      force=ns.force)
+    if ns.force:
+        opts.extra_start_fields["forced"] = "yes"
+    if ns.allow_deletes is not None:
+        opts.max_delete = ns.allow_deletes
+    return run_job(job, opts)
+
+
+def _cmd_check(ns: argparse.Namespace) -> int:
+    from tui.ops import credentials, preflight
+
+    job, _ = resolve_job(ns)
+    results, ctx = preflight.run_checks(job, offline=ns.offline)
+    print(f"space-mirror check: job {job.name!r} ({job.source} → {job.destination})")
+    for r in results:
+        print(credentials.redact(r.line(), ctx.secrets))
+    bad = preflight.failed(results)
+    if bad:
+        print(f"{len(bad)} check(s) failed; nothing would start.")
+        return exitcodes.CONFIG
+    print("All checks passed.")
+    return exitcodes.OK
+
+
+def _cmd_history(ns: argparse.Namespace) -> int:
+    from tui.history_cli import history_command
+
+    job, _ = resolve_job(ns)
+    return history_command(job, as_json=ns.json, limit=ns.limit)
+
+
+def _cmd_plan(ns: argparse.Namespace) -> int:
+    print("space-mirror plan: not available yet (see docs/safety.md)", file=sys.stderr)
+    return exitcodes.USAGE
+
+
+def _cmd_unit(ns: argparse.Namespace) -> int:
+    from tui.ops.systemd import service_unit, timer_unit
+
+    job, config = resolve_job(ns)
+    print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
+    print(service_unit(job, config))
+    print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
+    print(timer_unit(job, ns.on_calendar))
+    return exitcodes.OK
+
+
+def _cmd_dashboard(ns: argparse.Namespace) -> int:
+    job, _ = resolve_job(ns)
+    return _open_dashboard(job, job_args(ns))
+
+
+def _open_dashboard(job: Job, args: list[str]) -> int:
+    if not sys.stdout.isatty():
+        print("space-mirror: the dashboard needs a terminal; use `space-mirror run`, "
+              "`check` or `history` from scripts", file=sys.stderr)
+        return exitcodes.USAGE
+    from tui.app.app import MirrorApp
+
+    app = MirrorApp(job, args)
+    app.run()
+    return app.return_code or 0
+
+
+def _cmd_demo(ns: argparse.Namespace) -> int:
+    from tui.ops import demo
+
+    base = Path(ns.dir) if ns.dir else demo.default_dir()
+    config = demo.prepare(base, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    args = ["--config", str(config), "--job", demo.JOB_NAME]
+    ns_job = build_parser().parse_args(args)
+    job, _ = resolve_job(ns_job)
+    if ns.print_only or not sys.stdout.isatty():
+        from tui.ops.runner import RunOptions, run_job
+
+        return run_job(job, RunOptions(offline=True))
+    return _open_dashboard(job, args)
+
+
+def entry() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Exit codes: rclone's (checked against rclone 1.75.2's docs/content/docs.md) and ours.
+
+Ours never overlap rclone's 0–10: they come from sysexits.h (64–78) or are 128+signal.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+OK = 0
+# Our own codes.
+USAGE = 64  # EX_USAGE: bad command line or config file syntax
+SOFTWARE = 70  # EX_SOFTWARE: an internal error in space-mirror itself
+LOCKED = 75  # EX_TEMPFAIL: another sync of this job holds the lock; try later
+CONFIG = 78  # EX_CONFIG: a pre-flight or safety check failed; nothing was started
+
+
+@dataclass(frozen=True, slots=True)
+class ExitMeaning:
+    code: int
+    name: str
+    meaning: str
+    advice: str
+    ours: bool = False
+
+
+_TABLE: dict[int, ExitMeaning] = {
+    e.code: e
+    for e in (
+        ExitMeaning(0, "ok", "Sync completed successfully.", "Nothing to do."),
+        ExitMeaning(1, "error", "Error not otherwise categorised.",
+                    "Read the ERROR lines of the run; the triage classes say which kind."),
+        ExitMeaning(2, "syntax", "Syntax or usage error in the rclone command.",
+                    "Check the job's flags and destination string in the config."),
+        ExitMeaning(3, "dir-not-found", "Directory not found (usually the source).",
+                    "Check that the source exists and is mounted; nothing was deleted."),
+        ExitMeaning(4, "file-not-found", "File not found.",
+                    "A file vanished during the sync; re-run, and check what changes the source."),
+        ExitMeaning(5, "temporary", "Temporary error (one that more retries might fix).",
+                    "Re-run later; check the network and the provider's status page."),
+        ExitMeaning(6, "no-retry", "Less serious errors (like 461 errors from dropbox).",
+                    "Read the ERROR lines; re-running will not fix them by itself."),
+        ExitMeaning(7, "fatal", "Fatal error (one that more retries won't fix: auth, quota, "
+                    "--max-delete reached).",
+                    "Check credentials and quota; if a delete guard stopped it, review the plan."),
+        ExitMeaning(8, "max-transfer", "Transfer exceeded --max-transfer.",
+                    "Raise --max-transfer or let the next run continue."),
+        ExitMeaning(9, "no-transfer", "Operation successful, but no files transferred "
+                    "(--error-on-no-transfer).", "Nothing to do unless changes were expected."),
+        ExitMeaning(10, "max-duration", "Duration exceeded --max-duration.",
+                    "The next run continues where this one stopped."),
+        ExitMeaning(USAGE, "usage", "space-mirror was called with bad arguments or config.",
+                    "Run `space-mirror --help` and check the config file.", True),
+        ExitMeaning(SOFTWARE, "internal", "space-mirror hit an internal error.",
+                    "Report it with the log; the error itself did not touch the mirror.", True),
+        ExitMeaning(LOCKED, "locked", "Another sync of this job is running.",
+                    "Wait for it, or watch it with `space-mirror`.", True),
+        ExitMeaning(CONFIG, "preflight", "A pre-flight or safety check failed; nothing started.",
+                    "Run `space-mirror check` and fix what it marks with ✗.", True),
+    )
+}
+
+
+def signal_exit_code(signum: int) -> int:
+    return 128 + signum
+
+
+def meaning(code: int | None) -> ExitMeaning:
+    """What an exit code means and what to do; unknown codes get a generic answer."""
+    if code is None:
+        return ExitMeaning(-1, "unknown", "The run has no recorded exit code "
+                           "(it was killed, or is still running).",
+                           "Check whether rclone is still running; re-run if not.")
+    if code in _TABLE:
+        return _TABLE[code]
+    if code > 128 or code < 0:
+        signum = code - 128 if code > 128 else -code
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        if signum in (signal.SIGINT, signal.SIGTERM):
+            return ExitMeaning(code, "aborted", f"Stopped by {name}; rclone removed its partial "
+                               "files and the mirror stays as it was.",
+                               "Start the sync again when ready.")
+        return ExitMeaning(code, "killed", f"Killed by {name}; partial files may remain at the "
+                           "destination.", "Run the sync again: it cleans up the partial files.")
+    return ExitMeaning(code, "unknown", f"Unknown exit code {code}.", "Read the log of the run.")
+
+
+def is_abort(code: int | None) -> bool:
+    """SIGINT/SIGTERM endings (130, 143): an operator's stop, not a failure."""
+    return code in (signal_exit_code(signal.SIGINT), signal_exit_code(signal.SIGTERM))

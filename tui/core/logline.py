@@ -1,0 +1,184 @@
+"""One log line (bytes) → one typed event.
+
+The log mixes three writers: our runner's markers, rclone's JSON lines (`--use-json-log`)
+and rclone's text lines (legacy wrapper runs, other tools), whose stats block spans several
+lines. `LineParser` is fed lines in order and keeps just enough state to join such a block;
+`parse_line` handles everything that fits on one line. Garbage becomes `Unparsed`, never an
+exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.markers import Marker, parse_marker
+from tui.core.stats import Stats
+
+LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
+ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "ALERT", "EMERGENCY"})
+
+# Lines longer than this are cut before parsing: a 2 MB line must not cost 2 MB per event.
+MAX_LINE_CHARS = 16_384
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """An ordinary rclone log line."""
+
+    time: str
+    level: str
+    msg: str
+    object: str | None = None
+    size: int | None = None
+    skipped: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.level in ERROR_LEVELS
+
+    @property
+    def text(self) -> str:
+        """The line as a person reads it: `object: message`."""
+        return f"{self.object}: {self.msg}" if self.object else self.msg
+
+
+@dataclass(frozen=True, slots=True)
+class StatsUpdate:
+    time: str
+    stats: Stats
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerLine:
+    marker: Marker
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A line that is none of the above; kept so that nothing the log holds is hidden."""
+
+    text: str
+
+
+Event = LogRecord | StatsUpdate | MarkerLine | Unparsed
+
+_TEXT_LINE = re.compile(
+    r"^(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"
+    r"(?P<level>DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\s*:\s?(?P<rest>.*)$"
+)
+
+
+def decode(raw: bytes) -> str:
+    """Bytes from the log → text; invalid UTF-8 (file names!) is replaced, never fatal."""
+    if len(raw) > MAX_LINE_CHARS * 4:
+        raw = raw[: MAX_LINE_CHARS * 4]
+    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + "…"
+    return text
+
+
+def parse_line(line: str) -> Event:
+    """Parse one complete line (no stats-block joining; see LineParser for that)."""
+    if not line:
+        return Unparsed(line)
+    first = line[0]
+    if first == "{":
+        return _parse_json(line)
+    if first == "[":
+        marker = parse_marker(line)
+        if marker is not None:
+            return MarkerLine(marker, line)
+        return Unparsed(line)
+    m = _TEXT_LINE.match(line)
+    if m is None:
+        return Unparsed(line)
+    return _text_record(m["time"], m["level"], m["rest"])
+
+
+def _parse_json(line: str) -> Event:
+    try:
+        obj: Any = json.loads(line)
+    except ValueError:
+        return Unparsed(line)
+    if not isinstance(obj, dict):
+        return Unparsed(line)
+    time = str(obj.get("time", ""))
+    stats = obj.get("stats")
+    if isinstance(stats, dict):
+        return StatsUpdate(time, Stats.from_json(stats))
+    level = str(obj.get("level", "info")).upper()
+    size = obj.get("size")
+    obj_name = obj.get("object")
+    skipped = obj.get("skipped")
+    return LogRecord(
+        time=time,
+        level=level,
+        msg=str(obj.get("msg", "")),
+        object=str(obj_name) if obj_name is not None else None,
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        skipped=str(skipped) if skipped is not None else None,
+    )
+
+
+def _text_record(time: str, level: str, rest: str) -> LogRecord:
+    # Text lines are `object: message` or just `message`. The object may itself contain
+    # ": ", so split on the first one only when what follows reads like a message.
+    obj, sep, msg = rest.partition(": ")
+    if not sep:
+        return LogRecord(time=time, level=level, msg=rest)
+    return LogRecord(time=time, level=level, msg=msg, object=obj)
+
+
+class LineParser:
+    """Stateful parser that joins text-format stats blocks.
+
+    A text stats block starts with a line ending in `INFO  : ` (nothing after the colon),
+    followed by indented lines up to a blank line. While inside one, lines are buffered
+    and a single StatsUpdate is emitted at its end.
+    """
+
+    __slots__ = ("_block", "_block_time")
+
+    def __init__(self) -> None:
+        self._block: list[str] | None = None
+        self._block_time = ""
+
+    def feed(self, line: str) -> list[Event]:
+        if self._block is not None:
+            if line.strip() == "":
+                return self._close_block()
+            if _TEXT_LINE.match(line) or line.startswith(("{", "[")):
+                # The block ended without its blank line (a truncated or interleaved log).
+                events = self._close_block()
+                events.extend(self.feed(line))
+                return events
+            if len(self._block) < 64:
+                self._block.append(line)
+            return []
+        if line and line[0].isdigit():
+            m = _TEXT_LINE.match(line)
+            if m is not None and m["rest"].strip() == "":
+                self._block = []
+                self._block_time = m["time"]
+                return []
+        return [parse_line(line)]
+
+    def flush(self) -> list[Event]:
+        """Emit whatever block is pending (end of input)."""
+        if self._block is None:
+            return []
+        return self._close_block()
+
+    def _close_block(self) -> list[Event]:
+        block, self._block = self._block or [], None
+        stats = Stats.from_text("\n".join(block))
+        if stats is None:
+            return [Unparsed(line) for line in block]
+        return [StatsUpdate(self._block_time, stats)]

@@ -1,0 +1,191 @@
+"""RunState and `apply(state, event) -> state`: the one reducer for a run.
+
+The dashboard applies events as the follower reads them; the runner applies them to write
+its end marker and systemd status; the history scanner applies them to a run's slice of the
+log. One set of rules for what a run looks like, whoever reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from tui.core import exitcodes
+from tui.core.logline import Event, LogRecord, MarkerLine, StatsUpdate
+from tui.core.markers import MarkerKind
+from tui.core.stats import Stats
+
+RECENT_ERRORS = 20
+SPEED_SAMPLES = 60
+IO_ERRORS_SKIP_DELETES = "not deleting files as there were IO errors"
+
+
+class Phase(StrEnum):
+    IDLE = "idle"  # no run seen yet
+    RUNNING = "running"  # a start marker without its end marker
+    ENDED = "ended"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    ABORTED = "aborted"  # SIGINT/SIGTERM, or an ABORTED marker
+    KILLED = "killed"  # another signal (SIGKILL, SIGHUP): partial files may remain
+    INCOMPLETE = "incomplete"  # a start marker and no end marker, and nothing running
+    RUNNING = "running"
+
+
+def outcome_for(kind: MarkerKind, exit_code: int | None) -> Outcome:
+    """The outcome an end marker records."""
+    if kind is MarkerKind.COMPLETE and not exit_code:
+        return Outcome.SUCCESS
+    if kind is MarkerKind.ABORTED or exitcodes.is_abort(exit_code):
+        return Outcome.ABORTED
+    if exit_code is not None and (exit_code > 128 or exit_code < 0):
+        return Outcome.KILLED
+    return Outcome.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    phase: Phase = Phase.IDLE
+    run_id: str | None = None
+    job: str | None = None
+    dry_run: bool = False
+    pid: int | None = None
+    legacy: bool = False
+    started: datetime | None = None
+    ended: datetime | None = None
+    exit_code: int | None = None
+    outcome: Outcome | None = None
+    reason: str | None = None
+    stats: Stats | None = None
+    # Counted from per-file lines: exact even when rclone was killed before its final stats.
+    copied: int = 0
+    deleted: int = 0
+    renamed: int = 0
+    error_lines: int = 0
+    recent_errors: tuple[str, ...] = ()
+    deletes_skipped_for_io_errors: bool = False
+    speeds: tuple[float, ...] = field(default_factory=tuple)
+    lines: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.phase is Phase.RUNNING
+
+    # The best available counters: the final stats when rclone printed them, else what the
+    # per-file lines showed. Taking the larger covers a stats line up to 1 s stale.
+    @property
+    def transfers(self) -> int:
+        return max(self.stats.transfers if self.stats else 0, self.copied)
+
+    @property
+    def deletes(self) -> int:
+        return max(self.stats.deletes if self.stats else 0, self.deleted)
+
+    @property
+    def renames(self) -> int:
+        return max(self.stats.renames if self.stats else 0, self.renamed)
+
+    @property
+    def errors(self) -> int:
+        return self.stats.errors if self.stats else self.error_lines
+
+    @property
+    def bytes(self) -> int:
+        return self.stats.bytes if self.stats else 0
+
+    @property
+    def checks(self) -> int:
+        return self.stats.checks if self.stats else 0
+
+    @property
+    def elapsed(self) -> float:
+        if self.stats is not None and self.stats.elapsed:
+            return self.stats.elapsed
+        if self.started is not None and self.ended is not None:
+            return max(0.0, (self.ended - self.started).total_seconds())
+        return 0.0
+
+    def counters(self) -> dict[str, str]:
+        """The end marker's counter fields."""
+        return {
+            "bytes": str(self.bytes),
+            "transfers": str(self.transfers),
+            "checks": str(self.checks),
+            "deletes": str(self.deletes),
+            "renames": str(self.renames),
+            "errors": str(self.errors),
+            "elapsed": f"{self.elapsed:.1f}",
+        }
+
+
+def apply(state: RunState, event: Event) -> RunState:
+    """Fold one event into the state. Pure: returns a new state, never mutates."""
+    if isinstance(event, LogRecord):
+        return _apply_record(state, event)
+    if isinstance(event, StatsUpdate):
+        speeds = (*state.speeds, event.stats.speed)[-SPEED_SAMPLES:]
+        return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1)
+    if isinstance(event, MarkerLine):
+        return _apply_marker(state, event)
+    return replace(state, lines=state.lines + 1)
+
+
+def apply_all(state: RunState, events: list[Event]) -> RunState:
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def _apply_marker(state: RunState, line: MarkerLine) -> RunState:
+    marker = line.marker
+    if marker.kind is MarkerKind.START:
+        # A new run: everything before it belongs to an older one.
+        return RunState(
+            phase=Phase.RUNNING,
+            run_id=marker.run_id,
+            job=marker.fields.get("job"),
+            dry_run=marker.dry_run,
+            pid=marker.int_field("pid"),
+            legacy=marker.legacy,
+            started=marker.time,
+            outcome=Outcome.RUNNING,
+            lines=1,
+        )
+    if state.phase is not Phase.RUNNING:
+        # An end marker with no start seen (we joined mid-file): still record the ending.
+        state = replace(state, legacy=marker.legacy, run_id=marker.run_id)
+    return replace(
+        state,
+        phase=Phase.ENDED,
+        ended=marker.time,
+        exit_code=marker.exit_code,
+        outcome=outcome_for(marker.kind, marker.exit_code),
+        reason=marker.fields.get("reason"),
+        lines=state.lines + 1,
+    )
+
+
+def _apply_record(state: RunState, rec: LogRecord) -> RunState:
+    msg = rec.msg
+    lines = state.lines + 1
+    if rec.is_error:
+        recent = (*state.recent_errors, rec.text)[-RECENT_ERRORS:]
+        return replace(
+            state,
+            error_lines=state.error_lines + 1,
+            recent_errors=recent,
+            deletes_skipped_for_io_errors=state.deletes_skipped_for_io_errors
+            or msg.startswith(IO_ERRORS_SKIP_DELETES),
+            lines=lines,
+        )
+    if msg.startswith("Copied ("):
+        return replace(state, copied=state.copied + 1, lines=lines)
+    if msg == "Deleted":
+        return replace(state, deleted=state.deleted + 1, lines=lines)
+    if msg.startswith("Renamed from"):
+        return replace(state, renamed=state.renamed + 1, lines=lines)
+    return replace(state, lines=lines)

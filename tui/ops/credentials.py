@@ -1,0 +1,161 @@
+"""Credentials: read the env file safely, map it into rclone's variables, keep secrets hidden.
+
+The env file is parsed with python-dotenv, never executed by a shell. Secrets reach rclone
+only through `RCLONE_*` variables in the child's environment: never argv, never the remote
+string, never our output. `redact` scrubs every known secret value from text we print.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+# The seed's names, mapped onto what rclone's b2 backend reads.
+B2_MAPPING = {"B2_APPLICATION_KEY_ID": "RCLONE_B2_ACCOUNT", "B2_APPLICATION_KEY": "RCLONE_B2_KEY"}
+
+# Per backend: groups of variables, at least one of each group must be set.
+REQUIRED_CREDENTIALS: dict[str, list[tuple[str, ...]]] = {
+    "b2": [("RCLONE_B2_ACCOUNT",), ("RCLONE_B2_KEY",)],
+    "s3": [("RCLONE_S3_ACCESS_KEY_ID", "RCLONE_S3_ENV_AUTH"),
+           ("RCLONE_S3_SECRET_ACCESS_KEY", "RCLONE_S3_ENV_AUTH")],
+    "sftp": [("RCLONE_SFTP_HOST",), ("RCLONE_SFTP_PASS", "RCLONE_SFTP_KEY_FILE",
+                                      "RCLONE_SFTP_KEY_PEM", "RCLONE_SFTP_KEY_USE_AGENT")],
+    "webdav": [("RCLONE_WEBDAV_URL",)],
+    "ftp": [("RCLONE_FTP_HOST",)],
+    "swift": [("RCLONE_SWIFT_KEY", "RCLONE_SWIFT_ENV_AUTH")],
+    "azureblob": [("RCLONE_AZUREBLOB_ACCOUNT", "RCLONE_AZUREBLOB_ENV_AUTH")],
+    "gcs": [("RCLONE_GCS_SERVICE_ACCOUNT_FILE", "RCLONE_GCS_SERVICE_ACCOUNT_CREDENTIALS",
+             "RCLONE_GCS_ENV_AUTH")],
+}
+# Backends that keep nothing secret (or are on this machine).
+NO_CREDENTIALS = {"local", "memory", "alias", "union", "combine", "chunker", "hasher"}
+
+_SECRET_NAME = re.compile(r"KEY|SECRET|PASS|TOKEN|ACCOUNT|CREDENTIAL|AUTH|USER", re.I)
+_HARMLESS_VALUES = {"", "true", "false", "0", "1", "yes", "no"}
+
+
+class CredentialError(Exception):
+    """What is wrong with the credentials, and what to do; never holds a secret value."""
+
+
+@dataclass(frozen=True)
+class EnvFileCheck:
+    ok: bool
+    detail: str
+    fix: str
+
+
+def needs_credentials(backend: str) -> bool:
+    return backend not in NO_CREDENTIALS
+
+
+def check_env_file(path: Path, uid: int | None = None) -> EnvFileCheck:
+    """Regular file, mode no wider than 0600, owned by root or the current user."""
+    uid = os.geteuid() if uid is None else uid
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return EnvFileCheck(False, f"{path} does not exist",
+                            "create it with the credentials, mode 0600 (or set env_file)")
+    except PermissionError:
+        return EnvFileCheck(False, f"{path} cannot be reached (permission denied)",
+                            "run as root or as the file's owner")
+    if not stat.S_ISREG(st.st_mode):
+        return EnvFileCheck(False, f"{path} is not a regular file",
+                            "point env_file at a regular file")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        return EnvFileCheck(False, f"{path} has mode {mode:04o}: group/others can read it",
+                            f"chmod 600 {path}")
+    if st.st_uid not in (0, uid):
+        return EnvFileCheck(False, f"{path} is owned by uid {st.st_uid}, not root or you",
+                            f"chown root {path}")
+    if not os.access(path, os.R_OK):
+        return EnvFileCheck(False, f"{path} is not readable by this user",
+                            "run as root or as the file's owner")
+    return EnvFileCheck(True, f"{path} (mode {mode:04o}, owner uid {st.st_uid})", "")
+
+
+def load_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines with python-dotenv (no shell, no interpolation of commands)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            values = dotenv_values(stream=fh, interpolate=False)
+    except FileNotFoundError:
+        raise CredentialError(f"env file {path} does not exist") from None
+    except PermissionError:
+        raise CredentialError(f"env file {path} is not readable (permission denied)") from None
+    except IsADirectoryError:
+        raise CredentialError(f"env file {path} is a directory") from None
+    except UnicodeDecodeError:
+        raise CredentialError(f"env file {path} is not valid UTF-8") from None
+    except OSError as exc:
+        raise CredentialError(f"env file {path} cannot be read: {exc.strerror}") from None
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def child_environment(
+    base: Mapping[str, str], env_file_values: Mapping[str, str], job_env: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment rclone runs with.
+
+    Starts from `base` (our own environment: systemd's EnvironmentFile may already have put
+    the B2_* names there), layers the job's fixed variables and the env file on top, then
+    maps B2_APPLICATION_KEY_ID/KEY to RCLONE_B2_ACCOUNT/KEY. The B2_* originals are dropped:
+    rclone does not read them and the fewer copies of a secret the better.
+    """
+    env = dict(base)
+    env.update(job_env)
+    env.update(env_file_values)
+    for seed_name, rclone_name in B2_MAPPING.items():
+        value = env.pop(seed_name, None)
+        if value:
+            env[rclone_name] = value
+    return env
+
+
+def missing_credentials(backend: str, env: Mapping[str, str]) -> list[str]:
+    """Names (never values) of the variables the backend needs and does not have."""
+    missing: list[str] = []
+    for group in REQUIRED_CREDENTIALS.get(backend, []):
+        if not any(env.get(name) for name in group):
+            missing.append(" or ".join(group))
+    return missing
+
+
+def secret_values(env_file_values: Mapping[str, str], env: Mapping[str, str]) -> frozenset[str]:
+    """Every value that must never be shown: all env-file values that look like data, and
+    every RCLONE_* / B2_* value whose name says key, secret, password or token."""
+    found = {v for v in env_file_values.values() if v.strip().lower() not in _HARMLESS_VALUES}
+    for name, value in env.items():
+        if (name.startswith(("RCLONE_", "B2_", "AWS_"))
+                and _SECRET_NAME.search(name) and value.strip().lower() not in _HARMLESS_VALUES):
+            found.add(value)
+    return frozenset(v for v in found if len(v) >= 3)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for value in sorted(secrets, key=len, reverse=True):
+        if value and value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+_INLINE_SECRET = re.compile(
+    r"(?:^|,)\s*\w*(key|secret|pass|token|account|credentials)\w*\s*=", re.I
+)
+
+
+def inline_secret_in_remote(destination: str) -> bool:
+    """True for a connection string that carries a credential (`:s3,secret_access_key=…:`);
+    such a value would show in `ps` and in rclone's log lines."""
+    if not destination.startswith(":") and "," not in destination.split(":", 1)[0]:
+        return False
+    params = destination.lstrip(":").split(":", 1)[0]
+    return bool(_INLINE_SECRET.search(params.partition(",")[2]))

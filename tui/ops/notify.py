@@ -1,0 +1,74 @@
+"""Telling the world how a run went: systemd's status line and the success/failure hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+def sd_notify(message: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Send one sd_notify datagram (e.g. 'STATUS=…'); a no-op outside systemd."""
+    env = os.environ if environ is None else environ
+    address = env.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # abstract namespace socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode("utf-8", "replace"))
+        return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class HookResult:
+    command: str
+    exit_code: int | None  # None: timed out or could not start
+    output: str
+    problem: str | None  # a one-line reason when the hook failed
+
+
+async def run_hook(
+    command: str, facts: Mapping[str, str], base_env: Mapping[str, str], timeout: float
+) -> HookResult:
+    """Run an operator's hook through the shell, with the run's facts as SPACE_MIRROR_*.
+
+    The hook gets our environment minus credentials: a notification script has no business
+    with the B2 key. Its failure is reported and never changes the run's exit code.
+    """
+    env = {k: v for k, v in base_env.items() if not _is_credential_name(k)}
+    env.update(facts)
+    try:
+        proc = await asyncio.create_subprocess_shell(
+            command, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return HookResult(command, None, "", f"hook could not start: {exc.strerror}")
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        await proc.wait()
+        return HookResult(command, None, "", f"hook timed out after {timeout:.0f}s and was killed")
+    text = out.decode("utf-8", "replace")[-4000:]
+    code = proc.returncode
+    problem = None if code == 0 else f"hook exited with code {code}"
+    return HookResult(command, code, text, problem)
+
+
+def _is_credential_name(name: str) -> bool:
+    upper = name.upper()
+    if upper.startswith(("RCLONE_", "B2_", "AWS_")):
+        return any(w in upper for w in ("KEY", "SECRET", "PASS", "TOKEN", "ACCOUNT", "USER"))
+    return False

@@ -1,0 +1,189 @@
+"""Processes: start the runner detached, find the sync that is running, signal it, and
+sample rclone's vital signs.
+
+The dashboard never owns rclone. It starts `space-mirror run` in a new session with no pipe
+back to itself, so closing the SSH connection (SIGHUP, SIGPIPE) cannot touch the sync.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from tui.config import Job
+from tui.ops import lock
+
+
+@dataclass(frozen=True)
+class RunningSync:
+    """A sync that is running now, whoever started it."""
+
+    kind: str  # "runner" (our runner: timer, CLI or dashboard) | "legacy" (the old wrapper)
+    pid: int  # the process to signal for an abort: our runner, or the legacy rclone
+    rclone_pid: int | None
+    run_id: str | None
+    started: str | None
+    mode: str  # "sync" | "dry-run" | "?"
+    started_by: str  # "dashboard" | "cli" | "timer" | "legacy wrapper"
+
+
+@dataclass
+class Launched:
+    """A runner the dashboard started; `stderr_path` holds its complaints, if any."""
+
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+
+    def finished(self) -> int | None:
+        return self.process.poll()
+
+    def complaint(self) -> str:
+        try:
+            text = self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+
+def runner_argv(job_args: list[str], dry_run: bool, extra: list[str] | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "tui", "run", *job_args, "--started-by", "dashboard"]
+    if dry_run:
+        argv.append("--dry-run")
+    return argv + (extra or [])
+
+
+def start_detached(argv: list[str], env: dict[str, str] | None = None) -> Launched:
+    """Start `argv` in its own session, stdin from /dev/null, output to a private file."""
+    fd, name = tempfile.mkstemp(prefix="space-mirror-run-", suffix=".err")
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, start_new_session=True,
+            close_fds=True, env=env,
+        )
+    finally:
+        os.close(fd)
+    return Launched(proc, Path(name))
+
+
+def find_running(job: Job) -> RunningSync | None:
+    """The lock tells about our runners; psutil finds a legacy wrapper's rclone."""
+    holder = lock.read_holder(job.lock_path)
+    if holder is not None:
+        runner_alive = _alive(holder.pid)
+        return RunningSync(
+            kind="runner",
+            pid=holder.pid if runner_alive else (holder.rclone_pid or holder.pid),
+            rclone_pid=holder.rclone_pid,
+            run_id=holder.run_id,
+            started=holder.started,
+            mode=holder.mode,
+            started_by=holder.started_by,
+        )
+    legacy = find_legacy_rclone(job)
+    if legacy is not None:
+        started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(legacy.create_time()))
+        return RunningSync("legacy", legacy.pid, legacy.pid, None, started,
+                           "dry-run" if _has_dry_run(legacy) else "sync", "legacy wrapper")
+    return None
+
+
+def find_legacy_rclone(job: Job) -> psutil.Process | None:
+    """An `rclone sync SOURCE DEST` not started by our runner (no lock held)."""
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            cmd = proc.info.get("cmdline") or []
+            if not cmd or "rclone" not in os.path.basename(cmd[0]):
+                continue
+            if "sync" in cmd and job.source in cmd and job.destination in cmd:
+                return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return None
+
+
+def _has_dry_run(proc: psutil.Process) -> bool:
+    try:
+        return "--dry-run" in proc.cmdline()
+    except psutil.Error:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        p = psutil.Process(pid)
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def request_abort(running: RunningSync) -> str | None:
+    """SIGTERM to the runner (which forwards it, escalates and writes the end marker), or to
+    rclone when no runner is there. Returns a problem, or None when the signal was sent."""
+    target = running.pid
+    try:
+        os.kill(target, signal.SIGTERM)
+    except ProcessLookupError:
+        if running.rclone_pid and running.rclone_pid != target:
+            try:
+                os.kill(running.rclone_pid, signal.SIGTERM)
+                return None
+            except ProcessLookupError:
+                pass
+        return "the sync has already ended"
+    except PermissionError:
+        return f"not allowed to signal pid {target}: run the dashboard as the same user (root)"
+    return None
+
+
+@dataclass(frozen=True)
+class Vitals:
+    pid: int
+    cpu_percent: float
+    rss: int
+    read_bps: float | None
+    write_bps: float | None
+
+
+class VitalsSampler:
+    """CPU, memory and I/O rates of one process; rates come from the last two samples."""
+
+    def __init__(self, pid: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pid = pid
+        self._clock = clock
+        self._proc = psutil.Process(pid)
+        self._proc.cpu_percent(None)  # the first call only primes the counter
+        self._last_io: tuple[float, int, int] | None = None
+
+    def sample(self) -> Vitals | None:
+        try:
+            with self._proc.oneshot():
+                cpu = self._proc.cpu_percent(None)
+                rss = self._proc.memory_info().rss
+                try:
+                    io = self._proc.io_counters()
+                    io_now: tuple[float, int, int] | None = (self._clock(), io.read_bytes,
+                                                             io.write_bytes)
+                except (psutil.AccessDenied, AttributeError):
+                    io_now = None
+        except psutil.Error:
+            return None
+        read_bps = write_bps = None
+        if io_now is not None and self._last_io is not None:
+            dt = io_now[0] - self._last_io[0]
+            if dt > 0:
+                read_bps = (io_now[1] - self._last_io[1]) / dt
+                write_bps = (io_now[2] - self._last_io[2]) / dt
+        self._last_io = io_now
+        return Vitals(self.pid, cpu, rss, read_bps, write_bps)

