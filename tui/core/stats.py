@@ -179,7 +179,9 @@ _DURATION_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001
 
 
 def parse_size(text: str) -> int | None:
-    """'2.009 MiB' → 2106589; also rclone's pre-1.56 forms ('1.5M', '3 MBytes'). None if not a size."""
+    """'2.009 MiB' → 2106589; also rclone's pre-1.56 forms ('1.5M', '3 MBytes').
+
+    None when the text is not a size."""
     m = _SIZE.match(text)
     if not m:
         return None

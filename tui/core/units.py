@@ -26,7 +26,7 @@ def format_duration(seconds: float | None) -> str:
     """12.3 → '12s', 3723 → '1h02m03s', None → '-'."""
     if seconds is None or seconds < 0:
         return "-"
-    s = int(round(seconds))
+    s = round(seconds)
     days, s = divmod(s, 86400)
     hours, s = divmod(s, 3600)
     minutes, s = divmod(s, 60)

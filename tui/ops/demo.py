@@ -116,14 +116,14 @@ def _record_history(config: Path, rng: random.Random) -> None:
 
     job = load_job(config, JOB_NAME, Overrides())
     fast = replace(job, flags=tuple(f for f in job.flags if f not in ("--bwlimit", BWLIMIT)))
-    with open(os.devnull, "w") as quiet:
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            run_job(fast, RunOptions(offline=True))
-            mutate_tree(Path(job.source), rng, rewrite_bytes=4 * 1024 * 1024)
-            run_job(fast, RunOptions(offline=True))
-            mutate_tree(Path(job.source), rng, rewrite_bytes=1024 * 1024)
-            # A night that failed: the delete guard stopped rclone at 0 deletes (exit 7).
-            run_job(fast, RunOptions(offline=True, max_delete=0))
+    with (open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet),
+          contextlib.redirect_stderr(quiet)):
+        run_job(fast, RunOptions(offline=True))
+        mutate_tree(Path(job.source), rng, rewrite_bytes=4 * 1024 * 1024)
+        run_job(fast, RunOptions(offline=True))
+        mutate_tree(Path(job.source), rng, rewrite_bytes=1024 * 1024)
+        # A night that failed: the delete guard stopped rclone at 0 deletes (exit 7).
+        run_job(fast, RunOptions(offline=True, max_delete=0))
 
 
 def demo_job(base: Path) -> Job:

@@ -54,7 +54,8 @@ def run_checks(
     results: list[CheckResult] = []
     results.append(_check_rclone(job, ctx))
     results.append(_check_flags(job))
-    env_result, creds_result = _check_credentials(job, ctx, os.environ if environ is None else environ)
+    env_result, creds_result = _check_credentials(
+        job, ctx, os.environ if environ is None else environ)
     if env_result is not None:
         results.append(env_result)
     results.append(creds_result)
@@ -130,7 +131,8 @@ def _check_credentials(
         hint = " (B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY)" if backend == "b2" else ""
         return env_result, CheckResult("credentials", False,
                                        f"{backend}: missing {names}", f"add them{hint} to {where}")
-    present = [n for g in credentials.REQUIRED_CREDENTIALS.get(backend, []) for n in g if env.get(n)]
+    groups = credentials.REQUIRED_CREDENTIALS.get(backend, [])
+    present = [n for g in groups for n in g if env.get(n)]
     return env_result, CheckResult("credentials", True,
                                    f"{backend}: {', '.join(present) or 'present'} (values hidden)")
 
@@ -151,7 +153,7 @@ def check_source(job: Job) -> list[CheckResult]:
         return [CheckResult("source", False, f"{src} is not a directory", "fix the job's source")]
     try:
         with os.scandir(src) as it:
-            entries = [e.name for _, e in zip(range(64), it)]
+            entries = [e.name for _, e in zip(range(64), it, strict=False)]
     except PermissionError:
         return [CheckResult("source", False, f"{src} is not readable (permission denied)",
                             "run as root, or fix the folder's permissions")]
@@ -179,7 +181,8 @@ def check_source(job: Job) -> list[CheckResult]:
 def _check_log_folder(job: Job) -> CheckResult:
     folder = job.log_file.parent
     if job.log_file.is_dir():
-        return CheckResult("log", False, f"{job.log_file} is a directory", "point log_file at a file")
+        return CheckResult("log", False, f"{job.log_file} is a directory",
+                           "point log_file at a file")
     if not folder.is_dir():
         return CheckResult("log", False, f"folder {folder} does not exist",
                            f"mkdir -p {folder}, or set log_file")
@@ -250,7 +253,8 @@ def _check_destination(job: Job, ctx: Context, can_try: bool) -> CheckResult:
         return CheckResult("destination", True, f"{job.destination} answers")
     if proc.returncode == 3 or "directory not found" in err:
         # A first sync creates the folder or prefix; the remote itself answered.
-        return CheckResult("destination", True, f"{job.destination} answers (folder not created yet)")
+        return CheckResult("destination", True,
+                           f"{job.destination} answers (folder not created yet)")
     cause, fix = classify_remote_error(err)
     last = _last_error_line(err)
     return CheckResult("destination", False, f"{job.destination}: {cause} ({last})", fix)
