@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tui.core import exitcodes
-from tui.core.logline import Event, LogRecord, MarkerLine, StatsUpdate
+from tui.core.logline import ERROR_LEVELS, Event, LogRecord, MarkerLine, StatsUpdate
 from tui.core.markers import MarkerKind
 from tui.core.stats import Stats
 
@@ -135,9 +135,51 @@ def apply(state: RunState, event: Event) -> RunState:
 
 
 def apply_all(state: RunState, events: list[Event]) -> RunState:
+    """Fold a batch of events; equal to folding `apply`, but builds one new state per run
+    of plain log records instead of one per record (the live path sees 20k+ lines/s)."""
+    copied = deleted = renamed = errors = lines = 0
+    recent: list[str] = []
+    io_skip = False
     for event in events:
+        if type(event) is LogRecord:
+            lines += 1
+            msg = event.msg
+            if event.level in ERROR_LEVELS:
+                errors += 1
+                recent.append(event.text)
+                if msg.startswith(IO_ERRORS_SKIP_DELETES):
+                    io_skip = True
+            elif msg.startswith("Copied ("):
+                copied += 1
+            elif msg == "Deleted":
+                deleted += 1
+            elif msg.startswith("Renamed from"):
+                renamed += 1
+            continue
+        if lines:
+            state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip)
+            copied = deleted = renamed = errors = lines = 0
+            recent = []
+            io_skip = False
         state = apply(state, event)
+    if lines:
+        state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip)
     return state
+
+
+def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors: int,
+                lines: int, recent: list[str], io_skip: bool) -> RunState:
+    return replace(
+        state,
+        copied=state.copied + copied,
+        deleted=state.deleted + deleted,
+        renamed=state.renamed + renamed,
+        error_lines=state.error_lines + errors,
+        recent_errors=(*state.recent_errors, *recent[-RECENT_ERRORS:])[-RECENT_ERRORS:]
+        if recent else state.recent_errors,
+        deletes_skipped_for_io_errors=state.deletes_skipped_for_io_errors or io_skip,
+        lines=state.lines + lines,
+    )
 
 
 def _apply_marker(state: RunState, line: MarkerLine) -> RunState:

@@ -1,0 +1,86 @@
+"""Shared pieces of the benchmarks: data folder, timing, results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DATA = Path(os.environ.get("SPACE_MIRROR_BENCH_DATA", ROOT / "data"))
+RESULTS = ROOT / "results.json"
+
+
+def rclone() -> str:
+    from tui.ops.rclonecmd import resolve_rclone
+
+    found = resolve_rclone(None)
+    if found is None:
+        raise SystemExit("bench: rclone not found (install the dev venv: make test)")
+    return str(found)
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    baseline: float
+    target: float
+    unit: str
+    # "le": ratio must be <= target; "ge": ratio must be >= target.
+    direction: str = "le"
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("inf")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.target if self.direction == "le" else self.ratio >= self.target
+
+    def row(self) -> str:
+        sign = "≤" if self.direction == "le" else "≥"
+        mark = "met" if self.met else "MISSED"
+        return (f"{self.name:<22} {self.value:>12.4g} {self.unit:<8} baseline {self.baseline:>10.4g}"
+                f"  ratio {self.ratio:>7.3f} (target {sign} {self.target:g})  {mark}"
+                + (f"  — {self.note}" if self.note else ""))
+
+
+def best_of(runs: int, fn: Callable[[], float]) -> float:
+    """The fastest of `runs` timings: the least disturbed by the rest of the machine."""
+    return min(fn() for _ in range(runs))
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def time_command(argv: Sequence[str], env: dict[str, str] | None = None,
+                 stdout: int | None = subprocess.DEVNULL) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def write_results(results: list[Result]) -> None:
+    existing: dict[str, object] = {}
+    if RESULTS.exists():
+        try:
+            existing = json.loads(RESULTS.read_text())
+        except ValueError:
+            existing = {}
+    for r in results:
+        existing[r.name] = {**{k: v for k, v in asdict(r).items() if k != "name"},
+                            "ratio": r.ratio, "met": r.met}
+    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+
+
+def python() -> str:
+    return sys.executable
