@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,13 @@ class LogFollower:
         poll_interval: float = 0.1,
         max_batch_lines: int = 5000,
         max_line: int = MAX_LINE,
+        follow_name: bool = True,
     ) -> None:
+        """`follow_name`: like `tail -F`, switch to a new file at `path` after a rotation
+        (the dashboard: a new run may start there). False is `tail -f`: stay with the file
+        first opened, as rclone does with its --log-file (the runner counts rclone's lines)."""
         self.path = path
+        self.follow_name = follow_name
         self.position = start
         self.poll_interval = poll_interval
         self.max_batch_lines = max_batch_lines
@@ -63,21 +69,21 @@ class LogFollower:
             self._fd = None
 
     async def batches(self) -> AsyncIterator[Batch]:
-        """Yield batches until stop(); waits `poll_interval` between empty reads."""
-        try:
-            while not self._stopped.is_set():
-                batch = self.poll()
-                if batch.lines or batch.notice:
-                    yield batch
-                    if len(batch.lines) >= self.max_batch_lines:
-                        await asyncio.sleep(0)  # more is waiting: let others run, then go on
-                        continue
-                try:
-                    await asyncio.wait_for(self._stopped.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
-        finally:
-            self.close()
+        """Yield batches until stop(); waits `poll_interval` between empty reads.
+
+        The descriptor stays open after stop(), so that the owner can drain what is left
+        of the same file with poll(); the owner calls close()."""
+        while not self._stopped.is_set():
+            batch = self.poll()
+            if batch.lines or batch.notice:
+                yield batch
+                if len(batch.lines) >= self.max_batch_lines:
+                    await asyncio.sleep(0)  # more is waiting: let others run, then go on
+                    continue
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self.poll_interval)
+            except TimeoutError:
+                pass
 
     def poll(self) -> Batch:
         """One non-blocking step: read what is new, and notice rotation or truncation."""
@@ -90,7 +96,7 @@ class LogFollower:
             return batch
         # Nothing new in our file: has the path moved on to another file, or shrunk?
         try:
-            st = os.stat(self.path)
+            st = os.stat(self.path) if self.follow_name else os.fstat(self._fd)
         except FileNotFoundError:
             return batch  # deleted; keep the old descriptor until a new file appears
         except OSError as exc:
@@ -128,9 +134,10 @@ class LogFollower:
             batch.notice = f"cannot open {self.path}: {exc.strerror}"
             return False
         st = os.fstat(fd)
-        if not _is_regular(st.st_mode):
+        if not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            batch.notice = f"{self.path} is not a regular file"
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            batch.notice = f"{self.path} is {what}, not a log file"
             return False
         if self.position > st.st_size:
             self.position = 0
@@ -182,12 +189,6 @@ class LogFollower:
             batch.lines.append(bytes(self._partial))
             self._partial.clear()
         self._discarding = False
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)
 
 
 def last_start_offset(path: Path, max_scan: int = 256 * 1024 * 1024) -> int | None:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from tui.core import exitcodes
 from tui.core.logline import ERROR_LEVELS, Event, LogRecord, MarkerLine, StatsUpdate
-from tui.core.markers import MarkerKind
+from tui.core.markers import Marker, MarkerKind
 from tui.core.stats import Stats
 
 RECENT_ERRORS = 20
@@ -207,8 +207,37 @@ def _apply_marker(state: RunState, line: MarkerLine) -> RunState:
         exit_code=marker.exit_code,
         outcome=outcome_for(marker.kind, marker.exit_code),
         reason=marker.fields.get("reason"),
+        stats=_final_stats(state.stats, marker),
         lines=state.lines + 1,
     )
+
+
+def _final_stats(stats: Stats | None, marker: Marker) -> Stats | None:
+    """An end marker's counters are the runner's final word on the run: they win over a
+    stats line that may be a second stale, or missing (the follower lost rclone's lines to
+    a log rotation, or joined late). Legacy markers carry none and change nothing."""
+    if "transfers" not in marker.fields and "bytes" not in marker.fields:
+        return stats
+    base = stats or Stats()
+
+    def pick(key: str, current: int) -> int:
+        value = marker.int_field(key)
+        return current if value is None else value
+
+    elapsed = marker.float_field("elapsed")
+    return replace(
+        base,
+        bytes=pick("bytes", base.bytes),
+        transfers=pick("transfers", base.transfers),
+        checks=pick("checks", base.checks),
+        deletes=pick("deletes", base.deletes),
+        renames=pick("renames", base.renames),
+        errors=pick("errors", base.errors),
+        elapsed=base.elapsed if elapsed is None else elapsed,
+        transferring=(),
+    )
+
+
 
 
 def _apply_record(state: RunState, rec: LogRecord) -> RunState:

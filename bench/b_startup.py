@@ -1,0 +1,52 @@
+"""startup: from process start to the dashboard's first frame, with a big log present.
+
+Baseline: a minimal Textual app (Header, Static, Footer) started the same way. Target ≤ 1.5×.
+The history must load in the background: a big log must not delay the first paint.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Result, median_of
+
+
+def _time_to_first_frame(args: list[str]) -> float:
+    start = time.time()
+    out = subprocess.run([sys.executable, "-m", "bench.first_frame", *args],
+                         capture_output=True, text=True, check=True, timeout=120)
+    for line in out.stdout.splitlines():
+        if line.startswith("first-frame "):
+            return float(line.split()[1]) - start
+    raise RuntimeError(f"no first frame reported: {out.stdout[-500:]} {out.stderr[-500:]}")
+
+
+def run(config: Path, runs: int) -> Result:
+    _time_to_first_frame(["minimal"])  # warm the page cache for the imports
+    baseline = median_of(runs, lambda: _time_to_first_frame(["minimal"]))
+    value = median_of(runs, lambda: _time_to_first_frame(["dashboard", str(config)]))
+    return Result("startup", value, baseline, 1.5, "s", "le",
+                  note="median of %d; log %s" % (runs, config.parent.name))
+
+
+def config_for(log: Path) -> Path:
+    """A job whose log is `log` (the big legacy log), for the dashboard to open."""
+    base = log.parent
+    src = base / "startup-src"
+    src.mkdir(exist_ok=True)
+    (src / "file.txt").write_text("x")
+    config = base / "startup.toml"
+    config.write_text(f"""
+[jobs.bench]
+source = "{src}"
+destination = "{base / 'startup-dst'}"
+log_file = "{log}"
+lock_file = "{base / 'startup.lock'}"
+metrics_file = "{base / 'startup.prom'}"
+summary_file = "{base / 'startup.json'}"
+require_mount = false
+""")
+    return config

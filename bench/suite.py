@@ -1,0 +1,23 @@
+"""The benchmarks `python -m bench` runs, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench import b_history, b_startup
+from bench.common import Result
+
+
+def history(quick: bool) -> list[Result]:
+    return b_history.run(quick)
+
+
+def startup(quick: bool) -> list[Result]:
+    log, _ = b_history.make_log(32 if quick else 1024)
+    return [b_startup.run(b_startup.config_for(log), runs=1 if quick else 5)]
+
+
+BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {
+    "history": history,
+    "startup": startup,
+}
