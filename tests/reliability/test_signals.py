@@ -130,8 +130,9 @@ def test_signal_then_clean_rerun(tmp_path: Path, sftp_server: SftpServer, sig: s
             assert kind is MarkerKind.ABORTED
         assert runner.returncode == code
 
-    # The lock is free again: released by the runner, or by rclone's exit.
-    assert lock.read_holder(job.lock) is None
+    # The lock is free again: released by the runner, or by rclone's exit (the kernel drops
+    # the flock when the last descriptor closes, a moment after the process is reaped).
+    wait_for(lambda: lock.read_holder(job.lock) is None, 10, what="the lock to be free")
 
     # One clean re-run: exit 0, nothing lost, nothing partial left behind.
     rerun = job.run(*allow)

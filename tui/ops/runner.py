@@ -15,18 +15,20 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.follow import LogFollower
-from tui.core.logline import LineParser, decode
+from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
-from tui.core.runstate import RunState, apply
+from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd
+from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd, safety
 
 STATUS_INTERVAL = 5.0
+MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
 
 
@@ -71,6 +73,11 @@ class Runner:
         self._proc: asyncio.subprocess.Process | None = None
         self._escalation: asyncio.TimerHandle | None = None
         self._parser = LineParser()
+        # Safety guards (tui/ops/safety.py): what they found, and the --max-delete we passed.
+        self.source: safety.SourceVerdict | None = None
+        self.delete_cap: safety.DeleteGuard | None = None
+        self._safety_fields: dict[str, str] = {}
+        self._max_delete_hit = False
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -89,6 +96,9 @@ class Runner:
             return False
         try:
             os.write(fd, data)
+        except OSError as exc:  # a full disk must not cost the run its exit code
+            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+            return False
         finally:
             os.close(fd)
         return True
@@ -146,15 +156,26 @@ class Runner:
             self.complain(f"stopped by {self.abort.requested_by} before rclone started")
             return exitcodes.signal_exit_code(_signum(self.abort.requested_by))
         if bad:
-            for r in bad:
+            for r in preflight.causes(results):
                 self.complain(r.line())
-            why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}" for r in bad)
+            why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
+                                             for r in preflight.causes(results))
             self._write_start_marker()
             self._write_end_marker(MarkerKind.FAILED, exitcodes.CONFIG, why)
             await self._after_run(exitcodes.CONFIG, "failed", why, started_ts)
             return exitcodes.CONFIG
         assert ctx.rclone is not None and ctx.env is not None
-        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, self.opts.max_delete)
+        refusal = await self._check_safety(ctx.rclone, ctx.env)
+        if refusal is not None:
+            self._write_start_marker()
+            self._write_end_marker(MarkerKind.FAILED, exitcodes.CONFIG, refusal)
+            await self._after_run(exitcodes.CONFIG, "failed", refusal, started_ts)
+            return exitcodes.CONFIG
+        # A real sync always gets the delete guard as --max-delete. A dry run deletes
+        # nothing, and a cap would cut its list of deletes short, so it gets only an
+        # explicit --allow-deletes (as before).
+        max_delete = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
+        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
         offset = self._log_size()
         self._write_start_marker()
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
@@ -169,8 +190,32 @@ class Runner:
         await self._after_run(code, outcome, reason, started_ts)
         return code
 
+    async def _check_safety(self, rclone: Path, env: dict[str, str]) -> str | None:
+        """Source sanity guards, then the delete guard; the refusal's reason, or None."""
+        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path)
+        verdict = await asyncio.to_thread(safety.check_source, self.job, self.opts.force,
+                                          baseline)
+        self.source = verdict
+        if self.opts.force:
+            # Name what --force overrode (or `none`): the log keeps the operator's decision.
+            self._safety_fields["forced"] = verdict.forced_field()
+        for g in verdict.overridden:
+            self.complain(f"warning: --force overrides the {g.name} guard: {g.detail}")
+        if not verdict.ok:
+            for g in verdict.refused:
+                self.complain(g.line())
+            return "source guard: " + "; ".join(f"{g.name}: {g.detail}" for g in verdict.refused)
+        if not self.opts.dry_run:
+            dest = await asyncio.to_thread(safety.destination_files, self.job, baseline,
+                                           rclone, env)
+            self.delete_cap = safety.delete_guard(self.job, dest, self.opts.max_delete,
+                                                  baseline.interrupted)
+            self._safety_fields["max_delete"] = str(self.delete_cap.limit)
+        return None
+
     def _write_start_marker(self) -> None:
-        extra = {"by": self.opts.started_by, **self.opts.extra_start_fields}
+        extra = {"by": self.opts.started_by, **self.opts.extra_start_fields,
+                 **self._safety_fields}
         line = format_start(self.run_id, self.job.name, self.mode, os.getpid(), now(), extra)
         self._append_log(line)
 
@@ -205,7 +250,10 @@ class Runner:
         held.update(_with_rclone_pid(held.record, proc.pid))
         if self.abort.requested_by:
             self._terminate()
-        follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5)
+        # Follow the file rclone writes to, not the name: after a rename rotation rclone
+        # keeps writing into the renamed file, and its final stats are our end counters.
+        follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5,
+                               follow_name=False)
         watcher = asyncio.create_task(self._watch(follower))
         try:
             returncode = await proc.wait()
@@ -226,18 +274,24 @@ class Runner:
             return None, MarkerKind.COMPLETE
         if exitcodes.is_abort(code):
             return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
-        if (code == 7 and self.opts.max_delete is not None
-                and self.state.deletes >= self.opts.max_delete):
-            return (f"max-delete guard reached, {self.state.deletes} of {self.opts.max_delete}",
-                    MarkerKind.FAILED)
+        cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
+        # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
+        # for each delete past the cap, then exits 7 having deleted exactly the cap.
+        if code == 7 and cap is not None and self._max_delete_hit:
+            return (f"max-delete guard reached, {self.state.deletes} of {cap} deletes allowed "
+                    "(the sync wanted more); check the source, see `space-mirror plan`, and "
+                    "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
         last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
         meaning = exitcodes.meaning(code).meaning
         return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
 
     def _consume(self, lines: list[bytes]) -> None:
+        events: list[Event] = []
         for raw in lines:
-            for event in self._parser.feed(decode(raw)):
-                self.state = apply(self.state, event)
+            if MAX_DELETE_NEEDLE in raw:
+                self._max_delete_hit = True
+            events.extend(self._parser.feed(decode(raw)))
+        self.state = apply_all(self.state, events)
 
     async def _watch(self, follower: LogFollower) -> None:
         last_status = 0.0
@@ -305,6 +359,12 @@ class Runner:
             reason=credentials.redact(reason, self.secrets) if reason else None,
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
+            extra=safety.summary_fields(
+                safety.read_baseline(self.job.summary_path), self.run_id,
+                outcome == "success" and self.mode == "sync",
+                self.source.source_files if self.source else None,
+                interrupted=self.mode == "sync" and self._proc is not None
+                and outcome != "success"),
         )
         for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
             self.complain(f"warning: {warning}")
