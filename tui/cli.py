@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", parents=[common], help="dry-run plan: copies, deletes, renames")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--offline", action="store_true",
+                      help="skip the destination check in the pre-flight")
+    plan.add_argument("--force", action="store_true",
+                      help="override the sentinel and ratio source guards (docs/safety.md)")
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
@@ -175,7 +179,15 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     print(f"space-mirror check: job {job.name!r} ({job.source} → {job.destination})")
     for r in results:
         print(credentials.redact(r.line(), ctx.secrets))
-    bad = preflight.failed(results)
+    bad: list[object] = list(preflight.failed(results))
+    if not bad:
+        # The source guards the runner applies next (docs/safety.md).
+        from tui.ops import safety
+
+        verdict = safety.check_source(job, force=False)
+        for g in verdict.guards:
+            print(g.line())
+        bad += verdict.refused
     if bad:
         print(f"{len(bad)} check(s) failed; nothing would start.")
         return exitcodes.CONFIG
@@ -191,8 +203,10 @@ def _cmd_history(ns: argparse.Namespace) -> int:
 
 
 def _cmd_plan(ns: argparse.Namespace) -> int:
-    print("space-mirror plan: not available yet (see docs/safety.md)", file=sys.stderr)
-    return exitcodes.USAGE
+    from tui.plan_cli import plan_command
+
+    job, _ = resolve_job(ns)
+    return plan_command(job, as_json=ns.json, offline=ns.offline, force=ns.force)
 
 
 def _cmd_unit(ns: argparse.Namespace) -> int:

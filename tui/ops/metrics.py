@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -27,6 +28,9 @@ class RunSummary:
     deletes: int
     renames: int
     errors: int
+    # Further flat fields for the JSON summary (the safety guards' file counts, see
+    # tui/ops/safety.py); appended after the fixed ones.
+    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:
@@ -39,6 +43,7 @@ class RunSummary:
             "exit_code": self.exit_code, "outcome": self.outcome, "reason": self.reason,
             "bytes": self.bytes, "transfers": self.transfers, "checks": self.checks,
             "deletes": self.deletes, "renames": self.renames, "errors": self.errors,
+            **self.extra,
         }
 
 

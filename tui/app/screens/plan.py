@@ -1,0 +1,262 @@
+"""The Plan screen: what the next sync would copy, delete and rename, and "run for real".
+
+    PlanScreen(job, job_args)         computes the plan itself (a thread worker running
+                                      tui.ops.planner.compute_plan: pre-flight, source guards,
+                                      job lock, dry run), then shows it
+    PlanScreen(job, job_args, plan)   shows a plan computed elsewhere
+
+It dismisses with the `Launched` runner when the operator starts the real sync (key `r`),
+else with None. The real sync is `space-mirror run --allow-deletes N` with N = the plan's
+deletes, so it can never delete more than the plan showed (rclone stops at N, exit 7).
+A plan whose deletes exceed the delete guard asks the operator to type the job's name first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from importlib.resources import files
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tree
+
+from tui.config import Job
+from tui.core import exitcodes
+from tui.core.plan import Plan, group_by_top
+from tui.core.stats import Stats
+from tui.core.units import format_bytes
+from tui.ops import processes
+from tui.ops.planner import PlanOutcome, compute_plan
+from tui.ops.processes import Launched
+
+# A folder with more files than this shows the first ones and a count: a tree of 100k
+# nodes is slow to build and no one scrolls it. `space-mirror plan` prints everything.
+MAX_FILES_PER_FOLDER = 500
+
+
+def _css_path() -> str:
+    return str(files("tui.styles").joinpath("plan.tcss"))
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def summary_text(plan: Plan) -> str:
+    known = "" if plan.delete_bytes_known else "+"
+    return (f"Copy {_files(len(plan.copies))} ({format_bytes(plan.copy_bytes)})  ·  "
+            f"Delete {_files(len(plan.deletes))} ({format_bytes(plan.delete_bytes)}{known})  ·  "
+            f"Rename {_files(len(plan.renames))}")
+
+
+def guard_text(plan: Plan) -> str:
+    if plan.delete_guard is None:
+        return "Delete guard: not computed"
+    head = f"Delete guard: {plan.delete_guard} ({plan.delete_guard_why})"
+    if plan.exceeds_guard:
+        return (f"{head} — EXCEEDED by {len(plan.deletes) - plan.delete_guard}: "
+                "running asks you to type the job's name")
+    return f"{head} — ok"
+
+
+def fill_tree(tree: Tree[None], paths: list[str], label: Callable[[str], str]) -> None:
+    """Top-level folders as branches, files as leaves; labels are plain text, never markup."""
+    tree.root.expand()
+    if not paths:
+        tree.root.add_leaf(Text("(none)"))
+        return
+    for folder, items in group_by_top(paths).items():
+        name = f"{folder}/" if folder else "(top level)"
+        branch = tree.root.add(Text(f"{name}  {len(items)}"), expand=len(items) <= 20)
+        for p in items[:MAX_FILES_PER_FOLDER]:
+            branch.add_leaf(Text(label(p)))
+        if len(items) > MAX_FILES_PER_FOLDER:
+            branch.add_leaf(Text(f"… and {len(items) - MAX_FILES_PER_FOLDER} more "
+                                 "(`space-mirror plan` lists them all)"))
+
+
+class ConfirmByNameScreen(ModalScreen[bool]):
+    """Type the job's name to allow a delete count above the guard. Dismisses True/False."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, job_name: str, deletes: int, guard: int, why: str) -> None:
+        super().__init__()
+        self.job_name = job_name
+        self.deletes = deletes
+        self.guard = guard
+        self.why = why
+
+    def compose(self) -> ComposeResult:
+        box = Vertical(id="confirm-box")
+        box.border_title = "Allow these deletes?"
+        with box:
+            yield Static(Content(
+                f"The plan deletes {self.deletes} files at the destination, more than the "
+                f"delete guard allows ({self.guard}: {self.why}).\n\n"
+                f"The real sync will be allowed exactly {self.deletes} deletes and stops "
+                f"there if the source lost more since the plan.\n\n"
+                f"Type the job's name ({self.job_name}) and press Enter:"), id="confirm-text")
+            yield Input(placeholder=self.job_name, id="confirm-input")
+            yield Static(Content("Esc  cancel"), id="confirm-keys")
+
+    @on(Input.Submitted, "#confirm-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.job_name:
+            self.dismiss(True)
+            return
+        self.query_one("#confirm-keys", Static).update(Content(
+            f"That is not {self.job_name!r}: nothing started.  Esc  cancel"))
+        event.input.value = ""
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class PlanScreen(Screen[Launched | None]):
+    class Computed(Message):
+        """The worker finished: a plan, or the reasons there is none."""
+
+        def __init__(self, outcome: PlanOutcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    class Progressed(Message):
+        """A stats line from the dry run in progress."""
+
+        def __init__(self, stats: Stats) -> None:
+            super().__init__()
+            self.stats = stats
+
+    CSS_PATH = _css_path()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run_for_real", "Run for real"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    plan: reactive[Plan | None] = reactive(None, recompose=True)
+    problems: reactive[tuple[str, ...]] = reactive((), recompose=True)
+
+    def __init__(self, job: Job, job_args: list[str], plan: Plan | None = None, *,
+                 launcher: Callable[[list[str]], Launched] = processes.start_detached,
+                 force: bool = False) -> None:
+        super().__init__()
+        self.job = job
+        self.job_args = job_args
+        self.force = force
+        self._launcher = launcher
+        self._cancel = threading.Event()
+        self.set_reactive(PlanScreen.plan, plan)
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Content(f"Plan — job {self.job.name}: {self.job.source} → "
+                             f"{self.job.destination}"), id="plan-title")
+        plan = self.plan
+        if plan is None:
+            text = ("\n".join(self.problems) if self.problems
+                    else "Computing the plan: pre-flight, source guards, then a dry run …")
+            yield Static(Content(text), id="plan-status",
+                         classes="problem" if self.problems else "")
+            yield Footer()
+            return
+        yield Static(Content(summary_text(plan)), id="plan-summary")
+        yield Static(Content(guard_text(plan)), id="plan-guard",
+                     classes="exceeded" if plan.exceeds_guard else "")
+        if plan.warnings:
+            yield Static(Content("\n".join(f"! {w}" for w in plan.warnings)), id="plan-warnings")
+        renamed = {r.source: f"{r.source} → {r.target}" for r in plan.renames}
+        with TabbedContent(id="plan-tabs"):
+            for title, tab_id, paths, label in (
+                ("Copy", "copy", [f.path for f in plan.copies], str),
+                ("Delete", "delete", [f.path for f in plan.deletes], str),
+                ("Rename", "rename", [r.source for r in plan.renames], renamed.__getitem__),
+            ):
+                with TabPane(f"{title} ({len(paths)})", id=f"tab-{tab_id}"):
+                    tree: Tree[None] = Tree(Text(f"{title}: {_files(len(paths))}"),
+                                            id=f"tree-{tab_id}")
+                    fill_tree(tree, paths, label)
+                    yield tree
+        yield Footer()
+
+    # -- computing the plan ---------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.plan is None:
+            self._compute()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()  # stops a dry run still in progress
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _compute(self) -> None:
+        try:
+            outcome = compute_plan(self.job, force=self.force, cancel=self._cancel,
+                                   progress=self._progress_from_thread, started_by="dashboard")
+        except Exception as exc:  # shown on the screen, never a traceback
+            outcome = PlanOutcome(exitcodes.SOFTWARE,
+                                  problems=[f"the plan could not be computed: {exc}"])
+        if not self._cancel.is_set():
+            self.post_message(self.Computed(outcome))
+
+    def _progress_from_thread(self, stats: Stats) -> None:
+        if not self._cancel.is_set():
+            self.post_message(self.Progressed(stats))
+
+    @on(Progressed)
+    def _progress(self, message: Progressed) -> None:
+        if self.plan is None and not self.problems:
+            for status in self.query("#plan-status").results(Static):
+                status.update(Content(f"Dry run: {message.stats.checks} checked, "
+                                      f"{message.stats.listed} listed …"))
+
+    @on(Computed)
+    def _show(self, message: Computed) -> None:
+        outcome = message.outcome
+        if outcome.plan is None:
+            self.problems = (f"No plan (exit {outcome.code}):", *outcome.problems)
+        else:
+            self.plan = outcome.plan
+
+    # -- actions --------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_run_for_real(self) -> None:
+        plan = self.plan
+        if plan is None:
+            self.notify("No plan yet.", severity="warning")
+            return
+        if not plan.complete:
+            self.notify("The dry run did not complete; fix its errors and plan again.",
+                        severity="error")
+            return
+        if plan.exceeds_guard and plan.delete_guard is not None:
+            self.app.push_screen(ConfirmByNameScreen(
+                self.job.name, len(plan.deletes), plan.delete_guard, plan.delete_guard_why),
+                self._confirmed)
+            return
+        self._start(plan)
+
+    def _confirmed(self, ok: bool | None) -> None:
+        if ok and self.plan is not None:
+            self._start(self.plan)
+
+    def _start(self, plan: Plan) -> None:
+        extra = ["--allow-deletes", str(len(plan.deletes))]
+        if self.force:
+            extra.append("--force")
+        try:
+            launched = self._launcher(processes.runner_argv(self.job_args, False, extra=extra))
+        except OSError as exc:
+            self.notify(f"Could not start the runner: {exc.strerror or exc}", severity="error")
+            return
+        self.dismiss(launched)

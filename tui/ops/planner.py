@@ -1,0 +1,179 @@
+"""`space-mirror plan` and the dashboard's Plan screen: run the job's dry run, build the Plan.
+
+The dry run is the job's own command line (its flags, its environment) plus `--dry-run`, run
+under the job lock after the pre-flight and the source guards, exactly as the real sync would
+be. It writes to a private temporary log, not the job log, because:
+  - the job log is the history of real runs: a plan's one NOTICE line per file would bloat it
+    and show up in `history` as a run of its own;
+  - the planner reads only its own lines, with no other writer interleaved;
+  - a plan is a question, not an event: it leaves nothing behind (the temp folder is removed).
+The lock record points at that temporary log, so a dashboard that looks at "what is running"
+while a plan is computed sees a dry run and can follow it.
+
+No --max-delete is passed: rclone counts dry-run deletes against it too, and a cap would cut
+the list of deletes short. The delete guard is computed here and shown beside the plan.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tui.config import Job
+from tui.core import exitcodes
+from tui.core.logline import StatsUpdate, decode, parse_line
+from tui.core.markers import now
+from tui.core.plan import Plan, PlanBuilder
+from tui.core.stats import Stats
+from tui.ops import credentials, lock, preflight, rclonecmd, safety
+from tui.ops.runner import new_run_id
+
+POLL_SECONDS = 0.2
+CANCELLED = exitcodes.signal_exit_code(15)
+
+
+@dataclass
+class PlanOutcome:
+    """What `compute_plan` found: a plan (code 0, or rclone's code with a partial plan),
+    or the reasons nothing ran (code 75 lock held, 78 pre-flight or source guard)."""
+
+    code: int
+    plan: Plan | None = None
+    problems: list[str] = field(default_factory=list)  # one line each, secrets redacted
+    guard: safety.DeleteGuard | None = None
+
+
+def compute_plan(
+    job: Job,
+    offline: bool = False,
+    force: bool = False,
+    cancel: threading.Event | None = None,
+    progress: Callable[[Stats], None] | None = None,
+    started_by: str = "cli",
+) -> PlanOutcome:
+    """Blocking; call it from a thread in the dashboard. `cancel` stops the dry run."""
+    run_id = "plan-" + new_run_id()
+    tmp = Path(tempfile.mkdtemp(prefix="space-mirror-plan-"))
+    log = tmp / "dry-run.log"
+    record = lock.LockRecord(pid=os.getpid(), run_id=run_id, job=job.name, mode="dry-run",
+                             log=str(log), started=now().isoformat(timespec="seconds"),
+                             started_by=started_by)
+    try:
+        try:
+            got = lock.try_acquire(job.lock_path, record)
+        except lock.LockError as exc:
+            return PlanOutcome(exitcodes.CONFIG, problems=[str(exc)])
+        if not isinstance(got, lock.HeldLock):
+            who = f"pid {got.pid}, run {got.run_id}" if got else "holder unknown"
+            return PlanOutcome(exitcodes.LOCKED, problems=[
+                f"a sync of job {job.name!r} is running ({who}); plan again when it ends"])
+        try:
+            return _plan_locked(job, got, log, offline, force, cancel, progress)
+        finally:
+            got.release()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force: bool,
+                 cancel: threading.Event | None,
+                 progress: Callable[[Stats], None] | None) -> PlanOutcome:
+    results, ctx = preflight.run_checks(job, offline, lock_is_ours=True)
+    bad = preflight.failed(results)
+    if bad:
+        return PlanOutcome(exitcodes.CONFIG, problems=[
+            credentials.redact(r.line(), ctx.secrets) for r in bad])
+    assert ctx.rclone is not None and ctx.env is not None
+    baseline = safety.read_baseline(job.summary_path)
+    verdict = safety.check_source(job, force, baseline)
+    if not verdict.ok:
+        return PlanOutcome(exitcodes.CONFIG, problems=[g.line() for g in verdict.refused])
+    dest = safety.destination_files(job, baseline, ctx.rclone, ctx.env)
+    guard = safety.delete_guard(job, dest)
+    argv = rclonecmd.sync_command(ctx.rclone, replace(job, log_file=log), dry_run=True)
+    builder = PlanBuilder()
+    try:
+        code = _run_dry(argv, ctx.env, held, log, builder, cancel, progress)
+    except OSError as exc:
+        return PlanOutcome(exitcodes.CONFIG, problems=[f"rclone could not start: {exc.strerror}"])
+    if code == CANCELLED:
+        return PlanOutcome(code, problems=["the plan was cancelled"], guard=guard)
+    plan = replace(builder.build(code), delete_guard=guard.limit, delete_guard_why=guard.why)
+    for g in verdict.overridden:
+        plan = plan.with_warning(f"--force overrides the {g.name} guard: {g.detail}")
+    if plan.exceeds_guard:
+        n = len(plan.deletes)
+        plan = plan.with_warning(
+            f"{n} deletes exceed the delete guard of {guard.describe()}: the real sync would "
+            f"stop there; to allow them, confirm with `space-mirror run --allow-deletes {n}` "
+            "(dashboard: type the job's name)")
+    plan = replace(plan, warnings=tuple(credentials.redact(w, ctx.secrets)
+                                        for w in plan.warnings))
+    return PlanOutcome(code, plan, guard=guard)
+
+
+def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Path,
+             builder: PlanBuilder, cancel: threading.Event | None,
+             progress: Callable[[Stats], None] | None) -> int:
+    # rclone's stdout/stderr go to the same file: nothing is piped back to us.
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd,
+                                pass_fds=(held.fd,))
+    finally:
+        os.close(fd)
+    reader = _LineReader(log)
+    try:
+        while True:
+            try:
+                code = proc.wait(timeout=POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.is_set():
+                proc.terminate()
+                proc.wait()
+                return CANCELLED
+            _feed(reader.read(), builder, progress)
+    finally:
+        if proc.poll() is None:  # an exception (KeyboardInterrupt) while waiting
+            proc.kill()
+            proc.wait()
+    _feed(reader.read(final=True), builder, progress)
+    reader.close()
+    return code if code >= 0 else exitcodes.signal_exit_code(-code)
+
+
+def _feed(lines: list[bytes], builder: PlanBuilder,
+          progress: Callable[[Stats], None] | None) -> None:
+    for raw in lines:
+        text = decode(raw)
+        if progress is not None and '"stats"' in text:
+            event = parse_line(text)
+            if isinstance(event, StatsUpdate):
+                progress(event.stats)
+                continue
+        builder.feed_line(text)
+
+
+class _LineReader:
+    """Complete lines appended to a file since the last read (the partial tail waits)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._tail = b""
+
+    def read(self, final: bool = False) -> list[bytes]:
+        data = self._tail + self._fh.read()
+        lines = data.split(b"\n")
+        self._tail = b"" if final else lines.pop()
+        return [ln for ln in lines if ln]
+
+    def close(self) -> None:
+        self._fh.close()
