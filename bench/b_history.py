@@ -10,6 +10,7 @@ history-incremental: one more night (~1 MB) appended, cache warm. Target ≤ 5% 
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import shutil
 import tempfile
@@ -63,7 +64,7 @@ def _rotate(log: Path, parts: int) -> Path:
         at = data.rfind(b"\n", 0, at) + 1
         cuts.append(at)
     cuts.append(len(data))
-    pieces = [data[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    pieces = [data[a:b] for a, b in itertools.pairwise(cuts)]
     target = out_dir / log.name
     for age, piece in enumerate(reversed(pieces)):  # age 0 is the newest
         if age == 0:

@@ -29,7 +29,7 @@ def run(config: Path, runs: int) -> Result:
     baseline = median_of(runs, lambda: _time_to_first_frame(["minimal"]))
     value = median_of(runs, lambda: _time_to_first_frame(["dashboard", str(config)]))
     return Result("startup", value, baseline, 1.5, "s", "le",
-                  note="median of %d; log %s" % (runs, config.parent.name))
+                  note=f"median of {runs}; log {config.parent.name}")
 
 
 def config_for(log: Path) -> Path:

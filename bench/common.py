@@ -48,7 +48,8 @@ class Result:
     def row(self) -> str:
         sign = "≤" if self.direction == "le" else "≥"
         mark = "met" if self.met else "MISSED"
-        return (f"{self.name:<22} {self.value:>12.4g} {self.unit:<8} baseline {self.baseline:>10.4g}"
+        return (f"{self.name:<22} {self.value:>12.4g} {self.unit:<8} "
+                f"baseline {self.baseline:>10.4g}"
                 f"  ratio {self.ratio:>7.3f} (target {sign} {self.target:g})  {mark}"
                 + (f"  — {self.note}" if self.note else ""))
 

@@ -23,9 +23,10 @@ def main() -> None:
 
         app = Minimal()
     else:
+        from pathlib import Path
+
         from tui.app.app import MirrorApp
         from tui.config import Overrides, load_job
-        from pathlib import Path
 
         job = load_job(Path(sys.argv[2]), None, Overrides())
         app = MirrorApp(job, ["--config", sys.argv[2]])

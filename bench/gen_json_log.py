@@ -54,7 +54,8 @@ def record(n_files: int, workdir: Path | None = None) -> Recording:
                     "-v", "--transfers", "16", "--log-file", str(log)], check=True,
                    env={**os.environ, "RCLONE_CONFIG": "/dev/null"})
     seconds = time.perf_counter() - start
-    lines = sum(1 for _ in open(log, "rb"))
+    with open(log, "rb") as fh:
+        lines = sum(1 for _ in fh)
     return Recording(log, lines, seconds)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -176,6 +175,8 @@ def job_names(config_path: Path) -> list[str]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here, not at the top: `history --log FILE` needs no config at all
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

@@ -1,13 +1,109 @@
-"""`space-mirror history`: placeholder until the history scanner lands (issue 4)."""
+"""`space-mirror history`: past runs from the job's log and its rotated siblings.
+
+For people, a plain aligned table, newest run first. With `--json`, the runs oldest first and
+the warnings, in the shape docs/history.md describes.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import TextIO
 
 from tui.config import Job
 from tui.core import exitcodes
+from tui.core.history import History, Run, scan_history
+from tui.core.units import format_bytes, format_duration
+
+
+def running_check(job: Job) -> tuple[bool, str | None, bool]:
+    """(something runs, its run id, it is a legacy wrapper run), asked once."""
+    # Imported here: psutil and a scan of the process table cost more than an incremental
+    # history scan, and are needed only when the log ends with an open run.
+    from tui.ops.processes import find_running
+
+    try:
+        running = find_running(job)
+    except Exception:  # psutil or the lock file misbehaving must not cost the history
+        return False, None, False
+    if running is None:
+        return False, None, False
+    return True, running.run_id, running.kind == "legacy"
+
+
+def load_history(job: Job) -> History:
+    answer: list[tuple[bool, str | None, bool]] = []
+
+    def is_running(run_id: str | None) -> bool:
+        if not answer:
+            answer.append(running_check(job))
+        live, live_id, live_legacy = answer[0]
+        if not live:
+            return False
+        return live_legacy if run_id is None else run_id == live_id
+
+    return scan_history(job.log_file, is_running=is_running)
 
 
 def history_command(job: Job, as_json: bool, limit: int | None) -> int:
-    print("space-mirror history: not available yet", file=sys.stderr)
-    return exitcodes.USAGE
+    if limit is not None and limit < 0:
+        print("space-mirror: --limit must be 0 or more", file=sys.stderr)
+        return exitcodes.USAGE
+    history = load_history(job)
+    if as_json:
+        # One write: json.dump() would make tens of thousands of small ones.
+        sys.stdout.write(json.dumps(history.as_json(limit), ensure_ascii=False) + "\n")
+        return exitcodes.OK
+    runs = history.runs[-limit:] if limit else history.runs
+    print_table(list(reversed(runs)), sys.stdout)
+    for w in history.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return exitcodes.OK
+
+
+COLUMNS = ("STARTED", "OUTCOME", "EXIT", "DURATION", "BYTES", "FILES", "DELETES", "RENAMES",
+           "ERRORS", "ID", "NOTES")
+_RIGHT = {"EXIT", "DURATION", "BYTES", "FILES", "DELETES", "RENAMES", "ERRORS"}
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def run_notes(run: Run) -> str:
+    notes: list[str] = []
+    if run.dry_run:
+        notes.append("dry run")
+    if run.deletes_skipped:
+        notes.append("deletes skipped (IO errors)")
+    if run.error_classes:
+        notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:3]))
+    return "; ".join(notes)
+
+
+def table_rows(runs: list[Run]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for r in runs:
+        started = r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "?"
+        rows.append((
+            started, str(r.outcome), _num(r.exit_code), format_duration(r.duration_s),
+            format_bytes(r.bytes) if r.bytes is not None else "-", _num(r.transfers),
+            _num(r.deletes), _num(r.renames), _num(r.errors), r.id, run_notes(r),
+        ))
+    return rows
+
+
+def print_table(runs: list[Run], out: TextIO) -> None:
+    """Aligned plain text, newest run first (no colour: it goes to pipes and mail too)."""
+    rows = table_rows(runs)
+    widths = [max([len(COLUMNS[i])] + [len(row[i]) for row in rows]) for i in range(len(COLUMNS))]
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        parts = [c.rjust(w) if name in _RIGHT else c.ljust(w)
+                 for c, w, name in zip(cells, widths, COLUMNS, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out.write(fmt(COLUMNS) + "\n")
+    for row in rows:
+        out.write(fmt(row) + "\n")
+    out.write(f"newest first; {len(rows)} run(s)\n" if rows else "no runs in the log\n")

@@ -1,0 +1,95 @@
+"""Write SVG screenshots of every dashboard screen to screenshots/ (`make screenshots`).
+
+The data is deterministic: recorded real logs (tests/snapshots/logs/), a fixed clock, host
+and vital signs — the same scenes the snapshot tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "snapshots"))
+sys.path.insert(0, str(ROOT))
+
+from dashboard_scenes import SCENES, make_app, settle_then  # noqa: E402
+
+OUT = ROOT / "screenshots"
+SIZE = (100, 30)
+
+# (file name, scene, extra keys pressed once the scene is settled, terminal size)
+SHOTS: list[tuple[str, str, Sequence[str], tuple[int, int]]] = [
+    ("dashboard-idle", "idle", (), SIZE),
+    ("dashboard-running", "running", (), SIZE),
+    ("dashboard-aborted", "aborted", (), SIZE),
+    ("dashboard-failed", "failed", (), SIZE),
+    ("dashboard-preflight-failed", "preflight-failed", (), SIZE),
+    ("dashboard-errors-only", "failed", ("e",), SIZE),
+    ("dashboard-search", "running", ("slash", *"raw-0", "enter"), SIZE),
+    ("dialog-abort", "running", ("a",), SIZE),
+    ("dialog-quit", "running", ("q",), SIZE),
+    ("help", "idle", ("question_mark",), SIZE),
+    ("history", "failed", ("h",), SIZE),
+    ("dashboard-small-60x20", "running", (), (60, 20)),
+    ("dashboard-tiny-40x10", "running", (), (40, 10)),
+]
+
+
+async def shoot(name: str, scene_name: str, keys: Sequence[str], size: tuple[int, int],
+                workdir: Path) -> Path:
+    scene = SCENES[scene_name]
+    app = make_app(scene, workdir / name)
+    async with app.run_test(size=size) as pilot:
+        await settle_then(scene)(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause(0.3)  # let a pushed screen compose and paint
+        await pilot.pause()
+        path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
+    return path
+
+
+async def shoot_history() -> list[Path]:
+    """The history screen and a run's detail, from the recorded fixture log
+    (tests/fixtures/history/mixed.log: real runs through the legacy wrapper and the runner)."""
+    sys.path.insert(0, str(ROOT / "tests" / "history"))
+    from screens_app import HistoryApp
+
+    shots = [("history-list", (), (100, 30)),
+             ("history-run-detail", ("down", "down", "down", "enter"), (100, 30)),
+             ("history-run-detail-errors", ("down",) * 11 + ("enter", "e"), (100, 30))]
+    paths: list[Path] = []
+    for name, keys, size in shots:
+        app = HistoryApp()
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
+    return paths
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    # A fixed work folder: the help screen shows the log's path, and the pictures must not
+    # change from one run of this script to the next.
+    work = Path(tempfile.gettempdir()) / "space-mirror-screenshots"
+    shutil.rmtree(work, ignore_errors=True)
+    for name, scene, keys, size in SHOTS:
+        path = await shoot(name, scene, keys, size, work)
+        print(path.relative_to(ROOT))
+    for path in await shoot_history():
+        print(path.relative_to(ROOT))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

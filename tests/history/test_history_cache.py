@@ -1,0 +1,152 @@
+"""The incremental index: what is re-read, and what is not."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.history.realruns import make_tree, rotate, run_wrapper
+from tui.core import history as hist
+from tui.core.history import cache_path, scan_history
+
+
+class Reads:
+    """Counts the bytes each file's scanner covers (wraps scan_bytes)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        real = hist.scan_bytes
+
+        def spy(name: str, buf: object, lo: int = 0, hi: int | None = None) -> hist.FileScan:
+            end = len(buf) if hi is None else hi  # type: ignore[arg-type]
+            self.calls.append((Path(name).name, lo, end))
+            return real(name, buf, lo, hi)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(hist, "scan_bytes", spy)
+
+    def take(self) -> list[tuple[str, int, int]]:
+        out, self.calls = self.calls, []
+        return out
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path) -> tuple[Path, Path, Path]:
+    log = tmp_path / "space-mirror.log"
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    make_tree(src, {"a.txt": 100})
+    assert run_wrapper(src, str(dst), log) == 0
+    make_tree(src, {"b.txt": 100})
+    assert run_wrapper(src, str(dst), log) == 0
+    return log, src, dst
+
+
+def test_unchanged_files_are_not_read(two_runs: tuple[Path, Path, Path], tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    log, _, _ = two_runs
+    reads = Reads(monkeypatch)
+    cache = tmp_path / "cache"
+    first = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, 0, log.stat().st_size)]
+    again = scan_history(log, cache_dir=cache)
+    assert reads.take() == []
+    assert [r.as_json() for r in again.runs] == [r.as_json() for r in first.runs]
+
+
+def test_growth_rescans_from_last_complete_run(two_runs: tuple[Path, Path, Path],
+                                                tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    log, src, dst = two_runs
+    cache = tmp_path / "cache"
+    scan_history(log, cache_dir=cache)
+    size = log.stat().st_size
+    reads = Reads(monkeypatch)
+    make_tree(src, {"c.txt": 100})
+    assert run_wrapper(src, str(dst), log) == 0
+    history = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, size, log.stat().st_size)]
+    assert [r.transfers for r in history.runs] == [1, 1, 1]
+    # An open run at the end of the cache is re-read once it ends.
+    with log.open("ab") as fh:
+        fh.write(b"[Wed Nov 25 03:00:00 UTC 2026] Starting Space Mirror...\n")
+    open_size = log.stat().st_size
+    assert str(scan_history(log, cache_dir=cache).runs[-1].outcome) == "incomplete"
+    reads.take()
+    with log.open("ab") as fh:
+        fh.write(b"[Wed Nov 25 03:00:09 UTC 2026] Space Mirror FAILED with exit code 7\n")
+    history = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, open_size - 56, log.stat().st_size)]
+    assert [str(r.outcome) for r in history.runs][-1] == "failed"
+    assert history.runs[-1].exit_code == 7
+
+
+def test_rotation_keeps_cache_by_inode(two_runs: tuple[Path, Path, Path], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    log, src, dst = two_runs
+    cache = tmp_path / "cache"
+    scan_history(log, cache_dir=cache)
+    rotate(log)  # log → log.1: same inode, not re-read
+    make_tree(src, {"d.txt": 100})
+    assert run_wrapper(src, str(dst), log) == 0
+    reads = Reads(monkeypatch)
+    history = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, 0, log.stat().st_size)]
+    assert len(history.runs) == 3
+    assert history.runs[0].spans[0].path.endswith(".log.1")
+
+
+def test_truncation_and_reused_inode_invalidate(two_runs: tuple[Path, Path, Path],
+                                                tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    log, src, dst = two_runs
+    cache = tmp_path / "cache"
+    scan_history(log, cache_dir=cache)
+    reads = Reads(monkeypatch)
+    # copytruncate: same inode, size shrank.
+    os.truncate(log, 0)
+    make_tree(src, {"e.txt": 100})
+    assert run_wrapper(src, str(dst), log) == 0
+    history = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, 0, log.stat().st_size)]
+    assert len(history.runs) == 1
+    # Same inode, grown, but the head changed (rewritten in place): full re-read.
+    data = log.read_bytes()
+    log.write_bytes(data.replace(b"Starting", b"Starting", 1).replace(b"[", b"[", 1)
+                    .replace(b"Wed", b"Thu", 1) + data)
+    history = scan_history(log, cache_dir=cache)
+    assert reads.take() == [(log.name, 0, log.stat().st_size)]
+    assert len(history.runs) == 2
+
+
+def test_corrupt_cache_is_ignored_with_a_warning(two_runs: tuple[Path, Path, Path],
+                                                 tmp_path: Path) -> None:
+    log, _, _ = two_runs
+    cache = tmp_path / "cache"
+    scan_history(log, cache_dir=cache)
+    path = cache_path(cache, log)
+    assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
+    path.write_text("{not json")
+    history = scan_history(log, cache_dir=cache)
+    assert len(history.runs) == 2
+    assert any("cache is corrupt" in w.message for w in history.warnings)
+    # …and rewritten whole, atomically (no temp files left behind).
+    assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
+    assert [p.name for p in cache.iterdir()] == [path.name]
+    assert scan_history(log, cache_dir=cache).warnings == []
+
+
+def test_unwritable_cache_is_a_warning(two_runs: tuple[Path, Path, Path],
+                                       tmp_path: Path) -> None:
+    log, _, _ = two_runs
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    history = scan_history(log, cache_dir=blocker / "cache")
+    assert len(history.runs) == 2
+    assert any("cannot write the history cache" in w.message for w in history.warnings)
+
+
+def test_default_cache_dir_follows_xdg(tmp_path: Path) -> None:
+    assert hist.default_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "space-mirror"
+    assert hist.default_cache_dir({}).name == "space-mirror"

@@ -1,0 +1,132 @@
+"""Pilot tests of the history screen and a run's detail."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from tests.history.screens_app import FIXTURE, HistoryApp
+from tui.app.screens.history import HistoryScreen
+from tui.app.screens.run_detail import RunDetailScreen
+from tui.app.widgets.logview import LogView
+
+
+async def _loaded(pilot: object, app: HistoryApp) -> HistoryScreen:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    screen = app.screen
+    assert isinstance(screen, HistoryScreen)
+    return screen
+
+
+async def test_history_lists_runs_newest_first() -> None:
+    app = HistoryApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot, app)
+        table = screen.query_one("#history-table", DataTable)
+        assert table.row_count == 14
+        first = [str(c) for c in table.get_row_at(0)]
+        last = [str(c) for c in table.get_row_at(13)]
+        assert first[0] == "incomplete"  # the newest: the runner killed with SIGKILL
+        assert last[0] == "success"  # the oldest: the wrapper's first sync
+        status = str(screen.query_one("#history-status", Static).render())
+        assert "14 runs" in status
+
+
+async def test_first_paint_says_reading(tmp_path: Path) -> None:
+    """The scan runs in a worker: before it ends, the screen says so."""
+    import threading
+
+    gate = threading.Event()
+    app = HistoryApp()
+
+    class Slow(HistoryScreen):
+        pass
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        from tests.history.screens_app import fixture_loader
+
+        def slow_loader():  # type: ignore[no-untyped-def]
+            gate.wait(10)
+            return fixture_loader()
+
+        screen = Slow(app.job, loader=slow_loader)
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert "reading history" in str(screen.query_one("#history-status", Static).render())
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#history-table", DataTable).row_count == 14
+
+
+async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
+    log = tmp_path / "space-mirror.log"
+    shutil.copyfile(FIXTURE, log)
+    app = HistoryApp(log)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot, app)
+        # Row 3 (newest first) is the runner's IO-error run.
+        for _ in range(3):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, RunDetailScreen)
+        run = detail.run_record
+        assert run.exit_code == 1 and run.deletes_skipped
+        summary = str(detail.query_one("#detail-summary", Static).render())
+        assert "Exit 1" in summary and "skipped every delete" in summary
+        triage = str(detail.query_one("#detail-triage", Static).render())
+        assert "io ×1" in triage and "c/new.txt" in triage
+        logview = detail.query_one(LogView)
+        everything = logview.line_count
+        assert everything > 3
+        await pilot.press("e")
+        errors = logview.visible_text()
+        assert 0 < len(errors) < everything
+        assert all("ERROR" in t or "▌" in t for t in errors)
+        await pilot.press("e")
+        await pilot.press("f")
+        assert logview.line_count <= everything
+        detail.report_dir = tmp_path / "reports"
+        await pilot.press("r")
+        assert detail.report_path is not None
+        text = detail.report_path.read_text()
+        assert f"space-mirror run {run.id}" in text
+        assert "not deleting files as there were IO errors" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_dashboard_key_h_opens_history(tmp_path: Path) -> None:
+    """The dashboard pushes HistoryScreen(job) on `h`; it reads the job's own log."""
+    from tui.app.app import MirrorApp
+    from tui.config import Job
+
+    log = tmp_path / "space-mirror.log"
+    shutil.copyfile(FIXTURE, log)
+    job = Job(log_file=log, lock_file=tmp_path / "lock", env_file=None)
+
+    def never_launch(argv: list[str]) -> object:
+        raise AssertionError("must not start a run")
+
+    app = MirrorApp(job, [], find_running=lambda _job: None, preflight=lambda _job: [],
+                    launcher=never_launch, sample_interval=3600.0)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        import time
+
+        deadline = time.monotonic() + 10
+        while not (isinstance(app.screen, HistoryScreen) and app.screen.history is not None):
+            assert time.monotonic() < deadline, "the history did not load"
+            await pilot.pause(0.02)
+        assert app.screen.query_one("#history-table", DataTable).row_count == 14
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)

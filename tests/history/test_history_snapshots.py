@@ -1,0 +1,45 @@
+"""Snapshots of the history screen and a run's detail, from the recorded fixture log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.history.screens_app import HistoryApp
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _history(keys: tuple[str, ...] = ()) -> Any:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(HistoryApp(), terminal_size=size, run_before=_history())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_detail_failed(snap_compare: Any, size: tuple[int, int]) -> None:
+    """The runner's IO-error run: deletes skipped, one io error, one failed file."""
+    keys = ("down", "down", "down", "enter")
+    assert snap_compare(HistoryApp(), terminal_size=size, run_before=_history(keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_detail_errors_only(snap_compare: Any, size: tuple[int, int]) -> None:
+    """The wrapper's missing-source run, log filtered to errors."""
+    keys = ("down",) * 11 + ("enter", "e")
+    assert snap_compare(HistoryApp(), terminal_size=size, run_before=_history(keys))

@@ -1,0 +1,79 @@
+"""Triage classes over real rclone error messages (from rclone runs here, and from the
+messages rclone's backends and Go's runtime print)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.core.stats import Stats
+from tui.core.triage import CLASSES, Tally, classify, is_consequence
+
+
+@pytest.mark.parametrize(("text", "cls"), [
+    ("Local file system at /tmp/x/nope: error reading source root directory: directory not "
+     "found", "source-missing"),
+    ("e/x: Failed to copy: mkdir /tmp/hx/dst/e: not a directory", "io"),
+    ("big/a.bin: Failed to copy: read /space/big/a.bin: input/output error", "io"),
+    ("dangling: Listing error: symlink: stat /tmp/src/dangling: no such file or directory",
+     "not-found"),
+    ("S3 bucket bucket: error reading destination root directory: operation error S3: "
+     "ListObjects, exceeded maximum number of attempts, 1, https response error StatusCode: 0, "
+     "RequestID: , HostID: , request send failed, Get \"http://127.0.0.1:47269/bucket\": "
+     "dial tcp 127.0.0.1:47269: connect: connection refused", "network"),
+    ("Failed to create file system for \":b2:bucket\": failed to authorize account: failed to "
+     "authenticate: Unauthorized (401 bad_auth_token)", "auth"),
+    ("a.bin: Failed to copy: Post \"https://pod-000.backblaze.com/b2api\": dial tcp: lookup "
+     "pod-000.backblaze.com: no such host", "network"),
+    ("a.bin: Failed to copy: Storage cap exceeded (403 storage_cap_exceeded)", "quota"),
+    ("a.bin: Failed to copy: Too Many Requests (429 too_many_requests)", "rate-limit"),
+    ("a.bin: Failed to copy: open /space/a.bin: permission denied", "permission"),
+    ("a.bin: Failed to copy: AccessDenied: Access Denied status code: 403", "permission"),
+    ("a.bin: Failed to copy: write /mnt/b/a.bin: no space left on device", "quota"),
+    ("Signal received: interrupt", "interrupted"),
+    ("something nobody has seen before", "other"),
+])
+def test_classify(text: str, cls: str) -> None:
+    assert cls in CLASSES
+    assert classify(text) == cls
+
+
+def test_summary_lines_are_not_causes() -> None:
+    tally = Tally()
+    assert tally.add("Attempt 1/3 failed with 1 errors and: directory not found") is None
+    assert tally.add("Local file system at /d: not deleting files as there were IO errors") \
+        is None
+    assert is_consequence("Failed to sync with 2 errors: last error was: x")
+    assert tally.add("a: Failed to copy: x: input/output error") == "io"
+    assert tally.add("b: Failed to copy: x: input/output error") == "io"
+    assert tally.add("c: open: permission denied") == "permission"
+    result = tally.result()
+    assert [(c.cls, c.count) for c in result] == [("io", 2), ("permission", 1)]
+    assert result[0].example == "a: Failed to copy: x: input/output error"
+
+
+def test_old_text_stats_format() -> None:
+    """rclone before 1.56 printed MBytes and short units."""
+    block = ("Transferred:   1.234M / 2.345 MBytes, 52%, 1.2 MBytes/s, ETA 1s\n"
+             "Errors:                 2 (retrying may help)\n"
+             "Checks:                 4 / 4, 100%\n"
+             "Deleted:                1 (files), 0 (dirs)\n"
+             "Transferred:            3 / 6, 50%\n"
+             "Elapsed time:       1m2.5s\n")
+    s = Stats.from_text(block)
+    assert s is not None
+    assert s.bytes == int(1.234 * 1024 * 1024)
+    assert s.total_bytes == int(2.345 * 1024 * 1024)
+    assert (s.transfers, s.total_transfers, s.checks, s.deletes, s.errors) == (3, 6, 4, 1, 2)
+    assert s.elapsed == pytest.approx(62.5)
+
+
+def test_core_history_imports_no_ui_and_no_ops() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, tui.core.history, tui.core.triage; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') "
+            "or m.startswith('tui.ops') or m.startswith('tui.app')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

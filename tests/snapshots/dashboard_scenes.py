@@ -1,0 +1,115 @@
+"""Deterministic dashboards for snapshots and screenshots.
+
+Each scene replays a recorded real log (tests/snapshots/logs/, see record_logs.py) with a
+fixed clock, host, vitals and process probe, so the picture has no jitter.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui.app.app import MirrorApp
+from tui.config import Job
+from tui.ops.preflight import CheckResult
+from tui.ops.processes import RunningSync, Vitals
+
+LOGS = Path(__file__).parent / "logs"
+NOW = datetime(2026, 11, 25, 17, 45, 0, tzinfo=UTC)
+HOST = "nas01"
+RCLONE_PID = 13850
+RUNNING = RunningSync(kind="runner", pid=13829, rclone_pid=RCLONE_PID,
+                      run_id="20261125T143031-65dc", started="2026-11-25T14:30:32+00:00",
+                      mode="sync", started_by="cli")
+VITALS = Vitals(pid=RCLONE_PID, cpu_percent=23.0, rss=48 * 1024 * 1024,
+                read_bps=409_600.0, write_bps=409_600.0)
+FAILED_CHECKS = [
+    CheckResult("rclone", True, "/usr/bin/rclone (rclone v1.75.2)"),
+    CheckResult("source", False, "/space is empty: a sync would delete the whole mirror",
+                "mount the source file system, or restore its content"),
+    CheckResult("mount", False, "/space is not a mount point (require_mount is set)",
+                "mount the file system on /space, or set require_mount = false"),
+    CheckResult("destination", False, ":b2:miket-space-mirror: auth (401 bad_auth_token)",
+                "check the credentials in the env file"),
+]
+
+
+class FixedSampler:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def sample(self) -> Vitals:
+        return VITALS
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    log: str
+    running: bool = False
+    press: tuple[str, ...] = ()
+
+
+SCENES = {
+    "idle": Scene("idle", "idle.log"),
+    "running": Scene("running", "running.log", running=True),
+    "aborted": Scene("aborted", "aborted.log"),
+    "failed": Scene("failed", "failed.log"),
+    "preflight-failed": Scene("preflight-failed", "idle.log", press=("s",)),
+}
+
+
+def make_app(scene: Scene, workdir: Path) -> MirrorApp:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "space-mirror.log"
+    shutil.copy(LOGS / scene.log, log)
+    job = Job(log_file=log, lock_file=workdir / "lock", env_file=None)
+    running = RUNNING if scene.running else None
+
+    def never_launch(argv: list[str]) -> object:
+        raise AssertionError("a scene must not start a run")
+
+    return MirrorApp(
+        job, [], clock=lambda: NOW, hostname=HOST, vitals_sampler=FixedSampler,
+        find_running=lambda _job: running, preflight=lambda _job: FAILED_CHECKS,
+        launcher=never_launch,  # type: ignore[arg-type]
+        sample_interval=3600.0,
+    )
+
+
+async def settle(pilot: Pilot[int], timeout: float = 10.0) -> None:
+    """Wait until the log is read and the first probe is in (polling with a deadline)."""
+    import time
+
+    app = pilot.app
+    assert isinstance(app, MirrorApp)
+    deadline = time.monotonic() + timeout
+    while not (app.caught_up and app.probes >= 1):
+        if time.monotonic() > deadline:
+            raise AssertionError("the dashboard did not settle")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def settle_then(scene: Scene) -> Callable[[Pilot[int]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        if scene.press:
+            await pilot.press(*scene.press)
+            app = pilot.app
+            assert isinstance(app, MirrorApp)
+            import time
+
+            deadline = time.monotonic() + 10
+            while app.pending is not None:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the pre-flight did not finish")
+                await pilot.pause(0.02)
+            await pilot.pause()
+
+    return run_before

@@ -1,0 +1,83 @@
+"""Messages that workers post to the app. Past tense: each says what happened.
+
+Workers never touch widgets; the app's @on handlers turn these into what is shown.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui.app.feed import LogEntry
+from tui.core.runstate import RunState
+from tui.ops.preflight import CheckResult
+from tui.ops.processes import Launched, RunningSync, Vitals
+
+
+class LogLinesRead(Message):
+    """New display lines from the log (already bounded to what the view can keep)."""
+
+    def __init__(self, entries: list[LogEntry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class StateUpdated(Message):
+    """The run's state after every line read so far. Only the newest one matters."""
+
+    def __init__(self, state: RunState, started_by: str | None, caught_up: bool) -> None:
+        super().__init__()
+        self.state = state
+        self.started_by = started_by
+        self.caught_up = caught_up
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StateUpdated)
+
+
+class VitalsSampled(Message):
+    """What is running now (the lock, or a legacy rclone) and rclone's vital signs."""
+
+    def __init__(self, running: RunningSync | None, vitals: Vitals | None) -> None:
+        super().__init__()
+        self.running = running
+        self.vitals = vitals
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, VitalsSampled)
+
+
+class PreflightFailed(Message):
+    def __init__(self, results: list[CheckResult], dry_run: bool) -> None:
+        super().__init__()
+        self.results = results
+        self.dry_run = dry_run
+
+
+class RunLaunched(Message):
+    def __init__(self, launched: Launched, dry_run: bool) -> None:
+        super().__init__()
+        self.launched = launched
+        self.dry_run = dry_run
+
+
+class RunnerExited(Message):
+    """The runner the dashboard started has exited; `complaint` is its last stderr line."""
+
+    def __init__(self, code: int, complaint: str) -> None:
+        super().__init__()
+        self.code = code
+        self.complaint = complaint
+
+
+class LaunchFailed(Message):
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
+
+
+class AbortSent(Message):
+    """The abort signal went out (problem is None) or could not be sent."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem

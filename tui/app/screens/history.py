@@ -1,0 +1,186 @@
+"""The history screen: one row per past run, newest first, with bytes and duration bars.
+
+The scan runs in a thread worker, so the first paint never waits for a gigabyte of logs.
+Enter opens the run's detail (RunDetailScreen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+
+from tui.config import Job
+from tui.core.history import History, Run, scan_history
+from tui.core.runstate import Outcome
+from tui.core.units import format_bytes, format_duration
+from tui.ops import processes
+from tui.ops.processes import RunningSync
+
+HistoryLoader = Callable[[], History]
+FindRunning = Callable[[Job], RunningSync | None]
+
+# Colour carries the outcome for most people; the word carries it for NO_COLOR users.
+OUTCOME_STYLE = {
+    Outcome.SUCCESS: "bold green",
+    Outcome.FAILED: "bold red",
+    Outcome.ABORTED: "bold yellow",
+    Outcome.KILLED: "bold magenta",
+    Outcome.INCOMPLETE: "yellow",
+    Outcome.RUNNING: "bold cyan",
+}
+
+
+def _css_path() -> str:
+    return str(files("tui.styles").joinpath("history.tcss"))
+
+
+def default_loader(job: Job, find_running: FindRunning | None = None) -> HistoryLoader:
+    """Scan the job's logs; the open run at the end is `running` if the lock says so."""
+    def load() -> History:
+        finder = find_running or processes.find_running
+        try:
+            live = finder(job)
+        except Exception:  # a broken lock file must not cost the history
+            live = None
+
+        def is_running(run_id: str | None) -> bool:
+            if live is None:
+                return False
+            return live.kind == "legacy" if run_id is None else live.run_id == run_id
+
+        return scan_history(job.log_file, is_running=is_running)
+    return load
+
+
+def _num(v: int | None) -> str:
+    return "-" if v is None else str(v)
+
+
+def run_cells(run: Run) -> tuple[Text | str, ...]:
+    notes = []
+    if run.deletes_skipped:
+        notes.append("deletes skipped!")
+    if run.error_classes:
+        notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:2]))
+    if run.dry_run:
+        notes.append("dry run")
+    return (
+        Text(str(run.outcome), style=OUTCOME_STYLE.get(run.outcome, "")),
+        run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?",
+        Text(format_duration(run.duration_s), justify="right"),
+        Text(format_bytes(run.bytes) if run.bytes is not None else "-", justify="right"),
+        Text(_num(run.transfers), justify="right"),
+        Text(_num(run.deletes), justify="right"),
+        Text(_num(run.renames), justify="right"),
+        Text(_num(run.errors), justify="right",
+             style="bold red" if run.errors else ""),
+        Text("; ".join(notes), style="red" if run.deletes_skipped else ""),
+    )
+
+
+class HistoryScreen(Screen[None]):
+    CSS_PATH = _css_path()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # priority: the table's own (hidden) enter binding would otherwise shadow this one
+        # and the Footer would not show it.
+        Binding("enter", "open", "Details", priority=True),
+        Binding("g", "reload", "Reload"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, job: Job, loader: HistoryLoader | None = None, *,
+                 find_running: FindRunning | None = None) -> None:
+        """`loader` replaces the scan (tests); `find_running` is the dashboard's own probe,
+        so that both screens agree on what is running."""
+        super().__init__()
+        self.job = job
+        self._loader = loader or default_loader(job, find_running)
+        self.history: History | None = None
+        self._rows: list[Run] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(f"History — job {self.job.name} · {self.job.log_file}"),
+                     id="history-title")
+        yield Static(Content("reading history…"), id="history-status")
+        with Horizontal(id="history-bars"):
+            yield Static(Content("bytes"), classes="bar-label")
+            yield Sparkline([], id="bytes-bar")
+            yield Static(Content("time"), classes="bar-label")
+            yield Sparkline([], id="duration-bar")
+        table: DataTable[Text | str] = DataTable(id="history-table", cursor_type="row",
+                                                 zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#history-table", DataTable)
+        table.add_columns("Outcome", "Started", "Duration", "Bytes", "Files", "Deletes",
+                          "Renames", "Errors", "Notes")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="history")
+    def load(self) -> None:
+        history = self._loader()
+        self.app.call_from_thread(self.show_history, history)
+
+    def show_history(self, history: History) -> None:
+        self.history = history
+        newest_first = list(reversed(history.runs))
+        self._rows = newest_first
+        table = self.query_one("#history-table", DataTable)
+        table.clear()
+        for run in newest_first:
+            table.add_row(*run_cells(run), key=run.id)
+        counts: dict[str, int] = {}
+        for run in history.runs:
+            counts[str(run.outcome)] = counts.get(str(run.outcome), 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        status = (f"{len(history.runs)} runs, newest first ({summary})" if history.runs
+                  else "No runs in the log yet.")
+        if history.warnings:
+            status += f" · {len(history.warnings)} warning(s): {history.warnings[0]}"
+        self.query_one("#history-status", Static).update(Content(status))
+        recent = history.runs[-60:]
+        self.query_one("#bytes-bar", Sparkline).data = [float(r.bytes or 0) for r in recent]
+        self.query_one("#duration-bar", Sparkline).data = [
+            float(r.duration_s or 0) for r in recent]
+        table.focus()
+
+    def selected_run(self) -> Run | None:
+        table = self.query_one("#history-table", DataTable)
+        if not self._rows or table.cursor_row < 0 or table.cursor_row >= len(self._rows):
+            return None
+        return self._rows[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        from tui.app.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(run))
+
+    def action_reload(self) -> None:
+        self.query_one("#history-status", Static).update(Content("reading history…"))
+        self.load()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

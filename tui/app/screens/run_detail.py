@@ -1,0 +1,164 @@
+"""One past run: summary, what the exit code means, error classes, failed files, and that
+run's slice of the log (plain text, bounded, with the live log's filters)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.app.feed import LogEntry, entry_for
+from tui.app.widgets.logview import LogView
+from tui.core import exitcodes
+from tui.core.history import Run, default_cache_dir, format_report, run_log_lines
+from tui.core.logline import LineParser
+from tui.core.units import format_bytes, format_duration
+
+MAX_LOG_LINES = 5000
+
+
+def _css_path() -> str:
+    return str(files("tui.styles").joinpath("history.tcss"))
+
+
+def _num(v: int | None) -> str:
+    return "unknown" if v is None else str(v)
+
+
+def summary_text(run: Run) -> str:
+    meaning = exitcodes.meaning(run.exit_code)
+    started = run.started.strftime("%Y-%m-%d %H:%M:%S %Z") if run.started else "unknown"
+    lines = [
+        f"{str(run.outcome).upper()}  ·  started {started}  ·  "
+        f"took {format_duration(run.duration_s)}" + ("  ·  dry run" if run.dry_run else ""),
+        f"Exit {_num(run.exit_code)} ({meaning.name}): {meaning.meaning}",
+        f"What to do: {meaning.advice}",
+        f"{format_bytes(run.bytes) if run.bytes is not None else '? bytes'}  ·  "
+        f"{_num(run.transfers)} transferred  ·  {_num(run.checks)} checked  ·  "
+        f"{_num(run.deletes)} deleted  ·  {_num(run.renames)} renamed  ·  "
+        f"{_num(run.errors)} errors",
+    ]
+    if run.reason:
+        lines.append(f"Reason: {run.reason}")
+    if run.deletes_skipped:
+        lines.append("⚠ rclone skipped every delete (\"not deleting files as there were IO "
+                     "errors\"): the mirror still holds files removed from the source.")
+    return "\n".join(lines)
+
+
+def triage_text(run: Run) -> str:
+    if not run.error_classes and not run.failed_files:
+        return "No ERROR lines in this run."
+    lines = ["Errors by cause:"]
+    lines.extend(f"  {c.cls} ×{c.count}: {c.example}" for c in run.error_classes)
+    if run.failed_files:
+        shown = run.failed_files[:20]
+        lines.append(f"Failed files ({len(run.failed_files)}):")
+        lines.extend(f"  {f}" for f in shown)
+        if len(run.failed_files) > len(shown):
+            lines.append(f"  … and {len(run.failed_files) - len(shown)} more (see the report)")
+    return "\n".join(lines)
+
+
+def log_entries(lines: list[str]) -> list[LogEntry]:
+    parser = LineParser()
+    out: list[LogEntry] = []
+    for line in lines:
+        for event in parser.feed(line):
+            entry = entry_for(event)
+            if entry is not None:
+                out.append(entry)
+    for event in parser.flush():
+        entry = entry_for(event)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+class RunDetailScreen(Screen[None]):
+    CSS_PATH = _css_path()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "errors_only", "Errors only"),
+        Binding("f", "hide_files", "Hide per-file"),
+        Binding("r", "report", "Save report"),
+        Binding("c", "copy", "Copy report"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, run: Run, report_dir: Path | None = None) -> None:
+        super().__init__()
+        self.run_record = run
+        self.report_dir = report_dir or default_cache_dir() / "reports"
+        self.log_lines: list[str] = []
+        self.report_path: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        run = self.run_record
+        yield Static(Content(f"Run {run.id}" + (f" — job {run.job}" if run.job else "")),
+                     id="detail-title")
+        with VerticalScroll(id="detail-top"):
+            yield Static(Content(summary_text(run)), id="detail-summary",
+                         classes=f"outcome-{run.outcome}")
+            yield Static(Content(triage_text(run)), id="detail-triage")
+        yield Static(Content("reading the run's log…"), id="detail-log-title")
+        yield LogView(MAX_LOG_LINES, id="detail-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        log = self.query_one(LogView)
+        log.follow = False
+        self.load_log()
+
+    @work(thread=True, exclusive=True, group="run-log")
+    def load_log(self) -> None:
+        lines, cut = run_log_lines(self.run_record)
+        entries = log_entries(lines)
+        self.app.call_from_thread(self._show_log, lines, entries, cut)
+
+    def _show_log(self, lines: list[str], entries: list[LogEntry], cut: bool) -> None:
+        self.log_lines = lines
+        log = self.query_one(LogView)
+        log.append(entries)
+        title = f"Log of this run: {len(lines)} lines" + (" (the last 8 MiB)" if cut else "")
+        self.query_one("#detail-log-title", Static).update(Content(title))
+
+    def action_errors_only(self) -> None:
+        log = self.query_one(LogView)
+        log.errors_only = not log.errors_only
+
+    def action_hide_files(self) -> None:
+        log = self.query_one(LogView)
+        log.hide_files = not log.hide_files
+
+    def report(self) -> str:
+        return format_report(self.run_record, self.log_lines)
+
+    def action_report(self) -> None:
+        path = self.report_dir / f"space-mirror-{self.run_record.id}.txt"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.report(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot save the report to {path}: {exc.strerror}", severity="error")
+            return
+        self.report_path = path
+        self.notify(f"Triage report saved to {path}", title="Report")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.report())
+        self.notify("Triage report copied to the clipboard (if the terminal allows it)",
+                    title="Report")
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

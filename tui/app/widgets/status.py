@@ -1,0 +1,229 @@
+"""The dashboard's top: who and what (identity), the state word, vitals, progress, counters.
+
+Widgets here only show a `Situation`; deciding what it is happens in the app. Every piece
+of text is built with Content.assemble from plain strings, so a path or file name with
+square brackets is shown as it is, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.core import exitcodes
+from tui.core.runstate import Outcome, Phase, RunState
+from tui.core.units import format_bytes, format_duration, format_rate
+from tui.ops.processes import RunningSync, Vitals
+
+WHO = {
+    "dashboard": "the dashboard",
+    "cli": "the CLI",
+    "timer": "the timer",
+    "legacy": "the legacy wrapper",
+    "legacy wrapper": "the legacy wrapper",
+}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything the top of the dashboard shows, in one value."""
+
+    state: RunState
+    started_by: str | None = None
+    running: RunningSync | None = None
+    vitals: Vitals | None = None
+    aborting: bool = False
+    pending: str | None = None  # "pre-flight checks" | "starting"
+    interrupted: bool = False  # a start marker without end, and nothing running
+    now: datetime | None = None
+    caught_up: bool = True
+
+
+def state_word(s: Situation) -> tuple[str, str]:
+    """(word, style) — the word alone carries the meaning; the style only helps."""
+    st = s.state
+    if not s.caught_up:
+        return "READING LOG", "$text-muted"
+    if s.aborting and (st.running or s.running is not None):
+        return "ABORTING", "$text-warning bold reverse"
+    if st.phase is Phase.RUNNING and not s.interrupted:
+        return ("DRY RUN" if st.dry_run else "RUNNING"), "$text-success bold reverse"
+    if s.running is not None:
+        return ("DRY RUN" if s.running.mode == "dry-run" else "RUNNING"), \
+            "$text-success bold reverse"
+    if s.pending:
+        return s.pending.upper(), "$text-accent bold"
+    if st.phase is Phase.RUNNING and s.interrupted:
+        return "LAST RUN INTERRUPTED", "$text-error bold reverse"
+    if st.phase is Phase.ENDED:
+        dry = " (dry run)" if st.dry_run else ""
+        words = {
+            Outcome.SUCCESS: (f"IDLE · LAST RUN SUCCEEDED{dry}", "$text-success bold"),
+            Outcome.FAILED: (f"IDLE · LAST RUN FAILED{dry}", "$text-error bold reverse"),
+            Outcome.ABORTED: (f"IDLE · LAST RUN ABORTED{dry}", "$text-warning bold reverse"),
+            Outcome.KILLED: (f"IDLE · LAST RUN KILLED{dry}", "$text-error bold reverse"),
+        }
+        return words.get(st.outcome or Outcome.FAILED, ("IDLE", "bold"))
+    return "IDLE · NO RUN IN THE LOG", "bold"
+
+
+def who_started(s: Situation) -> str | None:
+    by = s.started_by
+    if by is None and s.running is not None:
+        by = s.running.started_by
+    if by is None and s.state.legacy and s.state.phase is not Phase.IDLE:
+        by = "legacy"
+    if by is None:
+        return None
+    return WHO.get(by, by)
+
+
+def _ago(then: datetime | None, now: datetime | None) -> str:
+    if then is None or now is None:
+        return ""
+    try:
+        delta = (now - then).total_seconds()
+    except TypeError:  # naive vs aware (a legacy marker without a zone)
+        return ""
+    return f"{format_duration(delta)} ago" if delta >= 0 else ""
+
+
+def state_line(s: Situation, compact: bool = False) -> Content:
+    word, style = state_word(s)
+    parts: list[str | tuple[str, str]] = [(f" {word} ", style)]
+    st = s.state
+    live = (st.phase is Phase.RUNNING and not s.interrupted) or s.running is not None
+    if compact and live:
+        parts.append((" a=abort", "$text-muted"))
+    who = who_started(s)
+    if live:
+        if who:
+            parts.append(f" by {who}")
+        v = s.vitals
+        if v is not None:
+            parts.append(f" · rclone pid {v.pid} · CPU {v.cpu_percent:.0f}% · RSS "
+                         f"{format_bytes(v.rss)}")
+            if not compact:
+                parts.append(f" · R {format_rate(v.read_bps)} · W {format_rate(v.write_bps)}")
+        elif s.running is not None and s.running.rclone_pid is None and not compact:
+            parts.append(" · rclone not started yet")
+    elif st.phase is Phase.ENDED:
+        if st.exit_code is not None:
+            parts.append(f" exit {st.exit_code}")
+        ago = _ago(st.ended, s.now)
+        if ago:
+            parts.append(f" · ended {ago}")
+        if who and not compact:
+            parts.append(f" · by {who}")
+    return Content.assemble(*parts)
+
+
+def identity_line(job: str, source: str, destination: str, host: str) -> Content:
+    return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ",
+                            source, " → ", destination, " · ", ("@" + host, "$text-muted"))
+
+
+def progress_line(s: Situation) -> Content:
+    st = s.state
+    stats = st.stats
+    parts: list[str | tuple[str, str]] = []
+    if stats is not None:
+        parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
+        pct = stats.percent
+        parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
+        if st.phase is Phase.RUNNING:
+            parts.append(f" · {format_rate(stats.speed)} · ETA {format_duration(stats.eta)}")
+        parts.append(f" · elapsed {format_duration(st.elapsed)}")
+    elif st.phase is Phase.RUNNING:
+        parts.append("waiting for rclone's first statistics …")
+    elif st.phase is Phase.ENDED:
+        parts.append(f"elapsed {format_duration(st.elapsed)}")
+    else:
+        parts.append("no run yet: press s to start a sync, d for a dry run")
+    return Content.assemble(*parts)
+
+
+def counters_line(st: RunState) -> Content:
+    stats = st.stats
+    total_files = stats.total_transfers if stats else 0
+    checks = f"{st.checks}/{stats.total_checks}" if stats else "0"
+    listed = stats.listed if stats else 0
+    err_style = "$text-error bold" if st.errors else ""
+    return Content.assemble(
+        ("files ", "$text-muted"), f"{st.transfers}/{total_files}",
+        ("  checks ", "$text-muted"), checks,
+        ("  deletes ", "$text-muted"), str(st.deletes),
+        ("  renames ", "$text-muted"), str(st.renames),
+        ("  errors ", "$text-muted"), (str(st.errors), err_style),
+        ("  listed ", "$text-muted"), str(listed),
+    )
+
+
+def outcome_line(st: RunState) -> Content | None:
+    """Why the last run ended the way it did (nothing for a success)."""
+    if st.phase is not Phase.ENDED or st.outcome is Outcome.SUCCESS:
+        if st.deletes_skipped_for_io_errors:
+            return Content.assemble(("deletes skipped: ", "$text-warning bold"),
+                                    "rclone saw I/O errors, so nothing was deleted")
+        return None
+    meaning = exitcodes.meaning(st.exit_code)
+    reason = st.reason or meaning.meaning
+    return Content.assemble(("reason: ", "$text-error bold"), reason,
+                            ("  → ", "$text-muted"), meaning.advice)
+
+
+class BytesBar(Widget):
+    """A plain progress bar: filled and empty cells differ in shape, not only colour."""
+
+    DEFAULT_CSS = """
+    BytesBar { height: 1; width: 1fr; }
+    """
+    percent: reactive[float | None] = reactive(None)
+
+    def render(self) -> Content:
+        width = max(0, self.size.width - 6)
+        pct = self.percent
+        filled = 0 if pct is None else round(width * min(100.0, max(0.0, pct)) / 100)
+        label = "  -% " if pct is None else f"{pct:4.0f}%"
+        return Content.assemble(("█" * filled, "$text-success"),
+                                ("░" * (width - filled), "$foreground-muted"), " ", label)
+
+
+class StatusPanel(Vertical):
+    """Identity, state, bar, progress, counters and (after a failure) the reason."""
+
+    DEFAULT_CSS = """
+    StatusPanel { height: auto; }
+    StatusPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    StatusPanel > #outcome { height: auto; max-height: 2; text-wrap: wrap; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="identity")
+        yield Static(id="state")
+        yield BytesBar(id="bar")
+        yield Static(id="progress")
+        yield Static(id="counters")
+        yield Static(id="outcome")
+
+    def show_identity(self, job: str, source: str, destination: str, host: str) -> None:
+        self.query_one("#identity", Static).update(identity_line(job, source, destination, host))
+
+    def show(self, s: Situation, compact: bool = False) -> None:
+        self.query_one("#state", Static).update(state_line(s, compact))
+        stats = s.state.stats
+        self.query_one(BytesBar).percent = stats.percent if stats is not None else None
+        self.query_one("#progress", Static).update(progress_line(s))
+        self.query_one("#counters", Static).update(counters_line(s.state))
+        outcome = self.query_one("#outcome", Static)
+        line = outcome_line(s.state) if not s.state.running else None
+        outcome.display = line is not None
+        if line is not None:
+            outcome.update(line)
