@@ -8,7 +8,8 @@ import pytest
 from app_helpers import JobDir, screen_text, wait_text, wait_until
 
 from tui.app.app import MirrorApp
-from tui.app.screens.dialogs import HelpScreen, PlaceholderScreen
+from tui.app.screens.dialogs import HelpScreen
+from tui.app.screens.history import HistoryScreen
 from tui.app.widgets.logview import LogView
 
 
@@ -45,12 +46,7 @@ async def test_history_key_opens_a_screen(job_dir: JobDir) -> None:
         base = app.screen
         await pilot.press("h")
         await wait_until(pilot, lambda: app.screen is not base, what="history")
-        try:
-            from tui.app.screens import history
-        except ImportError:
-            assert isinstance(app.screen, PlaceholderScreen)
-        else:
-            assert isinstance(app.screen, history.HistoryScreen)
+        assert isinstance(app.screen, HistoryScreen)
         await pilot.press("h")
         await wait_until(pilot, lambda: app.screen is base, what="back to the dashboard")
 

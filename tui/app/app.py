@@ -9,7 +9,6 @@ rclone) and samples rclone's vital signs. Widgets only show what the messages ca
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import threading
@@ -38,7 +37,7 @@ from tui.app.messages import (
     StateUpdated,
     VitalsSampled,
 )
-from tui.app.screens.dialogs import AbortScreen, HelpScreen, PlaceholderScreen, QuitScreen
+from tui.app.screens.dialogs import AbortScreen, HelpScreen, QuitScreen
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import MAX_LINES, LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -90,6 +89,7 @@ class MirrorApp(App[int]):
         Binding("d", "dry_run", "Dry run"),
         Binding("a", "abort", "Abort"),
         Binding("h", "history", "History"),
+        Binding("p", "plan", "Plan"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("slash", "search", "Search", key_display="/"),
@@ -108,6 +108,7 @@ class MirrorApp(App[int]):
         ("d", "start a dry run (shows what would change, changes nothing)"),
         ("a", "abort the running sync (asks first)"),
         ("h", "history of past runs"),
+        ("p", "plan: what a sync would copy, delete and rename; r there runs it for real"),
         ("?", "this help"),
         ("q", "quit (asks whether to leave a running sync running or abort it)"),
         ("/", "search the log; Enter jumps to the first match, Esc cancels"),
@@ -289,6 +290,14 @@ class MirrorApp(App[int]):
             return
         self.post_message(RunLaunched(launched, dry_run))
         self._wake.set()
+        self._reap(launched)
+
+    @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
+    def _watch_launched(self, launched: Launched) -> None:
+        """Reap a runner that another screen (the Plan's "run for real") started."""
+        self._reap(launched)
+
+    def _reap(self, launched: Launched) -> None:
         # Watch (and reap) the runner; its early exit is a refusal worth showing.
         while True:
             code = launched.finished()
@@ -463,20 +472,30 @@ class MirrorApp(App[int]):
 
     def action_history(self) -> None:
         above = {type(screen).__name__ for screen in self.screen_stack[1:]}
-        if above & {"HistoryScreen", "RunDetailScreen", "PlaceholderScreen"}:
+        if above & {"HistoryScreen", "RunDetailScreen"}:
             for _ in range(len(self.screen_stack) - 1):
                 self.pop_screen()  # h again goes back to the dashboard
             return
-        try:
-            module: Any = importlib.import_module("tui.app.screens.history")
-        except ModuleNotFoundError as exc:
-            if exc.name != "tui.app.screens.history":
-                raise
-            self.push_screen(PlaceholderScreen(
-                "History", "The history screen is not available in this build.\n"
-                "Use `space-mirror history` in a shell."))
+        from tui.app.screens.history import HistoryScreen
+
+        # The same probe as the dashboard's: one answer to "what is running?".
+        self.push_screen(HistoryScreen(self.job, find_running=self._find_running))
+
+    def action_plan(self) -> None:
+        if self._is_live() or self.pending is not None:
+            self.notify("A sync is running; plan when it has ended.", severity="warning")
             return
-        self.push_screen(module.HistoryScreen(self.job))
+        from tui.app.screens.plan import PlanScreen
+
+        self.push_screen(PlanScreen(self.job, self.job_args, launcher=self._launcher),
+                         self._plan_done)
+
+    def _plan_done(self, launched: Launched | None) -> None:
+        if launched is None:
+            return
+        self.post_message(RunLaunched(launched, False))
+        self._wake.set()
+        self._watch_launched(launched)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.KEYS, extra=f"log file: {self.job.log_file}"))
@@ -560,6 +579,8 @@ class MirrorApp(App[int]):
         yield SystemCommand("Abort sync", "Stop the running sync; the mirror stays as it is (a)",
                             self.action_abort)
         yield SystemCommand("History", "Past runs of this job (h)", self.action_history)
+        yield SystemCommand("Plan", "What a sync would copy, delete and rename (p)",
+                            self.action_plan)
         yield SystemCommand("Keys", "Every key of the dashboard (?)", self.action_help)
         yield SystemCommand("Search log", "Find text in the log (/)", self.action_search)
         yield SystemCommand("Errors only", "Show only error lines in the log (e)",

@@ -127,6 +127,10 @@ def apply(state: RunState, event: Event) -> RunState:
     if isinstance(event, LogRecord):
         return _apply_record(state, event)
     if isinstance(event, StatsUpdate):
+        if state.phase is Phase.ENDED:
+            # rclone's last stats line can land after the end marker (it writes from its own
+            # goroutine while exiting); the marker's counters are final, keep them.
+            return replace(state, lines=state.lines + 1)
         speeds = (*state.speeds, event.stats.speed)[-SPEED_SAMPLES:]
         return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1)
     if isinstance(event, MarkerLine):

@@ -62,9 +62,14 @@ def runner_argv(job_args: list[str], dry_run: bool, extra: list[str] | None = No
     return argv + (extra or [])
 
 
+ERR_PREFIX = "space-mirror-run-"
+STALE_ERR_AGE = 86400.0
+
+
 def start_detached(argv: list[str], env: dict[str, str] | None = None) -> Launched:
     """Start `argv` in its own session, stdin from /dev/null, output to a private file."""
-    fd, name = tempfile.mkstemp(prefix="space-mirror-run-", suffix=".err")
+    _remove_stale_err_files()
+    fd, name = tempfile.mkstemp(prefix=ERR_PREFIX, suffix=".err")
     try:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, start_new_session=True,
@@ -73,6 +78,19 @@ def start_detached(argv: list[str], env: dict[str, str] | None = None) -> Launch
     finally:
         os.close(fd)
     return Launched(proc, Path(name))
+
+
+def _remove_stale_err_files(now: float | None = None) -> None:
+    """The dashboard deletes a runner's error file when it reaps the runner; a runner it left
+    running (quit, "leave it running") keeps its file. Sweep those after a day."""
+    cutoff = (time.time() if now is None else now) - STALE_ERR_AGE
+    folder = Path(tempfile.gettempdir())
+    for path in folder.glob(f"{ERR_PREFIX}*.err"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue
 
 
 def find_running(job: Job) -> RunningSync | None:

@@ -111,27 +111,3 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-
-class PlaceholderScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    PlaceholderScreen { align: center middle; }
-    PlaceholderScreen > Static {
-        width: 60; max-width: 100%; height: auto; border: thick $primary;
-        background: $panel; padding: 1 2;
-    }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,h", "close", "Close")]
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self._title = title
-        self._text = text
-
-    def compose(self) -> ComposeResult:
-        body = Static(Content(self._text))
-        body.border_title = self._title
-        body.border_subtitle = "Esc closes"
-        yield body
-
-    def action_close(self) -> None:
-        self.dismiss(None)
