@@ -9,6 +9,7 @@ rclone) and samples rclone's vital signs. Widgets only show what the messages ca
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -72,6 +73,23 @@ def _default_preflight(job: Job) -> list[CheckResult]:
 
 def _css_path() -> str:
     return str(files("tui.styles").joinpath("app.tcss"))
+
+
+M = TypeVar("M")
+
+
+def while_mounted(handler: Callable[[MirrorApp, M], None]) -> Callable[[MirrorApp, M], None]:
+    """For handlers of worker messages: a worker can post after the widgets are unmounted
+    (the app is closing); such a late message changes nothing instead of raising."""
+
+    @functools.wraps(handler)
+    def guarded(app: MirrorApp, message: M) -> None:
+        try:
+            handler(app, message)
+        except NoMatches:
+            pass
+
+    return guarded
 
 
 class MirrorApp(App[int]):
@@ -324,10 +342,12 @@ class MirrorApp(App[int]):
 
     # -- messages → what is shown ------------------------------------------------------------
     @on(LogLinesRead)
+    @while_mounted
     def _lines_read(self, message: LogLinesRead) -> None:
         self._q(LogView).append(message.entries)
 
     @on(StateUpdated)
+    @while_mounted
     def _state_updated(self, message: StateUpdated) -> None:
         old = self.run_state
         self.state_updates += 1
@@ -346,6 +366,7 @@ class MirrorApp(App[int]):
         self._refresh_status()
 
     @on(VitalsSampled)
+    @while_mounted
     def _vitals_sampled(self, message: VitalsSampled) -> None:
         self.running = message.running
         self.vitals = message.vitals
@@ -358,12 +379,14 @@ class MirrorApp(App[int]):
         self._refresh_status()
 
     @on(PreflightFailed)
+    @while_mounted
     def _preflight_failed(self, message: PreflightFailed) -> None:
         self.pending = None
         self._q(ProblemPanel).show_checks(message.results, message.dry_run)
         self._refresh_status()
 
     @on(RunLaunched)
+    @while_mounted
     def _run_launched(self, message: RunLaunched) -> None:
         self.pending = "starting"
         self._run_before_launch = self.run_state.run_id
@@ -373,6 +396,7 @@ class MirrorApp(App[int]):
         self._refresh_status()
 
     @on(RunnerExited)
+    @while_mounted
     def _runner_exited(self, message: RunnerExited) -> None:
         self.pending = None
         if not self.run_state.running:
@@ -385,12 +409,14 @@ class MirrorApp(App[int]):
         self._refresh_status()
 
     @on(LaunchFailed)
+    @while_mounted
     def _launch_failed(self, message: LaunchFailed) -> None:
         self.pending = None
         self._q(ProblemPanel).show_problem("Nothing was started", message.problem)
         self._refresh_status()
 
     @on(AbortSent)
+    @while_mounted
     def _abort_sent(self, message: AbortSent) -> None:
         if message.problem:
             self.notify(message.problem, title="Abort", severity="error")
@@ -411,10 +437,11 @@ class MirrorApp(App[int]):
         try:
             panel = self._q(StatusPanel)
             deck = self._q(FlightDeck)
+            problem = self._q(ProblemPanel)
         except NoMatches:  # the app is starting or ending
             return
         # While a problem panel is up nothing runs: give its room to the panel and the log.
-        self.screen_stack[0].set_class(self._q(ProblemPanel).shown, "-problem")
+        self.screen_stack[0].set_class(problem.shown, "-problem")
         s = self.situation()
         panel.show(s, compact=self.compact)
         stats = s.state.stats

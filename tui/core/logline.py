@@ -127,13 +127,29 @@ def _parse_json(line: str) -> Event:
     )
 
 
+# rclone's messages about one file. A file name may itself hold ": "
+# (`Meeting: notes.txt: Copied (new)`), so the object ends before the first of these. The
+# messages the counters depend on are matched whole, to the end of the line, so that even a
+# name like `x: Copied (new).txt` cannot pass for one.
+_FILE_MESSAGE = re.compile(
+    r"(?:Copied \([^()]*\)|Deleted|Renamed from \".*\"|Moved \([^()]*\)(?: to: .*)?)$"
+    r"|Updated |Skipped |Failed to |Couldn't |Not deleting|Not copying|Set directory"
+    r"|Removing directory|Made directory"
+)
+
+
 def _text_record(time: str, level: str, rest: str) -> LogRecord:
-    # Text lines are `object: message` or just `message`. The object may itself contain
-    # ": ", so split on the first one only when what follows reads like a message.
-    obj, sep, msg = rest.partition(": ")
-    if not sep:
+    # Text lines are `object: message` or just `message`. Without a known message after any
+    # ": ", the first ": " separates them (`Failed to sync: directory not found` has none).
+    first = rest.find(": ")
+    if first < 0:
         return LogRecord(time=time, level=level, msg=rest)
-    return LogRecord(time=time, level=level, msg=msg, object=obj)
+    at = first
+    while at >= 0:
+        if _FILE_MESSAGE.match(rest, at + 2):
+            return LogRecord(time=time, level=level, msg=rest[at + 2:], object=rest[:at])
+        at = rest.find(": ", at + 2)
+    return LogRecord(time=time, level=level, msg=rest[first + 2:], object=rest[:first])
 
 
 class LineParser:

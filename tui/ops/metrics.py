@@ -98,10 +98,16 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[str]:
-    """Write both files; returns one warning per file that could not be written."""
+    """Write both files; returns one warning per file that could not be written.
+
+    A dry run leaves the Prometheus file alone: replacing it would drop the real sync's
+    series (and hide a failed nightly sync from the alerts) for a run that changed nothing.
+    """
     warnings: list[str] = []
-    for path, text in ((prom_path, prometheus_text(s)),
-                       (summary_path, json.dumps(s.as_dict(), indent=2) + "\n")):
+    files = [(summary_path, json.dumps(s.as_dict(), indent=2) + "\n")]
+    if s.mode != "dry-run":
+        files.insert(0, (prom_path, prometheus_text(s)))
+    for path, text in files:
         try:
             write_atomic(path, text)
         except OSError as exc:

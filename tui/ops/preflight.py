@@ -26,6 +26,9 @@ class CheckResult:
     ok: bool
     detail: str
     fix: str = ""
+    # True when this check failed only because an earlier one did (the destination is not
+    # tried without rclone): the runner names the cause, not its echo.
+    consequence: bool = False
 
     def line(self) -> str:
         mark = "✓" if self.ok else "✗"
@@ -70,6 +73,13 @@ def run_checks(
 
 def failed(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in results if not r.ok]
+
+
+def causes(results: list[CheckResult]) -> list[CheckResult]:
+    """The failed checks an operator must fix: failures that are mere consequences of an
+    earlier failure are left out (unless nothing else failed)."""
+    bad = failed(results)
+    return [r for r in bad if not r.consequence] or bad
 
 
 def _check_rclone(job: Job, ctx: Context) -> CheckResult:
@@ -232,7 +242,7 @@ def classify_remote_error(text: str) -> tuple[str, str]:
 def _check_destination(job: Job, ctx: Context, can_try: bool) -> CheckResult:
     if not can_try or ctx.rclone is None or ctx.env is None:
         return CheckResult("destination", False, "not tried: fix rclone and credentials first",
-                           "fix the checks above")
+                           "fix the checks above", consequence=True)
     argv = [str(ctx.rclone), "lsf", "--max-depth", "1", job.destination,
             "--contimeout", f"{max(1, int(job.remote_timeout // 2))}s",
             "--timeout", f"{max(1, int(job.remote_timeout))}s",
@@ -265,5 +275,12 @@ def _last_error_line(stderr: str) -> str:
     for ln in reversed(lines):
         if "ERROR" in ln or "Failed" in ln or "CRITICAL" in ln:
             text = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\s+\w+\s*:\s*", "", ln)
-            return text[:200]
-    return (lines[-1][:200] if lines else "no output")
+            return _tail(text)
+    return _tail(lines[-1]) if lines else "no output"
+
+
+def _tail(text: str, limit: int = 200) -> str:
+    # rclone's errors wrap their causes outside-in ("Failed to lsf: … Get "…": dial tcp
+    # 127.0.0.1:9: connect: connection refused"): the root cause, and the address, is at
+    # the end, so a long message keeps its end.
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]

@@ -73,6 +73,7 @@ class Runner:
         self._proc: asyncio.subprocess.Process | None = None
         self._escalation: asyncio.TimerHandle | None = None
         self._parser = LineParser()
+        self._log_complained = False  # a log that cannot be written is reported once
         # Safety guards (tui/ops/safety.py): what they found, and the --max-delete we passed.
         self.source: safety.SourceVerdict | None = None
         self.delete_cap: safety.DeleteGuard | None = None
@@ -92,16 +93,23 @@ class Runner:
             fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
                          0o640)
         except OSError as exc:
-            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+            self._log_write_failed(exc)
             return False
         try:
             os.write(fd, data)
         except OSError as exc:  # a full disk must not cost the run its exit code
-            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+            self._log_write_failed(exc)
             return False
         finally:
             os.close(fd)
         return True
+
+    def _log_write_failed(self, exc: OSError) -> None:
+        # Said once: the start and end markers would otherwise repeat the same complaint.
+        # Later writes are still tried (a full disk may have room again by the end marker).
+        if not self._log_complained:
+            self._log_complained = True
+            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
 
     # -- the run --------------------------------------------------------------------------
     async def run(self) -> int:
@@ -158,6 +166,8 @@ class Runner:
         if bad:
             for r in preflight.causes(results):
                 self.complain(r.line())
+            # A failed log check has just said why the log cannot be written: no echo of it.
+            self._log_complained = any(r.name == "log" for r in bad)
             why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
                                              for r in preflight.causes(results))
             self._write_start_marker()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tui.config import Job
+from tui.ops import credentials
 
 
 def executable() -> str:
@@ -22,7 +23,11 @@ def service_unit(job: Job, config: Path | None) -> str:
     if config is not None:
         args = ["--config", str(config.resolve()), *args]
     exec_start = f"{executable()} {shlex.join(args)}"
-    env_file = f"EnvironmentFile={job.env_file}\n" if job.env_file else ""
+    # The same rule as the pre-flight: the built-in default env file only when the destination
+    # needs credentials. systemd refuses to start a unit whose EnvironmentFile is missing.
+    uses_env_file = job.env_file is not None and (
+        credentials.needs_credentials(job.backend) or not job.env_file_is_default)
+    env_file = f"EnvironmentFile={job.env_file}\n" if uses_env_file else ""
     rw_paths = sorted({str(job.log_file.parent), str(job.lock_path.parent),
                        str(job.metrics_path.parent), str(job.summary_path.parent)})
     source_ro = f"ReadOnlyPaths={job.source}\n" if job.source.startswith("/") else ""

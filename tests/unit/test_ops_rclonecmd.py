@@ -1,0 +1,62 @@
+"""The one rclone command line: refused flags, and no credential ever in argv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.config import Job
+from tui.ops import rclonecmd
+
+
+@pytest.mark.parametrize("flags", [
+    ("-vv",), ("-vvv",), ("--dump", "headers"), ("--dump=bodies",), ("--dump-headers",),
+    ("--log-level", "DEBUG"), ("--log-level=debug",), ("-v",), ("--log-file", "/tmp/x"),
+    ("--log-file=/tmp/x",), ("--use-json-log",), ("--stats", "5s"), ("-P",), ("--dry-run",),
+    ("--max-delete", "5"), ("--config", "/root/.rclone.conf"), ("-q",),
+])
+def test_refused(flags: tuple[str, ...]) -> None:
+    problems = rclonecmd.refused_flags(("--transfers", "4", *flags))
+    assert len(problems) == 1 and problems[0].startswith(flags[0])
+
+
+@pytest.mark.parametrize("flags", [
+    (), ("--transfers", "16", "--fast-list", "--track-renames"), ("--bwlimit", "1M"),
+    ("--exclude", "*.tmp", "--checksum"), ("--b2-hard-delete",), ("--verbose-xyz",),
+])
+def test_accepted(flags: tuple[str, ...]) -> None:
+    assert rclonecmd.refused_flags(flags) == []
+
+
+def test_sync_command(tmp_path: Path) -> None:
+    job = Job(source="/src", destination=":b2:bucket", flags=("--transfers", "4"),
+              log_file=tmp_path / "log")
+    argv = rclonecmd.sync_command(Path("/usr/bin/rclone"), job, dry_run=False)
+    assert argv[:4] == ["/usr/bin/rclone", "sync", "/src", ":b2:bucket"]
+    assert argv[4:6] == ["--transfers", "4"]
+    for flag in ("--use-json-log", "-v", "--stats"):
+        assert flag in argv
+    assert argv[argv.index("--log-file") + 1] == str(tmp_path / "log")
+    assert "--dry-run" not in argv and "--max-delete" not in argv
+    dry = rclonecmd.sync_command(Path("rclone"), job, dry_run=True, max_delete=5)
+    assert dry[-1] == "--dry-run" and dry[dry.index("--max-delete") + 1] == "5"
+
+
+def test_resolve_rclone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert rclonecmd.resolve_rclone("/nonexistent/rclone") is None
+    fake = tmp_path / "rclone"
+    fake.write_text("#!/bin/sh\necho 'rclone v0.0.1-test'\n")
+    fake.chmod(0o755)
+    assert rclonecmd.resolve_rclone(str(fake)) == fake
+    assert rclonecmd.rclone_version(fake) == "v0.0.1-test"
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    assert rclonecmd.rclone_version(broken) is None
+    # nothing on PATH: the bundled binary
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    found = rclonecmd.resolve_rclone(None)
+    assert found is not None and found.name == "rclone"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert rclonecmd.resolve_rclone(None) == fake  # PATH comes before the bundled one
