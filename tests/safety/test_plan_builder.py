@@ -112,9 +112,41 @@ def test_summary_fields_carry_the_baseline_forward() -> None:
     prev = safety.Baseline(100, 100, "r1")
     failed = safety.summary_fields(prev, "r2", synced_ok=False, source_files=3)
     assert failed == {"source_files": 3, "last_success_run_id": "r1",
-                      "last_success_source_files": 100, "last_success_dest_files": 100}
+                      "last_success_source_files": 100, "last_success_dest_files": 100,
+                      "interrupted_since_success": 0}
     ok = safety.summary_fields(prev, "r3", synced_ok=True, source_files=90)
     assert ok["last_success_run_id"] == "r3" and ok["last_success_dest_files"] == 90
+
+
+def test_interrupted_runs_are_counted_until_a_success(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    base = safety.Baseline(100, 100, "r1")
+    for run_id in ("r2", "r3"):
+        fields = safety.summary_fields(base, run_id, synced_ok=False, source_files=100,
+                                       interrupted=True)
+        summary.write_text(json.dumps(fields))
+        base = safety.read_baseline(summary)
+    assert base.interrupted == 2 and base.run_id == "r1"
+    fields = safety.summary_fields(base, "r4", synced_ok=True, source_files=100)
+    assert fields["interrupted_since_success"] == 0
+
+
+@pytest.mark.parametrize(("flags", "interrupted", "extra"), [
+    ((), 0, 0),
+    ((), 1, 4),  # rclone's default --transfers 4
+    (("--transfers", "16"), 1, 16),
+    (("--transfers=8",), 2, 16),
+    (("--transfers", "16"), 9, 48),  # at most three interrupted runs are counted
+])
+def test_partial_files_of_interrupted_runs_raise_the_cap(flags: tuple[str, ...],
+                                                         interrupted: int, extra: int) -> None:
+    job = replace(JOB, flags=flags)
+    guard = safety.delete_guard(job, 0, None, interrupted)
+    assert guard.limit == extra  # 50% of an empty mirror is 0: only the allowance remains
+    if extra:
+        assert "partial files" in guard.why
+    # An operator's explicit --allow-deletes N stays exactly N.
+    assert safety.delete_guard(job, 0, 7, interrupted).limit == 7
 
 
 def test_read_baseline_tolerates_garbage(tmp_path: Path) -> None:

@@ -124,3 +124,47 @@ def test_colon_file_names_are_counted() -> None:
     state = apply_all(RunState(), events_of([ln for ln in lines if ln.rstrip()[-1] != ":"]))
     assert state.stats is None  # no stats block: the counts come from the file lines alone
     assert (state.copied, state.deleted) == (1, 1)
+
+
+ALL_RECORDED = ["runner.log", "legacy-wrapper.log",
+                *(f"json/{n}" for n in ("copy.log", "rename.log", "delete.log", "dryrun.log",
+                                         "slow.log", "missing-source.log", "colon.log")),
+                *(f"text/{n}" for n in ("copy.log", "rename.log", "delete.log", "slow.log",
+                                         "missing-source.log", "dryrun.log", "colon.log"))]
+
+
+@pytest.mark.parametrize("rel", ALL_RECORDED)
+@pytest.mark.parametrize("batch", [1, 3, 50, 100_000])
+def test_apply_all_equals_folding_apply(rel: str, batch: int) -> None:
+    """The batch fast path the live path uses gives exactly the per-event result."""
+    events = events_of(lines_of(rel))
+    folded = RunState()
+    for ev in events:
+        folded = apply(folded, ev)
+    batched = RunState()
+    for i in range(0, len(events), batch):
+        batched = apply_all(batched, events[i:i + batch])
+    assert batched == folded
+
+
+def test_stats_after_the_end_marker_do_not_change_the_final_counters() -> None:
+    state, _ = runs_of("runner.log")[-1]
+    late = parse_line('{"time":"2026-11-25T03:00:09Z","level":"info","msg":"x",'
+                      '"stats":{"bytes":1,"transfers":999,"deletes":999}}')
+    after = apply(state, late)
+    assert after.transfers == state.transfers and after.deletes == state.deletes
+    assert after.lines == state.lines + 1
+
+
+def test_end_marker_counters_win_over_a_stale_stats_line() -> None:
+    start = parse_line("[2026-11-25T03:00:01+00:00] Starting Space Mirror... run=r job=j "
+                       "mode=sync pid=1")
+    stale = parse_line('{"time":"2026-11-25T03:00:02Z","level":"info","msg":"x",'
+                       '"stats":{"bytes":10,"transfers":3,"totalTransfers":40}}')
+    end = parse_line("[2026-11-25T03:00:09+00:00] Space Mirror Complete. run=r exit=0 "
+                     "bytes=400 transfers=40 checks=2 deletes=1 renames=1 errors=0 "
+                     "elapsed=8.0")
+    state = apply_all(RunState(), [start, stale, end])
+    assert (state.bytes, state.transfers, state.deletes, state.renames) == (400, 40, 1, 1)
+    assert state.elapsed == 8.0 and state.outcome is Outcome.SUCCESS
+    assert state.stats is not None and state.stats.total_transfers == 40  # kept from stats
