@@ -30,16 +30,26 @@ async def follow(config: Path, ready: Path | None, timeout: float) -> dict[str, 
         if ready is not None:
             ready.touch()
         deadline = time.monotonic() + timeout
-        seen_running = False
+        # A run has ended: one written before we started (replayed from its start marker),
+        # or one we watched from its start. The parent removes the log before a new run.
         while time.monotonic() < deadline:
             state = app.run_state
-            seen_running = seen_running or state.phase is Phase.RUNNING
-            if seen_running and state.phase is Phase.ENDED:
+            if state.phase is Phase.ENDED and state.run_id is not None:
                 break
             await pilot.pause(0.05)
         lines = app.run_state.lines
     return {"seconds": time.perf_counter() - started, "lines": lines,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux keeps that across
+    execve, so a child of a big parent reports the parent's peak (seen: 2 GiB for both)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

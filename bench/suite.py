@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import b_history, b_startup
+from bench import b_history, b_live, b_startup
 from bench.common import Result
-
-
-def history(quick: bool) -> list[Result]:
-    return b_history.run(quick)
 
 
 def startup(quick: bool) -> list[Result]:
@@ -18,6 +14,9 @@ def startup(quick: bool) -> list[Result]:
 
 
 BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {
-    "history": history,
+    "history": b_history.run,
     "startup": startup,
+    "ingest": b_live.ingest,
+    "watch-overhead": b_live.watch_overhead,
+    "memory": b_live.memory,
 }

@@ -77,6 +77,30 @@ async def shoot_history() -> list[Path]:
     return paths
 
 
+async def shoot_plan() -> list[Path]:
+    """The Plan screen (p), from recorded real dry-run lines (tests/fixtures/plan)."""
+    sys.path.insert(0, str(ROOT / "tests" / "safety"))
+    from plan_scene import PlanApp, fixture_plan
+    from textual.widgets import Input
+
+    shots = [("plan", 1, ()), ("plan-delete", 5, ("right",)), ("plan-confirm", 1, ("r",))]
+    paths: list[Path] = []
+    for name, guard, keys in shots:
+        app = PlanApp(fixture_plan(guard=guard))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause(0.3)
+            for field in app.screen.query(Input):
+                field.cursor_blink = False
+            if name == "plan-confirm":
+                await pilot.press("p", "h", "o")
+            await pilot.pause()
+            paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
+    return paths
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     # A fixed work folder: the help screen shows the log's path, and the pictures must not
@@ -86,7 +110,7 @@ async def main() -> None:
     for name, scene, keys, size in SHOTS:
         path = await shoot(name, scene, keys, size, work)
         print(path.relative_to(ROOT))
-    for path in await shoot_history():
+    for path in [*await shoot_history(), *await shoot_plan()]:
         print(path.relative_to(ROOT))
     shutil.rmtree(work, ignore_errors=True)
 

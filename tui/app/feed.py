@@ -14,7 +14,7 @@ from rich.cells import cell_len
 
 from tui.core.logline import Event, LineParser, LogRecord, MarkerLine, StatsUpdate, Unparsed, decode
 from tui.core.markers import MarkerKind
-from tui.core.runstate import RunState, apply
+from tui.core.runstate import RunState, apply_all
 
 # Display kinds; the log view maps each to a style. The level word stays in the text, so the
 # meaning survives NO_COLOR.
@@ -95,18 +95,23 @@ class Feed:
         self._last_note: str | None = None
 
     def feed(self, lines: list[bytes]) -> None:
-        state = self.state
-        pending = self.pending
+        events: list[Event] = []
+        parse = self.parser.feed
         for raw in lines:
-            for event in self.parser.feed(decode(raw)):
-                state = apply(state, event)
-                if isinstance(event, MarkerLine) and event.marker.kind is MarkerKind.START:
-                    m = event.marker
-                    self.started_by = m.fields.get("by") or ("legacy" if m.legacy else None)
-                entry = entry_for(event)
-                if entry is not None:
-                    pending.append(entry)
-        self.state = state
+            events.extend(parse(decode(raw)))
+        for event in events:
+            if type(event) is MarkerLine and event.marker.kind is MarkerKind.START:
+                m = event.marker
+                self.started_by = m.fields.get("by") or ("legacy" if m.legacy else None)
+        # One fold for the whole batch (the reducer's fast path), and display lines only for
+        # the events the bounded queue can keep: in a flood, older ones would fall off anyway.
+        self.state = apply_all(self.state, events)
+        pending = self.pending
+        keep = pending.maxlen or len(events)
+        for event in events[-keep:] if len(events) > keep else events:
+            entry = entry_for(event)
+            if entry is not None:
+                pending.append(entry)
         self.lines_read += len(lines)
         if lines:
             self.dirty = True
