@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 
 def main() -> None:
     which = sys.argv[1]
     from textual.app import App, ComposeResult
-    from textual.pilot import Pilot
     from textual.widgets import Footer, Header, Static
 
     app: App[object]
@@ -31,13 +31,20 @@ def main() -> None:
         job = load_job(Path(sys.argv[2]), None, Overrides())
         app = MirrorApp(job, ["--config", sys.argv[2]])
 
-    async def first_frame(pilot: Pilot[object]) -> None:
-        await pilot.pause()  # one full refresh: the first frame is on the (virtual) screen
-        print(f"first-frame {time.time():.6f}", flush=True)
-        pilot.app.exit()
+    # The first frame is the first finished screen update handed to the driver (headless,
+    # the driver writes nothing, but the frame has been composed and rendered all the same).
+    original = App._display
 
-    app.run(headless=True, size=(80, 24), auto_pilot=first_frame)
+    def display(self: App[object], screen: Any, renderable: Any) -> None:
+        original(self, screen, renderable)
+        if renderable is not None and not self._batch_count and not shown:
+            shown.append(time.time())
+            print(f"first-frame {shown[0]:.6f}", flush=True)
+            self.exit()
 
+    shown: list[float] = []
+    App._display = display  # type: ignore[method-assign]
+    app.run(headless=True, size=(80, 24))
 
 if __name__ == "__main__":
     main()

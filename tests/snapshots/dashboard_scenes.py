@@ -99,6 +99,7 @@ async def settle(pilot: Pilot[int], timeout: float = 10.0) -> None:
 def settle_then(scene: Scene) -> Callable[[Pilot[int]], Awaitable[None]]:
     async def run_before(pilot: Pilot[int]) -> None:
         await settle(pilot)
+        await pilot.pause()  # the settled state's repaint, which a loaded machine delays
         if scene.press:
             await pilot.press(*scene.press)
             app = pilot.app

@@ -202,6 +202,11 @@ class MirrorApp(App[int]):
         self._q(LogView).focus()
         self._refresh_status()
         self._update_log_title()
+        # Paint first, then read: replaying the current run from a big log and scanning the
+        # process table hold the GIL, and must not delay the first frame.
+        self.call_after_refresh(self._start_workers)
+
+    def _start_workers(self) -> None:
         self._follow_log()
         self._sample_vitals()
 
