@@ -6,15 +6,14 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sm_testkit import free_port, port_open, wait_until, write_toml
 
 from tui.ops.rclonecmd import resolve_rclone
 
@@ -25,29 +24,8 @@ CANARY_PASS = "CANARY-PASS-d41f9"
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02,
              what: str = "condition") -> object:
-    """Poll `predicate` until it returns something truthy, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+    """sm_testkit's poll-with-deadline, with this suite's finer default interval."""
+    return wait_until(predicate, timeout, what, interval)
 
 
 @dataclass
@@ -149,21 +127,11 @@ def write_job(base: Path, src: Path, server: SftpServer, flags: list[str],
     )
     env_file.chmod(0o600)
     log, lock = base / "mirror.log", base / "mirror.lock"
-    flag_list = ", ".join(f'"{f}"' for f in flags)
-    config = base / "config.toml"
-    config.write_text(f"""
-[jobs.rel]
-source = "{src}"
-destination = ":sftp:mirror"
-flags = [{flag_list}]
-env_file = "{env_file}"
-log_file = "{log}"
-lock_file = "{lock}"
-metrics_file = "{base / 'metrics.prom'}"
-summary_file = "{base / 'summary.json'}"
-require_mount = false
-abort_grace = {abort_grace}
-""")
+    config = write_toml(base / "config.toml", {"rel": {
+        "source": src, "destination": ":sftp:mirror", "flags": flags, "env_file": env_file,
+        "log_file": log, "lock_file": lock, "metrics_file": base / "metrics.prom",
+        "summary_file": base / "summary.json", "require_mount": False,
+        "abort_grace": abort_grace}})
     return Job(base, src, config, env_file, log, lock, server)
 
 

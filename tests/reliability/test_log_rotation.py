@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sm_testkit import write_toml
 
 from tests.reliability.conftest import clean_env, make_tree, wait_for
 from tui.core.follow import LogFollower
@@ -24,19 +25,10 @@ def _local_job(base: Path, flags: list[str], log: Path | None = None,
     src, dst = base / "src", base / "dst"
     make_tree(src, files, size)
     log = log or base / "mirror.log"
-    flag_list = ", ".join(f'"{f}"' for f in flags)
-    config = base / "config.toml"
-    config.write_text(f"""
-[jobs.rot]
-source = "{src}"
-destination = "{dst}"
-flags = [{flag_list}]
-log_file = "{log}"
-lock_file = "{base / 'lock'}"
-metrics_file = "{base / 'metrics.prom'}"
-summary_file = "{base / 'summary.json'}"
-require_mount = false
-""")
+    config = write_toml(base / "config.toml", {"rot": {
+        "source": src, "destination": dst, "flags": flags, "log_file": log,
+        "lock_file": base / "lock", "metrics_file": base / "metrics.prom",
+        "summary_file": base / "summary.json", "require_mount": False}})
     return config, log
 
 
