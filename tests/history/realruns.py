@@ -211,8 +211,11 @@ def runner_interrupted(cfg: Path, log: Path, sig: signal.Signals) -> int:
 
         wait_for(rclone_copying, "rclone to start copying")
         if sig is signal.SIGKILL:
-            box[0].kill()
+            # The runner first: killed second, it could still see rclone die and write a
+            # (truthful) "FAILED with exit code 137" marker, which is not this scenario.
             proc.kill()
+            proc.wait(timeout=DEADLINE)
+            box[0].kill()
         else:
             proc.send_signal(sig)
         return proc.wait(timeout=DEADLINE)
