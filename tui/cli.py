@@ -176,7 +176,8 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
     job, _ = resolve_job(ns)
     results, ctx = preflight.run_checks(job, offline=ns.offline)
-    print(f"space-mirror check: job {job.name!r} ({job.source} → {job.destination})")
+    print(f"space-mirror check: job {job.name!r} ({job.source} → "
+          f"{credentials.display_remote(job.destination)})")
     for r in results:
         print(credentials.redact(r.line(), ctx.secrets))
     bad: list[object] = list(preflight.failed(results))

@@ -226,7 +226,8 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
     for key, value in merged.items():
         target = _TOML_KEYS.get(key)
         if target is None:
-            raise ConfigError(f"{path}: unknown key {key!r} in job {job_name!r}")
+            where = "[defaults]" if key not in section else f"job {job_name!r}"
+            raise ConfigError(f"{path}: unknown key {key!r} in {where}")
         changes[target] = _coerce(target, value, path, job_name)
     if "env_file" in changes:
         changes["env_file_is_default"] = False

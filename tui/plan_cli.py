@@ -15,13 +15,15 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
 from tui.core.units import format_bytes
+from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
 
 
 def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = False,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     if not as_json:
-        print(f"space-mirror plan: job {job.name!r} ({job.source} → {job.destination}); "
+        shown = display_remote(job.destination)
+        print(f"space-mirror plan: job {job.name!r} ({job.source} → {shown}); "
               "running the dry run …", file=err, flush=True)
     outcome = compute_plan(job, offline=offline, force=force)
     for problem in outcome.problems:
@@ -40,7 +42,7 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
 
 def format_plan(job: Job, plan: Plan) -> str:
     """The plan for people: totals, the delete guard, the files by top-level folder."""
-    lines = [f"Plan for job {job.name!r}: {job.source} → {job.destination}", ""]
+    lines = [f"Plan for job {job.name!r}: {job.source} → {display_remote(job.destination)}", ""]
     lines.append(f"  copy    {len(plan.copies):>7} file(s)  {format_bytes(plan.copy_bytes)}")
     known = "" if plan.delete_bytes_known else " (some sizes unknown)"
     lines.append(f"  delete  {len(plan.deletes):>7} file(s)  "

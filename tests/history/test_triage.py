@@ -77,3 +77,17 @@ def test_core_history_imports_no_ui_and_no_ops() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_file_names_do_not_decide_the_class() -> None:
+    """A file called IMG-401.jpg or quota-2024.xlsx failing on a network error is a network
+    error: the class comes from rclone's message, the example keeps the whole line."""
+    tally = Tally()
+    tally.add("Failed to copy: dial tcp 127.0.0.1:9: connect: connection refused",
+              example="photos/IMG-401.jpg: Failed to copy: dial tcp 127.0.0.1:9: connect: "
+                      "connection refused")
+    tally.add("Failed to copy: connection reset by peer",
+              example="docs/quota-2024.xlsx: Failed to copy: connection reset by peer")
+    classes = tally.result()
+    assert [(c.cls, c.count) for c in classes] == [("network", 2)]
+    assert classes[0].example.startswith("photos/IMG-401.jpg")

@@ -157,6 +157,14 @@ async def test_two_dashboards_press_start(tmp_path: Path) -> None:
                 return "already running" in shown + " ".join(told)
 
             await wait_until(p2, settled, 30, "one dashboard to be told 'already running'")
+
+            def started() -> bool:  # the winner is past its pre-flight, rclone under way
+                nonlocal seen
+                seen = max(seen, _rclones(jd.src))
+                log = jd.job.log_file
+                return log.exists() and "Starting Space Mirror..." in log.read_text()
+
+            await wait_until(p1, started, 30, "the winning run's start marker")
             assert seen <= 1
     finally:
         stop_runner(jd.job)

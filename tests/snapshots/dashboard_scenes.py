@@ -86,10 +86,20 @@ async def settle(pilot: Pilot[int], timeout: float = 10.0) -> None:
     """Wait until the log is read and the first probe is in (polling with a deadline)."""
     import time
 
+    from tui.app.widgets.logview import LogView
+
     app = pilot.app
     assert isinstance(app, MirrorApp)
+    log = app.query_one(LogView)
+    has_lines = app.job.log_file.exists() and app.job.log_file.stat().st_size > 0
     deadline = time.monotonic() + timeout
-    while not (app.caught_up and app.probes >= 1):
+    # Read, probed, the lines in the log view (the state can arrive a frame before them),
+    # and the view scrolled to their end, as follow mode does (one more refresh later).
+    def settled() -> bool:
+        return (app.caught_up and app.probes >= 1 and (log.line_count > 0 or not has_lines)
+                and (not log.follow or log.scroll_y >= log.max_scroll_y))
+
+    while not settled():
         if time.monotonic() > deadline:
             raise AssertionError("the dashboard did not settle")
         await pilot.pause(0.02)

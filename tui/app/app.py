@@ -49,6 +49,7 @@ from tui.core.follow import LogFollower, last_start_offset
 from tui.core.runstate import Phase, RunState
 from tui.ops import preflight as preflight_ops
 from tui.ops import processes
+from tui.ops.credentials import display_remote
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -68,7 +69,8 @@ class Sampler(Protocol):
 
 
 def _default_preflight(job: Job) -> list[CheckResult]:
-    return preflight_ops.run_checks(job)[0]
+    results, ctx = preflight_ops.run_checks(job)
+    return preflight_ops.redacted(results, ctx.secrets)
 
 
 def _css_path() -> str:
@@ -197,14 +199,26 @@ class MirrorApp(App[int]):
 
     def on_mount(self) -> None:
         self.title = f"space-mirror · {self.job.name}"
-        self._q(StatusPanel).show_identity(self.job.name, self.job.source,
-                                           self.job.destination, self.hostname)
+        self._q(StatusPanel).show_identity(
+            self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self._q(LogView).focus()
         self._refresh_status()
         self._update_log_title()
         # Paint first, then read: replaying the current run from a big log and scanning the
         # process table hold the GIL, and must not delay the first frame.
         self.call_after_refresh(self._start_workers)
+
+    # Actions that belong to the dashboard screen: under History, Plan or a dialog they must
+    # not fire (s on the Plan screen would bypass the plan's delete cap and confirmation).
+    DASHBOARD_ONLY: ClassVar[frozenset[str]] = frozenset({
+        "start", "dry_run", "abort", "plan", "search", "toggle_errors", "toggle_files",
+        "next_match", "previous_match", "follow", "dismiss_panel", "help"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
+            return False
+        # ctrl+q on the quit dialog: one dialog is enough.
+        return not (action == "quit" and type(self.screen).__name__ == "QuitScreen")
 
     def _start_workers(self) -> None:
         self._follow_log()
@@ -306,6 +320,8 @@ class MirrorApp(App[int]):
         if preflight_ops.failed(results):
             self.post_message(PreflightFailed(results, dry_run))
             return
+        if self._stop.is_set():
+            return  # the operator quit while the checks ran: start nothing behind their back
         try:
             launched = self._launcher(processes.runner_argv(self.job_args, dry_run))
         except OSError as exc:
@@ -338,7 +354,12 @@ class MirrorApp(App[int]):
 
     @work(thread=True, group="abort", exit_on_error=False)
     def _send_abort(self) -> None:
-        running = self._find_running(self.job) or self.running
+        try:
+            running = self._find_running(self.job) or self.running
+        except Exception as exc:  # psutil races, a lock record of another version …
+            # The operator pressed y: say what happened rather than nothing at all.
+            self.post_message(AbortSent(f"could not find the sync to abort: {exc}"))
+            return
         if running is None:
             self.post_message(AbortSent("nothing to abort: the sync has already ended"))
             return
@@ -397,7 +418,7 @@ class MirrorApp(App[int]):
         self._run_before_launch = self.run_state.run_id
         what = "dry run" if message.dry_run else "sync"
         self.notify(f"{what.capitalize()} started (runner pid {message.launched.process.pid}); "
-                    "it keeps running if the dashboard closes.", timeout=4)
+                    "it keeps running if the dashboard closes.", timeout=4, markup=False)
         self._refresh_status()
 
     @on(RunnerExited)
@@ -424,10 +445,11 @@ class MirrorApp(App[int]):
     @while_mounted
     def _abort_sent(self, message: AbortSent) -> None:
         if message.problem:
-            self.notify(message.problem, title="Abort", severity="error")
+            self.notify(message.problem, title="Abort", severity="error", markup=False)
             return
         self.aborting = True
-        self.notify("Abort sent: rclone stops and removes its partial files.", title="Abort")
+        self.notify("Abort sent: rclone stops and removes its partial files.",
+                    title="Abort", markup=False)
         self._refresh_status()
 
     def situation(self) -> Situation:
@@ -476,11 +498,11 @@ class MirrorApp(App[int]):
 
     def _request_run(self, dry_run: bool) -> None:
         if self.pending is not None:
-            self.notify(f"Already busy: {self.pending} …", severity="warning")
+            self.notify(f"Already busy: {self.pending} …", severity="warning", markup=False)
             return
         if self._is_live():
             self.notify("A sync is already running; watch it here, or abort it with a.",
-                        severity="warning")
+                        severity="warning", markup=False)
             return
         self._q(ProblemPanel).hide()
         self.pending = "pre-flight checks"
@@ -489,7 +511,7 @@ class MirrorApp(App[int]):
 
     def action_abort(self) -> None:
         if not self._is_live():
-            self.notify("Nothing to abort: no sync is running.", severity="warning")
+            self.notify("Nothing to abort: no sync is running.", severity="warning", markup=False)
             return
         st = self.run_state
         what = f"Run {st.run_id}" if st.run_id else "The running sync"
@@ -515,7 +537,8 @@ class MirrorApp(App[int]):
 
     def action_plan(self) -> None:
         if self._is_live() or self.pending is not None:
-            self.notify("A sync is running; plan when it has ended.", severity="warning")
+            self.notify("A sync is running; plan when it has ended.",
+                        severity="warning", markup=False)
             return
         from tui.app.screens.plan import PlanScreen
 
@@ -546,7 +569,7 @@ class MirrorApp(App[int]):
             if running is not None:
                 problem = processes.request_abort(running)
                 if problem:
-                    self.notify(problem, title="Abort", severity="error")
+                    self.notify(problem, title="Abort", severity="error", markup=False)
                     return
             self.exit(0)
 
@@ -561,7 +584,7 @@ class MirrorApp(App[int]):
         log = self._q(LogView)
         found = log.search(event.value)
         if event.value and not found:
-            self.notify(f"not found: {event.value}", severity="warning", timeout=3)
+            self.notify(f"not found: {event.value}", severity="warning", timeout=3, markup=False)
         self._close_search()
         self._update_log_title()
 

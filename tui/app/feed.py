@@ -15,6 +15,7 @@ from rich.cells import cell_len
 from tui.core.logline import Event, LineParser, LogRecord, MarkerLine, StatsUpdate, Unparsed, decode
 from tui.core.markers import MarkerKind
 from tui.core.runstate import RunState, apply_all
+from tui.core.text import printable
 
 # Display kinds; the log view maps each to a style. The level word stays in the text, so the
 # meaning survives NO_COLOR.
@@ -35,10 +36,6 @@ KIND_BY_MARKER = {
     MarkerKind.ABORTED: "bad",
 }
 
-# C0/C1 control characters (ESC above all) must never reach the terminal: a file name can
-# hold any of them.
-_CONTROL = {i: "\ufffd" for i in (*range(0, 32), 127, *range(0x80, 0xA0))}
-_CONTROL[9] = " "
 
 
 class LogEntry(NamedTuple):
@@ -48,8 +45,7 @@ class LogEntry(NamedTuple):
     width: int  # cells
 
 
-def clean(text: str) -> str:
-    return text if text.isprintable() else text.translate(_CONTROL)
+clean = printable  # the name the log view's callers know
 
 
 def make_entry(kind: str, text: str, per_file: bool = False) -> LogEntry:

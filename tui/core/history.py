@@ -502,7 +502,7 @@ class _FileScanner:
         text = rec.text
         if rec.msg.startswith(IO_ERRORS_SKIP_DELETES):
             frag.deletes_skipped = True
-        cls = tally.add(text)
+        cls = tally.add(rec.msg, example=text)
         if cls is None or rec.object is None or len(frag.failed_files) >= MAX_FAILED_FILES:
             return
         if raw[:1] == b"{":
@@ -620,9 +620,15 @@ def _read_gz(path: Path, warnings: list[HistoryWarning]) -> bytes:
     return b"".join(out)
 
 
+# The live log is copied out before it is scanned, up to this much: a `copytruncate` while
+# a file mapping of it is being read kills the process with SIGBUS (no exception to catch).
+# Above this (a cold scan of a huge live log) the file is mapped, as rotated files are.
+LIVE_COPY_LIMIT = 256 * 1024 * 1024
+
+
 @contextlib.contextmanager
-def _open_buffer(path: Path, warnings: list[HistoryWarning],
-                 whole: bool = True) -> Iterator[mmap.mmap | bytes]:
+def _open_buffer(path: Path, warnings: list[HistoryWarning], whole: bool = True,
+                 live: bool = False, start: int = 0) -> Iterator[mmap.mmap | bytes]:
     if _is_gz(path):
         yield _read_gz(path, warnings)
         return
@@ -630,6 +636,18 @@ def _open_buffer(path: Path, warnings: list[HistoryWarning],
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             yield b""
+            return
+        if live and size - start <= LIVE_COPY_LIMIT:
+            # An anonymous mapping of the file's size, holding a copy of [start, size):
+            # offsets stay absolute, and the untouched pages before `start` cost nothing.
+            data = os.pread(fh.fileno(), size - start, start)
+            copy = mmap.mmap(-1, max(1, start + len(data)))
+            copy[start:start + len(data)] = data
+            del data
+            try:
+                yield copy
+            finally:
+                copy.close()
             return
         # MAP_POPULATE maps the whole file in one go: half the cost of faulting it page by
         # page during the first find(). Not for a re-scan of the end only.
@@ -766,7 +784,8 @@ def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int,
     }
 
 
-def _scan_file(path: Path, cache: _Cache, warnings: list[HistoryWarning]) -> FileScan | None:
+def _scan_file(path: Path, cache: _Cache, warnings: list[HistoryWarning],
+               live: bool = False) -> FileScan | None:
     """One file's fragments, from the cache when it is still valid."""
     try:
         st = os.stat(path)
@@ -794,7 +813,9 @@ def _scan_file(path: Path, cache: _Cache, warnings: list[HistoryWarning]) -> Fil
     cache.dirty = True
     file_warnings: list[HistoryWarning] = []
     try:
-        with _open_buffer(path, file_warnings, whole=prior is None) as buf:
+        start = prior.resume_offset if prior is not None else 0
+        with _open_buffer(path, file_warnings, whole=prior is None, live=live,
+                          start=start) as buf:
             if prior is None:
                 scan = scan_bytes(str(path), buf)
             else:
@@ -835,7 +856,7 @@ def scan_history(
                    warnings)
     pieces: list[tuple[Path, Fragment]] = []
     for path in files:
-        scan = _scan_file(path, cache, warnings)
+        scan = _scan_file(path, cache, warnings, live=path == log)
         if scan is None:
             continue
         warnings.extend(scan.warnings)

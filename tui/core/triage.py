@@ -90,13 +90,18 @@ class Tally:
         self._counts: dict[str, int] = {}
         self._examples: dict[str, str] = {}
 
-    def add(self, text: str) -> str | None:
-        """Record one ERROR line; returns its class, or None for a restating summary line."""
-        if is_consequence(text):
+    def add(self, message: str, example: str | None = None) -> str | None:
+        """Record one ERROR line by its message (not the file name: `IMG-401.jpg` is no auth
+        error); `example` is the line as shown. Returns the class, or None for a restating
+        summary line."""
+        line = message if example is None else example
+        # Whether it restates an earlier error is a matter of the whole line: a text log
+        # splits "Attempt 1/3 failed with 1 errors and: …" at its ": " as if it named a file.
+        if is_consequence(line):
             return None
-        cls = classify(text)
+        cls = classify(message)
         self._counts[cls] = self._counts.get(cls, 0) + 1
-        self._examples.setdefault(cls, text)
+        self._examples.setdefault(cls, line)
         return cls
 
     def result(self) -> tuple[ClassCount, ...]:

@@ -159,3 +159,18 @@ def inline_secret_in_remote(destination: str) -> bool:
         return False
     params = destination.lstrip(":").split(":", 1)[0]
     return bool(_INLINE_SECRET.search(params.partition(",")[2]))
+
+
+_PARAM = re.compile(
+    r"(?P<name>\w*(?:key|secret|pass|token|account|credentials)\w*)=(?P<value>[^,:]*)", re.I)
+
+
+def display_remote(destination: str) -> str:
+    """The destination as it may be shown: credential parameters of a connection string
+    (`:s3,secret_access_key=…:bucket`) masked. Such a job is refused by the pre-flight, but
+    its name still appears in titles and headers."""
+    if not inline_secret_in_remote(destination):
+        return destination
+    head, sep, rest = destination.lstrip(":").partition(":")
+    masked = _PARAM.sub(lambda m: f"{m['name']}=***", head)
+    return (":" if destination.startswith(":") else "") + masked + sep + rest

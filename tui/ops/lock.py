@@ -37,7 +37,8 @@ class LockRecord:
     @classmethod
     def from_json(cls, text: str) -> LockRecord | None:
         try:
-            data: Any = json.loads(text)
+            # raw_decode: the first JSON value only, whatever a longer old record left after.
+            data: Any = json.JSONDecoder().raw_decode(text.lstrip())[0]
             if not isinstance(data, dict):
                 return None
             known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
@@ -113,6 +114,8 @@ def read_holder(path: Path) -> LockRecord | None:
 
 
 def _write_record(fd: int, record: LockRecord) -> None:
+    # New bytes first, then cut what is left of a longer old record: a reader never sees
+    # an empty file (truncate-then-write left a window where the holder was unknown).
     data = (record.to_json() + "\n").encode()
-    os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)
+    os.ftruncate(fd, len(data))

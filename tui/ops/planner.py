@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tui.config import Job
 from tui.core import exitcodes
+from tui.core.follow import LogFollower
 from tui.core.logline import StatsUpdate, decode, parse_line
 from tui.core.markers import now
 from tui.core.plan import Plan, PlanBuilder
@@ -95,11 +96,11 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
     if not verdict.ok:
         return PlanOutcome(exitcodes.CONFIG, problems=[g.line() for g in verdict.refused])
     dest = safety.destination_files(job, baseline, ctx.rclone, ctx.env)
-    guard = safety.delete_guard(job, dest)
+    guard = safety.delete_guard(job, dest, interrupted=baseline.interrupted)  # as the runner
     argv = rclonecmd.sync_command(ctx.rclone, replace(job, log_file=log), dry_run=True)
     builder = PlanBuilder()
     try:
-        code = _run_dry(argv, ctx.env, held, log, builder, cancel, progress)
+        code = _run_dry(argv, ctx.env, held, log, builder, cancel, progress, job.abort_grace)
     except OSError as exc:
         return PlanOutcome(exitcodes.CONFIG, problems=[f"rclone could not start: {exc.strerror}"])
     if code == CANCELLED:
@@ -120,7 +121,7 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
 
 def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Path,
              builder: PlanBuilder, cancel: threading.Event | None,
-             progress: Callable[[Stats], None] | None) -> int:
+             progress: Callable[[Stats], None] | None, grace: float) -> int:
     # rclone's stdout/stderr go to the same file: nothing is piped back to us.
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -128,7 +129,10 @@ def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Pat
                                 pass_fds=(held.fd,))
     finally:
         os.close(fd)
-    reader = _LineReader(log)
+    # An abort from elsewhere (another dashboard) must reach rclone, not this process.
+    held.update(replace(held.record, rclone_pid=proc.pid))
+    # rclone's own file, as the runner reads it (tail -f).
+    follower = LogFollower(log, follow_name=False)
     try:
         while True:
             try:
@@ -137,17 +141,28 @@ def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Pat
             except subprocess.TimeoutExpired:
                 pass
             if cancel is not None and cancel.is_set():
-                proc.terminate()
-                proc.wait()
+                _stop(proc, grace)
                 return CANCELLED
-            _feed(reader.read(), builder, progress)
+            _feed(follower.poll().lines, builder, progress)
+        batch = follower.poll()
+        while batch.lines:
+            _feed(batch.lines, builder, progress)
+            batch = follower.poll()
     finally:
         if proc.poll() is None:  # an exception (KeyboardInterrupt) while waiting
-            proc.kill()
-            proc.wait()
-    _feed(reader.read(final=True), builder, progress)
-    reader.close()
+            _stop(proc, grace)
+        follower.close()
     return code if code >= 0 else exitcodes.signal_exit_code(-code)
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM (rclone removes its partial files), then SIGKILL after the job's grace."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _feed(lines: list[bytes], builder: PlanBuilder,
@@ -158,22 +173,4 @@ def _feed(lines: list[bytes], builder: PlanBuilder,
             event = parse_line(text)
             if isinstance(event, StatsUpdate):
                 progress(event.stats)
-                continue
-        builder.feed_line(text)
-
-
-class _LineReader:
-    """Complete lines appended to a file since the last read (the partial tail waits)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._tail = b""
-
-    def read(self, final: bool = False) -> list[bytes]:
-        data = self._tail + self._fh.read()
-        lines = data.split(b"\n")
-        self._tail = b"" if final else lines.pop()
-        return [ln for ln in lines if ln]
-
-    def close(self) -> None:
-        self._fh.close()
+        builder.feed_line(text)  # stats lines too: they tell the builder of fatal errors

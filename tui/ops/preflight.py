@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui.config import Job, destination_backend
@@ -56,7 +56,8 @@ def run_checks(
     ctx = Context()
     results: list[CheckResult] = []
     results.append(_check_rclone(job, ctx))
-    results.append(_check_flags(job))
+    flags_result = _check_flags(job)
+    results.append(flags_result)
     env_result, creds_result = _check_credentials(
         job, ctx, os.environ if environ is None else environ)
     if env_result is not None:
@@ -67,8 +68,16 @@ def run_checks(
     if not lock_is_ours:
         results.append(_check_not_running(job))
     if not offline:
-        results.append(_check_destination(job, ctx, creds_result.ok and ctx.rclone is not None))
+        # Not with refused flags: a credential in the remote string would go on rclone's argv.
+        results.append(_check_destination(
+            job, ctx, flags_result.ok and creds_result.ok and ctx.rclone is not None))
     return results, ctx
+
+
+def redacted(results: list[CheckResult], secrets: frozenset[str]) -> list[CheckResult]:
+    """The results with every known secret value masked: for a screen that shows them."""
+    return [replace(r, detail=credentials.redact(r.detail, secrets),
+                    fix=credentials.redact(r.fix, secrets)) for r in results]
 
 
 def failed(results: list[CheckResult]) -> list[CheckResult]:

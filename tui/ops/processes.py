@@ -97,10 +97,18 @@ def find_running(job: Job) -> RunningSync | None:
     """The lock tells about our runners; psutil finds a legacy wrapper's rclone."""
     holder = lock.read_holder(job.lock_path)
     if holder is not None:
-        runner_alive = _alive(holder.pid)
+        # A plan's holder is the planning process (a dashboard, or `space-mirror plan`):
+        # stopping the dry run means signalling its rclone, never the planner itself.
+        planning = holder.run_id.startswith("plan-")
+        if planning:
+            target = holder.rclone_pid or 0  # 0: not started yet, nothing to signal
+        elif _alive(holder.pid):
+            target = holder.pid  # our runner forwards, escalates and writes the end marker
+        else:
+            target = holder.rclone_pid or holder.pid  # the runner was killed; rclone runs on
         return RunningSync(
             kind="runner",
-            pid=holder.pid if runner_alive else (holder.rclone_pid or holder.pid),
+            pid=target,
             rclone_pid=holder.rclone_pid,
             run_id=holder.run_id,
             started=holder.started,
@@ -150,6 +158,9 @@ def request_abort(running: RunningSync) -> str | None:
     """SIGTERM to the runner (which forwards it, escalates and writes the end marker), or to
     rclone when no runner is there. Returns a problem, or None when the signal was sent."""
     target = running.pid
+    if target <= 0:
+        # An unreadable lock record: os.kill(0, …) would signal our own process group.
+        return "cannot tell which process runs the sync (unreadable lock record); try again"
     try:
         os.kill(target, signal.SIGTERM)
     except ProcessLookupError:

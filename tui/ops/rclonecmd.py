@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,12 +39,22 @@ _OWNED = {
 }
 
 
+# A backend option that holds a credential (--b2-key, --s3-secret-access-key, --sftp-pass …):
+# on the command line it shows in `ps` and in our own check lines.
+_CREDENTIAL_FLAG = re.compile(r"^--[a-z0-9]+-\S*(key|secret|pass|token|account|credentials)",
+                              re.I)
+
+
 def refused_flags(flags: tuple[str, ...]) -> list[str]:
     """One reason per flag the job may not carry; empty when the flags are acceptable."""
     problems: list[str] = []
     for i, flag in enumerate(flags):
         name, _, value = flag.partition("=")
-        if name == "--log-level" and (value or _next(flags, i)).upper() == "DEBUG":
+        if (_CREDENTIAL_FLAG.match(name) and name != "--ask-password"
+                and not name.endswith(("-file", "-use-agent", "-kms-key-id"))):
+            problems.append(f"{name}: a credential on the command line shows in ps; put it in "
+                            "the env file as an RCLONE_* variable")
+        elif name == "--log-level" and (value or _next(flags, i)).upper() == "DEBUG":
             problems.append(f"{flag}: debug output prints credentials in clear")
         elif name.startswith("--dump"):
             problems.append(f"{flag}: {_LEAKY['--dump']}")

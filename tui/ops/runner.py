@@ -176,6 +176,9 @@ class Runner:
             return exitcodes.CONFIG
         assert ctx.rclone is not None and ctx.env is not None
         refusal = await self._check_safety(ctx.rclone, ctx.env)
+        if self.abort.requested_by:  # stopped while the source was counted: start nothing
+            self.complain(f"stopped by {self.abort.requested_by} before rclone started")
+            return exitcodes.signal_exit_code(_signum(self.abort.requested_by))
         if refusal is not None:
             self._write_start_marker()
             self._write_end_marker(MarkerKind.FAILED, exitcodes.CONFIG, refusal)
@@ -242,11 +245,15 @@ class Runner:
         self, argv: list[str], env: dict[str, str], held: lock.HeldLock, offset: int
     ) -> tuple[int, str | None, MarkerKind]:
         self.say(f"space-mirror: run {self.run_id} started ({self.mode} {self.job.source} → "
-                 f"{self.job.destination})")
+                 f"{credentials.display_remote(self.job.destination)})")
         # rclone's own stdout/stderr (messages before it opens --log-file) go to the log too,
         # never to a pipe: a pipe whose reader dies kills the writer with SIGPIPE.
-        log_fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                         0o640)
+        try:
+            log_fd = os.open(self.job.log_file,
+                             os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as exc:  # after the start marker: this run still gets its end marker
+            return (exitcodes.CONFIG, f"cannot open the log for rclone: {exc.strerror}",
+                    MarkerKind.FAILED)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
@@ -257,7 +264,10 @@ class Runner:
             return exitcodes.CONFIG, f"rclone could not start: {exc.strerror}", MarkerKind.FAILED
         os.close(log_fd)
         proc = self._proc
-        held.update(_with_rclone_pid(held.record, proc.pid))
+        try:
+            held.update(_with_rclone_pid(held.record, proc.pid))
+        except OSError as exc:  # the lock is still held; only its record is stale
+            self.complain(f"warning: cannot update the lock record: {exc.strerror}")
         if self.abort.requested_by:
             self._terminate()
         # Follow the file rclone writes to, not the name: after a rename rotation rclone
@@ -277,11 +287,13 @@ class Runner:
         return (code, *self._verdict(code))
 
     def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
-        if self.abort.requested_by:
-            return (f"aborted by operator ({self.abort.requested_by}); rclone removed its "
-                    "partial files and the mirror was left as it was", MarkerKind.ABORTED)
         if code == 0:
+            # rclone finished before a late signal could stop it: the sync is complete.
             return None, MarkerKind.COMPLETE
+        if self.abort.requested_by:
+            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped and "
+                    "removed its partial files: what it had synced stays, the rest waits for "
+                    "the next run", MarkerKind.ABORTED)
         if exitcodes.is_abort(code):
             return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete

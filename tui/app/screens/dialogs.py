@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -85,7 +85,7 @@ class QuitScreen(_Dialog):
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
+    HelpScreen > VerticalScroll {
         width: 84; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $panel; padding: 0 1; overflow-y: auto;
     }
@@ -102,11 +102,16 @@ class HelpScreen(ModalScreen[None]):
         rows = [Content.assemble((k.ljust(width), "bold"), d) for k, d in self._keys]
         if self._extra:
             rows += [Content(""), Content.styled(self._extra, "$text-muted")]
-        box = Vertical()
+        # Scrollable and focused: at 80x24 the list is taller than the screen, and the last
+        # rows must be reachable with the arrow keys, no mouse.
+        box = VerticalScroll()
         box.border_title = "Keys"
-        box.border_subtitle = "Esc closes"
+        box.border_subtitle = "Esc closes · ↑↓ scroll"
         with box:
             yield Static(Content("\n").join(rows))
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from tui.config import Job
 from tui.core.history import History, Run, scan_history
 from tui.core.runstate import Outcome
+from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
 from tui.ops import processes
 from tui.ops.processes import RunningSync
@@ -128,10 +129,17 @@ class HistoryScreen(Screen[None]):
                           "Renames", "Errors", "Notes")
         self.load()
 
-    @work(thread=True, exclusive=True, group="history")
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load(self) -> None:
-        history = self._loader()
+        try:
+            history = self._loader()
+        except Exception as exc:  # a scan that fails must not take the dashboard with it
+            self.app.call_from_thread(self.show_failure, f"cannot read the history: {exc}")
+            return
         self.app.call_from_thread(self.show_history, history)
+
+    def show_failure(self, text: str) -> None:
+        self.query_one("#history-status", Static).update(Content(printable(text)))
 
     def show_history(self, history: History) -> None:
         self.history = history

@@ -33,8 +33,10 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
 from tui.core.stats import Stats
+from tui.core.text import printable
 from tui.core.units import format_bytes
 from tui.ops import processes
+from tui.ops.credentials import display_remote
 from tui.ops.planner import PlanOutcome, compute_plan
 from tui.ops.processes import Launched
 
@@ -76,9 +78,10 @@ def fill_tree(tree: Tree[None], paths: list[str], label: Callable[[str], str]) -
         return
     for folder, items in group_by_top(paths).items():
         name = f"{folder}/" if folder else "(top level)"
-        branch = tree.root.add(Text(f"{name}  {len(items)}"), expand=len(items) <= 20)
+        branch = tree.root.add(Text(f"{printable(name)}  {len(items)}"),
+                               expand=len(items) <= 20)
         for p in items[:MAX_FILES_PER_FOLDER]:
-            branch.add_leaf(Text(label(p)))
+            branch.add_leaf(Text(printable(label(p))))
         if len(items) > MAX_FILES_PER_FOLDER:
             branch.add_leaf(Text(f"… and {len(items) - MAX_FILES_PER_FOLDER} more "
                                  "(`space-mirror plan` lists them all)"))
@@ -160,7 +163,7 @@ class PlanScreen(Screen[Launched | None]):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Content(f"Plan — job {self.job.name}: {self.job.source} → "
-                             f"{self.job.destination}"), id="plan-title")
+                             f"{display_remote(self.job.destination)}"), id="plan-title")
         plan = self.plan
         if plan is None:
             text = ("\n".join(self.problems) if self.problems
@@ -233,11 +236,11 @@ class PlanScreen(Screen[Launched | None]):
     def action_run_for_real(self) -> None:
         plan = self.plan
         if plan is None:
-            self.notify("No plan yet.", severity="warning")
+            self.notify("No plan yet.", severity="warning", markup=False)
             return
         if not plan.complete:
             self.notify("The dry run did not complete; fix its errors and plan again.",
-                        severity="error")
+                        severity="error", markup=False)
             return
         if plan.exceeds_guard and plan.delete_guard is not None:
             self.app.push_screen(ConfirmByNameScreen(
@@ -257,6 +260,7 @@ class PlanScreen(Screen[Launched | None]):
         try:
             launched = self._launcher(processes.runner_argv(self.job_args, False, extra=extra))
         except OSError as exc:
-            self.notify(f"Could not start the runner: {exc.strerror or exc}", severity="error")
+            self.notify(f"Could not start the runner: {exc.strerror or exc}",
+                        severity="error", markup=False)
             return
         self.dismiss(launched)

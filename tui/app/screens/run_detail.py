@@ -20,6 +20,7 @@ from tui.app.widgets.logview import LogView
 from tui.core import exitcodes
 from tui.core.history import Run, default_cache_dir, format_report, run_log_lines
 from tui.core.logline import LineParser
+from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
 
 MAX_LOG_LINES = 5000
@@ -31,6 +32,12 @@ def _css_path() -> str:
 
 def _num(v: int | None) -> str:
     return "unknown" if v is None else str(v)
+
+
+def printable_lines(text: str) -> str:
+    """Control characters out of each line (the reason, examples and file names come from
+    the log), the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def summary_text(run: Run) -> str:
@@ -102,12 +109,12 @@ class RunDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         run = self.run_record
-        yield Static(Content(f"Run {run.id}" + (f" — job {run.job}" if run.job else "")),
+        yield Static(Content(printable(f"Run {run.id}" + (f" — job {run.job}" if run.job else ""))),
                      id="detail-title")
         with VerticalScroll(id="detail-top"):
-            yield Static(Content(summary_text(run)), id="detail-summary",
+            yield Static(Content(printable_lines(summary_text(run))), id="detail-summary",
                          classes=f"outcome-{run.outcome}")
-            yield Static(Content(triage_text(run)), id="detail-triage")
+            yield Static(Content(printable_lines(triage_text(run))), id="detail-triage")
         yield Static(Content("reading the run's log…"), id="detail-log-title")
         yield LogView(MAX_LOG_LINES, id="detail-log")
         yield Footer()
@@ -117,9 +124,15 @@ class RunDetailScreen(Screen[None]):
         log.follow = False
         self.load_log()
 
-    @work(thread=True, exclusive=True, group="run-log")
+    @work(thread=True, exclusive=True, group="run-log", exit_on_error=False)
     def load_log(self) -> None:
-        lines, cut = run_log_lines(self.run_record)
+        try:
+            lines, cut = run_log_lines(self.run_record)
+        except Exception as exc:  # the rotated file vanished, a damaged gzip …
+            self.app.call_from_thread(
+                self.query_one("#detail-log-title", Static).update,
+                Content(printable(f"cannot read this run's log: {exc}")))
+            return
         entries = log_entries(lines)
         self.app.call_from_thread(self._show_log, lines, entries, cut)
 
@@ -147,15 +160,16 @@ class RunDetailScreen(Screen[None]):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(self.report(), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Cannot save the report to {path}: {exc.strerror}", severity="error")
+            self.notify(f"Cannot save the report to {path}: {exc.strerror}",
+                        severity="error", markup=False)
             return
         self.report_path = path
-        self.notify(f"Triage report saved to {path}", title="Report")
+        self.notify(f"Triage report saved to {path}", title="Report", markup=False)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.report())
         self.notify("Triage report copied to the clipboard (if the terminal allows it)",
-                    title="Report")
+                    title="Report", markup=False)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -9,6 +9,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline
 
 from tui.core.stats import Transfer
+from tui.core.text import printable
 from tui.core.units import format_rate
 
 
@@ -47,7 +48,7 @@ class InFlight(Widget):
             rows.append(Content.assemble(
                 (f"{t.percentage:3d}% ", "bold"),
                 (f"{format_rate(t.speed):>12} ", "$text-muted"),
-                _fit(t.name, name_width),
+                _fit(printable(t.name), name_width),
             ))
         return Content("\n").join(rows)
 

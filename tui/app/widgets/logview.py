@@ -101,6 +101,9 @@ class LogView(ScrollView, can_focus=True):
         self._resize()
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # Again once the new virtual size is laid out: the immediate scroll is clamped to
+            # the old end when this batch grew the view past its height.
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         elif dropped:
             # The top lines fell off the buffer: keep the lines the operator is reading in place.
             self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.core.text import printable
 from tui.ops.preflight import CheckResult
 
 
@@ -26,7 +27,7 @@ class ProblemPanel(Static):
         bad = [r for r in results if not r.ok]
         what = "dry run" if dry_run else "sync"
         self.border_title = f"Pre-flight failed: the {what} was not started"
-        lines = [Content(r.line()) for r in bad]
+        lines = [Content(printable(r.line())) for r in bad]
         lines.append(Content.styled("Fix these, then press s (or d) again. Esc hides this.",
                                     "$text-muted"))
         self.update(Content("\n").join(lines))
@@ -34,7 +35,7 @@ class ProblemPanel(Static):
 
     def show_refusal(self, code: int, complaint: str, meaning: str) -> None:
         self.border_title = f"The runner refused to start (exit {code})"
-        lines = [Content(complaint or meaning), Content.styled(meaning, "$text-muted")]
+        lines = [Content(printable(complaint or meaning)), Content.styled(meaning, "$text-muted")]
         self.update(Content("\n").join(lines))
         self.add_class("-shown")
 

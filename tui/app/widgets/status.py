@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tui.core import exitcodes
 from tui.core.runstate import Outcome, Phase, RunState
+from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration, format_rate
 from tui.ops.processes import RunningSync, Vitals
 
@@ -174,7 +175,7 @@ def outcome_line(st: RunState) -> Content | None:
                                     "rclone saw I/O errors, so nothing was deleted")
         return None
     meaning = exitcodes.meaning(st.exit_code)
-    reason = st.reason or meaning.meaning
+    reason = printable(st.reason or meaning.meaning)
     return Content.assemble(("reason: ", "$text-error bold"), reason,
                             ("  → ", "$text-muted"), meaning.advice)
 
