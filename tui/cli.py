@@ -164,8 +164,6 @@ def _cmd_run(ns: argparse.Namespace) -> int:
     opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
                       started_by=ns.started_by or started_by_default(os.environ),
                       force=ns.force)
-    if ns.force:
-        opts.extra_start_fields["forced"] = "yes"
     if ns.allow_deletes is not None:
         opts.max_delete = ns.allow_deletes
     return run_job(job, opts)

@@ -229,6 +229,11 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
             where = "[defaults]" if key not in section else f"job {job_name!r}"
             raise ConfigError(f"{path}: unknown key {key!r} in {where}")
         changes[target] = _coerce(target, value, path, job_name)
+    if "log_file" not in changes and job_name != DEFAULT_JOB_NAME:
+        # One log per job: two jobs appending to one file would mix their runs (the runner's
+        # follower and the history read every marker in the file). The seed job keeps the
+        # wrapper's /var/log/space-mirror.log, so its history continues.
+        changes["log_file"] = Path(f"/var/log/space-mirror-{job_name}.log")
     if "env_file" in changes:
         changes["env_file_is_default"] = False
     if "env" in changes:

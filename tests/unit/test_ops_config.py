@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sm_testkit import write_toml
 
 from tui import config as cfg
 from tui.config import ConfigError, Job, Overrides, destination_backend, find_config, load_job
@@ -145,3 +146,15 @@ def test_overrides_beat_the_file(tmp_path: Path) -> None:
 ])
 def test_destination_backend(dest: str, backend: str) -> None:
     assert destination_backend(dest) == backend
+
+
+def test_each_named_job_gets_its_own_default_log(tmp_path: Path) -> None:
+    """Two jobs appending to one file would mix their runs; the seed job keeps its log."""
+    path = write_toml(tmp_path / "c.toml", {
+        "space-mirror": {"source": "/space"},
+        "photos": {"source": "/photos", "destination": ":b2:photos"},
+        "docs": {"source": "/docs", "log_file": "/var/log/custom.log"},
+    })
+    assert load_job(path, "space-mirror").log_file == Path("/var/log/space-mirror.log")
+    assert load_job(path, "photos").log_file == Path("/var/log/space-mirror-photos.log")
+    assert load_job(path, "docs").log_file == Path("/var/log/custom.log")
