@@ -12,37 +12,9 @@ from typing import TextIO
 
 from tui.config import Job
 from tui.core import exitcodes
-from tui.core.history import History, Run, scan_history
+from tui.core.history import Run
 from tui.core.units import format_bytes, format_duration
-
-
-def running_check(job: Job) -> tuple[bool, str | None, bool]:
-    """(something runs, its run id, it is a legacy wrapper run), asked once."""
-    # Imported here: psutil and a scan of the process table cost more than an incremental
-    # history scan, and are needed only when the log ends with an open run.
-    from tui.ops.processes import find_running
-
-    try:
-        running = find_running(job)
-    except Exception:  # psutil or the lock file misbehaving must not cost the history
-        return False, None, False
-    if running is None:
-        return False, None, False
-    return True, running.run_id, running.kind == "legacy"
-
-
-def load_history(job: Job) -> History:
-    answer: list[tuple[bool, str | None, bool]] = []
-
-    def is_running(run_id: str | None) -> bool:
-        if not answer:
-            answer.append(running_check(job))
-        live, live_id, live_legacy = answer[0]
-        if not live:
-            return False
-        return live_legacy if run_id is None else run_id == live_id
-
-    return scan_history(job.log_file, is_running=is_running)
+from tui.ops.history import load_history
 
 
 def history_command(job: Job, as_json: bool, limit: int | None) -> int:

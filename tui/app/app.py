@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from importlib.resources import files
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from textual import on, work
@@ -39,6 +38,7 @@ from tui.app.messages import (
     VitalsSampled,
 )
 from tui.app.screens.dialogs import AbortScreen, HelpScreen, QuitScreen
+from tui.app.styles import css_path
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import MAX_LINES, LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -73,10 +73,6 @@ def _default_preflight(job: Job) -> list[CheckResult]:
     return preflight_ops.redacted(results, ctx.secrets)
 
 
-def _css_path() -> str:
-    return str(files("tui.styles").joinpath("app.tcss"))
-
-
 M = TypeVar("M")
 
 
@@ -95,7 +91,7 @@ def while_mounted(handler: Callable[[MirrorApp, M], None]) -> Callable[[MirrorAp
 
 
 class MirrorApp(App[int]):
-    CSS_PATH = _css_path()
+    CSS_PATH = css_path("app.tcss")
     TITLE = "space-mirror"
     ENABLE_COMMAND_PALETTE = True
     # App declares these as instance variables, so mypy forbids ClassVar here.

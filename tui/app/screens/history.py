@@ -7,7 +7,6 @@ Enter opens the run's detail (RunDetailScreen).
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.resources import files
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,12 +18,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from tui.app.styles import css_path
 from tui.config import Job
-from tui.core.history import History, Run, scan_history
+from tui.core.history import History, Run
 from tui.core.runstate import Outcome
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
-from tui.ops import processes
+from tui.ops.history import load_history
 from tui.ops.processes import RunningSync
 
 HistoryLoader = Callable[[], History]
@@ -41,26 +41,9 @@ OUTCOME_STYLE = {
 }
 
 
-def _css_path() -> str:
-    return str(files("tui.styles").joinpath("history.tcss"))
-
-
 def default_loader(job: Job, find_running: FindRunning | None = None) -> HistoryLoader:
     """Scan the job's logs; the open run at the end is `running` if the lock says so."""
-    def load() -> History:
-        finder = find_running or processes.find_running
-        try:
-            live = finder(job)
-        except Exception:  # a broken lock file must not cost the history
-            live = None
-
-        def is_running(run_id: str | None) -> bool:
-            if live is None:
-                return False
-            return live.kind == "legacy" if run_id is None else live.run_id == run_id
-
-        return scan_history(job.log_file, is_running=is_running)
-    return load
+    return lambda: load_history(job, find_running)
 
 
 def _num(v: int | None) -> str:
@@ -90,7 +73,7 @@ def run_cells(run: Run) -> tuple[Text | str, ...]:
 
 
 class HistoryScreen(Screen[None]):
-    CSS_PATH = _css_path()
+    CSS_PATH = css_path("history.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: the table's own (hidden) enter binding would otherwise shadow this one
         # and the Footer would not show it.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from importlib.resources import files
 from typing import ClassVar
 
 from rich.text import Text
@@ -29,6 +28,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tree
 
+from tui.app.styles import css_path
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
@@ -43,10 +43,6 @@ from tui.ops.processes import Launched
 # A folder with more files than this shows the first ones and a count: a tree of 100k
 # nodes is slow to build and no one scrolls it. `space-mirror plan` prints everything.
 MAX_FILES_PER_FOLDER = 500
-
-
-def _css_path() -> str:
-    return str(files("tui.styles").joinpath("plan.tcss"))
 
 
 def _files(n: int) -> str:
@@ -140,7 +136,7 @@ class PlanScreen(Screen[Launched | None]):
             super().__init__()
             self.stats = stats
 
-    CSS_PATH = _css_path()
+    CSS_PATH = css_path("plan.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_for_real", "Run for real"),
         Binding("escape", "back", "Back"),

@@ -3,7 +3,6 @@ run's slice of the log (plain text, bounded, with the live log's filters)."""
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.app.feed import LogEntry, entry_for
+from tui.app.styles import css_path
 from tui.app.widgets.logview import LogView
 from tui.core import exitcodes
 from tui.core.history import Run, default_cache_dir, format_report, run_log_lines
@@ -24,10 +24,6 @@ from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
 
 MAX_LOG_LINES = 5000
-
-
-def _css_path() -> str:
-    return str(files("tui.styles").joinpath("history.tcss"))
 
 
 def _num(v: int | None) -> str:
@@ -91,7 +87,7 @@ def log_entries(lines: list[str]) -> list[LogEntry]:
 
 
 class RunDetailScreen(Screen[None]):
-    CSS_PATH = _css_path()
+    CSS_PATH = css_path("history.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "errors_only", "Errors only"),
         Binding("f", "hide_files", "Hide per-file"),
