@@ -59,12 +59,13 @@ def started_by_default(environ: Mapping[str, str]) -> str:
 
 
 class Runner:
-    def __init__(self, job: Job, options: RunOptions, out: TextIO = sys.stdout,
-                 err: TextIO = sys.stderr) -> None:
+    def __init__(self, job: Job, options: RunOptions, out: TextIO | None = None,
+                 err: TextIO | None = None) -> None:
         self.job = job
         self.opts = options
-        self.out = out
-        self.err = err
+        # Looked up now, not when the module was loaded: contextlib.redirect_stdout works.
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
         self.run_id = new_run_id()
         self.mode = "dry-run" if options.dry_run else "sync"
         self.secrets: frozenset[str] = frozenset()
