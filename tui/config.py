@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,11 @@ def destination_backend(destination: str) -> str:
     return "local"
 
 
-_FIELD_TYPES = {f.name: f for f in fields(Job)}
+def is_local(path: str) -> bool:
+    """A path on this machine (not an rclone remote)."""
+    return destination_backend(path) == "local"
+
+
 # TOML keys an operator may set, and the Job field each lands in.
 _TOML_KEYS = {
     "source": "source",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.app.feed import Feed, clean, make_entry
+from tui.app.feed import Feed, make_entry
 from tui.core.runstate import Outcome, Phase
+from tui.core.text import printable
 
 LOGS = Path(__file__).parents[1] / "snapshots" / "logs"
 
@@ -63,6 +64,6 @@ def test_bounded_pending_and_notes() -> None:
 
 
 def test_control_characters_are_replaced() -> None:
-    assert clean("a\x1b[31mb\tc") == "a\ufffd[31mb c"
+    assert printable("a\x1b[31mb\tc") == "a\ufffd[31mb c"
     entry = make_entry("info", "wide 名前")
     assert entry.width == len("wide ") + 4

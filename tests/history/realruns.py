@@ -120,6 +120,22 @@ def slow_tree(root: Path) -> None:
     make_tree(root, {"big/blob1.bin": 2_000_000, "big/blob2.bin": 2_000_000})
 
 
+def copying_rclone(proc: subprocess.Popen[bytes], log: Path, since: int) -> psutil.Process:
+    """The rclone that `proc` (the wrapper or our runner) started, once it is copying."""
+    parent = psutil.Process(proc.pid)
+    found: list[psutil.Process] = []
+
+    def rclone_copying() -> bool:
+        child = _rclone_child(parent)
+        if child is None:
+            return False
+        found[:] = [child]
+        return _log_has(log, b"Finished making map for --track-renames", since)
+
+    wait_for(rclone_copying, "rclone to start copying")
+    return found[0]
+
+
 def wrapper_interrupted(source: Path, dest: str, log: Path, sig: signal.Signals) -> int:
     """Start the wrapper on a slow sync; once rclone is copying, send `sig`.
 
@@ -129,18 +145,9 @@ def wrapper_interrupted(source: Path, dest: str, log: Path, sig: signal.Signals)
     since = _log_size(log)
     proc = subprocess.Popen(["bash", str(WRAPPER)], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    box: list[psutil.Process] = []
     try:
-        parent = psutil.Process(proc.pid)
-        box: list[psutil.Process] = []
-
-        def rclone_copying() -> bool:
-            child = _rclone_child(parent)
-            if child is None:
-                return False
-            box[:] = [child]
-            return _log_has(log, b"Finished making map for --track-renames", since)
-
-        wait_for(rclone_copying, "rclone to start copying")
+        box.append(copying_rclone(proc, log, since))
         if sig is signal.SIGKILL:
             proc.kill()
         box[0].send_signal(sig)
@@ -198,18 +205,9 @@ def runner_interrupted(cfg: Path, log: Path, sig: signal.Signals) -> int:
     proc = subprocess.Popen(runner_argv(cfg), env=_base_env({"RCLONE_BWLIMIT": "200k"}),
                             cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+    box: list[psutil.Process] = []
     try:
-        parent = psutil.Process(proc.pid)
-        box: list[psutil.Process] = []
-
-        def rclone_copying() -> bool:
-            child = _rclone_child(parent)
-            if child is None:
-                return False
-            box[:] = [child]
-            return _log_has(log, b"Finished making map for --track-renames", since)
-
-        wait_for(rclone_copying, "rclone to start copying")
+        box.append(copying_rclone(proc, log, since))
         if sig is signal.SIGKILL:
             # The runner first: killed second, it could still see rclone die and write a
             # (truthful) "FAILED with exit code 137" marker, which is not this scenario.

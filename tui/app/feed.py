@@ -45,11 +45,10 @@ class LogEntry(NamedTuple):
     width: int  # cells
 
 
-clean = printable  # the name the log view's callers know
 
 
 def make_entry(kind: str, text: str, per_file: bool = False) -> LogEntry:
-    text = clean(text)
+    text = printable(text)
     width = len(text) if text.isascii() else cell_len(text)
     return LogEntry(kind, text, per_file, width)
 
@@ -87,7 +86,6 @@ class Feed:
         self.started_by: str | None = None
         self.pending: deque[LogEntry] = deque(maxlen=max_entries)
         self.dirty = False
-        self.lines_read = 0
         self._last_note: str | None = None
 
     def feed(self, lines: list[bytes]) -> None:
@@ -108,7 +106,6 @@ class Feed:
             entry = entry_for(event)
             if entry is not None:
                 pending.append(entry)
-        self.lines_read += len(lines)
         if lines:
             self.dirty = True
 

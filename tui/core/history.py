@@ -933,15 +933,11 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
     elapsed = end.float_field("elapsed") if end is not None else None
     if elapsed is None and stats is not None and stats.get("elapsed"):
         elapsed = float(stats["elapsed"])
-    tally: dict[str, list[Any]] = {}
+    tally = Tally()
     for _, f in group:
         for cls, count, example in f.classes:
-            if cls in tally:
-                tally[cls][0] += count
-            else:
-                tally[cls] = [count, example]
-    classes = tuple(ClassCount(c, int(v[0]), str(v[1]))
-                    for c, v in sorted(tally.items(), key=lambda kv: -kv[1][0]))
+            tally.merge(str(cls), int(count), str(example))
+    classes = tally.result()
     failed: list[str] = []
     for _, f in group:
         failed.extend(x for x in f.failed_files if x not in failed)

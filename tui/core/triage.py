@@ -104,6 +104,11 @@ class Tally:
         self._examples.setdefault(cls, line)
         return cls
 
+    def merge(self, cls: str, count: int, example: str) -> None:
+        """Fold in a class counted elsewhere (another fragment of the same run)."""
+        self._counts[cls] = self._counts.get(cls, 0) + count
+        self._examples.setdefault(cls, example)
+
     def result(self) -> tuple[ClassCount, ...]:
         """Most frequent first; ties in the fixed vocabulary order."""
         order = {c: i for i, c in enumerate(CLASSES)}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tui.config import Job, destination_backend
+from tui.config import Job, is_local
 from tui.ops import credentials, lock, rclonecmd
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
@@ -156,14 +156,10 @@ def _check_credentials(
                                    f"{backend}: {', '.join(present) or 'present'} (values hidden)")
 
 
-def is_local_path(path: str) -> bool:
-    return destination_backend(path) == "local"
-
-
 def check_source(job: Job) -> list[CheckResult]:
     """Exists, readable, not empty; and a mount point when the job requires one."""
     src = Path(job.source)
-    if not is_local_path(job.source):
+    if not is_local(job.source):
         return [CheckResult("source", True, f"{job.source} (remote; not checked locally)")]
     if not src.exists():
         return [CheckResult("source", False, f"{src} does not exist",

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tui.config import Job, destination_backend
+from tui.config import Job, is_local
+from tui.ops.preflight import CheckResult
 
 DEFAULT_DELETE_PERCENT = 50.0
 EMPTY, SENTINEL, RATIO = "empty", "sentinel", "ratio"
@@ -33,20 +34,12 @@ OVERRIDABLE = frozenset({SENTINEL, RATIO})
 
 
 @dataclass(frozen=True)
-class Guard:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
+class Guard(CheckResult):
+    """A source guard: a check like the pre-flight's, shown the same way."""
 
     @property
     def overridable(self) -> bool:
         return self.name in OVERRIDABLE
-
-    def line(self) -> str:
-        mark = "✓" if self.ok else "✗"
-        tail = f" — fix: {self.fix}" if (self.fix and not self.ok) else ""
-        return f"{mark} {self.name}: {self.detail}{tail}"
 
 
 @dataclass(frozen=True)
@@ -109,10 +102,6 @@ def count_files(root: Path) -> int:
         except OSError:
             continue
     return count
-
-
-def is_local(path: str) -> bool:
-    return destination_backend(path) == "local"
 
 
 # -- the summary's baseline -----------------------------------------------------------------
