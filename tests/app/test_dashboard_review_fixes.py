@@ -19,8 +19,16 @@ from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync
 
 
-def _refuse_launch(argv: list[str]) -> Launched:
-    raise AssertionError(f"nothing may be launched here: {argv}")
+class _RefuseLaunch:
+    """A launcher that records every call: a raise inside the launch worker never reached
+    the test, so the test asserts `calls == []` afterwards."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, argv: list[str]) -> Launched:
+        self.calls.append(argv)
+        raise AssertionError(f"nothing may be launched here: {argv}")
 
 
 async def test_searching_markup_like_text_does_not_crash(job_dir: JobDir) -> None:
@@ -70,7 +78,8 @@ async def test_quitting_during_the_preflight_starts_nothing(job_dir: JobDir) -> 
 
 
 async def test_dashboard_keys_do_nothing_under_the_history_screen(job_dir: JobDir) -> None:
-    app = MirrorApp(job_dir.job, job_dir.args, hostname="h", launcher=_refuse_launch,
+    refuse = _RefuseLaunch()
+    app = MirrorApp(job_dir.job, job_dir.args, hostname="h", launcher=refuse,
                     preflight=lambda job: [CheckResult("rclone", True, "fine")])
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("h")
@@ -79,6 +88,7 @@ async def test_dashboard_keys_do_nothing_under_the_history_screen(job_dir: JobDi
         await pilot.pause(0.3)
         assert isinstance(app.screen, HistoryScreen) and app.pending is None
         assert app.screen_stack[0].query_one("#log").errors_only is False  # type: ignore[attr-defined]
+    assert refuse.calls == []
 
 
 async def test_inline_credentials_are_masked_on_screen(job_dir: JobDir) -> None:

@@ -112,7 +112,10 @@ async def test_dashboard_key_h_opens_history(tmp_path: Path) -> None:
     shutil.copyfile(FIXTURE, log)
     job = Job(log_file=log, lock_file=tmp_path / "lock", env_file=None)
 
+    launches: list[list[str]] = []
+
     def never_launch(argv: list[str]) -> object:
+        launches.append(argv)  # recorded and asserted below: a raise here would be swallowed
         raise AssertionError("must not start a run")
 
     app = MirrorApp(job, [], find_running=lambda _job: None, preflight=lambda _job: [],
@@ -130,3 +133,4 @@ async def test_dashboard_key_h_opens_history(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HistoryScreen)
+    assert launches == []

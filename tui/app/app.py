@@ -47,6 +47,7 @@ from tui.config import Job
 from tui.core import exitcodes, markers
 from tui.core.follow import LogFollower, last_start_offset
 from tui.core.runstate import Phase, RunState
+from tui.core.text import printable
 from tui.ops import preflight as preflight_ops
 from tui.ops import processes
 from tui.ops.credentials import display_remote
@@ -88,6 +89,13 @@ def while_mounted(handler: Callable[[MirrorApp, M], None]) -> Callable[[MirrorAp
             pass
 
     return guarded
+
+
+def launch_problem(exc: Exception) -> str:
+    """What the operator reads when the runner could not be started."""
+    if isinstance(exc, OSError):
+        return printable(f"could not start the runner: {exc.strerror or exc}")
+    return printable(f"could not start the runner: {type(exc).__name__}: {exc}")
 
 
 class MirrorApp(App[int]):
@@ -309,23 +317,29 @@ class MirrorApp(App[int]):
     @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
     def _check_and_launch(self, dry_run: bool) -> None:
         try:
+            launched = self._checked_launch(dry_run)
+        except Exception as exc:  # whatever it was, the dashboard must not wait for good
+            self.post_message(LaunchFailed(launch_problem(exc)))
+            return
+        if launched is None:
+            return
+        self.post_message(RunLaunched(launched, dry_run))
+        self._wake.set()
+        self._reap(launched)
+
+    def _checked_launch(self, dry_run: bool) -> Launched | None:
+        """Pre-flight, then the runner; None when nothing may start. Raises what failed."""
+        try:
             results = self._preflight(self.job)
         except Exception as exc:
             results = [CheckResult("pre-flight", False, f"the checks could not run: {exc}",
                                    "run `space-mirror check` in a shell to see why")]
         if preflight_ops.failed(results):
             self.post_message(PreflightFailed(results, dry_run))
-            return
+            return None
         if self._stop.is_set():
-            return  # the operator quit while the checks ran: start nothing behind their back
-        try:
-            launched = self._launcher(processes.runner_argv(self.job_args, dry_run))
-        except OSError as exc:
-            self.post_message(LaunchFailed(f"could not start the runner: {exc.strerror or exc}"))
-            return
-        self.post_message(RunLaunched(launched, dry_run))
-        self._wake.set()
-        self._reap(launched)
+            return None  # the operator quit while the checks ran: start nothing behind their back
+        return self._launcher(processes.runner_argv(self.job_args, dry_run))
 
     @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
     def _watch_launched(self, launched: Launched) -> None:
