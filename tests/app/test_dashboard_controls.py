@@ -98,7 +98,8 @@ async def test_small_terminals(job_dir: JobDir) -> None:
         assert "in flight" not in text
         await pilot.resize_terminal(40, 10)
         await pilot.pause()
-        await wait_text(pilot, "IDLE", "a Abort")
+        # Idle: the footer offers what can be done now (no abort), in full words.
+        await wait_text(pilot, "IDLE", "s Start", "? Help", "q Quit")
 
 
 async def test_no_color_keeps_the_meaning(job_dir: JobDir, monkeypatch: pytest.MonkeyPatch) -> None:

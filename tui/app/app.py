@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
@@ -114,6 +114,12 @@ class MirrorApp(App[int]):
         Binding("a", "abort", "Abort"),
         Binding("h", "history", "History"),
         Binding("p", "plan", "Plan"),
+        # The same keys when the footer does not show them (see check_action): they still
+        # answer ("Nothing to abort", "already running").
+        Binding("s", "start('hidden')", "Start", show=False),
+        Binding("d", "dry_run('hidden')", "Dry run", show=False),
+        Binding("a", "abort('hidden')", "Abort", show=False),
+        Binding("p", "plan('hidden')", "Plan", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("slash", "search", "Search", key_display="/"),
@@ -187,6 +193,7 @@ class MirrorApp(App[int]):
         self._misses = 0  # consecutive probes that found nothing running
         self.last_exit: tuple[int, str] | None = None
         self._run_before_launch: str | None = None
+        self._footer_key: tuple[bool, int, bool] | None = None
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -218,11 +225,39 @@ class MirrorApp(App[int]):
         "start", "dry_run", "abort", "plan", "search", "toggle_errors", "toggle_files",
         "next_match", "previous_match", "follow", "dismiss_panel", "help"})
 
+    # The footer shows a key only where it makes sense (idle / live) and where it fits: each
+    # visible key has a minimum terminal width, so that no label is ever cut.
+    IDLE_ONLY: ClassVar[frozenset[str]] = frozenset({"start", "dry_run", "plan"})
+    LIVE_ONLY: ClassVar[frozenset[str]] = frozenset({"abort"})
+    MIN_WIDTH: ClassVar[dict[str, int]] = {
+        "dry_run": 60, "history": 60, "plan": 60,
+        "search": 80, "toggle_errors": 80, "toggle_files": 80}
+    PALETTE_MIN_WIDTH = 100
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
             return False
-        # ctrl+q on the quit dialog: one dialog is enough.
-        return not (action == "quit" and type(self.screen).__name__ == "QuitScreen")
+        if action == "history" and isinstance(self.screen, ModalScreen):
+            return False  # under a dialog, h would stack History above it
+        if action == "quit" and type(self.screen).__name__ == "QuitScreen":
+            return False  # ctrl+q on the quit dialog: one dialog is enough.
+        if parameters:
+            return True  # a hidden twin of a footer key: always answers
+        live = self._is_live() or self.pending is not None
+        if (action in self.IDLE_ONLY and live) or (action in self.LIVE_ONLY and not live):
+            return False
+        return self.size.width >= self.MIN_WIDTH.get(action, 0)
+
+    def _refresh_footer(self) -> None:
+        """Re-evaluate which keys the footer shows when what decides it has changed."""
+        wide = self.size.width >= self.PALETTE_MIN_WIDTH
+        key = (self._is_live() or self.pending is not None, self.size.width, wide)
+        if key == self._footer_key:
+            return
+        self._footer_key = key
+        for footer in self.screen_stack[0].query(Footer):
+            footer.show_command_palette = wide
+        self.refresh_bindings()
 
     def _start_workers(self) -> None:
         self._follow_log()
@@ -485,6 +520,7 @@ class MirrorApp(App[int]):
         live = s.state.running
         deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
                   stats.speed if (stats and live) else None)
+        self._refresh_footer()
 
     def _q(self, kind: type[W]) -> W:
         """A widget of the dashboard, even while a modal screen is on top of it."""
@@ -500,10 +536,10 @@ class MirrorApp(App[int]):
             return True
         return self.run_state.running and not self.situation().interrupted
 
-    def action_start(self) -> None:
+    def action_start(self, _how: str = "") -> None:
         self._request_run(dry_run=False)
 
-    def action_dry_run(self) -> None:
+    def action_dry_run(self, _how: str = "") -> None:
         self._request_run(dry_run=True)
 
     def _request_run(self, dry_run: bool) -> None:
@@ -519,7 +555,7 @@ class MirrorApp(App[int]):
         self._refresh_status()
         self._check_and_launch(dry_run)
 
-    def action_abort(self) -> None:
+    def action_abort(self, _how: str = "") -> None:
         if not self._is_live():
             self.notify("Nothing to abort: no sync is running.", severity="warning", markup=False)
             return
@@ -545,7 +581,7 @@ class MirrorApp(App[int]):
         # The same probe as the dashboard's: one answer to "what is running?".
         self.push_screen(HistoryScreen(self.job, find_running=self._find_running))
 
-    def action_plan(self) -> None:
+    def action_plan(self, _how: str = "") -> None:
         if self._is_live() or self.pending is not None:
             self.notify("A sync is running; plan when it has ended.",
                         severity="warning", markup=False)

@@ -108,8 +108,9 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        table.add_columns("Outcome", "Started", "Duration", "Bytes", "Files", "Deletes",
-                          "Renames", "Errors", "Notes")
+        # Short headers: at 80 columns every column, Errors and Notes too, must be on screen.
+        table.add_columns("Outcome", "Started", "Took", "Bytes", "Files", "Del", "Ren", "Err",
+                          "Notes")
         self.load()
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)

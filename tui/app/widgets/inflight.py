@@ -74,7 +74,8 @@ class FlightDeck(Horizontal):
              current: float | None) -> None:
         self.query_one(InFlight).show(transfers)
         spark = self.query_one(Sparkline)
-        data = list(speeds)
+        # Nothing moved (an instant or idle run): an all-zero history would draw as full bars.
+        data = list(speeds) if any(speeds) else []
         if spark.data != data:
             spark.data = data
         spark.border_subtitle = format_rate(current) if current is not None else ""

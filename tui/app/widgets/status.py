@@ -203,7 +203,7 @@ class StatusPanel(Vertical):
     DEFAULT_CSS = """
     StatusPanel { height: auto; }
     StatusPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    StatusPanel > #outcome { height: auto; max-height: 2; text-wrap: wrap; }
+    StatusPanel > #outcome { height: auto; text-wrap: wrap; }
     """
 
     def compose(self) -> ComposeResult:
