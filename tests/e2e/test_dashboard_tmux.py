@@ -73,8 +73,8 @@ env = {{}}
     tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
          "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}", *command.split())
     tmux.wait_for("IDLE · NO RUN IN THE LOG")
-    screen = tmux.wait_for("a Abort")  # the footer's keys
-    assert "s Start" in screen
+    screen = tmux.wait_for("s Start")  # the footer's keys: what can be done while idle
+    assert "f Files" in screen and "a Abort" not in screen
     tmux("send-keys", "-t", "dash", "d")
     screen = tmux.wait_for("LAST RUN SUCCEEDED (dry run)")
     assert "files 0/5" in screen or "Skipped copy" in screen
