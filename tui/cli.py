@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tui import __version__
-from tui.config import ConfigError, Job, Overrides, find_config, load_job
+from tui.config import ConfigError, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
 
 
@@ -220,18 +220,30 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(ns: argparse.Namespace) -> int:
+    config = find_config(ns.config)
+    # Several jobs and none named: the overview of them all (`--job NAME` opens one).
+    if ns.job is None and config is not None and ns.source is None and ns.dest is None:
+        names = job_names(config)
+        if len(names) > 1:
+            jobs: list[tuple[Job, list[str]]] = []
+            for name in names:
+                ns_one = argparse.Namespace(**{**vars(ns), "job": name})
+                one, _ = resolve_job(ns_one)
+                jobs.append((one, job_args(ns_one)))
+            return _open_dashboard(jobs[0][0], jobs[0][1], jobs)
     job, _ = resolve_job(ns)
     return _open_dashboard(job, job_args(ns))
 
 
-def _open_dashboard(job: Job, args: list[str]) -> int:
+def _open_dashboard(job: Job, args: list[str], jobs: list[tuple[Job, list[str]]] | None = None
+                    ) -> int:
     if not sys.stdout.isatty():
         print("space-mirror: the dashboard needs a terminal; use `space-mirror run`, "
               "`check` or `history` from scripts", file=sys.stderr)
         return exitcodes.USAGE
     from tui.app.app import MirrorApp
 
-    app = MirrorApp(job, args)
+    app = MirrorApp(job, args, jobs=jobs or ())
     app.run()
     return app.return_code or 0
 

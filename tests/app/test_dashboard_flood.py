@@ -34,13 +34,14 @@ async def test_flood_is_folded_and_throttled(job_dir: JobDir) -> None:
         await wait_until(pilot, lambda: app.caught_up and app.run_state.running, what="settle")
         view = app.query_one(LogView)
         acted: list[float] = []
-        toggle = app.action_toggle_errors
+        screen = app.screen  # the dashboard's keys are the DashboardScreen's
+        toggle = screen.action_toggle_errors
 
-        def timed_toggle() -> None:
+        def timed_toggle(_how: str = "") -> None:
             acted.append(time.monotonic())
             toggle()
 
-        app.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
+        screen.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
         updates_before = app.state_updates
         t0 = time.monotonic()
         chunk = 10_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
@@ -13,9 +14,18 @@ from tui.app.screens.run_detail import RunDetailScreen
 from tui.app.widgets.logview import LogView
 
 
-async def _loaded(pilot: object, app: HistoryApp) -> HistoryScreen:
+async def _shown(pilot: object, app: HistoryApp) -> None:
+    """The screen's worker is done and its message shown (workers post messages)."""
     await app.workers.wait_for_complete()
+    deadline = time.monotonic() + 10
+    while not getattr(app.screen, "loaded", True):
+        assert time.monotonic() < deadline, "the screen never showed what its worker read"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def _loaded(pilot: object, app: HistoryApp) -> HistoryScreen:
+    await _shown(pilot, app)
     screen = app.screen
     assert isinstance(screen, HistoryScreen)
     return screen
@@ -57,8 +67,7 @@ async def test_first_paint_says_reading(tmp_path: Path) -> None:
         await pilot.pause()
         assert "reading history" in str(screen.query_one("#history-status", Static).render())
         gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _loaded(pilot, app)
         assert screen.query_one("#history-table", DataTable).row_count == 14
 
 
@@ -72,7 +81,7 @@ async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
         for _ in range(3):
             await pilot.press("down")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await _shown(pilot, app)
         await pilot.pause()
         detail = app.screen
         assert isinstance(detail, RunDetailScreen)
@@ -98,7 +107,10 @@ async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
         text = detail.report_path.read_text()
         assert f"space-mirror run {run.id}" in text
         assert "not deleting files as there were IO errors" in text
-        await pilot.press("escape")
+        await pilot.press("escape")  # Esc clears the filter first …
+        await pilot.pause()
+        assert app.screen is detail and not logview.hide_files
+        await pilot.press("escape")  # … then goes back
         await pilot.pause()
         assert app.screen is screen
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
+import subprocess
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.config import Job
@@ -92,3 +96,38 @@ Persistent=true
 [Install]
 WantedBy=timers.target
 """
+
+
+def timer_unit_name(job_name: str) -> str:
+    return f"space-mirror-{job_name}.timer"
+
+
+def next_timer_runs(run: Callable[[list[str]], str | None] | None = None) -> dict[str, datetime]:
+    """{timer unit: its next elapse}, from `systemctl list-timers`; {} when systemd is not
+    there or not running (a container, a laptop without it): the dashboard shows "-"."""
+    if not Path("/run/systemd/system").is_dir() and run is None:
+        return {}
+    out = (run or _systemctl)(["systemctl", "list-timers", "--all", "--no-pager",
+                               "--output=json"])
+    if not out:
+        return {}
+    try:
+        rows = json.loads(out)
+    except ValueError:
+        return {}
+    found: dict[str, datetime] = {}
+    for row in rows if isinstance(rows, list) else []:
+        unit, usec = row.get("unit"), row.get("next")
+        if isinstance(unit, str) and isinstance(usec, int) and usec > 0:
+            found[unit] = datetime.fromtimestamp(usec / 1_000_000, tz=UTC)
+    return found
+
+
+def _systemctl(argv: list[str]) -> str | None:
+    if shutil.which(argv[0]) is None:
+        return None
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None

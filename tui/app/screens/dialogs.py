@@ -12,6 +12,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.keys import NAVIGATION, bindings
+from tui.app.screens.base import move
+
 ABORT_TEXT = (
     "Abort the running sync?\n\n"
     "rclone removes its partial files; the mirror stays as it is: files already copied "
@@ -90,7 +93,10 @@ class HelpScreen(ModalScreen[None]):
         border: thick $primary; background: $panel; padding: 0 1; overflow-y: auto;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close"),
+        *bindings(NAVIGATION),
+    ]
 
     def __init__(self, keys: list[tuple[str, str]], extra: str = "") -> None:
         super().__init__()
@@ -115,4 +121,7 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_nav(self, how: str) -> None:
+        move(self.query_one(VerticalScroll), how)
 

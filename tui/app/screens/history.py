@@ -12,12 +12,16 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from tui.app import keys as K
+from tui.app.keys import Key
+from tui.app.screens.base import KeyedScreen
 from tui.app.styles import css_path
 from tui.config import Job
 from tui.core.history import History, Run
@@ -72,15 +76,34 @@ def run_cells(run: Run) -> tuple[Text | str, ...]:
     )
 
 
-class HistoryScreen(Screen[None]):
+class HistoryLoaded(Message):
+    """The history worker read the logs (history) or could not (problem)."""
+
+    def __init__(self, history: History | None, problem: str = "") -> None:
+        super().__init__()
+        self.history = history
+        self.problem = problem
+
+
+KEYS: tuple[Key, ...] = (
+    # priority: the table's own (hidden) enter binding would otherwise shadow this one
+    # and the Footer would not show it.
+    Key("enter", "open", "Details", "the selected run's detail: summary, errors, its log",
+        "⏎", priority=True, title="Run details"),
+    Key("r", "reload", "Reload", "read the logs again", title="Reload history"),
+    K.BACK,
+    Key("h", "back", "Back", "back to the dashboard (h again)", footer=False, palette=False),
+    K.HELP,
+    K.ESCAPE,
+    K.QUIT,
+    *K.NAVIGATION,
+)
+
+
+class HistoryScreen(KeyedScreen):
     CSS_PATH = css_path("history.tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # priority: the table's own (hidden) enter binding would otherwise shadow this one
-        # and the Footer would not show it.
-        Binding("enter", "open", "Details", priority=True),
-        Binding("g", "reload", "Reload"),
-        Binding("escape", "back", "Back"),
-    ]
+    KEYS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
 
     def __init__(self, job: Job, loader: HistoryLoader | None = None, *,
                  find_running: FindRunning | None = None) -> None:
@@ -91,6 +114,7 @@ class HistoryScreen(Screen[None]):
         self._loader = loader or default_loader(job, find_running)
         self.history: History | None = None
         self._rows: list[Run] = []
+        self.loaded = False  # the worker's answer is shown (tests wait for it)
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"History — job {self.job.name} · {self.job.log_file}"),
@@ -118,9 +142,17 @@ class HistoryScreen(Screen[None]):
         try:
             history = self._loader()
         except Exception as exc:  # a scan that fails must not take the dashboard with it
-            self.app.call_from_thread(self.show_failure, f"cannot read the history: {exc}")
+            self.post_message(HistoryLoaded(None, f"cannot read the history: {exc}"))
             return
-        self.app.call_from_thread(self.show_history, history)
+        self.post_message(HistoryLoaded(history))
+
+    @on(HistoryLoaded)
+    def _loaded(self, message: HistoryLoaded) -> None:
+        if message.history is None:
+            self.show_failure(message.problem)
+        else:
+            self.show_history(message.history)
+        self.loaded = True
 
     def show_failure(self, text: str) -> None:
         self.query_one("#history-status", Static).update(Content(printable(text)))
@@ -171,8 +203,5 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-status", Static).update(Content("reading history…"))
         self.load()
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-        else:
-            self.app.exit()
+    def scroll_target(self) -> Widget | None:
+        return self.query_one("#history-table", DataTable)

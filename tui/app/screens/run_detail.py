@@ -6,15 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static
 
+from tui.app import keys as K
 from tui.app.feed import LogEntry, entry_for
+from tui.app.keys import Key
+from tui.app.screens.base import KeyedScreen
 from tui.app.styles import css_path
 from tui.app.widgets.logview import LogView
 from tui.core import exitcodes
@@ -86,15 +90,39 @@ def log_entries(lines: list[str]) -> list[LogEntry]:
     return out
 
 
-class RunDetailScreen(Screen[None]):
+class RunLogRead(Message):
+    """The run's slice of the log, read by the worker (or why it could not be)."""
+
+    def __init__(self, lines: list[str], entries: list[LogEntry], cut: bool,
+                 problem: str = "") -> None:
+        super().__init__()
+        self.lines = lines
+        self.entries = entries
+        self.cut = cut
+        self.problem = problem
+
+
+KEYS: tuple[Key, ...] = (
+    # Short labels: the footer must show them whole at 80 columns.
+    Key("e", "errors_only", "Errors", "log: errors only (on/off)", title="Errors only"),
+    Key("f", "hide_files", "Files", "log: hide per-file lines (on/off)",
+        title="Hide per-file lines"),
+    Key("r", "report", "Report", "save a triage report to a file", title="Save report"),
+    Key("c", "copy", "Copy", "copy the triage report to the clipboard",
+        title="Copy report"),
+    K.BACK,
+    *K.SEARCH,
+    K.HELP,
+    K.ESCAPE,
+    K.QUIT,
+    *K.NAVIGATION,
+)
+
+
+class RunDetailScreen(KeyedScreen):
     CSS_PATH = css_path("history.tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "errors_only", "Errors only"),
-        Binding("f", "hide_files", "Hide per-file"),
-        Binding("r", "report", "Save report"),
-        Binding("c", "copy", "Copy report"),
-        Binding("escape", "back", "Back"),
-    ]
+    KEYS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
 
     def __init__(self, run: Run, report_dir: Path | None = None) -> None:
         super().__init__()
@@ -102,6 +130,7 @@ class RunDetailScreen(Screen[None]):
         self.report_dir = report_dir or default_cache_dir() / "reports"
         self.log_lines: list[str] = []
         self.report_path: Path | None = None
+        self.loaded = False  # the worker's answer is shown (tests wait for it)
 
     def compose(self) -> ComposeResult:
         run = self.run_record
@@ -113,6 +142,10 @@ class RunDetailScreen(Screen[None]):
             yield Static(Content(printable_lines(triage_text(run))), id="detail-triage")
         yield Static(Content("reading the run's log…"), id="detail-log-title")
         yield LogView(MAX_LOG_LINES, id="detail-log")
+        search = Input(placeholder="search this run's log (Enter: find, Esc: cancel)",
+                       id="detail-search")
+        search.display = False
+        yield search
         yield Footer()
 
     def on_mount(self) -> None:
@@ -125,12 +158,18 @@ class RunDetailScreen(Screen[None]):
         try:
             lines, cut = run_log_lines(self.run_record)
         except Exception as exc:  # the rotated file vanished, a damaged gzip …
-            self.app.call_from_thread(
-                self.query_one("#detail-log-title", Static).update,
-                Content(printable(f"cannot read this run's log: {exc}")))
+            self.post_message(RunLogRead([], [], False, f"cannot read this run's log: {exc}"))
             return
-        entries = log_entries(lines)
-        self.app.call_from_thread(self._show_log, lines, entries, cut)
+        self.post_message(RunLogRead(lines, log_entries(lines), cut))
+
+    @on(RunLogRead)
+    def _log_read(self, message: RunLogRead) -> None:
+        title = self.query_one("#detail-log-title", Static)
+        if message.problem:
+            title.update(Content(printable(message.problem)))
+        else:
+            self._show_log(message.lines, message.entries, message.cut)
+        self.loaded = True
 
     def _show_log(self, lines: list[str], entries: list[LogEntry], cut: bool) -> None:
         self.log_lines = lines
@@ -167,8 +206,38 @@ class RunDetailScreen(Screen[None]):
         self.notify("Triage report copied to the clipboard (if the terminal allows it)",
                     title="Report", markup=False)
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-        else:
-            self.app.exit()
+    def scroll_target(self) -> Widget | None:
+        return self.query_one(LogView)
+
+    # -- search in the run's log: /, n, N, Esc ---------------------------------------------
+    def action_search(self, _how: str = "") -> None:
+        search = self.query_one("#detail-search", Input)
+        search.display = True
+        search.value = self.query_one(LogView).search_term
+        search.focus()
+
+    @on(Input.Submitted, "#detail-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        log = self.query_one(LogView)
+        if event.value and not log.search(event.value):
+            self.notify(f"not found: {event.value}", severity="warning", timeout=3,
+                        markup=False)
+        self.query_one("#detail-search", Input).display = False
+        log.focus()
+        log.retitle()
+
+    def action_next_match(self) -> None:
+        self.query_one(LogView).next_match()
+        self.query_one(LogView).retitle()
+
+    def action_previous_match(self) -> None:
+        self.query_one(LogView).next_match(backwards=True)
+        self.query_one(LogView).retitle()
+
+    def clear_one(self) -> bool:
+        search = self.query_one("#detail-search", Input)
+        if search.display:
+            search.display = False
+            self.query_one(LogView).focus()
+            return True
+        return self.query_one(LogView).clear_search_and_filters()

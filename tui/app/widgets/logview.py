@@ -9,6 +9,7 @@ and text is never interpreted as markup.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -164,7 +165,7 @@ class LogView(ScrollView, can_focus=True):
         if self.hide_files:
             parts.append("per-file hidden")
         if self._term:
-            parts.append(f"/{self._term}: {self.match_count()} found")
+            parts.append(f"/{self._term}: {self.match_position()}")
         self.border_title = Content(" · ".join(parts))  # the term is typed text, not markup
 
     # -- search ----------------------------------------------------------------------------
@@ -201,6 +202,27 @@ class LogView(ScrollView, can_focus=True):
                 return True
         self._match = None
         self.refresh()
+        return False
+
+    def match_position(self) -> str:
+        """`3/467` on a match (as less and vim show it), else `467 found`."""
+        count = self.match_count()
+        if self._match is None or not count:
+            return f"{count} found"
+        term = self._term
+        nth = sum(1 for e in islice(self._view, self._match + 1) if term in e.text.lower())
+        return f"{nth}/{count}"
+
+    def clear_search_and_filters(self) -> bool:
+        """Esc: drop the search first, then the filters. True when something was cleared."""
+        if self._term:
+            self.search("")
+            self.retitle()
+            return True
+        if self.errors_only or self.hide_files:
+            self.errors_only = False
+            self.hide_files = False
+            return True
         return False
 
     def match_count(self) -> int:

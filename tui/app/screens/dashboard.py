@@ -1,0 +1,427 @@
+"""The live dashboard of one mirror job: DashboardScreen(job).
+
+It never reads rclone's pipes. Start and Dry run launch `space-mirror run` detached and then,
+like for a run the timer started, the screen follows the log file: a thread worker reads it,
+folds every line into a RunState (tui.app.feed) and posts at most ~10 updates a second. A
+second worker asks every second what is running and samples rclone's vital signs. Every
+message becomes an event of the DashboardModel (tui.core.dashboard); the widgets show it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.css.query import NoMatches
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+
+from tui.app import keys as K
+from tui.app import workers
+from tui.app.keys import Key
+from tui.app.messages import (
+    AbortSent,
+    LaunchFailed,
+    LogLinesRead,
+    PreflightFailed,
+    RunLaunched,
+    RunnerExited,
+    StateUpdated,
+    VitalsSampled,
+)
+from tui.app.screens.base import KeyedScreen
+from tui.app.screens.dialogs import AbortScreen
+from tui.app.widgets.inflight import FlightDeck
+from tui.app.widgets.logview import LogView
+from tui.app.widgets.preflight import ProblemPanel
+from tui.app.widgets.status import Situation, StatusPanel, who_started
+from tui.config import Job
+from tui.core import dashboard as dm
+from tui.core import exitcodes
+from tui.core.dashboard import DashboardModel
+from tui.ops import processes
+from tui.ops.credentials import display_remote
+from tui.ops.processes import Launched, RunningSync, Vitals
+
+# Our runner's refusals: it exited before (or instead of) running rclone.
+REFUSALS = frozenset({exitcodes.USAGE, exitcodes.SOFTWARE, exitcodes.LOCKED, exitcodes.CONFIG})
+
+KEYS: tuple[Key, ...] = (
+    Key("s", "start", "Start", "start a sync (pre-flight checks first; the sync runs detached)",
+        when="idle", title="Start sync"),
+    Key("d", "dry_run", "Dry run", "start a dry run (shows what would change, changes nothing)",
+        when="idle", min_width=60),
+    Key("a", "abort", "Abort", "abort the running sync (asks first)", when="live",
+        title="Abort sync"),
+    Key("h", "history", "History", "history of past runs", min_width=60),
+    Key("p", "plan", "Plan",
+        "plan: what a sync would copy, delete and rename; r there runs it for real",
+        when="idle", min_width=60),
+    K.HELP,
+    K.QUIT_TOP,
+    K.SEARCH[0],
+    Key("e", "toggle_errors", "Errors", "log: errors only (on/off)", min_width=80,
+        title="Errors only"),
+    Key("f", "toggle_files", "Files", "log: hide per-file lines (on/off)", min_width=80,
+        title="Hide per-file lines"),
+    *K.SEARCH[1:],
+    Key("end", "follow", "Follow", "follow the log again", "End", footer=False,
+        title="Follow log"),
+    K.ESCAPE,
+    K.QUIT,
+    *K.NAVIGATION,
+)
+
+M = TypeVar("M")
+
+
+def while_mounted(handler: Callable[[DashboardScreen, M], None]
+                  ) -> Callable[[DashboardScreen, M], None]:
+    """A worker can post after the widgets are gone (the screen is closing): such a late
+    message changes nothing instead of raising."""
+
+    @functools.wraps(handler)
+    def guarded(screen: DashboardScreen, message: M) -> None:
+        try:
+            handler(screen, message)
+        except NoMatches:
+            pass
+
+    return guarded
+
+
+W = TypeVar("W", bound=Widget)
+
+
+class DashboardScreen(KeyedScreen):
+    KEYS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
+    HELP_EXTRA = (("← →", "scroll long log lines sideways"),
+                  ("Ctrl-p", "command palette: every action of this screen"))
+
+    def __init__(self, job: Job, job_args: list[str], probes: workers.Probes, *,
+                 clock: Callable[[], datetime], hostname: str, sample_interval: float = 1.0,
+                 max_lines: int = 5000) -> None:
+        super().__init__()
+        self.job = job
+        self.job_args = job_args
+        self.probes = probes
+        self._clock = clock
+        self.hostname = hostname
+        self._sample_interval = sample_interval
+        self._max_lines = max_lines
+        self.stop = threading.Event()
+        self._wake = threading.Event()
+        self.model = DashboardModel()
+        self.vitals: Vitals | None = None
+        self.known_running: RunningSync | None = None
+        self._footer_key: tuple[bool, int] | None = None
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusPanel(id="status")
+        yield FlightDeck(id="deck")
+        yield ProblemPanel(id="problem")
+        log = LogView(self._max_lines, id="log")
+        log.border_title = "log"
+        yield log
+        search = Input(placeholder="search the log (Enter: find, Esc: cancel)", id="search")
+        search.display = False
+        yield search
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(StatusPanel).show_identity(
+            self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
+        self.query_one(LogView).focus()
+        self.refresh_status()
+        self.query_one(LogView).retitle()
+        # Paint first, then read: replaying the current run from a big log and scanning the
+        # process table hold the GIL, and must not delay the first frame.
+        self.call_after_refresh(self._start_workers)
+
+    def _start_workers(self) -> None:
+        self._follow_log()
+        self._sample_vitals()
+
+    def on_unmount(self) -> None:
+        self.stop.set()
+        self._wake.set()
+
+    def on_resize(self) -> None:
+        self.refresh_status()
+
+    def scroll_target(self) -> Widget | None:
+        return self.query_one(LogView)
+
+    def help_note(self) -> str:
+        return f"log file: {self.job.log_file}"
+
+    # -- workers: they read and post, never touch widgets ----------------------------------
+    @work(thread=True, group="follow", exit_on_error=False)
+    def _follow_log(self) -> None:
+        workers.follow_log(self.job, self._max_lines, self.stop, self.post_message)
+
+    @work(thread=True, group="vitals", exit_on_error=False)
+    def _sample_vitals(self) -> None:
+        workers.sample_vitals(self.job, self.probes, self._sample_interval, self.stop,
+                              self._wake, self.post_message)
+
+    @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
+    def _check_and_launch(self, dry_run: bool) -> None:
+        workers.check_and_launch(self.job, self.job_args, dry_run, self.probes, self.stop,
+                                 self._wake, self.post_message)
+
+    @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
+    def _watch_launched(self, launched: Launched) -> None:
+        """Reap a runner that the Plan screen's "run for real" started."""
+        workers.reap(launched, self.stop, self._wake, self.post_message)
+
+    @work(thread=True, group="abort", exit_on_error=False)
+    def _send_abort(self) -> None:
+        workers.send_abort(self.job, self.probes, self.known_running, self._wake,
+                           self.post_message)
+
+    # -- messages → model → what is shown ----------------------------------------------------
+    def fold(self, event: dm.Event) -> None:
+        old = self.model
+        self.model = dm.reduce(old, event)
+        if old.run.running and not self.model.run.running:
+            self._wake.set()  # the lock is about to go: look again soon
+        self.refresh_status()
+
+    @on(LogLinesRead)
+    @while_mounted
+    def _lines_read(self, message: LogLinesRead) -> None:
+        self.query_one(LogView).append(message.entries)
+
+    @on(StateUpdated)
+    @while_mounted
+    def _state_updated(self, message: StateUpdated) -> None:
+        self.fold(dm.LogRead(message.state, message.started_by, message.caught_up,
+                             self._clock()))
+
+    @on(VitalsSampled)
+    @while_mounted
+    def _vitals_sampled(self, message: VitalsSampled) -> None:
+        self.known_running = message.running
+        self.vitals = message.vitals
+        self.fold(dm.Probed(message.running))
+
+    @on(PreflightFailed)
+    @while_mounted
+    def _preflight_failed(self, message: PreflightFailed) -> None:
+        self.query_one(ProblemPanel).show_checks(message.results, message.dry_run)
+        self.fold(dm.PreflightRefused())
+
+    @on(RunLaunched)
+    @while_mounted
+    def _run_launched(self, message: RunLaunched) -> None:
+        what = "dry run" if message.dry_run else "sync"
+        self.notify(f"{what.capitalize()} started (runner pid {message.launched.process.pid}); "
+                    "it keeps running if the dashboard closes.", timeout=4, markup=False)
+        self.fold(dm.Launched())
+
+    @on(RunnerExited)
+    @while_mounted
+    def _runner_exited(self, message: RunnerExited) -> None:
+        if message.code in REFUSALS:
+            meaning = exitcodes.meaning(message.code)
+            self.query_one(ProblemPanel).show_refusal(
+                message.code, message.complaint, f"{meaning.meaning} {meaning.advice}")
+        self.fold(dm.RunnerExited(message.code, message.complaint))
+
+    @on(LaunchFailed)
+    @while_mounted
+    def _launch_failed(self, message: LaunchFailed) -> None:
+        self.query_one(ProblemPanel).show_problem("Nothing was started", message.problem)
+        self.fold(dm.LaunchFailed(message.problem))
+
+    @on(AbortSent)
+    @while_mounted
+    def _abort_sent(self, message: AbortSent) -> None:
+        if message.problem:
+            self.notify(message.problem, title="Abort", severity="error", markup=False)
+            return
+        self.notify("Abort sent: rclone stops and removes its partial files.",
+                    title="Abort", markup=False)
+        self.fold(dm.AbortSent(None))
+
+    def situation(self) -> Situation:
+        m = self.model
+        return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
+                         vitals=self.vitals, aborting=m.aborting, pending=m.pending,
+                         interrupted=m.interrupted, now=self._clock(), caught_up=m.caught_up)
+
+    def refresh_status(self) -> None:
+        try:
+            panel = self.query_one(StatusPanel)
+            deck = self.query_one(FlightDeck)
+            problem = self.query_one(ProblemPanel)
+        except NoMatches:  # the screen is starting or ending
+            return
+        # While a problem panel is up nothing runs: give its room to the panel and the log.
+        self.set_class(problem.shown, "-problem")
+        s = self.situation()
+        panel.show(s, compact=self.app.size.width < 80)
+        stats = s.state.stats
+        live = s.state.running
+        deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
+                  stats.speed if (stats and live) else None)
+        self._refresh_footer()
+
+    # -- the footer shows what can be done now, and what fits ----------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return K.footer_allows(self.KEYS, action, parameters, live=self.model.busy,
+                               width=self.app.size.width)
+
+    def _refresh_footer(self) -> None:
+        key = (self.model.busy, self.app.size.width)
+        if key == self._footer_key:
+            return
+        self._footer_key = key
+        for footer in self.query(Footer):
+            footer.show_command_palette = self.app.size.width >= K.PALETTE_MIN_WIDTH
+        self.refresh_bindings()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_start(self, _how: str = "") -> None:
+        self._request_run(dry_run=False)
+
+    def action_dry_run(self, _how: str = "") -> None:
+        self._request_run(dry_run=True)
+
+    def _request_run(self, dry_run: bool) -> None:
+        refusal = self.model.refusal()
+        if refusal is not None:
+            self.notify(refusal, severity="warning", markup=False)
+            return
+        self.query_one(ProblemPanel).hide()
+        self.fold(dm.Requested())
+        self._check_and_launch(dry_run)
+
+    def action_abort(self, _how: str = "") -> None:
+        if not self.model.live:
+            self.notify("Nothing to abort: no sync is running.", severity="warning", markup=False)
+            return
+        st = self.model.run
+        what = f"Run {st.run_id}" if st.run_id else "The running sync"
+        who = who_started(self.situation())
+        if who:
+            what += f", started by {who}"
+        self.app.push_screen(AbortScreen(what + "."), self._abort_chosen)
+
+    def _abort_chosen(self, choice: str | None) -> None:
+        if choice == "abort":
+            self._send_abort()
+
+    def action_history(self, _how: str = "") -> None:
+        from tui.app.screens.history import HistoryScreen
+
+        # The same probe as the dashboard's: one answer to "what is running?".
+        self.app.push_screen(HistoryScreen(self.job, find_running=self.probes.find_running))
+
+    def action_plan(self, _how: str = "") -> None:
+        if self.model.busy:
+            self.notify("A sync is running; plan when it has ended.",
+                        severity="warning", markup=False)
+            return
+        from tui.app.screens.plan import PlanScreen
+
+        self.app.push_screen(PlanScreen(self.job, self.job_args, launcher=self.probes.launcher),
+                             self._plan_done)
+
+    def _plan_done(self, launched: Launched | None) -> None:
+        if launched is None:
+            return
+        self.post_message(RunLaunched(launched, False))
+        self._wake.set()
+        self._watch_launched(launched)
+
+    async def action_back(self, _how: str = "") -> None:
+        if not self.is_first():
+            self.dismiss(None)
+        else:
+            await self.app.action_quit()  # asks first while a sync runs
+
+    def quit_chosen(self, choice: str | None) -> None:
+        """The quit dialog's answer (asked by the App for this screen's running sync)."""
+        if choice == "leave":
+            self.app.exit(0)
+        elif choice == "abort":
+            running = self.known_running
+            if running is not None:
+                problem = processes.request_abort(running)
+                if problem:
+                    self.notify(problem, title="Abort", severity="error", markup=False)
+                    return
+            self.app.exit(0)
+
+    # -- the log: search, filters, follow --------------------------------------------------
+    def action_search(self, _how: str = "") -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.value = self.query_one(LogView).search_term
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        log = self.query_one(LogView)
+        found = log.search(event.value)
+        if event.value and not found:
+            self.notify(f"not found: {event.value}", severity="warning", timeout=3, markup=False)
+        self._close_search()
+        log.retitle()
+
+    def _close_search(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.query_one(LogView).focus()
+
+    def action_next_match(self) -> None:
+        log = self.query_one(LogView)
+        log.next_match()
+        log.retitle()
+
+    def action_previous_match(self) -> None:
+        log = self.query_one(LogView)
+        log.next_match(backwards=True)
+        log.retitle()
+
+    def action_toggle_errors(self, _how: str = "") -> None:
+        log = self.query_one(LogView)
+        log.errors_only = not log.errors_only
+
+    def action_toggle_files(self, _how: str = "") -> None:
+        log = self.query_one(LogView)
+        log.hide_files = not log.hide_files
+
+    def action_follow(self) -> None:
+        self.query_one(LogView).follow = True
+
+    def clear_one(self) -> bool:
+        """Esc: the search box, then the search, then the filters, then the panel."""
+        if self.query_one("#search", Input).display:
+            self._close_search()
+            return True
+        log = self.query_one(LogView)
+        if log.clear_search_and_filters():
+            return True
+        problem = self.query_one(ProblemPanel)
+        if problem.shown:
+            problem.hide()
+            self.refresh_status()
+            return True
+        return False
+
+
+class JobDashboardScreen(DashboardScreen):
+    """A job's dashboard opened from the overview: q and Esc go back to it."""
+
+    KEYS = tuple(K.BACK if k is K.QUIT_TOP else k for k in KEYS)
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)

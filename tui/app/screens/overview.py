@@ -1,0 +1,216 @@
+"""Every job of the host on one screen: OverviewScreen(jobs).
+
+One row per job: its state (the same DashboardModel answer as its dashboard), the last
+run's outcome and age, progress while running, and the next timer run (systemd, when it is
+there). Enter opens the job's DashboardScreen, which follows its log at full rate; here a
+single worker looks at every job every few seconds, reading only the bytes each log grew by.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
+
+from tui.app import keys as K
+from tui.app import workers
+from tui.app.feed import Feed
+from tui.app.keys import Key
+from tui.app.screens.base import KeyedScreen
+from tui.app.widgets.status import Situation, state_word
+from tui.config import Job
+from tui.core import dashboard as dm
+from tui.core.dashboard import DashboardModel
+from tui.core.follow import LogFollower, last_start_offset
+from tui.core.runstate import Phase
+from tui.core.text import printable
+from tui.core.units import format_duration
+from tui.ops.processes import RunningSync
+from tui.ops.systemd import next_timer_runs, timer_unit_name
+
+SURVEY_INTERVAL = 2.0  # seconds between two looks at every job
+TIMERS_INTERVAL = 60.0  # systemctl is asked at most once a minute
+
+KEYS: tuple[Key, ...] = (
+    Key("enter", "open", "Open", "open the selected job's dashboard", "⏎", priority=True,
+        title="Open job"),
+    K.QUIT_TOP,
+    K.HELP,
+    K.ESCAPE,
+    K.QUIT,
+    *K.NAVIGATION,
+)
+
+
+@dataclass(frozen=True)
+class JobRow:
+    name: str
+    model: DashboardModel
+    running: RunningSync | None = None
+
+
+class JobsSurveyed(Message):
+    """Every job's state, as the survey worker last saw it."""
+
+    def __init__(self, rows: list[JobRow], timers: dict[str, datetime]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.timers = timers
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, JobsSurveyed)
+
+
+class _Watch:
+    """One job's log, read from its last run's start, then only what it grows by."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        start = last_start_offset(job.log_file) or 0
+        self.follower = LogFollower(job.log_file, start=start, poll_interval=SURVEY_INTERVAL)
+        self.feed = Feed(1)
+        self.model = DashboardModel()
+
+    def look(self, find_running: Callable[[Job], RunningSync | None], now: datetime) -> JobRow:
+        while True:
+            batch = self.follower.poll()
+            if batch.lines:
+                self.feed.feed(batch.lines)
+            if len(batch.lines) < self.follower.max_batch_lines:
+                break
+        self.feed.take()
+        try:
+            running = find_running(self.job)
+        except Exception:  # a probe that fails must not stop the survey
+            running = None
+        m = dm.reduce(self.model, dm.LogRead(self.feed.state, self.feed.started_by, True, now))
+        self.model = dm.reduce(m, dm.Probed(running))
+        return JobRow(self.job.name, self.model, running)
+
+
+def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[str, ...]:
+    m = row.model
+    word, _ = state_word(Situation(state=m.run, started_by=m.started_by, running=row.running,
+                                   aborting=m.aborting, interrupted=m.interrupted, now=now))
+    word = word.removeprefix("IDLE · ").removeprefix("LAST RUN ")
+    st = m.run
+    progress = ""
+    if m.live and st.stats is not None and st.stats.percent is not None:
+        progress = f"{st.stats.percent:.0f}%"
+    age = "-"
+    when = st.ended if st.phase is Phase.ENDED else st.started
+    if when is not None:
+        try:
+            age = format_duration((now - when).total_seconds()) + " ago"
+        except TypeError:
+            age = "?"
+    nxt = "-"
+    if next_run is not None:
+        try:
+            nxt = "in " + format_duration((next_run - now).total_seconds())
+        except TypeError:
+            nxt = "?"
+    return (printable(row.name), word.lower(), age, progress, nxt)
+
+
+class OverviewScreen(KeyedScreen):
+    KEYS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
+    DEFAULT_CSS = """
+    OverviewScreen #overview-title { height: 1; background: $primary; text-style: bold;
+                                     padding: 0 1; }
+    OverviewScreen #overview-table { height: 1fr; }
+    """
+
+    def __init__(self, jobs: list[tuple[Job, list[str]]], system: workers.Probes, *,
+                 clock: Callable[[], datetime],
+                 open_job: Callable[[Job, list[str]], Screen[Any]],
+                 timers: Callable[[], dict[str, datetime]] | None = None) -> None:
+        super().__init__()
+        self.jobs = jobs
+        self._open_job = open_job
+        self.system = system
+        self._clock = clock
+        self._timer_source = timers or next_timer_runs
+        self.stop = threading.Event()
+        self.rows: list[JobRow] = []
+        self.surveys = 0  # JobsSurveyed messages shown (tests wait for the first)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(f"space-mirror · {len(self.jobs)} jobs"), id="overview-title")
+        table: DataTable[str] = DataTable(id="overview-table", cursor_type="row")
+        yield table
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Job", "State", "Last", "Progress", "Next run")
+        for job, _ in self.jobs:
+            table.add_row(printable(job.name), "reading…", "", "", "", key=job.name)
+        table.focus()
+        self._survey()
+
+    def on_unmount(self) -> None:
+        self.stop.set()
+
+    def scroll_target(self) -> Widget | None:
+        return self.query_one(DataTable)
+
+    @work(thread=True, group="survey", exit_on_error=False)
+    def _survey(self) -> None:
+        watches = [_Watch(job) for job, _ in self.jobs]
+        timers: dict[str, datetime] = {}
+        asked = float("-inf")
+        try:
+            while not self.stop.is_set():
+                now = self._clock()
+                if now.timestamp() - asked >= TIMERS_INTERVAL:
+                    try:
+                        timers = self._timer_source()
+                    except Exception:
+                        timers = {}
+                    asked = now.timestamp()
+                rows = [w.look(self.system.find_running, now) for w in watches]
+                self.post_message(JobsSurveyed(rows, timers))
+                self.stop.wait(SURVEY_INTERVAL)
+        finally:
+            for w in watches:
+                w.follower.close()
+
+    @on(JobsSurveyed)
+    def _surveyed(self, message: JobsSurveyed) -> None:
+        self.rows = message.rows
+        table = self.query_one(DataTable)
+        now = self._clock()
+        for row in message.rows:
+            cells = row_cells(row, now, message.timers.get(timer_unit_name(row.name)))
+            for column, value in zip(table.columns, cells, strict=False):
+                table.update_cell(row.name, column, value)
+        live = sum(1 for r in message.rows if r.model.live)
+        systemd = "" if message.timers else " · no systemd timers found"
+        self.query_one("#overview-title", Static).update(Content(
+            f"space-mirror · {len(self.jobs)} jobs · {live} running{systemd}"))
+        self.surveys += 1
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.jobs or not 0 <= table.cursor_row < len(self.jobs):
+            return
+        job, args = self.jobs[table.cursor_row]
+        self.app.push_screen(self._open_job(job, args))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
