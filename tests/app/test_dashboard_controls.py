@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import JobDir, screen_text, wait_text, wait_until
+from app_helpers import JobDir, wait_text, wait_until
 
 from tui.app.app import MirrorApp
 from tui.app.screens.history import HistoryScreen
 from tui.app.widgets.logview import LogView
-
 
 # Help and palette: derived from the key tables in tests/app/test_keys.py.
 

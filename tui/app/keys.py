@@ -63,7 +63,8 @@ NAVIGATION: tuple[Key, ...] = (
         palette=False),
 )
 PALETTE_MIN_WIDTH = 100  # the footer's "^p palette" shows from this width
-HELP = Key("question_mark", "help", "Help", "the keys of this screen", "?", title="Keys")
+HELP = Key("question_mark", "help", "Help", "the keys of this screen", "?",
+           title="Help: the keys of this screen")
 BACK = Key("q", "back", "Back", "go back to the screen below", "q")
 # q on the first screen: quits (asks first whether to leave a running sync running).
 QUIT_TOP = Key("q", "back", "Quit",

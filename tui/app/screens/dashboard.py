@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 
 from tui.app import keys as K
 from tui.app import workers
@@ -35,8 +35,8 @@ from tui.app.messages import (
     StateUpdated,
     VitalsSampled,
 )
-from tui.app.screens.base import KeyedScreen
 from tui.app.screens.dialogs import AbortScreen
+from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -99,7 +99,7 @@ def while_mounted(handler: Callable[[DashboardScreen, M], None]
 W = TypeVar("W", bound=Widget)
 
 
-class DashboardScreen(KeyedScreen):
+class DashboardScreen(LogScreen):
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
     HELP_EXTRA = (("← →", "scroll long log lines sideways"),
@@ -131,9 +131,7 @@ class DashboardScreen(KeyedScreen):
         log = LogView(self._max_lines, id="log")
         log.border_title = "log"
         yield log
-        search = Input(placeholder="search the log (Enter: find, Esc: cancel)", id="search")
-        search.display = False
-        yield search
+        yield search_box("search the log (Enter: find, Esc: cancel)")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -156,9 +154,6 @@ class DashboardScreen(KeyedScreen):
 
     def on_resize(self) -> None:
         self.refresh_status()
-
-    def scroll_target(self) -> Widget | None:
-        return self.query_one(LogView)
 
     def help_note(self) -> str:
         return f"log file: {self.job.log_file}"
@@ -363,54 +358,9 @@ class DashboardScreen(KeyedScreen):
                     return
             self.app.exit(0)
 
-    # -- the log: search, filters, follow --------------------------------------------------
-    def action_search(self, _how: str = "") -> None:
-        search = self.query_one("#search", Input)
-        search.display = True
-        search.value = self.query_one(LogView).search_term
-        search.focus()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        log = self.query_one(LogView)
-        found = log.search(event.value)
-        if event.value and not found:
-            self.notify(f"not found: {event.value}", severity="warning", timeout=3, markup=False)
-        self._close_search()
-        log.retitle()
-
-    def _close_search(self) -> None:
-        self.query_one("#search", Input).display = False
-        self.query_one(LogView).focus()
-
-    def action_next_match(self) -> None:
-        log = self.query_one(LogView)
-        log.next_match()
-        log.retitle()
-
-    def action_previous_match(self) -> None:
-        log = self.query_one(LogView)
-        log.next_match(backwards=True)
-        log.retitle()
-
-    def action_toggle_errors(self, _how: str = "") -> None:
-        log = self.query_one(LogView)
-        log.errors_only = not log.errors_only
-
-    def action_toggle_files(self, _how: str = "") -> None:
-        log = self.query_one(LogView)
-        log.hide_files = not log.hide_files
-
-    def action_follow(self) -> None:
-        self.query_one(LogView).follow = True
-
     def clear_one(self) -> bool:
         """Esc: the search box, then the search, then the filters, then the panel."""
-        if self.query_one("#search", Input).display:
-            self._close_search()
-            return True
-        log = self.query_one(LogView)
-        if log.clear_search_and_filters():
+        if super().clear_one():
             return True
         problem = self.query_one(ProblemPanel)
         if problem.shown:

@@ -196,7 +196,7 @@ class OverviewScreen(KeyedScreen):
         for row in message.rows:
             cells = row_cells(row, now, message.timers.get(timer_unit_name(row.name)))
             for column, value in zip(table.columns, cells, strict=False):
-                table.update_cell(row.name, column, value)
+                table.update_cell(row.name, column, value, update_width=True)
         live = sum(1 for r in message.rows if r.model.live)
         systemd = "" if message.timers else " · no systemd timers found"
         self.query_one("#overview-title", Static).update(Content(

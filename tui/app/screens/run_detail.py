@@ -12,13 +12,12 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from tui.app import keys as K
 from tui.app.feed import LogEntry, entry_for
 from tui.app.keys import Key
-from tui.app.screens.base import KeyedScreen
+from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.styles import css_path
 from tui.app.widgets.logview import LogView
 from tui.core import exitcodes
@@ -104,8 +103,8 @@ class RunLogRead(Message):
 
 KEYS: tuple[Key, ...] = (
     # Short labels: the footer must show them whole at 80 columns.
-    Key("e", "errors_only", "Errors", "log: errors only (on/off)", title="Errors only"),
-    Key("f", "hide_files", "Files", "log: hide per-file lines (on/off)",
+    Key("e", "toggle_errors", "Errors", "log: errors only (on/off)", title="Errors only"),
+    Key("f", "toggle_files", "Files", "log: hide per-file lines (on/off)",
         title="Hide per-file lines"),
     Key("r", "report", "Report", "save a triage report to a file", title="Save report"),
     Key("c", "copy", "Copy", "copy the triage report to the clipboard",
@@ -119,7 +118,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 
-class RunDetailScreen(KeyedScreen):
+class RunDetailScreen(LogScreen):
     CSS_PATH = css_path("history.tcss")
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
@@ -142,10 +141,7 @@ class RunDetailScreen(KeyedScreen):
             yield Static(Content(printable_lines(triage_text(run))), id="detail-triage")
         yield Static(Content("reading the run's log…"), id="detail-log-title")
         yield LogView(MAX_LOG_LINES, id="detail-log")
-        search = Input(placeholder="search this run's log (Enter: find, Esc: cancel)",
-                       id="detail-search")
-        search.display = False
-        yield search
+        yield search_box("search this run's log (Enter: find, Esc: cancel)")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -178,14 +174,6 @@ class RunDetailScreen(KeyedScreen):
         title = f"Log of this run: {len(lines)} lines" + (" (the last 8 MiB)" if cut else "")
         self.query_one("#detail-log-title", Static).update(Content(title))
 
-    def action_errors_only(self) -> None:
-        log = self.query_one(LogView)
-        log.errors_only = not log.errors_only
-
-    def action_hide_files(self) -> None:
-        log = self.query_one(LogView)
-        log.hide_files = not log.hide_files
-
     def report(self) -> str:
         return format_report(self.run_record, self.log_lines)
 
@@ -205,39 +193,3 @@ class RunDetailScreen(KeyedScreen):
         self.app.copy_to_clipboard(self.report())
         self.notify("Triage report copied to the clipboard (if the terminal allows it)",
                     title="Report", markup=False)
-
-    def scroll_target(self) -> Widget | None:
-        return self.query_one(LogView)
-
-    # -- search in the run's log: /, n, N, Esc ---------------------------------------------
-    def action_search(self, _how: str = "") -> None:
-        search = self.query_one("#detail-search", Input)
-        search.display = True
-        search.value = self.query_one(LogView).search_term
-        search.focus()
-
-    @on(Input.Submitted, "#detail-search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        log = self.query_one(LogView)
-        if event.value and not log.search(event.value):
-            self.notify(f"not found: {event.value}", severity="warning", timeout=3,
-                        markup=False)
-        self.query_one("#detail-search", Input).display = False
-        log.focus()
-        log.retitle()
-
-    def action_next_match(self) -> None:
-        self.query_one(LogView).next_match()
-        self.query_one(LogView).retitle()
-
-    def action_previous_match(self) -> None:
-        self.query_one(LogView).next_match(backwards=True)
-        self.query_one(LogView).retitle()
-
-    def clear_one(self) -> bool:
-        search = self.query_one("#detail-search", Input)
-        if search.display:
-            search.display = False
-            self.query_one(LogView).focus()
-            return True
-        return self.query_one(LogView).clear_search_and_filters()

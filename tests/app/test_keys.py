@@ -1,0 +1,91 @@
+"""One key table per screen generates its bindings, its help and its palette (issue 14
+item 2). Everything here is derived from the screens' own BINDINGS and KEYS: nothing is a
+copied list of titles."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import JobDir, screen_text, wait_until
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.app import keys as K
+from tui.app.app import MirrorApp
+from tui.app.screens.base import KeyedScreen
+from tui.app.screens.dashboard import DashboardScreen, JobDashboardScreen
+from tui.app.screens.dialogs import HelpScreen
+from tui.app.screens.history import HistoryScreen
+from tui.app.screens.overview import OverviewScreen
+from tui.app.screens.run_detail import RunDetailScreen
+
+SCREENS: list[type[KeyedScreen]] = [DashboardScreen, JobDashboardScreen, HistoryScreen,
+                                    RunDetailScreen, OverviewScreen]
+# Keys that are not actions one would pick from a list: moving, Esc, and ctrl+q (the
+# palette's own Quit comes from q). Named by their Key objects, not by copied titles.
+NOT_IN_PALETTE = {*K.NAVIGATION, K.ESCAPE, K.QUIT}
+
+
+def reachable(screen: type[Screen[object]]) -> set[tuple[str, str]]:
+    """(key, action name) for every binding of the screen class, twins included."""
+    out = set()
+    for b in screen.BINDINGS:
+        assert isinstance(b, Binding)
+        for key in b.key.split(","):
+            out.add((key.strip(), K.action_name(b.action)))
+    return out
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.__name__)
+def test_every_bound_key_is_in_the_table_with_a_method(screen: type[KeyedScreen]) -> None:
+    declared = {(key.strip(), K.action_name(k.action))
+                for k in screen.KEYS for key in k.keys.split(",")}
+    assert reachable(screen) == declared
+    for k in screen.KEYS:
+        name = K.action_name(k.action)
+        owner = screen if not name.startswith("app.") else MirrorApp
+        assert callable(getattr(owner, f"action_{name.removeprefix('app.')}", None)), k
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.__name__)
+def test_every_key_is_in_help_and_every_action_in_the_palette(
+        screen: type[KeyedScreen]) -> None:
+    rows = dict(K.help_rows(screen.KEYS))
+    for k in screen.KEYS:
+        assert rows.get(k.shown_keys)
+    palette = {K.action_name(k.action) for k in K.palette_entries(screen.KEYS)}
+    for k in screen.KEYS:
+        if k not in NOT_IN_PALETTE:
+            assert K.action_name(k.action) in palette, k
+
+
+async def test_the_palette_and_help_of_the_running_app(job_dir: JobDir) -> None:
+    """What the operator sees: ?'s screen lists every key of the dashboard, and the palette
+    offers every action of the table, and none of Textual's own entries."""
+    app = MirrorApp(job_dir.job, job_dir.args, hostname="h")
+    async with app.run_test(size=(100, 60)) as pilot:
+        await wait_until(pilot, lambda: app.caught_up, what="settle")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        commands = list(app.get_system_commands(screen))
+        titles = {c.title for c in commands}
+        expected = {k.palette_title for k in K.palette_entries(screen.KEYS)}
+        assert titles == expected
+        assert not titles & {"Theme", "Screenshot", "Keys", "Maximize", "Minimize"}
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        shown = screen_text(pilot)
+        for key, text in K.help_rows(screen.KEYS):
+            assert key in shown and text[:30] in shown, key
+        await pilot.press("q")  # q closes the help, not the app
+        await wait_until(pilot, lambda: app.screen is screen, what="back from help")
+
+
+async def test_a_palette_command_runs_its_action(job_dir: JobDir) -> None:
+    app = MirrorApp(job_dir.job, job_dir.args, hostname="h")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.caught_up, what="settle")
+        screen = app.screen
+        command = next(c for c in app.get_system_commands(screen)
+                       if c.title == K.HELP.palette_title)
+        await command.callback()  # type: ignore[misc]
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
