@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Tree
@@ -51,6 +53,19 @@ def move(widget: Widget, how: str) -> None:
             return
 
 
+class RowTable(DataTable[Any]):
+    """A table whose Enter opens the row. The binding is the table's own, not a priority
+    one of the screen: a priority Enter would run before a `j` typed just ahead of it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", key_display="⏎")]
+
+
+class DetailsTable(RowTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Details", key_display="⏎")]
+
+
 class KeyedScreen(Screen[Any]):
     """A full screen with a key table. Subclasses set KEYS and BINDINGS = bindings(KEYS)."""
 
@@ -63,7 +78,10 @@ class KeyedScreen(Screen[Any]):
         return None
 
     def action_nav(self, how: str) -> None:
-        target = self.focused or self.scroll_target()
+        try:
+            target = self.focused or self.scroll_target()
+        except NoMatches:  # a key that arrived while the screen is still being built
+            return
         if target is not None:
             move(target, how)
 

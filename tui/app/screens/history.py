@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from tui.app import keys as K
 from tui.app.keys import Key
-from tui.app.screens.base import KeyedScreen
+from tui.app.screens.base import DetailsTable, KeyedScreen
 from tui.app.styles import css_path
 from tui.config import Job
 from tui.core.history import History, Run
@@ -86,10 +86,9 @@ class HistoryLoaded(Message):
 
 
 KEYS: tuple[Key, ...] = (
-    # priority: the table's own (hidden) enter binding would otherwise shadow this one
-    # and the Footer would not show it.
+    # Enter itself is the table's binding (DetailsTable): the footer shows that one.
     Key("enter", "open", "Details", "the selected run's detail: summary, errors, its log",
-        "⏎", priority=True, title="Run details"),
+        "⏎", footer=False, title="Run details"),
     Key("r", "reload", "Reload", "read the logs again", title="Reload history"),
     K.BACK,
     Key("h", "back", "Back", "back to the dashboard (h again)", footer=False, palette=False),
@@ -125,8 +124,7 @@ class HistoryScreen(KeyedScreen):
             yield Sparkline([], id="bytes-bar")
             yield Static(Content("time"), classes="bar-label")
             yield Sparkline([], id="duration-bar")
-        table: DataTable[Text | str] = DataTable(id="history-table", cursor_type="row",
-                                                 zebra_stripes=True)
+        table = DetailsTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
 
@@ -189,15 +187,15 @@ class HistoryScreen(KeyedScreen):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
         run = self.selected_run()
         if run is None:
             return
         from tui.app.screens.run_detail import RunDetailScreen
 
         self.app.push_screen(RunDetailScreen(run))
+
+    def action_open(self) -> None:
+        self.query_one("#history-table", DataTable).action_select_cursor()
 
     def action_reload(self) -> None:
         self.query_one("#history-status", Static).update(Content("reading history…"))

@@ -27,7 +27,7 @@ from tui.app import keys as K
 from tui.app import workers
 from tui.app.feed import Feed
 from tui.app.keys import Key
-from tui.app.screens.base import KeyedScreen
+from tui.app.screens.base import KeyedScreen, RowTable
 from tui.app.widgets.status import Situation, state_word
 from tui.config import Job
 from tui.core import dashboard as dm
@@ -43,7 +43,8 @@ SURVEY_INTERVAL = 2.0  # seconds between two looks at every job
 TIMERS_INTERVAL = 60.0  # systemctl is asked at most once a minute
 
 KEYS: tuple[Key, ...] = (
-    Key("enter", "open", "Open", "open the selected job's dashboard", "⏎", priority=True,
+    # Enter itself is the table's binding (RowTable): the footer shows that one.
+    Key("enter", "open", "Open", "open the selected job's dashboard", "⏎", footer=False,
         title="Open job"),
     K.QUIT_TOP,
     K.HELP,
@@ -149,7 +150,7 @@ class OverviewScreen(KeyedScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"space-mirror · {len(self.jobs)} jobs"), id="overview-title")
-        table: DataTable[str] = DataTable(id="overview-table", cursor_type="row")
+        table = RowTable(id="overview-table", cursor_type="row")
         yield table
         yield Footer(compact=True)
 
@@ -204,13 +205,11 @@ class OverviewScreen(KeyedScreen):
         self.surveys += 1
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if not self.jobs or not 0 <= table.cursor_row < len(self.jobs):
-            return
-        job, args = self.jobs[table.cursor_row]
-        self.app.push_screen(self._open_job(job, args))
+        self.query_one(DataTable).action_select_cursor()
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        if 0 <= event.cursor_row < len(self.jobs):
+            job, args = self.jobs[event.cursor_row]
+            self.app.push_screen(self._open_job(job, args))
