@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_dashboard_tmux import COMMAND, Tmux, tmux  # noqa: F401 (tmux is a fixture)
+from test_dashboard_tmux import COMMAND, Tmux
 
 from tui.config import Overrides, load_job
 from tui.ops import lock

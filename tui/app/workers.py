@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from textual.message import Message
@@ -76,15 +77,20 @@ def follow_log(job: Job, max_lines: int, stop: threading.Event, post: Post) -> N
             stop.wait(1.0)
 
 
-def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) -> None:
-    path = job.log_file
+def follow_start(path: Path) -> int:
+    """Where following a log begins: its last run's start marker, else its tail."""
     start = last_start_offset(path)
     if start is None:
         try:
             start = max(0, path.stat().st_size - TAIL_WITHOUT_MARKER)
         except OSError:
             start = 0
-    follower = LogFollower(path, start=start, poll_interval=POLL_INTERVAL)
+    return start
+
+
+def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) -> None:
+    follower = LogFollower(job.log_file, start=follow_start(job.log_file),
+                           poll_interval=POLL_INTERVAL)
     feed = Feed(max_lines)
     last_post = 0.0
     caught_up = False

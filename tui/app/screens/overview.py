@@ -32,7 +32,7 @@ from tui.app.widgets.status import Situation, state_word
 from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.dashboard import DashboardModel
-from tui.core.follow import LogFollower, last_start_offset
+from tui.core.follow import LogFollower
 from tui.core.runstate import Phase
 from tui.core.text import printable
 from tui.core.units import format_duration
@@ -78,8 +78,8 @@ class _Watch:
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        start = last_start_offset(job.log_file) or 0
-        self.follower = LogFollower(job.log_file, start=start, poll_interval=SURVEY_INTERVAL)
+        self.follower = LogFollower(job.log_file, start=workers.follow_start(job.log_file),
+                                    poll_interval=SURVEY_INTERVAL)
         self.feed = Feed(1)
         self.model = DashboardModel()
 
