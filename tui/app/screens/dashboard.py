@@ -23,18 +23,9 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from tui.app import keys as K
+from tui.app import messages as msg
 from tui.app import workers
 from tui.app.keys import Key
-from tui.app.messages import (
-    AbortSent,
-    LaunchFailed,
-    LogLinesRead,
-    PreflightFailed,
-    RunLaunched,
-    RunnerExited,
-    StateUpdated,
-    VitalsSampled,
-)
 from tui.app.screens.dialogs import AbortScreen
 from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.widgets.inflight import FlightDeck
@@ -191,56 +182,56 @@ class DashboardScreen(LogScreen):
             self._wake.set()  # the lock is about to go: look again soon
         self.refresh_status()
 
-    @on(LogLinesRead)
+    @on(msg.LogLinesRead)
     @while_mounted
-    def _lines_read(self, message: LogLinesRead) -> None:
+    def _lines_read(self, message: msg.LogLinesRead) -> None:
         self.query_one(LogView).append(message.entries)
 
-    @on(StateUpdated)
+    @on(msg.StateUpdated)
     @while_mounted
-    def _state_updated(self, message: StateUpdated) -> None:
+    def _state_updated(self, message: msg.StateUpdated) -> None:
         self.fold(dm.LogRead(message.state, message.started_by, message.caught_up,
                              self._clock()))
 
-    @on(VitalsSampled)
+    @on(msg.VitalsSampled)
     @while_mounted
-    def _vitals_sampled(self, message: VitalsSampled) -> None:
+    def _vitals_sampled(self, message: msg.VitalsSampled) -> None:
         self.known_running = message.running
         self.vitals = message.vitals
         self.fold(dm.Probed(message.running))
 
-    @on(PreflightFailed)
+    @on(msg.PreflightFailed)
     @while_mounted
-    def _preflight_failed(self, message: PreflightFailed) -> None:
+    def _preflight_failed(self, message: msg.PreflightFailed) -> None:
         self.query_one(ProblemPanel).show_checks(message.results, message.dry_run)
         self.fold(dm.PreflightRefused())
 
-    @on(RunLaunched)
+    @on(msg.RunLaunched)
     @while_mounted
-    def _run_launched(self, message: RunLaunched) -> None:
+    def _run_launched(self, message: msg.RunLaunched) -> None:
         what = "dry run" if message.dry_run else "sync"
         self.notify(f"{what.capitalize()} started (runner pid {message.launched.process.pid}); "
                     "it keeps running if the dashboard closes.", timeout=4, markup=False)
         self.fold(dm.Launched())
 
-    @on(RunnerExited)
+    @on(msg.RunnerExited)
     @while_mounted
-    def _runner_exited(self, message: RunnerExited) -> None:
+    def _runner_exited(self, message: msg.RunnerExited) -> None:
         if message.code in REFUSALS:
             meaning = exitcodes.meaning(message.code)
             self.query_one(ProblemPanel).show_refusal(
                 message.code, message.complaint, f"{meaning.meaning} {meaning.advice}")
         self.fold(dm.RunnerExited(message.code, message.complaint))
 
-    @on(LaunchFailed)
+    @on(msg.LaunchFailed)
     @while_mounted
-    def _launch_failed(self, message: LaunchFailed) -> None:
+    def _launch_failed(self, message: msg.LaunchFailed) -> None:
         self.query_one(ProblemPanel).show_problem("Nothing was started", message.problem)
         self.fold(dm.LaunchFailed(message.problem))
 
-    @on(AbortSent)
+    @on(msg.AbortSent)
     @while_mounted
-    def _abort_sent(self, message: AbortSent) -> None:
+    def _abort_sent(self, message: msg.AbortSent) -> None:
         if message.problem:
             self.notify(message.problem, title="Abort", severity="error", markup=False)
             return
@@ -252,7 +243,8 @@ class DashboardScreen(LogScreen):
         m = self.model
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
-                         interrupted=m.interrupted, now=self._clock(), caught_up=m.caught_up)
+                         interrupted=m.interrupted, live=m.live, now=self._clock(),
+                         caught_up=m.caught_up)
 
     def refresh_status(self) -> None:
         try:
@@ -266,7 +258,7 @@ class DashboardScreen(LogScreen):
         s = self.situation()
         panel.show(s, compact=self.app.size.width < 80)
         stats = s.state.stats
-        live = s.state.running
+        live = self.model.live and s.state.running  # an interrupted run has nothing in flight
         deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
                   stats.speed if (stats and live) else None)
         self._refresh_footer()
@@ -335,7 +327,7 @@ class DashboardScreen(LogScreen):
     def _plan_done(self, launched: Launched | None) -> None:
         if launched is None:
             return
-        self.post_message(RunLaunched(launched, False))
+        self.post_message(msg.RunLaunched(launched, False))
         self._wake.set()
         self._watch_launched(launched)
 

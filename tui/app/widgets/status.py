@@ -43,6 +43,7 @@ class Situation:
     aborting: bool = False
     pending: str | None = None  # "pre-flight checks" | "starting"
     interrupted: bool = False  # a start marker without end, and nothing running
+    live: bool = False  # DashboardModel.live: the one answer to "is a sync live?"
     now: datetime | None = None
     caught_up: bool = True
 
@@ -100,7 +101,7 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     word, style = state_word(s)
     parts: list[str | tuple[str, str]] = [(f" {word} ", style)]
     st = s.state
-    live = (st.phase is Phase.RUNNING and not s.interrupted) or s.running is not None
+    live = s.live
     if compact and live:
         parts.append((" a=abort", "$text-muted"))
     who = who_started(s)
