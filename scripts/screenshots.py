@@ -101,6 +101,19 @@ async def shoot_plan() -> list[Path]:
     return paths
 
 
+async def shoot_overview(work: Path) -> list[Path]:
+    """Every job on one screen: three jobs, and twenty at 80x24."""
+    from overview_scenes import overview_app, surveyed
+
+    paths: list[Path] = []
+    for name, count, size in (("overview", 3, SIZE), ("overview-20-jobs-80x24", 20, (80, 24))):
+        app = overview_app(work / name, count)
+        async with app.run_test(size=size) as pilot:
+            await surveyed(pilot)
+            paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
+    return paths
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     # A fixed work folder: the help screen shows the log's path, and the pictures must not
@@ -110,7 +123,7 @@ async def main() -> None:
     for name, scene, keys, size in SHOTS:
         path = await shoot(name, scene, keys, size, work)
         print(path.relative_to(ROOT))
-    for path in [*await shoot_history(), *await shoot_plan()]:
+    for path in [*await shoot_history(), *await shoot_plan(), *await shoot_overview(work)]:
         print(path.relative_to(ROOT))
     shutil.rmtree(work, ignore_errors=True)
 
