@@ -16,10 +16,11 @@ from tui.app.screens.dashboard import DashboardScreen, JobDashboardScreen
 from tui.app.screens.dialogs import HelpScreen
 from tui.app.screens.history import HistoryScreen
 from tui.app.screens.overview import OverviewScreen
+from tui.app.screens.plan import PlanScreen
 from tui.app.screens.run_detail import RunDetailScreen
 
 SCREENS: list[type[KeyedScreen]] = [DashboardScreen, JobDashboardScreen, HistoryScreen,
-                                    RunDetailScreen, OverviewScreen]
+                                    RunDetailScreen, OverviewScreen, PlanScreen]
 # Keys that are not actions one would pick from a list: moving, Esc, and ctrl+q (the
 # palette's own Quit comes from q). Named by their Key objects, not by copied titles.
 NOT_IN_PALETTE = {*K.NAVIGATION, K.ESCAPE, K.QUIT}

@@ -25,9 +25,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tree
 
+from tui.app import keys as K
+from tui.app.keys import Key
+from tui.app.screens.base import KeyedScreen
 from tui.app.styles import css_path
 from tui.config import Job
 from tui.core import exitcodes
@@ -121,7 +124,23 @@ class ConfirmByNameScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PlanScreen(Screen[Launched | None]):
+KEYS: tuple[Key, ...] = (
+    Key("r", "run_for_real", "Run for real",
+        "run the real sync, capped at the plan's deletes (asks for the job's name when the "
+        "deletes exceed the delete guard)"),
+    K.BACK,
+    K.HELP,
+    K.ESCAPE,
+    K.QUIT,
+    *K.NAVIGATION,
+)
+PLAN_HELP_EXTRA = (("← →", "the Copy, Delete and Rename tabs"),
+                   ("Ctrl-p", "command palette: every action of this screen"))
+
+
+class PlanScreen(KeyedScreen):
+    """Dismisses with the Launched runner ("run for real"), or None."""
+
     class Computed(Message):
         """The worker finished: a plan, or the reasons there is none."""
 
@@ -137,10 +156,9 @@ class PlanScreen(Screen[Launched | None]):
             self.stats = stats
 
     CSS_PATH = css_path("plan.tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run_for_real", "Run for real"),
-        Binding("escape", "back", "Back"),
-    ]
+    KEYS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
+    HELP_EXTRA = PLAN_HELP_EXTRA
 
     plan: reactive[Plan | None] = reactive(None, recompose=True)
     problems: reactive[tuple[str, ...]] = reactive((), recompose=True)
@@ -226,7 +244,7 @@ class PlanScreen(Screen[Launched | None]):
             self.plan = outcome.plan
 
     # -- actions --------------------------------------------------------------------------
-    def action_back(self) -> None:
+    async def action_back(self, _how: str = "") -> None:
         self.dismiss(None)
 
     def action_run_for_real(self) -> None:
