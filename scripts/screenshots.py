@@ -10,8 +10,10 @@ import asyncio
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "snapshots"))
@@ -54,6 +56,15 @@ async def shoot(name: str, scene_name: str, keys: Sequence[str], size: tuple[int
     return path
 
 
+async def loaded(pilot: Any) -> None:
+    """The screen's worker is done and its answer shown (workers post messages)."""
+    await pilot.app.workers.wait_for_complete()
+    deadline = time.monotonic() + 10
+    while not getattr(pilot.app.screen, "loaded", False) and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 async def shoot_history() -> list[Path]:
     """The history screen and a run's detail, from the recorded fixture log
     (tests/fixtures/history/mixed.log: real runs through the legacy wrapper and the runner)."""
@@ -67,12 +78,10 @@ async def shoot_history() -> list[Path]:
     for name, keys, size in shots:
         app = HistoryApp()
         async with app.run_test(size=size) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await loaded(pilot)
             for key in keys:
                 await pilot.press(key)
-                await app.workers.wait_for_complete()
-                await pilot.pause()
+                await loaded(pilot)
             paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
     return paths
 

@@ -18,7 +18,7 @@ async def _shown(pilot: object, app: HistoryApp) -> None:
     """The screen's worker is done and its message shown (workers post messages)."""
     await app.workers.wait_for_complete()
     deadline = time.monotonic() + 10
-    while not getattr(app.screen, "loaded", True):
+    while not getattr(app.screen, "loaded", False):
         assert time.monotonic() < deadline, "the screen never showed what its worker read"
         await pilot.pause(0.02)  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]

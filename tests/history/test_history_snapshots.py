@@ -13,15 +13,17 @@ from tests.history.screens_app import HistoryApp
 SIZES = [(80, 24), (120, 40)]
 
 
+
+
+
 async def _settle(pilot: Pilot[None]) -> None:
     """The workers are done and the screen shows their answer (workers post messages)."""
     await pilot.app.workers.wait_for_complete()
     deadline = time.monotonic() + 10
-    while not getattr(pilot.app.screen, "loaded", True):
+    while not getattr(pilot.app.screen, "loaded", False):
         assert time.monotonic() < deadline, "the screen never showed what its worker read"
         await pilot.pause(0.02)
     await pilot.pause()
-    await pilot.pause()  # the table's column widths follow its rows one refresh later
 
 
 def _history(keys: tuple[str, ...] = ()) -> Any:

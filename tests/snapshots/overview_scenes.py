@@ -43,12 +43,14 @@ def overview_app(workdir: Path, count: int) -> MirrorApp:
                      timers=timers, sample_interval=3600.0)
 
 
+
+
+
 async def surveyed(pilot: Pilot[int]) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, OverviewScreen)
     deadline = time.monotonic() + 10
     while screen.surveys < 1:
-        assert time.monotonic() < deadline, "the overview never surveyed its jobs"
+        assert time.monotonic() < deadline, "the overview never showed its jobs"
         await pilot.pause(0.02)
     await pilot.pause()
-    await pilot.pause()  # the table's column widths follow its cells one refresh later

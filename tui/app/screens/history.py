@@ -45,6 +45,10 @@ OUTCOME_STYLE = {
 }
 
 
+# Short headers: at 80 columns every column, Errors and Notes too, must be on screen.
+COLUMNS = ("Outcome", "Started", "Took", "Bytes", "Files", "Del", "Ren", "Err", "Notes")
+
+
 def default_loader(job: Job, find_running: FindRunning | None = None) -> HistoryLoader:
     """Scan the job's logs; the open run at the end is `running` if the lock says so."""
     return lambda: load_history(job, find_running)
@@ -130,9 +134,7 @@ class HistoryScreen(KeyedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        # Short headers: at 80 columns every column, Errors and Notes too, must be on screen.
-        table.add_columns("Outcome", "Started", "Took", "Bytes", "Files", "Del", "Ren", "Err",
-                          "Notes")
+        table.add_columns(*COLUMNS)
         self.load()
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
@@ -160,9 +162,15 @@ class HistoryScreen(KeyedScreen):
         newest_first = list(reversed(history.runs))
         self._rows = newest_first
         table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for run in newest_first:
-            table.add_row(*run_cells(run), key=run.id)
+        rows = [run_cells(run) for run in newest_first]
+        # Widths set from the cells at once: auto widths follow only on a later idle tick,
+        # and a table drawn before it shows every cell cut to its header's width.
+        table.clear(columns=True)
+        for i, label in enumerate(COLUMNS):
+            width = max([len(label), *(len(str(r[i])) for r in rows)])
+            table.add_column(label, width=width)
+        for run, cells in zip(newest_first, rows, strict=True):
+            table.add_row(*cells, key=run.id)
         counts: dict[str, int] = {}
         for run in history.runs:
             counts[str(run.outcome)] = counts.get(str(run.outcome), 0) + 1

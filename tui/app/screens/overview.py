@@ -157,7 +157,11 @@ class OverviewScreen(KeyedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Job", "State", "Last", "Progress", "Next run")
+        # Fixed widths: the cells change every survey, the columns must not jump.
+        names = max([3, *(len(printable(job.name)) for job, _ in self.jobs)])
+        for label, width in (("Job", names), ("State", 20), ("Last", 14), ("Progress", 8),
+                             ("Next run", 14)):
+            table.add_column(label, width=width)
         for job, _ in self.jobs:
             table.add_row(printable(job.name), "reading…", "", "", "", key=job.name)
         table.focus()
@@ -198,7 +202,7 @@ class OverviewScreen(KeyedScreen):
         for row in message.rows:
             cells = row_cells(row, now, message.timers.get(timer_unit_name(row.name)))
             for column, value in zip(table.columns, cells, strict=False):
-                table.update_cell(row.name, column, value, update_width=True)
+                table.update_cell(row.name, column, value)
         live = sum(1 for r in message.rows if r.model.live)
         systemd = "" if message.timers else " · no systemd timers found"
         self.query_one("#overview-title", Static).update(Content(
