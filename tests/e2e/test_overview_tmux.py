@@ -81,6 +81,19 @@ def test_overview_opens_and_leaves_the_running_job(tmp_path: Path, tmux: Tmux) -
             time.sleep(0.1)
         assert not tmux.alive(), "q on the overview did not quit"
         assert runner.poll() is None, "leaving the dashboard must not stop the sync"
+        # --job NAME opens that job's dashboard directly, overview or not.
+        tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
+             "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}", *base,
+             "--job", "bravo")
+        screen = tmux.wait_for("a Abort")
+        assert "bravo" in screen and "jobs ·" not in screen
+        tmux("send-keys", "-t", "dash", "q")  # the first screen, a sync running: asks
+        tmux.wait_for("leave it running and quit")
+        tmux("send-keys", "-t", "dash", "l")
+        deadline = time.monotonic() + 10
+        while tmux.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not tmux.alive() and runner.poll() is None
     finally:
         if runner.poll() is None:
             os.killpg(runner.pid, signal.SIGTERM)
