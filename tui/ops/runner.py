@@ -80,6 +80,9 @@ class Runner:
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        # The summary's baseline as it was before this run (this run's own in-progress mark
+        # must not count itself as an earlier interruption).
+        self._baseline: safety.Baseline | None = None
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -192,6 +195,12 @@ class Runner:
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
         offset = self._log_size()
         self._write_start_marker()
+        if not self.opts.dry_run and self._baseline is not None:
+            warning = await asyncio.to_thread(
+                safety.presume_interrupted, self.job, self._baseline, self.run_id,
+                self.source.source_files if self.source else None)
+            if warning:
+                self.complain(f"warning: {warning}")
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
@@ -206,7 +215,9 @@ class Runner:
 
     async def _check_safety(self, rclone: Path, env: dict[str, str]) -> str | None:
         """Source sanity guards, then the delete guard; the refusal's reason, or None."""
-        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path)
+        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path,
+                                           self.job)
+        self._baseline = baseline
         verdict = await asyncio.to_thread(safety.check_source, self.job, self.opts.force,
                                           baseline)
         self.source = verdict
@@ -383,11 +394,11 @@ class Runner:
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
             extra=safety.summary_fields(
-                safety.read_baseline(self.job.summary_path), self.run_id,
-                outcome == "success" and self.mode == "sync",
+                self._baseline or safety.read_baseline(self.job.summary_path, self.job),
+                self.run_id, outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success"),
+                and outcome != "success", job=self.job),
         )
         for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
             self.complain(f"warning: {warning}")
