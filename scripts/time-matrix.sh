@@ -10,6 +10,9 @@ if ! command -v faketime >/dev/null 2>&1; then
     echo "time-matrix: faketime is missing: apt-get install faketime" >&2
     exit 2
 fi
+# Only the wall clock is faked: libfaketime's monotonic clock makes threading.Event.wait(t)
+# (pthread_cond_timedwait) never return, which hangs any worker that sleeps on an event.
+export FAKETIME_DONT_FAKE_MONOTONIC=1
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(tests/history tests/unit)
 # 2026-11-30 is a Monday; 23:30 UTC is already the next day east of UTC.
