@@ -10,9 +10,10 @@ if ! command -v faketime >/dev/null 2>&1; then
     echo "time-matrix: faketime is missing: apt-get install faketime" >&2
     exit 2
 fi
-# Only the wall clock is faked: libfaketime's monotonic clock makes threading.Event.wait(t)
-# (pthread_cond_timedwait) never return, which hangs any worker that sleeps on an event.
-export FAKETIME_DONT_FAKE_MONOTONIC=1
+# libfaketime 0.9.10 fakes the monotonic clock too, and then threading.Event.wait(timeout)
+# never returns (and with FAKETIME_DONT_FAKE_MONOTONIC, time.sleep fails with EINVAL): the
+# dashboard's sampler thread waits on an event, so the Pilot suites cannot run under it.
+# Every suite that does not start the dashboard runs here; the whole suite runs at UTC+14.
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(tests/history tests/unit)
 # 2026-11-30 is a Monday; 23:30 UTC is already the next day east of UTC.
@@ -20,8 +21,14 @@ for day in 30 01 02 03 04 05 06; do
     month=12; [ "$day" = 30 ] && month=11
     stamp="2026-$month-$day 23:30:00"
     echo "== $stamp UTC ($(date -u -d "$stamp" +%A))"
-    TZ=UTC faketime "$stamp" "$PY" -m pytest -q -p no:cacheprovider "${targets[@]}" | grep -E "^FAILED|^ERROR|passed|failed"
+    TZ=UTC faketime "$stamp" "$PY" -m pytest -q -p no:cacheprovider "${targets[@]}" \
+        | grep -E "^FAILED|^ERROR|[0-9] (passed|failed)"
 done
+if [ $# -eq 0 ]; then
+    echo "== the runner's suites on a Sunday night, 2026-12-06 23:30 UTC"
+    TZ=UTC faketime "2026-12-06 23:30:00" "$PY" -m pytest -q -p no:cacheprovider \
+        tests/integration tests/safety | grep -E "^FAILED|^ERROR|[0-9] (passed|failed)"
+fi
 echo "== Pacific/Kiritimati (UTC+14)"
-TZ=Pacific/Kiritimati \
-    "$PY" -m pytest -q -p no:cacheprovider "${targets[@]}" | grep -E "^FAILED|^ERROR|passed|failed"
+TZ=Pacific/Kiritimati "$PY" -m pytest -q -p no:cacheprovider "${targets[@]}" \
+    | grep -E "^FAILED|^ERROR|[0-9] (passed|failed)"
