@@ -6,6 +6,7 @@
     space-mirror history [--json] [--limit N]  past runs from the log
     space-mirror plan [--json]                 what a sync would do
     space-mirror unit                          systemd service + timer
+    space-mirror bwlimit [RATE|off]            show or set a running sync's bandwidth limit
     space-mirror demo                          the dashboard on a built-in demo job
 
 Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
@@ -94,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
 
+    bw = sub.add_parser("bwlimit", parents=[common],
+                        help="show or change the bandwidth limit of the running sync")
+    bw.add_argument("rate", nargs="?", metavar="RATE|off",
+                    help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
+
     demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
     demo.add_argument("--print", dest="print_only", action="store_true",
@@ -153,6 +159,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "plan": _cmd_plan,
         "unit": _cmd_unit,
         "demo": _cmd_demo,
+        "bwlimit": _cmd_bwlimit,
     }
     return handlers[command](ns)
 
@@ -216,6 +223,25 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
     print(timer_unit(job, ns.on_calendar))
+    return exitcodes.OK
+
+
+def _cmd_bwlimit(ns: argparse.Namespace) -> int:
+    from tui.core.bwlimit import rate_problem
+    from tui.ops import rc
+
+    job, _ = resolve_job(ns)
+    if ns.rate is not None and (problem := rate_problem(ns.rate)) is not None:
+        print(f"space-mirror: {problem}", file=sys.stderr)
+        return exitcodes.USAGE
+    try:
+        if ns.rate is None:
+            print(f"job {job.name}: bandwidth limit {rc.get_bwlimit(job)}")
+        else:
+            print(f"job {job.name}: bandwidth limit now {rc.set_bwlimit(job, ns.rate)}")
+    except rc.RcError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.UNAVAILABLE
     return exitcodes.OK
 
 

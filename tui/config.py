@@ -56,10 +56,19 @@ class Job:
     # Set when --source/--dest made this a different job from the one named: the name it was
     # derived from. Its state (lock, summary, metrics, log) is its own (see adhoc_job).
     adhoc_of: str | None = None
+    # rclone's --bwlimit, passed as it is: a rate ("10M") or a timetable
+    # ("08:00,512k 19:00,off"); None: no limit. `space-mirror bwlimit` changes a live run's.
+    bwlimit: str | None = None
 
     @property
     def lock_path(self) -> Path:
         return self.lock_file or Path(f"/run/lock/space-mirror-{self.name}.lock")
+
+    @property
+    def rc_socket_path(self) -> Path:
+        """rclone's remote control socket: beside the lock, in the job's root-only run folder."""
+        lock = self.lock_path
+        return lock.with_name(f"{lock.stem}.rc.sock")
 
     @property
     def metrics_path(self) -> Path:
@@ -328,6 +337,11 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
     if base is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where} must be a string")
+        if name == "bwlimit":  # rclone's own notation: checked lightly, passed as it is
+            from tui.core.bwlimit import schedule_problem
+
+            if (problem := schedule_problem(value)) is not None:
+                raise ConfigError(f"{where}: {problem}")
         return value
     raise AssertionError(f"Job.{name}: no coercion for {kind!r}")  # a new field's type
 

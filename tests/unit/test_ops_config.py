@@ -174,7 +174,7 @@ def test_every_job_field_is_a_key_coerced_from_its_type(tmp_path: Path) -> None:
     samples = {"lock_file": "/tmp/l.lock", "metrics_file": "/tmp/m.prom",
                "summary_file": "/tmp/s.json", "on_success": "true", "on_failure": "false",
                "rclone": "/usr/bin/rclone", "max_delete": 7, "max_delete_percent": 12.5,
-               "sentinel": ".mirror-source"}
+               "sentinel": ".mirror-source", "bwlimit": "08:00,512k 19:00,off"}
     for f in settable:
         value = getattr(seed, f.name)
         value = samples.get(f.name, value)

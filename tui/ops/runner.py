@@ -25,7 +25,7 @@ from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd, safety
+from tui.ops import credentials, lock, metrics, notify, preflight, rc, rclonecmd, safety
 
 STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
@@ -192,7 +192,11 @@ class Runner:
         # nothing, and a cap would cut its list of deletes short, so it gets only an
         # explicit --allow-deletes (as before).
         max_delete = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
-        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
+        rc_socket, rc_off = await asyncio.to_thread(rc.prepare_socket, self.job)
+        if rc_off is not None:
+            self.complain(f"warning: live bandwidth control is off for this run: {rc_off}")
+        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
+                                      rc_socket)
         offset = self._log_size()
         self._write_start_marker()
         if not self.opts.dry_run and self._baseline is not None:
@@ -202,6 +206,7 @@ class Runner:
             if warning:
                 self.complain(f"warning: {warning}")
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
+        rc.remove_socket(rc_socket)
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
         outcome = outcomes.get(kind, "failed")
