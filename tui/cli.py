@@ -7,6 +7,7 @@
     space-mirror plan [--json]                 what a sync would do
     space-mirror unit                          systemd service + timer
     space-mirror bwlimit [RATE|off]            show or set a running sync's bandwidth limit
+    space-mirror verify [--sample PCT]         rclone check of a random sample of the source
     space-mirror demo                          the dashboard on a built-in demo job
 
 Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
@@ -94,11 +95,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+    unit.add_argument("--verify", metavar="WEEKDAY",
+                      help="also a weekly `verify` service and timer on this day (e.g. Sun)")
+    unit.add_argument("--verify-sample", type=float, metavar="PCT",
+                      help="the sample the weekly verify checks (default 5)")
 
     bw = sub.add_parser("bwlimit", parents=[common],
                         help="show or change the bandwidth limit of the running sync")
     bw.add_argument("rate", nargs="?", metavar="RATE|off",
                     help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
+
+    ver = sub.add_parser("verify", parents=[common],
+                         help="rclone check --one-way of a random sample of the source's files")
+    ver.add_argument("--sample", type=float, metavar="PCT", default=None,
+                     help="percentage of the source's files to check (default 5)")
+    ver.add_argument("--download", action="store_true",
+                     help="compare the bytes (downloads the sample) instead of the hashes the "
+                          "destination reports")
+    ver.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # a repeatable sample
+    ver.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
 
     demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
@@ -160,6 +175,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "unit": _cmd_unit,
         "demo": _cmd_demo,
         "bwlimit": _cmd_bwlimit,
+        "verify": _cmd_verify,
     }
     return handlers[command](ns)
 
@@ -219,11 +235,39 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
     from tui.ops.systemd import service_unit, timer_unit
 
     job, config = resolve_job(ns)
+    verify_units: tuple[str, str] | None = None
+    if ns.verify is not None or ns.verify_sample is not None:
+        from tui.ops.systemd import verify_units as make_verify_units
+
+        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample)
+        if problem is not None:
+            print(f"space-mirror: {problem}", file=sys.stderr)
+            return exitcodes.USAGE
     print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
     print(timer_unit(job, ns.on_calendar))
+    if verify_units is not None:
+        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.service")
+        print(verify_units[0])
+        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.timer")
+        print(verify_units[1])
     return exitcodes.OK
+
+
+def _cmd_verify(ns: argparse.Namespace) -> int:
+    from tui.core.verify import DEFAULT_PERCENT, percent_problem
+    from tui.ops.runner import started_by_default
+    from tui.ops.verify import VerifyOptions, verify_job
+
+    percent = DEFAULT_PERCENT if ns.sample is None else ns.sample
+    if (problem := percent_problem(percent)) is not None:
+        print(f"space-mirror: {problem}", file=sys.stderr)
+        return exitcodes.USAGE
+    job, _ = resolve_job(ns)
+    return verify_job(job, VerifyOptions(
+        percent=percent, seed=ns.seed, download=ns.download,
+        started_by=ns.started_by or started_by_default(os.environ)))
 
 
 def _cmd_bwlimit(ns: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.history import Run
 from tui.core.units import format_bytes, format_duration
+from tui.core.verify import notes as verify_notes
 from tui.ops.history import load_history
 
 
@@ -46,6 +47,8 @@ def run_notes(run: Run) -> str:
     notes: list[str] = []
     if run.dry_run:
         notes.append("dry run")
+    if run.mode == "verify":
+        notes.append(verify_notes(run.verify))
     if run.deletes_skipped:
         notes.append("deletes skipped (IO errors)")
     if run.error_classes:
