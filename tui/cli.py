@@ -85,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", parents=[common], help="past runs, from the log files")
     hist.add_argument("--json", action="store_true", help="machine-readable output")
     hist.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    hist.add_argument("--outcome", metavar="OUTCOME[,…]",
+                      help="only runs with this outcome: success, failed, aborted, killed, "
+                           "incomplete, running, or problem (all but success and running)")
+    hist.add_argument("--since", metavar="DATE", help="only runs started at or after DATE "
+                      "(ISO: 2026-11-25 or 2026-11-25T03:00[+01:00]; no offset: local time)")
+    hist.add_argument("--until", metavar="DATE",
+                      help="only runs started before the end of DATE (a date: the whole day)")
+    hist.add_argument("--search", metavar="TEXT",
+                      help="only runs whose id, reason, failed files or errors hold every word")
 
     plan = sub.add_parser("plan", parents=[common], help="dry-run plan: copies, deletes, renames")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
@@ -218,10 +227,16 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
+    from tui.core import runfilter
     from tui.history_cli import history_command
 
+    try:
+        where = runfilter.build(ns.outcome, ns.since, ns.until, ns.search, zone=None)
+    except runfilter.FilterError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     job, _ = resolve_job(ns)
-    return history_command(job, as_json=ns.json, limit=ns.limit)
+    return history_command(job, as_json=ns.json, limit=ns.limit, where=where)
 
 
 def _cmd_plan(ns: argparse.Namespace) -> int:
