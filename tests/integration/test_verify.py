@@ -7,9 +7,21 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
-from sm_testkit import JobFiles, S3Server, assert_no_canary
+import psutil
+from sm_testkit import (
+    REPO,
+    JobFiles,
+    S3Server,
+    assert_no_canary,
+    rclone_alive,
+    rclone_children,
+    wait_until,
+)
 
 from tui.core.markers import MarkerKind, parse_marker
 
@@ -124,3 +136,39 @@ def test_verify_against_s3_keeps_the_credentials_hidden(job_config, make_tree, r
     assert "1 differ (e.g. b/c.bin)" in r.stdout
     assert_no_canary(r.stdout, r.stderr, job.log_text(),
                      (job.base / "metrics_verify.prom").read_text())
+
+
+def test_sigterm_stops_a_verify_and_says_so(job_config, make_tree, run_cli, cli_env) -> None:
+    job = job_config()
+    make_tree(job.source, {"big.bin": 8 * 1024 * 1024})
+    assert run_cli("--config", str(job.config), "run").returncode == 0
+    job = job_config(bwlimit="256k")  # the job's limit holds for a --download verify too
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "--config", str(job.config), "verify",
+                             "--sample", "100", "--download"], env=cli_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, cwd=str(REPO))
+    try:
+        def checking() -> list[tuple[psutil.Process, list[str]]]:
+            out = []
+            for k in rclone_children(proc.pid):
+                try:
+                    if "check" in (argv := k.cmdline()):
+                        out.append((k, argv))
+                except psutil.Error:  # the listing rclone has just exited
+                    pass
+            return out
+
+        kids = wait_until(checking, 30, "rclone check")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert not any(rclone_alive(k.pid) for k, _ in kids)
+    end = markers(job)[-1]
+    assert end.kind is MarkerKind.ABORTED and end.verify and end.exit_code == 143
+    assert end.fields["reason"] == "stopped by SIGTERM"
+    assert "--bwlimit" in kids[0][1] and "Traceback" not in err
+    assert "aborted (exit 143)" in out

@@ -179,6 +179,7 @@ class Verifier:
         argv = [str(rclone), "check", self.job.source, self.job.destination, *self.job.flags,
                 "--one-way", "--files-from-raw", str(files_from), "--combined", str(combined),
                 *(["--download"] if self.opts.download else []),
+                *(["--bwlimit", self.job.bwlimit] if self.job.bwlimit else []),
                 "--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
                 "--log-file", str(self.job.log_file)]
         self.say(f"space-mirror: verify {self.run_id}: checking {len(chosen)} of {total} files "
