@@ -108,3 +108,24 @@ def test_bucket() -> None:
     assert bucket(":s3,provider=Other:b") == "b"
     assert bucket("photos:backup/x") == "backup"
     assert bucket("/mnt/mirror") == "/mnt/mirror"
+
+
+def test_count_log_lines_reads_the_runs_lines() -> None:
+    from tui.core.remedy import count_log_lines
+
+    lines = (FIXTURES / "readonly-and-dirfile.jsonl").read_text().splitlines()
+    assert count_log_lines(lines) == count_once(error_records("readonly-and-dirfile.jsonl"))
+    assert count_log_lines(lines).causes == 3
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_count_log_lines_reads_both_formats(fmt: str) -> None:
+    from tui.core.remedy import count_log_lines
+
+    log = Path(__file__).resolve().parents[1] / "fixtures" / fmt / "missing-source.log"
+    count = count_log_lines(log.read_text().splitlines())
+    assert [(c.cls, c.count) for c in count.classes] == [("source-missing", 1)]
+    assert (count.attempts, count.files) == (1, ())
+    assert reason_line(count, SEED).startswith(
+        "source-missing ×1 (Local file system at /SRC: error reading source root directory: "
+        "directory not found) — the source /space is missing or not mounted")
