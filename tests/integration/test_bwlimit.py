@@ -53,6 +53,34 @@ def rate(points: list[tuple[float, int]]) -> float:
     return (b1 - b0) / (t1 - t0)
 
 
+def as_nobody_get_bwlimit(job: JobFiles) -> str:
+    """`rc.get_bwlimit` in a child that became `nobody` (forked: nothing to import)."""
+    from tui.config import load_job
+    from tui.ops import rc
+
+    the_job = load_job(job.config, job.name)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                text = "ok: " + rc.get_bwlimit(the_job)
+            except rc.RcError as exc:
+                text = str(exc)
+            os.write(write, text.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        answer = fh.read().decode()
+    os.waitpid(pid, 0)
+    return answer
+
+
 def test_bwlimit_changes_a_running_sync(job_config, run_cli, cli_env, open_base: Path) -> None:
     run_dir = open_base / "run"
     run_dir.mkdir(mode=0o755)
@@ -77,6 +105,10 @@ def test_bwlimit_changes_a_running_sync(job_config, run_cli, cli_env, open_base:
         who = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", probe,
                               str(sock)], capture_output=True, text=True, timeout=30)
         assert who.stdout.strip() == "denied", who.stderr
+
+        assert as_nobody_get_bwlimit(job) == ("permission denied on "
+                                              f"{run_dir}: run as root (the run folder is "
+                                              "root-only)")
 
         wait_until(lambda: len(stats(job)) >= 3, 30, "three stats lines at 256k")
         split = job.log.stat().st_size

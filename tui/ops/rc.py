@@ -147,6 +147,13 @@ def call(socket_path: Path, method: str, params: dict[str, Any] | None = None,
 
 
 def _running_socket(job: Job) -> Path:
+    try:
+        os.stat(job.lock_path)
+    except PermissionError:
+        raise RcError(f"permission denied on {job.lock_path.parent}: run as root "
+                      "(the run folder is root-only)") from None
+    except OSError:
+        pass  # no lock file: nothing has run yet, said below
     holder = lock.read_holder(job.lock_path)
     if holder is None:
         raise RcError(f"no sync of job {job.name!r} is running; a limit for every run is the "
