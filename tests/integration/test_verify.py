@@ -172,3 +172,15 @@ def test_sigterm_stops_a_verify_and_says_so(job_config, make_tree, run_cli, cli_
     assert end.fields["reason"] == "stopped by SIGTERM"
     assert "--bwlimit" in kids[0][1] and "Traceback" not in err
     assert "aborted (exit 143)" in out
+
+
+def test_odd_names_reach_rclone_as_they_are(job_config, make_tree, run_cli) -> None:
+    job = job_config()
+    make_tree(job.source, {"#not-a-comment.txt": 900, "sp ace/é ü.bin": 800, " lead.bin": 700})
+    assert run_cli("--config", str(job.config), "run").returncode == 0
+    corrupt(job.dest / "#not-a-comment.txt")
+    corrupt(job.dest / " lead.bin")
+    r = run_cli("--config", str(job.config), "verify", "--sample", "100")
+    assert r.returncode == 1, r.stderr
+    assert "2 differences in 3 sampled files" in r.stdout
+    assert "  differ: #not-a-comment.txt" in r.stdout and "  differ:  lead.bin" in r.stdout

@@ -16,6 +16,7 @@ from tui.core.verify import (
     notes,
     parse_combined,
     percent_problem,
+    pick_indexes,
     sample,
     summary,
 )
@@ -29,7 +30,10 @@ def test_sample_size_and_repeatability() -> None:
     names = [f"f{i}" for i in range(40)]
     assert len(sample(names, 10, random.Random(1))) == 4
     assert len(sample(names, 0.1, random.Random(1))) == 1  # at least one
-    assert sample(names, 100, random.Random(1)) == sorted(names)
+    assert sample(names, 100, random.Random(1)) == names  # in the listing's order
+    assert pick_indexes(10_000_000, 0.001, random.Random(3)) == sorted(
+        pick_indexes(10_000_000, 0.001, random.Random(3)))  # no list of names needed
+    assert len(pick_indexes(10_000_000, 0.001, random.Random(3))) == 100
     assert sample(names, 10, random.Random(7)) == sample(names, 10, random.Random(7))
     assert sample([], 50, random.Random(1)) == []
     draws = {tuple(sample(names, 10, random.Random(s))) for s in range(20)}

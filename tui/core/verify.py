@@ -29,12 +29,20 @@ def percent_problem(value: float) -> str | None:
     return None
 
 
+def sample_size(total: int, percent: float) -> int:
+    """How many of `total` files `percent` % is: at least one when there are any."""
+    return min(total, max(1, math.ceil(total * percent / 100))) if total > 0 else 0
+
+
+def pick_indexes(total: int, percent: float, rng: random.Random) -> list[int]:
+    """`percent` % of the positions 0..total-1, drawn by `rng`, in increasing order: a
+    listing of millions of names is then read twice, never held in memory."""
+    return sorted(rng.sample(range(total), sample_size(total, percent)))
+
+
 def sample(names: Sequence[str], percent: float, rng: random.Random) -> list[str]:
-    """`percent` % of `names` (at least one when there are any), drawn by `rng`, sorted."""
-    if not names:
-        return []
-    k = min(len(names), max(1, math.ceil(len(names) * percent / 100)))
-    return sorted(rng.sample(list(names), k))
+    """`percent` % of `names` (at least one when there are any), drawn by `rng`, in order."""
+    return [names[i] for i in pick_indexes(len(names), percent, rng)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,60 +129,66 @@ class Verifier:
                                              for r in preflight.causes(results))
             return self._refused(why, {})
         assert ctx.rclone is not None and ctx.env is not None
-        names, problem = self._list_source(ctx.rclone, ctx.env)
+        workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700
+        try:
+            return self._sample_and_check(ctx.rclone, ctx.env, held, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _sample_and_check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
+                          workdir: Path) -> int:
+        listing = workdir / "listing"
+        total, problem = self._list_source(rclone, env, listing)
         if self.state.signal_name:
             return self._stopped()
         if problem is not None:
             return self._refused(problem, {})
-        rng = random.Random(self.opts.seed)
-        chosen = core.sample(names, self.opts.percent, rng)
-        extra = {"sample": f"{self.opts.percent:g}", "sampled": str(len(chosen)),
+        picks = core.pick_indexes(total, self.opts.percent, random.Random(self.opts.seed))
+        extra = {"sample": f"{self.opts.percent:g}", "sampled": str(len(picks)),
                  "compare": "download" if self.opts.download else "hash",
-                 "source_files": str(len(names)), "by": self.opts.started_by}
-        if not chosen:
+                 "source_files": str(total), "by": self.opts.started_by}
+        if not picks:
             return self._refused("the source lists no files (check the job's filter flags)",
                                  extra)
-        workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700
-        try:
-            return self._check(ctx.rclone, ctx.env, held, chosen, len(names), extra, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        files_from = workdir / "files-from"
+        _copy_lines(listing, files_from, picks)
+        return self._check(rclone, env, held, files_from, len(picks), total, extra, workdir)
 
-    def _list_source(self, rclone: Path, env: dict[str, str]) -> tuple[list[str], str | None]:
+    def _list_source(self, rclone: Path, env: dict[str, str],
+                     listing: Path) -> tuple[int, str | None]:
+        """`rclone lsf` of the source into `listing`; (number of files, problem or None)."""
         argv = [str(rclone), "lsf", "-R", "--files-only", "--format", "p", self.job.source,
                 *self.job.flags]
+        errors = listing.with_suffix(".err")
         try:
-            self.state.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            out, err = self.state.proc.communicate(timeout=LIST_TIMEOUT)
+            with open(listing, "wb") as out, open(errors, "wb") as err:
+                self.state.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                                   stdout=out, stderr=err)
+                code = self.state.proc.wait(timeout=LIST_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as exc:
             if self.state.proc is not None and self.state.proc.poll() is None:
                 self.state.proc.kill()
                 self.state.proc.wait()
-            return [], f"listing the source failed: {exc}"
+            return 0, f"listing the source failed: {exc}"
         finally:
-            code = self.state.proc.returncode if self.state.proc is not None else None
             self.state.proc = None
         if code != 0:
-            last = next((ln for ln in reversed(err.decode("utf-8", "replace").splitlines())
-                         if ln.strip()), f"exit code {code}")
-            return [], f"listing the source failed: {last.strip()}"
-        names = [n for n in out.decode("utf-8", "surrogateescape").split("\n") if n]
-        return names, None
+            text = errors.read_bytes()[-4096:].decode("utf-8", "replace")
+            last = next((ln for ln in reversed(text.splitlines()) if ln.strip()),
+                        f"exit code {code}")
+            return 0, f"listing the source failed: {last.strip()}"
+        return _count_lines(listing), None
 
-    def _check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
-               chosen: list[str], total: int, extra: dict[str, str], workdir: Path) -> int:
-        files_from = workdir / "files-from"
+    def _check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock, files_from: Path,
+               sampled: int, total: int, extra: dict[str, str], workdir: Path) -> int:
         combined = workdir / "combined"
-        files_from.write_bytes(
-            "".join(f"{n}\n" for n in chosen).encode("utf-8", "surrogateescape"))
         argv = [str(rclone), "check", self.job.source, self.job.destination, *self.job.flags,
                 "--one-way", "--files-from-raw", str(files_from), "--combined", str(combined),
                 *(["--download"] if self.opts.download else []),
                 *(["--bwlimit", self.job.bwlimit] if self.job.bwlimit else []),
                 "--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
                 "--log-file", str(self.job.log_file)]
-        self.say(f"space-mirror: verify {self.run_id}: checking {len(chosen)} of {total} files "
+        self.say(f"space-mirror: verify {self.run_id}: checking {sampled} of {total} files "
                  f"({self.opts.percent:g}%) of {self.job.source} against "
                  f"{credentials.display_remote(self.job.destination)}")
         self._append_log(format_start(self.run_id, self.job.name, VERIFY, os.getpid(), now(),
@@ -192,14 +198,14 @@ class Verifier:
             log_fd = os.open(self.job.log_file,
                              os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         except OSError as exc:
-            return self._ended(exitcodes.CONFIG, core.CheckResult(), len(chosen),
+            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
                                f"cannot open the log for rclone: {exc.strerror}", 0.0)
         try:
             self.state.proc = subprocess.Popen(
                 argv, env=env, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
                 start_new_session=True, pass_fds=(held.fd,))
         except OSError as exc:
-            return self._ended(exitcodes.CONFIG, core.CheckResult(), len(chosen),
+            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
                                f"rclone could not start: {exc.strerror}", 0.0)
         finally:
             os.close(log_fd)
@@ -212,7 +218,7 @@ class Verifier:
         except OSError:
             text = ""
         result = core.parse_combined(text)
-        return self._ended(code, result, len(chosen), None, time.monotonic() - started)
+        return self._ended(code, result, sampled, None, time.monotonic() - started)
 
     # -- endings ----------------------------------------------------------------------------
     def _stopped(self) -> int:
@@ -267,6 +273,29 @@ class Verifier:
         warning = verify_metrics.write(path, facts)
         if warning:
             self.complain(f"warning: {warning}")
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _copy_lines(src: Path, dst: Path, picks: list[int]) -> None:
+    """Copy the lines of `src` at the (increasing) positions `picks` to `dst`, as bytes."""
+    wanted = iter(picks)
+    nxt = next(wanted, None)
+    with open(src, "rb") as inp, open(dst, "wb") as out:
+        for i, line in enumerate(inp):
+            if i == nxt:
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+                nxt = next(wanted, None)
+                if nxt is None:
+                    break
 
 
 def _counters(result: core.CheckResult, sampled: int, elapsed: float) -> dict[str, str]:
