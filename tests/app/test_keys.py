@@ -21,9 +21,10 @@ from tui.app.screens.run_detail import RunDetailScreen
 
 SCREENS: list[type[KeyedScreen]] = [DashboardScreen, JobDashboardScreen, HistoryScreen,
                                     RunDetailScreen, OverviewScreen, PlanScreen]
-# Keys that are not actions one would pick from a list: moving, Esc, and ctrl+q (the
-# palette's own Quit comes from q). Named by their Key objects, not by copied titles.
-NOT_IN_PALETTE = {*K.NAVIGATION, K.ESCAPE, K.QUIT}
+# Keys that are not actions one would pick from a list: moving, Esc, n/N (nothing to do
+# without a search typed after /) and ctrl+q (the palette's own Quit comes from q). Named by
+# their Key objects, not by copied titles.
+NOT_IN_PALETTE = {*K.NAVIGATION, K.ESCAPE, K.QUIT, *K.SEARCH[1:]}
 
 
 def reachable(screen: type[Screen[object]]) -> set[tuple[str, str]]:

@@ -112,7 +112,8 @@ class MirrorApp(App[int]):
         table: tuple[K.Key, ...] = getattr(screen, "KEYS", ())
         for key in K.palette_entries(table):
             yield SystemCommand(key.palette_title, f"{key.help} ({key.shown_keys})",
-                                functools.partial(self.run_action, key.action, screen))
+                                functools.partial(self.run_action, K.runnable_action(key),
+                                                  screen))
 
     # -- the single job's dashboard, as tests and scripts read it ---------------------------
     @property

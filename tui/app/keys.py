@@ -78,9 +78,11 @@ QUIT = Key("ctrl+q", "app.quit", "Quit", "quit, from any screen (asks first if a
 SEARCH = (
     Key("slash", "search", "Search", "search; Enter jumps to the first match, Esc cancels",
         "/", min_width=80, title="Search log"),
-    Key("n", "next_match", "Next match", "next match (shown as 3/467)", "n", footer=False),
+    # Not in the palette: without a search term (typed after /) they have nothing to do.
+    Key("n", "next_match", "Next match", "next match (shown as 3/467)", "n", footer=False,
+        palette=False),
     Key("N,shift+n", "previous_match", "Previous match", "previous match", "N",
-        footer=False),
+        footer=False, palette=False),
 )
 
 
@@ -91,7 +93,7 @@ def bindings(table: Iterable[Key]) -> list[BindingType]:
     for k in table:
         out.append(Binding(k.keys, k.action, k.label, show=k.footer, key_display=k.display,
                            priority=k.priority))
-        if k.when is not None or k.min_width:
+        if has_twin(k):
             twins.append(Binding(k.keys, f"{k.action}('{ANY}')", k.label, show=False,
                                  key_display=k.display, priority=k.priority))
     return out + twins
@@ -103,6 +105,16 @@ def help_rows(table: Iterable[Key]) -> list[tuple[str, str]]:
 
 def palette_entries(table: Iterable[Key]) -> list[Key]:
     return [k for k in table if k.palette]
+
+
+def has_twin(k: Key) -> bool:
+    return k.when is not None or bool(k.min_width)
+
+
+def runnable_action(k: Key) -> str:
+    """The action the palette runs: the twin where the footer may hide the key, so that the
+    palette answers as the key does ("Nothing to abort" rather than nothing)."""
+    return f"{k.action}('{ANY}')" if has_twin(k) else k.action
 
 
 def action_name(action: str) -> str:
