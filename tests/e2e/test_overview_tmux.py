@@ -81,10 +81,16 @@ def test_overview_opens_and_leaves_the_running_job(tmp_path: Path, tmux: Tmux) -
             time.sleep(0.1)
         assert not tmux.alive(), "q on the overview did not quit"
         assert runner.poll() is None, "leaving the dashboard must not stop the sync"
-        # --job NAME opens that job's dashboard directly, overview or not.
-        tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
-             "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}", *base,
-             "--job", "bravo")
+        # --job NAME opens that job's dashboard directly, overview or not. The tmux server
+        # may still be exiting after its last session ended: the session must be seen to
+        # start ("server exited unexpectedly" otherwise).
+        deadline = time.monotonic() + 10
+        while subprocess.run(
+                ["tmux", "-L", tmux.socket, "new-session", "-d", "-x", "80", "-y", "24", "-s",
+                 "dash", "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}",
+                 *base, "--job", "bravo"], capture_output=True, timeout=10).returncode:
+            assert time.monotonic() < deadline, "tmux never started the second session"
+            time.sleep(0.1)
         screen = tmux.wait_for("a Abort")
         assert "bravo" in screen and "jobs ·" not in screen
         tmux("send-keys", "-t", "dash", "q")  # the first screen, a sync running: asks

@@ -45,8 +45,16 @@ class Terminal:
         env = clean_env()
         env.update({"TERM": "xterm-256color", "LANG": "C.UTF-8"})
         cmd = " ".join(_quote(a) for a in argv)
-        self.tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                  f"env -i {' '.join(f'{k}={_quote(v)}' for k, v in env.items())} {cmd}")
+        shell = f"env -i {' '.join(f'{k}={_quote(v)}' for k, v in env.items())} {cmd}"
+
+        def started() -> bool:
+            # When the last session has just died (the SIGKILL case), the tmux server is
+            # still exiting and refuses the next one ("server exited unexpectedly"): the
+            # session must be seen to start, else the test waits on an empty screen.
+            return self.tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                             shell).returncode == 0
+
+        wait_for(started, 10, interval=0.1, what=f"the tmux session {session}")
 
     def screen(self, session: str) -> str:
         return self.tmux("capture-pane", "-p", "-t", session).stdout

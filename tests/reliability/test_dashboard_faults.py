@@ -21,6 +21,7 @@ from tests.app.app_helpers import (
     wait_until,
 )
 from tui.app.app import MirrorApp
+from tui.app.keys import HELP
 from tui.app.screens.dialogs import HelpScreen
 from tui.app.screens.history import HistoryScreen
 from tui.core.markers import MarkerKind, format_end, format_start, now
@@ -202,7 +203,7 @@ async def test_canaries_never_on_screen(tmp_path: Path) -> None:
         # Each key, then a sign that its screen is up and painted, then the picture.
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), 10, "the help")
-        await wait_text(pilot, "this help")
+        await wait_text(pilot, HELP.help)  # the help's own line for ?
         pictures.append(app.export_screenshot())
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is dashboard, 10, "the dashboard again")
