@@ -7,6 +7,7 @@ executes anything; errors are `ConfigError` with a one-line message.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -49,10 +50,23 @@ class Job:
     max_delete_percent: float | None = None
     min_source_ratio: float = 0.5
     sentinel: str | None = None
+    # The job's run folder (lock, rclone's rc socket): root-only, 0700, made by the unit's
+    # RuntimeDirectory=. None → /run/space-mirror/<name>. See docs/security.md.
+    run_dir: Path | None = None
+    # A root run refuses configured paths in folders other users can write to, unless this
+    # is set (docs/security.md).
+    allow_shared_dirs: bool = False
+    # Seconds a run may take. A lock held longer than this (default a day) fails the run
+    # (exit 69) instead of the quiet "already running" exit 75.
+    max_duration: float | None = None
+
+    @property
+    def run_path(self) -> Path:
+        return self.run_dir or Path(f"/run/space-mirror/{self.name}")
 
     @property
     def lock_path(self) -> Path:
-        return self.lock_file or Path(f"/run/lock/space-mirror-{self.name}.lock")
+        return self.lock_file or self.run_path / "lock"
 
     @property
     def metrics_path(self) -> Path:
@@ -110,8 +124,11 @@ _TOML_KEYS = {
     "max_delete_percent": "max_delete_percent",
     "min_source_ratio": "min_source_ratio",
     "sentinel": "sentinel",
+    "run_dir": "run_dir",
+    "allow_shared_dirs": "allow_shared_dirs",
+    "max_duration": "max_duration",
 }
-_PATH_FIELDS = {"env_file", "log_file", "lock_file", "metrics_file", "summary_file"}
+_PATH_FIELDS = {"env_file", "log_file", "lock_file", "metrics_file", "summary_file", "run_dir"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,31 @@ def load_job(
             f"job {job_name!r} is not defined: no config file was found "
             f"(use --config FILE or ${CONFIG_ENV_VAR})"
         )
-    return apply_overrides(job, overrides or Overrides())
+    job = apply_overrides(job, overrides or Overrides())
+    validate_job(job, config_path)
+    return job
+
+
+def validate_job(job: Job, where: Path | None = None) -> None:
+    """What a finished Job must satisfy whatever its keys' types: raises ConfigError."""
+    at = f"{where}: job {job.name!r}" if where else f"job {job.name!r}"
+    for name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
+                 "min_source_ratio", "max_duration"):
+        value = getattr(job, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{at}: {name} must be a finite number, not {value}")
+    if not job.source.strip():
+        raise ConfigError(f"{at}: source is empty; set it to the folder to mirror")
+    if not job.destination.strip():
+        raise ConfigError(f"{at}: destination is empty; set it to the mirror's remote or folder")
+    if job.sentinel is not None:
+        parts = Path(job.sentinel).parts
+        if not job.sentinel.strip() or Path(job.sentinel).is_absolute() or ".." in parts:
+            raise ConfigError(f"{at}: sentinel {job.sentinel!r} must be a path inside the "
+                              "source (relative, without '..')")
+    if job.min_source_ratio > 1:
+        raise ConfigError(f"{at}: min_source_ratio {job.min_source_ratio:g} is above 1; it is "
+                          "a fraction of the last good run's file count (e.g. 0.5)")
 
 
 def apply_overrides(job: Job, ov: Overrides) -> Job:
@@ -267,12 +308,12 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
         ):
             raise ConfigError(f"{where} must be a table of strings")
         return {str(k): _env_str(v) for k, v in value.items()}
-    if name == "require_mount":
+    if name in ("require_mount", "allow_shared_dirs"):
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false")
         return value
     if name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
-                "min_source_ratio"):
+                "min_source_ratio", "max_duration"):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{where} must be a non-negative number")
         return float(value)

@@ -51,7 +51,7 @@ def test_several_jobs(tmp_path: Path) -> None:
     assert docs.flags == ("--transfers", "8", "--track-renames")  # a string is shell-split
     assert docs.max_delete == 100 and docs.require_mount is False  # from [defaults]
     assert docs.env_file_is_default  # not set: only demanded when credentials are needed
-    assert docs.lock_path == Path("/run/lock/space-mirror-docs.lock")
+    assert docs.lock_path == Path("/run/space-mirror/docs/lock")  # root-only run folder
     assert docs.metrics_path.name == "space_mirror_docs.prom"
 
 

@@ -25,11 +25,23 @@ from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd, safety
+from tui.ops import (
+    credentials,
+    lock,
+    metrics,
+    notify,
+    preflight,
+    processes,
+    rclonecmd,
+    safefile,
+    safety,
+)
 
 STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
+STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
+END_MARKER_RESERVE = 64 * 1024  # room kept on the log's file system for the end marker
 
 
 @dataclass
@@ -75,6 +87,9 @@ class Runner:
         self._escalation: asyncio.TimerHandle | None = None
         self._parser = LineParser()
         self._log_complained = False  # a log that cannot be written is reported once
+        self._log_unusable = False  # the pre-flight said the log cannot be written at all
+        self._env_file_names: frozenset[str] = frozenset()
+        self._crashed = False  # rclone printed a Go stack dump (SIGQUIT or panic)
         # Safety guards (tui/ops/safety.py): what they found, and the --max-delete we passed.
         self.source: safety.SourceVerdict | None = None
         self.delete_cap: safety.DeleteGuard | None = None
@@ -88,22 +103,52 @@ class Runner:
     def complain(self, text: str) -> None:
         print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err, flush=True)
 
-    def _append_log(self, line: str) -> bool:
+    def _append_log(self, line: str, fresh_line: bool = False) -> bool:
+        """Append one line; `fresh_line`: after a cut-off last line (a full disk), start on
+        a new one, so a marker is never glued to the end of someone else's line."""
         data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
         try:
-            fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                         0o640)
+            fd = safefile.append_fd(self.job.log_file)
         except OSError as exc:
             self._log_write_failed(exc)
             return False
         try:
-            os.write(fd, data)
+            if fresh_line:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
         except OSError as exc:  # a full disk must not cost the run its exit code
             self._log_write_failed(exc)
             return False
         finally:
             os.close(fd)
         return True
+
+    def _reserve_path(self) -> Path:
+        return self.job.log_file.with_name(f".{self.job.log_file.name}.reserve")
+
+    def _reserve_room(self) -> None:
+        """Keep room for the end marker on the log's file system: a private file freed
+        just before the end marker is written. Best effort (a full disk gets none)."""
+        try:
+            fd = safefile.open_private(self._reserve_path(), os.O_WRONLY | os.O_CREAT, 0o600)
+        except OSError:
+            return
+        try:
+            os.posix_fallocate(fd, 0, END_MARKER_RESERVE)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def _free_reserve(self) -> None:
+        try:
+            os.unlink(self._reserve_path())
+        except OSError:
+            pass
 
     def _log_write_failed(self, exc: OSError) -> None:
         # Said once: the start and end markers would otherwise repeat the same complaint.
@@ -126,40 +171,63 @@ class Runner:
     async def _run_locked(self) -> int:
         started = now()
         record = lock.LockRecord(
-            pid=os.getpid(), run_id=self.run_id, job=self.job.name, mode=self.mode,
+            pid=os.getpid(), pid_start=processes.create_time(os.getpid()),
+            run_id=self.run_id, job=self.job.name, mode=self.mode,
             log=str(self.job.log_file), started=started.isoformat(timespec="seconds"),
             started_by=self.opts.started_by,
         )
         held: lock.HeldLock | None = None
-        holder: lock.LockRecord | None = None
         try:
             for _ in range(LOCK_RACE_RETRIES):
-                got = lock.try_acquire(self.job.lock_path, record)
+                got = lock.try_acquire(self.job.lock_path, record,
+                                       folder_lock=self.job.lock_file is None)
                 if isinstance(got, lock.HeldLock):
                     held = got
                     break
-                holder = got
-                if holder is not None:
+                if got is not None:
                     break
                 await asyncio.sleep(0.05)  # the holder ended between our two looks; try again
         except lock.LockError as exc:
-            self.complain(f"{exc}; fix: set lock_file to a writable place")
+            self.complain(f"{exc}; fix: set lock_file to a place only root can write")
             return exitcodes.CONFIG
         if held is None:
-            who = (f"pid {holder.pid}, run {holder.run_id}, started {holder.started}"
-                   if holder else "holder unknown")
-            self.complain(f"a sync of job {self.job.name!r} is already running ({who}); "
-                          "not starting another")
-            return exitcodes.LOCKED
+            return self._locked_out()
+        metrics.clear_lock_metrics(self.job.metrics_path)
         try:
             return await self._run_with_lock(held, started.timestamp())
         finally:
             held.release()
 
+    def _locked_out(self) -> int:
+        """Another holder: exit 75, unless the holder is no runner of this job or has held
+        the lock longer than a run may take; those are logged, put in the metrics, and a
+        stuck lock fails the unit (exit 69) instead of passing as "already running"."""
+        holder = lock.inspect(self.job.lock_path)
+        age = max(0.0, time.time() - holder.since) if holder and holder.since else 0.0
+        limit = self.job.max_duration or STUCK_LOCK_DEFAULT
+        foreign = holder is None or holder.problem is not None
+        who = holder.describe() if holder else "holder unknown: the lock folder is held"
+        stuck = age > limit
+        if not (foreign or stuck):
+            self.complain(f"a sync of job {self.job.name!r} is already running ({who}); "
+                          "not starting another")
+            return exitcodes.LOCKED
+        stamp = now().isoformat(timespec="seconds")
+        what = (f"lock {self.job.lock_path} held for {format_duration(age)} ({who})"
+                + (f", longer than the job's maximum duration {format_duration(limit)}"
+                   if stuck else ""))
+        self.complain(f"{what}; not starting; fix: `space-mirror check` names the holder")
+        self._append_log(f"[{stamp}] space-mirror lock: {what}", fresh_line=True)
+        for warning in metrics.write_lock_metrics(self.job.metrics_path, self.job.name, age,
+                                                  foreign, stuck):
+            self.complain(f"warning: {warning}")
+        return exitcodes.UNAVAILABLE if stuck else exitcodes.LOCKED
+
     async def _run_with_lock(self, held: lock.HeldLock, started_ts: float) -> int:
         results, ctx = await asyncio.to_thread(
             preflight.run_checks, self.job, self.opts.offline, True)
         self.secrets = ctx.secrets
+        self._env_file_names = ctx.env_file_names
         bad = preflight.failed(results)
         if self.abort.requested_by:
             self.complain(f"stopped by {self.abort.requested_by} before rclone started")
@@ -168,7 +236,7 @@ class Runner:
             for r in preflight.causes(results):
                 self.complain(r.line())
             # A failed log check has just said why the log cannot be written: no echo of it.
-            self._log_complained = any(r.name == "log" for r in bad)
+            self._log_complained = self._log_unusable = any(r.name == "log" for r in bad)
             why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
                                              for r in preflight.causes(results))
             self._write_start_marker()
@@ -192,7 +260,9 @@ class Runner:
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
         offset = self._log_size()
         self._write_start_marker()
-        code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
+        self._reserve_room()
+        env = {**ctx.env, "SPACE_MIRROR_RUN_ID": self.run_id}  # abort checks rclone's identity
+        code, reason, kind = await self._run_rclone(argv, env, held, offset)
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
         outcome = outcomes.get(kind, "failed")
@@ -231,10 +301,18 @@ class Runner:
         extra = {"by": self.opts.started_by, **self.opts.extra_start_fields,
                  **self._safety_fields}
         line = format_start(self.run_id, self.job.name, self.mode, os.getpid(), now(), extra)
-        self._append_log(line)
+        self._append_log(line, fresh_line=True)
 
     def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
-        self._append_log(format_end(kind, self.run_id, code, now(), self.state.counters(), reason))
+        """The end marker, whatever the disk says: into the room reserved for it, then once
+        more, then to stderr (the journal under systemd), so the run's end is on record."""
+        line = format_end(kind, self.run_id, code, now(), self.state.counters(), reason)
+        self._free_reserve()
+        if self._append_log(line, fresh_line=True) or self._log_unusable or \
+                self._append_log(line, fresh_line=True):
+            return
+        self.complain(f"the end marker could not be written to {self.job.log_file}; "
+                      f"here it is instead: {line}")
 
     def _log_size(self) -> int:
         try:
@@ -250,15 +328,14 @@ class Runner:
         # rclone's own stdout/stderr (messages before it opens --log-file) go to the log too,
         # never to a pipe: a pipe whose reader dies kills the writer with SIGPIPE.
         try:
-            log_fd = os.open(self.job.log_file,
-                             os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            log_fd = safefile.append_fd(self.job.log_file)
         except OSError as exc:  # after the start marker: this run still gets its end marker
             return (exitcodes.CONFIG, f"cannot open the log for rclone: {exc.strerror}",
                     MarkerKind.FAILED)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-                start_new_session=True, pass_fds=(held.fd,),
+                start_new_session=True, pass_fds=held.fds,
             )
         except OSError as exc:
             os.close(log_fd)
@@ -266,7 +343,8 @@ class Runner:
         os.close(log_fd)
         proc = self._proc
         try:
-            held.update(_with_rclone_pid(held.record, proc.pid))
+            held.update(replace(held.record, rclone_pid=proc.pid,
+                                rclone_start=processes.create_time(proc.pid)))
         except OSError as exc:  # the lock is still held; only its record is stale
             self.complain(f"warning: cannot update the lock record: {exc.strerror}")
         if self.abort.requested_by:
@@ -295,6 +373,8 @@ class Runner:
             return (f"aborted by operator ({self.abort.requested_by}); rclone stopped and "
                     "removed its partial files: what it had synced stays, the rest waits for "
                     "the next run", MarkerKind.ABORTED)
+        if code == 2 and self._crashed:
+            return exitcodes.CRASHED.meaning, MarkerKind.FAILED
         if exitcodes.is_abort(code):
             return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
@@ -313,6 +393,8 @@ class Runner:
         for raw in lines:
             if MAX_DELETE_NEEDLE in raw:
                 self._max_delete_hit = True
+            if exitcodes.is_go_crash_line(raw):
+                self._crashed = True
             events.extend(self._parser.feed(decode(raw)))
         self.state = apply_all(self.state, events)
 
@@ -398,16 +480,13 @@ class Runner:
         facts = {f"SPACE_MIRROR_{k.upper()}": "" if v is None else str(v)
                  for k, v in summary.as_dict().items()}
         facts["SPACE_MIRROR_LOG"] = str(self.job.log_file)
-        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout)
+        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout,
+                                       self._env_file_names)
         if result.problem:
             self.complain(f"warning: {result.problem} ({_first_word(hook)}); "
                           "the run's exit code is unchanged")
             self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror hook: "
                              f"{result.problem} run={self.run_id}")
-
-
-def _with_rclone_pid(record: lock.LockRecord, pid: int) -> lock.LockRecord:
-    return replace(record, rclone_pid=pid)
 
 
 def _signum(name: str) -> int:
