@@ -187,17 +187,20 @@ def inspect(path: Path) -> Holder | None:
     except OSError:
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            held = True
-        else:
-            held = False
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        if not held:
-            return None
         st = os.fstat(fd)
         pids = holder_pids(st)
+        # /proc/locks also shows a shared hold (one that a shared probe would not notice,
+        # yet that stops every runner); the probe is for where /proc/locks is unreadable.
+        if pids is None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                pids = ()
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return None
+        elif not pids:
+            return None
         problem = _untrusted(st)
         record = None
         if problem is None:
@@ -221,8 +224,9 @@ def _untrusted(st: os.stat_result) -> str | None:
     return None
 
 
-def holder_pids(st: os.stat_result) -> tuple[int, ...]:
-    """Processes holding an flock on the file with this stat, from /proc/locks."""
+def holder_pids(st: os.stat_result) -> tuple[int, ...] | None:
+    """Processes holding an flock on the file with this stat, from /proc/locks (a pid
+    outside our pid namespace reads 0); None when /proc/locks cannot be read."""
     dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     pids: list[int] = []
     try:
@@ -234,7 +238,7 @@ def holder_pids(st: os.stat_result) -> tuple[int, ...]:
                 if parts[5] == dev and parts[4].isdigit():
                     pids.append(int(parts[4]))
     except OSError:
-        pass
+        return None
     return tuple(sorted(set(pids)))
 
 
@@ -247,7 +251,7 @@ def _since(record: LockRecord | None, pids: tuple[int, ...], st: os.stat_result)
         except ValueError:
             pass
     starts: list[float] = []
-    for pid in pids:
+    for pid in pids or ():
         try:
             starts.append(psutil.Process(pid).create_time())
         except psutil.Error:
