@@ -107,10 +107,11 @@ def test_row2_trusted_record_with_a_reused_pid_is_not_signalled(tmp_path: Path,
     from tui.config import Job
 
     job = Job(name="t", lock_file=tmp_path / "lock", env_file=None)
-    record = lock.LockRecord(pid=root_victim.pid, run_id="20261125T030001-beef", job="t",
-                             mode="sync", log="/dev/null",
-                             started=datetime.now(UTC).isoformat(timespec="seconds"),
-                             pid_start=time.time() - 3600)
+    record = lock.LockRecord.from_json(json.dumps({
+        "pid": root_victim.pid, "run_id": "20261125T030001-beef", "job": "t", "mode": "sync",
+        "log": "/dev/null", "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "pid_start": time.time() - 3600}))
+    assert record is not None
     held = lock.try_acquire(job.lock_path, record)
     assert isinstance(held, lock.HeldLock)
     try:
@@ -197,7 +198,7 @@ def test_row9_deleting_the_lock_file_does_not_let_a_second_sync_start(
     lock_path = load_job(cfg, name).lock_path
     first = popen_cli("--config", str(cfg), "run", env=cli_env)
     try:
-        wait_until(lambda: (lock.read_holder(lock_path) or lock.UNKNOWN).rclone_pid,
+        wait_until(lambda: getattr(lock.read_holder(lock_path), "rclone_pid", None),
                    30, "the first sync's rclone")
         lock_path.unlink()
         second = popen_cli("--config", str(cfg), "run", env=cli_env)
