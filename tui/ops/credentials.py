@@ -178,7 +178,9 @@ def looks_secret(name: str, value: str) -> bool:
         return True
     if v.isdigit() or re.fullmatch(r"[A-Za-z][A-Za-z_\-.]*", v) or "/" in v or " " in v:
         return False
-    return len(v) >= 12 and bool(re.search(r"[A-Za-z]", v)) and bool(re.search(r"\d", v))
+    # A token mixes letters and digits within a part; `eu-central-1` or `v1.2.3` do not.
+    return len(v) >= 12 and any(re.search(r"[A-Za-z]", part) and re.search(r"\d", part)
+                                for part in re.split(r"[-_.:]", v))
 
 
 # user:password@ in a URL, or a query parameter that signs or authenticates (Azure SAS sig=).
