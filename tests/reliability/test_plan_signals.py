@@ -79,7 +79,7 @@ def test_row8_plan_stops_its_rclone_on_signals(tmp_path: Path, silent_server: in
         temp_log = Path(record.log)
         assert temp_log.parent.name.startswith("space-mirror-plan-")
         plan.send_signal(sig)
-        out, err = plan.communicate(timeout=60)
+        _out, err = plan.communicate(timeout=60)
         assert plan.returncode == 128 + sig, (plan.returncode, err)
         assert sig.name in err and "Traceback" not in err
         wait_until(lambda: not rclone_alive(rclone_pid), 30, "the dry run's rclone to end")
