@@ -41,7 +41,7 @@ STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
 STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
-END_MARKER_RESERVE = 64 * 1024  # room kept on the log's file system for the end marker
+END_MARKER_RESERVE = 8 * 1024  # room kept on the log's file system for the end marker
 
 
 @dataclass
@@ -90,6 +90,7 @@ class Runner:
         self._log_unusable = False  # the pre-flight said the log cannot be written at all
         self._env_file_names: frozenset[str] = frozenset()
         self._crashed = False  # rclone printed a Go stack dump (SIGQUIT or panic)
+        self._log_full = False  # the log's file system filled up: rclone's lines were lost
         # Safety guards (tui/ops/safety.py): what they found, and the --max-delete we passed.
         self.source: safety.SourceVerdict | None = None
         self.delete_cap: safety.DeleteGuard | None = None
@@ -126,6 +127,18 @@ class Runner:
         finally:
             os.close(fd)
         return True
+
+    def _note_log_full(self) -> None:
+        """Remember (and say, once) that the log's file system is full: rclone's lines are
+        being lost, so the counters read from the log fall short."""
+        try:
+            st = os.statvfs(self.job.log_file.parent)
+        except OSError:
+            return
+        if st.f_bavail * st.f_frsize < 4096 and not self._log_full:
+            self._log_full = True
+            self.complain(f"the file system of {self.job.log_file} is full: rclone's log lines "
+                          "are being lost; free space there")
 
     def _reserve_path(self) -> Path:
         return self.job.log_file.with_name(f".{self.job.log_file.name}.reserve")
@@ -263,6 +276,7 @@ class Runner:
         self._reserve_room()
         env = {**ctx.env, "SPACE_MIRROR_RUN_ID": self.run_id}  # abort checks rclone's identity
         code, reason, kind = await self._run_rclone(argv, env, held, offset)
+        self._note_log_full()
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
         outcome = outcomes.get(kind, "failed")
@@ -270,7 +284,9 @@ class Runner:
                  f"{format_bytes(self.state.bytes)}, {self.state.transfers} transferred, "
                  f"{self.state.deletes} deleted, {self.state.renames} renamed, "
                  f"{self.state.errors} errors, {format_duration(self.state.elapsed)}"
-                 + (f" — {reason}" if reason else ""))
+                 + (f" — {reason}" if reason else "")
+                 + (" (counts incomplete: the log's file system filled up and rclone's "
+                    "last lines were lost)" if self._log_full else ""))
         await self._after_run(code, outcome, reason, started_ts)
         return code
 
@@ -402,6 +418,7 @@ class Runner:
         last_status = 0.0
         async for batch in follower.batches():
             self._consume(batch.lines)
+            self._note_log_full()
             if time.monotonic() - last_status >= STATUS_INTERVAL:
                 last_status = time.monotonic()
                 notify.sd_notify(f"STATUS={self.status_line()}")
