@@ -54,7 +54,7 @@ def test_row7_full_log_file_system_is_survivable(small_fs: Path, tmp_path: Path,
         "source": str(src), "destination": str(tmp_path / "dst"), "require_mount": False,
         "env_file": "", "log_file": str(log), "lock_file": str(tmp_path / "lock"),
         "metrics_file": str(metrics), "summary_file": str(summary)}})
-    filler = _fill(small_fs, 12 * 1024)  # room for the start marker and little more
+    filler = _fill(small_fs, 8 * 1024)  # two pages: fewer than rclone writes
     r = run_cli("--config", str(config), "run")
     assert r.returncode == 0, r.stderr
     assert len(list((tmp_path / "dst").iterdir())) == 30
@@ -79,7 +79,30 @@ def test_row7_full_log_file_system_is_survivable(small_fs: Path, tmp_path: Path,
             assert ln.startswith("["), f"a marker glued to another line: {ln[:120]!r}"
     h = run_cli("--config", str(config), "history", "--json")
     assert h.returncode == 0, h.stderr
-    runs = json.loads(h.stdout)["runs"] if h.stdout.lstrip().startswith("{") else \
-        json.loads(h.stdout)
+    runs = json.loads(h.stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
     assert len(runs) == 2
     assert all(run.get("started") not in (None, "?") for run in runs), runs
+
+
+def test_row7_start_marker_after_a_cut_off_line_starts_a_line(tmp_path: Path, run_cli) -> None:
+    """A log whose last line was cut off (a full disk, a killed writer): the next start
+    marker is not glued to it, so history reads the run's start time."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a").write_text("a")
+    log = tmp_path / "mirror.log"
+    log.write_bytes(b'{"time":"2026-11-25T03:00:02Z","level":"info","msg":"Copied (ne')
+    log.chmod(0o640)
+    config = write_toml(tmp_path / "config.toml", {"t": {
+        "source": str(src), "destination": str(tmp_path / "dst"), "require_mount": False,
+        "env_file": "", "log_file": str(log), "lock_file": str(tmp_path / "lock"),
+        "metrics_file": str(tmp_path / "m.prom"), "summary_file": str(tmp_path / "s.json")}})
+    assert run_cli("--config", str(config), "run").returncode == 0
+    starts = [ln for ln in log.read_text().splitlines() if "Starting Space Mirror..." in ln]
+    assert len(starts) == 1 and starts[0].startswith("["), starts
+    h = run_cli("--config", str(config), "history", "--json")
+    runs = json.loads(h.stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
+    assert [run["started"] for run in runs if run.get("id")] != ["?"]
+    assert all(run.get("started") not in (None, "?") for run in runs if run.get("id"))
