@@ -44,12 +44,20 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def _scene(sec_job, open_folder, reachable: Path, folder: str, key: str, name: str):
+    """A 0777 folder, a root-only target beside it, and a job whose `key` file lives in
+    that folder under `name`."""
+    shared = open_folder(folder, 0o777)
+    target = root_secret(reachable)
+    job = sec_job(**{key: str(shared / name)})
+    (job.source / "a").write_text("a")
+    return shared, target, job
+
+
 def test_row6_swapped_temp_file_never_gets_a_root_file_chmodded(sec_job, open_folder,
                                                                  run_cli, reachable) -> None:
-    shared = open_folder("textfiles", 0o777)
-    target = root_secret(reachable)
-    job = sec_job(metrics_file=str(shared / "metrics.prom"))
-    (job.source / "a").write_text("a")
+    shared, target, job = _scene(sec_job, open_folder, reachable, "textfiles", "metrics_file",
+                                 "metrics.prom")
     swapper = nobody_popen(SYSTEM_PYTHON, "-c", SWAPPER, str(shared), str(target))
     try:
         assert swapper.stdout is not None
@@ -66,10 +74,8 @@ def test_row6_swapped_temp_file_never_gets_a_root_file_chmodded(sec_job, open_fo
 
 def test_row6_symlinked_log_in_a_shared_folder_is_not_followed(sec_job, open_folder,
                                                                run_cli, reachable) -> None:
-    shared = open_folder("logs", 0o777)
-    target = root_secret(reachable)
-    job = sec_job(log_file=str(shared / "mirror.log"))
-    (job.source / "a").write_text("a")
+    shared, target, job = _scene(sec_job, open_folder, reachable, "logs", "log_file",
+                                 "mirror.log")
     assert as_nobody("ln", "-s", str(target), str(shared / "mirror.log")).returncode == 0
     r = run_cli("--config", str(job.config), "run")
     assert target.read_text() == "root's precious content\n"
