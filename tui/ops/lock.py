@@ -121,7 +121,8 @@ def try_acquire(path: Path, record: LockRecord,
                 folder_lock: bool = False) -> HeldLock | LockRecord | None:
     """Take the lock: a HeldLock on success; the holder's record (UNKNOWN when it has none
     we believe) when another process holds it; None when the lock changed hands between two
-    looks (try again). Raises LockError if the file cannot be opened or is not ours.
+    looks, or the run folder is held without a readable lock file (try again, then treat it
+    as held). Raises LockError if the file cannot be opened or is not ours.
 
     `folder_lock`: the lock file's folder belongs to this job alone (its run folder); it is
     made 0700 and flocked as well."""
@@ -133,7 +134,9 @@ def try_acquire(path: Path, record: LockRecord,
                                 | os.O_CLOEXEC)
             if not _flock(folder_fd, path.parent):
                 os.close(folder_fd)
-                return read_holder(path) or UNKNOWN  # a deleted file: the folder still says
+                # None (try again) while the holder is between its two flocks; still None
+                # after the caller's retries: the lock file was deleted, the folder holds.
+                return read_holder(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
         fd = safefile.open_private(path, os.O_RDWR | os.O_CREAT, 0o600)
