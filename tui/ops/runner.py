@@ -8,6 +8,7 @@ ends with an end marker in the log, so the log alone tells what happened.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import secrets
 import signal
@@ -137,8 +138,9 @@ class Runner:
             return
         if st.f_bavail * st.f_frsize < 4096 and not self._log_full:
             self._log_full = True
-            self.complain(f"the file system of {self.job.log_file} is full: rclone's log lines "
-                          "are being lost; free space there")
+            self.complain(f"the file system of {self.job.log_file} is full "
+                          f"({os.strerror(errno.ENOSPC)}): rclone's log lines are being lost; "
+                          "free space there")
 
     def _reserve_path(self) -> Path:
         return self.job.log_file.with_name(f".{self.job.log_file.name}.reserve")
