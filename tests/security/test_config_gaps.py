@@ -9,8 +9,8 @@ import pytest
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("remote_timeout", float("nan"), "finite number"),
-    ("hook_timeout", float("inf"), "finite number"),
+    ("remote_timeout", float("nan"), "number"),
+    ("hook_timeout", float("inf"), "number"),
     ("source", "", "source is empty"),
     ("sentinel", "/etc/passwd", "inside the source"),
     ("sentinel", "../outside/.mounted", "inside the source"),

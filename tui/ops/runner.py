@@ -33,6 +33,7 @@ from tui.ops import (
     notify,
     preflight,
     processes,
+    rc,
     rclonecmd,
     safefile,
     safety,
@@ -42,7 +43,7 @@ STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
 STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
-END_MARKER_RESERVE = 8 * 1024  # room kept on the log's file system for the end marker
+END_MARKER_RESERVE = 4096  # a page of room kept on the log's file system for the end marker
 
 
 @dataclass
@@ -97,6 +98,9 @@ class Runner:
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        # The summary's baseline as it was before this run (this run's own in-progress mark
+        # must not count itself as an earlier interruption).
+        self._baseline: safety.Baseline | None = None
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -272,12 +276,23 @@ class Runner:
         # nothing, and a cap would cut its list of deletes short, so it gets only an
         # explicit --allow-deletes (as before).
         max_delete = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
-        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
+        rc_socket, rc_off = await asyncio.to_thread(rc.prepare_socket, self.job)
+        if rc_off is not None:
+            self.complain(f"warning: live bandwidth control is off for this run: {rc_off}")
+        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
+                                      rc_socket)
         offset = self._log_size()
+        self._reserve_room()  # first: the start marker must not take the end marker's room
         self._write_start_marker()
-        self._reserve_room()
+        if not self.opts.dry_run and self._baseline is not None:
+            warning = await asyncio.to_thread(
+                safety.presume_interrupted, self.job, self._baseline, self.run_id,
+                self.source.source_files if self.source else None)
+            if warning:
+                self.complain(f"warning: {warning}")
         env = {**ctx.env, "SPACE_MIRROR_RUN_ID": self.run_id}  # abort checks rclone's identity
         code, reason, kind = await self._run_rclone(argv, env, held, offset)
+        rc.remove_socket(rc_socket)
         self._note_log_full()
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
@@ -294,7 +309,9 @@ class Runner:
 
     async def _check_safety(self, rclone: Path, env: dict[str, str]) -> str | None:
         """Source sanity guards, then the delete guard; the refusal's reason, or None."""
-        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path)
+        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path,
+                                           self.job)
+        self._baseline = baseline
         verdict = await asyncio.to_thread(safety.check_source, self.job, self.opts.force,
                                           baseline)
         self.source = verdict
@@ -484,11 +501,11 @@ class Runner:
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
             extra=safety.summary_fields(
-                safety.read_baseline(self.job.summary_path), self.run_id,
-                outcome == "success" and self.mode == "sync",
+                self._baseline or safety.read_baseline(self.job.summary_path, self.job),
+                self.run_id, outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success"),
+                and outcome != "success", job=self.job),
         )
         for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
             self.complain(f"warning: {warning}")
