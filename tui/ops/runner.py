@@ -29,6 +29,7 @@ from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
     lock,
+    logfile,
     metrics,
     notify,
     preflight,
@@ -43,7 +44,6 @@ STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
 STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
-END_MARKER_RESERVE = 4096  # a page of room kept on the log's file system for the end marker
 
 
 @dataclass
@@ -114,60 +114,20 @@ class Runner:
         a new one, so a marker is never glued to the end of someone else's line."""
         data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
         try:
-            fd = safefile.append_fd(self.job.log_file)
-        except OSError as exc:
-            self._log_write_failed(exc)
-            return False
-        try:
-            if fresh_line:
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            logfile.append_line(self.job.log_file, data, fresh_line)
         except OSError as exc:  # a full disk must not cost the run its exit code
             self._log_write_failed(exc)
             return False
-        finally:
-            os.close(fd)
         return True
 
     def _note_log_full(self) -> None:
         """Remember (and say, once) that the log's file system is full: rclone's lines are
         being lost, so the counters read from the log fall short."""
-        try:
-            st = os.statvfs(self.job.log_file.parent)
-        except OSError:
-            return
-        if st.f_bavail * st.f_frsize < 4096 and not self._log_full:
+        if logfile.file_system_full(self.job.log_file) and not self._log_full:
             self._log_full = True
             self.complain(f"the file system of {self.job.log_file} is full "
                           f"({os.strerror(errno.ENOSPC)}): rclone's log lines are being lost; "
                           "free space there")
-
-    def _reserve_path(self) -> Path:
-        return self.job.log_file.with_name(f".{self.job.log_file.name}.reserve")
-
-    def _reserve_room(self) -> None:
-        """Keep room for the end marker on the log's file system: a private file freed
-        just before the end marker is written. Best effort (a full disk gets none)."""
-        try:
-            fd = safefile.open_private(self._reserve_path(), os.O_WRONLY | os.O_CREAT, 0o600)
-        except OSError:
-            return
-        try:
-            os.posix_fallocate(fd, 0, END_MARKER_RESERVE)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-
-    def _free_reserve(self) -> None:
-        try:
-            os.unlink(self._reserve_path())
-        except OSError:
-            pass
 
     def _log_write_failed(self, exc: OSError) -> None:
         # Said once: the start and end markers would otherwise repeat the same complaint.
@@ -282,7 +242,7 @@ class Runner:
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
                                       rc_socket)
         offset = self._log_size()
-        self._reserve_room()  # first: the start marker must not take the end marker's room
+        logfile.reserve_room(self.job.log_file)  # first: the end marker's room
         self._write_start_marker()
         if not self.opts.dry_run and self._baseline is not None:
             warning = await asyncio.to_thread(
@@ -342,7 +302,7 @@ class Runner:
         """The end marker, whatever the disk says: into the room reserved for it, then once
         more, then to stderr (the journal under systemd), so the run's end is on record."""
         line = format_end(kind, self.run_id, code, now(), self.state.counters(), reason)
-        self._free_reserve()
+        logfile.free_reserve(self.job.log_file)
         if self._append_log(line, fresh_line=True) or self._log_unusable or \
                 self._append_log(line, fresh_line=True):
             return
