@@ -151,3 +151,42 @@ def popen_cli(*argv: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([*python_cli(), *argv], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
                             cwd=str(REPO), start_new_session=True)
+
+
+# Holds an exclusive flock on LOCK (creating it) with a forged record naming PID, as nobody.
+FORGER = r"""
+import fcntl, json, os, sys, time
+path, pid = sys.argv[1], int(sys.argv[2])
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+os.write(fd, json.dumps({"pid": pid, "rclone_pid": pid, "run_id": "20261125T030001-beef",
+                         "job": "t", "mode": "sync", "log": "/dev/null",
+                         "started": started}).encode())
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def root_victim() -> Iterator[subprocess.Popen[bytes]]:
+    """Any root process: what a forged lock record points the abort at."""
+    proc = subprocess.Popen(["sleep", "600"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def forged_lock(sec_job, open_folder, root_victim) -> Iterator[SecJob]:
+    """Job `t` whose lock (in a 0777 folder) nobody holds, with a record naming
+    `root_victim` as the runner and its rclone."""
+    lock_path = open_folder("lockdir", 0o777) / "space-mirror-t.lock"
+    job = sec_job(lock_file=str(lock_path))
+    forger = nobody_popen(SYSTEM_PYTHON, "-c", FORGER, str(lock_path), str(root_victim.pid))
+    try:
+        assert forger.stdout is not None
+        assert forger.stdout.readline().strip() == "holding"
+        yield job
+    finally:
+        stop_group(forger)

@@ -26,7 +26,6 @@ from tui.config import load_job
 from tui.ops import lock, processes
 
 from .conftest import (
-    SYSTEM_PYTHON,
     as_nobody,
     need_unprotected_symlinks,
     nobody_popen,
@@ -34,29 +33,6 @@ from .conftest import (
     root_secret,
     stop_group,
 )
-
-# Holds an exclusive flock on LOCK (creating it) with a forged record naming PID, as nobody.
-FORGER = r"""
-import fcntl, json, os, sys, time
-path, pid = sys.argv[1], int(sys.argv[2])
-fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-fcntl.flock(fd, fcntl.LOCK_EX)
-started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-os.write(fd, json.dumps({"pid": pid, "rclone_pid": pid, "run_id": "20261125T030001-beef",
-                         "job": "t", "mode": "sync", "log": "/dev/null",
-                         "started": started}).encode())
-print("holding", flush=True)
-time.sleep(600)
-"""
-
-
-@pytest.fixture
-def root_victim() -> Iterator[subprocess.Popen[bytes]]:
-    """Any root process: what the forged record points the abort at."""
-    proc = subprocess.Popen(["sleep", "600"])
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 @pytest.mark.parametrize("folder_mode", [0o1777, 0o777], ids=["sticky-like-run-lock", "open"])
@@ -78,26 +54,16 @@ def test_row1_symlinked_lock_is_not_followed(sec_job, open_folder, run_cli, reac
     assert not job.dest.exists()
 
 
-def test_row2_forged_record_never_gets_a_root_process_killed(sec_job, open_folder,
-                                                              root_victim) -> None:
-    shared = open_folder("lockdir", 0o777)
-    lock_path = shared / "space-mirror-t.lock"
-    job_files = sec_job(lock_file=str(lock_path))
-    forger = nobody_popen(SYSTEM_PYTHON, "-c", FORGER, str(lock_path), str(root_victim.pid))
-    try:
-        assert forger.stdout is not None
-        assert forger.stdout.readline().strip() == "holding"
-        job = load_job(job_files.config, "t")
-        running = processes.find_running(job)
-        assert running is not None  # the dashboard still shows that the lock is held
-        assert running.pid != root_victim.pid and running.rclone_pid != root_victim.pid
-        problem = processes.request_abort(running)  # the dashboard's `a`, then `y`
-        assert problem is not None and "not signalling" in problem
-        assert "uid" in problem  # why: the lock file is nobody's
-        assert root_victim.poll() is None
-        assert psutil.Process(root_victim.pid).status() != psutil.STATUS_ZOMBIE
-    finally:
-        stop_group(forger)
+def test_row2_forged_record_never_gets_a_root_process_killed(forged_lock, root_victim) -> None:
+    job = load_job(forged_lock.config, "t")
+    running = processes.find_running(job)
+    assert running is not None  # the dashboard still shows that the lock is held
+    assert running.pid != root_victim.pid and running.rclone_pid != root_victim.pid
+    problem = processes.request_abort(running)  # the dashboard's `a`, then `y`
+    assert problem is not None and "not signalling" in problem
+    assert "uid" in problem  # why: the lock file is nobody's
+    assert root_victim.poll() is None
+    assert psutil.Process(root_victim.pid).status() != psutil.STATUS_ZOMBIE
 
 
 def test_row2_trusted_record_with_a_reused_pid_is_not_signalled(tmp_path: Path,
