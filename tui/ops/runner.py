@@ -167,7 +167,8 @@ class Runner:
                     break
                 await asyncio.sleep(0.05)  # the holder ended between our two looks; try again
         except lock.LockError as exc:
-            self.complain(f"{exc}; fix: set lock_file to a place only root can write")
+            self.complain(f"{exc}; fix: run as root, or set run_dir to a folder only you can "
+                          "write")
             return exitcodes.CONFIG
         if held is None:
             return self._locked_out()
