@@ -13,6 +13,7 @@ OK = 0
 USAGE = 64  # EX_USAGE: bad command line or config file syntax
 UNAVAILABLE = 69  # EX_UNAVAILABLE: `bwlimit`: no sync of the job runs, or it has no rc socket
 SOFTWARE = 70  # EX_SOFTWARE: an internal error in space-mirror itself
+UNAVAILABLE = 69  # EX_UNAVAILABLE: the lock has been held longer than the job's max duration
 LOCKED = 75  # EX_TEMPFAIL: another sync of this job holds the lock; try later
 CONFIG = 78  # EX_CONFIG: a pre-flight or safety check failed; nothing was started
 
@@ -55,12 +56,26 @@ _TABLE: dict[int, ExitMeaning] = {
                     "Run `space-mirror --help` and check the config file.", True),
         ExitMeaning(SOFTWARE, "internal", "space-mirror hit an internal error.",
                     "Report it with the log; the error itself did not touch the mirror.", True),
+        ExitMeaning(UNAVAILABLE, "lock-stuck", "The job's lock has been held longer than "
+                    "the job's maximum duration: a stuck or foreign holder.",
+                    "Run `space-mirror check`: it names the holder; stop it.", True),
         ExitMeaning(LOCKED, "locked", "Another sync of this job is running.",
                     "Wait for it, or watch it with `space-mirror`.", True),
         ExitMeaning(CONFIG, "preflight", "A pre-flight or safety check failed; nothing started.",
                     "Run `space-mirror check` and fix what it marks with ✗.", True),
     )
 }
+
+
+# What a Go program prints when it dies of SIGQUIT or a panic (runtime stack dump).
+GO_CRASH_NEEDLES = (b"SIGQUIT: quit", b"panic: ", b"goroutine ")
+CRASHED = ExitMeaning(2, "crashed", "rclone crashed (SIGQUIT or panic); its stack dump is in "
+                      "the log.", "Re-run; if it repeats, report the dump to rclone.")
+
+
+def is_go_crash_line(line: bytes) -> bool:
+    """A line of a Go runtime stack dump (`goroutine 1 [running]:`, `panic: …`)."""
+    return line.startswith(GO_CRASH_NEEDLES)
 
 
 def signal_exit_code(signum: int) -> int:

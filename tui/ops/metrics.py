@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tui.ops import safefile
 
 
 @dataclass(frozen=True)
@@ -80,21 +81,7 @@ def prometheus_text(s: RunSummary) -> str:
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     """Write `text` to `path` so readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safefile.write_atomic(path, text.encode("utf-8"), mode)
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[str]:
@@ -113,6 +100,43 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[st
         except OSError as exc:
             warnings.append(f"could not write {path}: {exc.strerror or exc}")
     return warnings
+
+
+def lock_metrics_path(prom_path: Path) -> Path:
+    """Beside the job's textfile: a lock problem must not replace the last run's series."""
+    return prom_path.with_name(f"{prom_path.stem}_lock.prom")
+
+
+def write_lock_metrics(prom_path: Path, job: str, held_seconds: float, foreign: bool,
+                       stuck: bool) -> list[str]:
+    """A run that did not start because of the lock: how long it has been held, and
+    whether its holder is no runner of this job or has held it too long."""
+    labels = f'job="{_label(job)}"'
+    lines = []
+    for name, help_text, value in (
+        ("lock_held_seconds", "How long the job's lock has been held by another process.",
+         held_seconds),
+        ("lock_foreign_holder", "1 if the lock is held by a process that is no runner of "
+         "this job.", 1 if foreign else 0),
+        ("lock_stuck", "1 if the lock has been held longer than the job's maximum duration.",
+         1 if stuck else 0),
+    ):
+        metric = f"space_mirror_{name}"
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
+                  f"{metric}{{{labels}}} {_num(value)}"]
+    path = lock_metrics_path(prom_path)
+    try:
+        write_atomic(path, "\n".join(lines) + "\n")
+    except OSError as exc:
+        return [f"could not write {path}: {exc.strerror or exc}"]
+    return []
+
+
+def clear_lock_metrics(prom_path: Path) -> None:
+    try:
+        os.unlink(lock_metrics_path(prom_path))
+    except OSError:
+        pass
 
 
 def _label(value: str) -> str:
