@@ -49,6 +49,17 @@ class Job:
     max_delete_percent: float | None = None
     min_source_ratio: float = 0.5
     sentinel: str | None = None
+    # Unattended runs (docs/runner.md#limits). No progress for stall_timeout seconds: the
+    # watchdog stops rclone (exit 79). max_duration seconds for the whole run (exit 124).
+    # window_end "HH:MM" (local time): rclone --max-duration up to then, --cutoff-mode soft.
+    stall_timeout: float = 1800.0
+    max_duration: float | None = None
+    window_end: str | None = None
+    # `space-mirror status`: WARNING / CRITICAL when the last success is older (seconds).
+    warn_after: float = 26 * 3600.0
+    crit_after: float = 50 * 3600.0
+    # Healthchecks-style pings: URL/start, URL, URL/<exit code> (docs/monitoring.md).
+    ping_url: str | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -110,6 +121,12 @@ _TOML_KEYS = {
     "max_delete_percent": "max_delete_percent",
     "min_source_ratio": "min_source_ratio",
     "sentinel": "sentinel",
+    "stall_timeout": "stall_timeout",
+    "max_duration": "max_duration",
+    "window_end": "window_end",
+    "warn_after": "warn_after",
+    "crit_after": "crit_after",
+    "ping_url": "ping_url",
 }
 _PATH_FIELDS = {"env_file", "log_file", "lock_file", "metrics_file", "summary_file"}
 
@@ -272,7 +289,8 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
             raise ConfigError(f"{where} must be true or false")
         return value
     if name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
-                "min_source_ratio"):
+                "min_source_ratio", "stall_timeout", "max_duration", "warn_after",
+                "crit_after"):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{where} must be a non-negative number")
         return float(value)
@@ -282,7 +300,15 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string")
+    if name == "window_end" and not valid_clock(value):
+        raise ConfigError(f"{where} must be a time of day like \"07:00\"")
     return value
+
+
+def valid_clock(text: str) -> bool:
+    """"07:00" or "7:00"; hours 0-23, minutes 0-59."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    return m is not None and int(m[1]) < 24 and int(m[2]) < 60
 
 
 def _env_str(value: str | int | bool) -> str:

@@ -25,7 +25,17 @@ from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd, safety
+from tui.ops import (
+    credentials,
+    lock,
+    metrics,
+    notify,
+    partials,
+    preflight,
+    rclonecmd,
+    safety,
+    watchdog,
+)
 
 STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
@@ -80,6 +90,9 @@ class Runner:
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        self._trip: watchdog.Trip | None = None  # the watchdog stopped this run
+        self._remains: str | None = None  # what an aborted sync left at the destination
+        self._wall_start = time.monotonic()
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -190,6 +203,7 @@ class Runner:
         # explicit --allow-deletes (as before).
         max_delete = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
+        argv += watchdog.window_flags(self.job, now())
         offset = self._log_size()
         self._write_start_marker()
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
@@ -234,7 +248,10 @@ class Runner:
         self._append_log(line)
 
     def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
-        self._append_log(format_end(kind, self.run_id, code, now(), self.state.counters(), reason))
+        # `elapsed` is the run's wall time, not rclone's (which stops with its last stats).
+        counters = {**self.state.counters(),
+                    "elapsed": f"{time.monotonic() - self._wall_start:.1f}"}
+        self._append_log(format_end(kind, self.run_id, code, now(), counters, reason))
 
     def _log_size(self) -> int:
         try:
@@ -276,27 +293,48 @@ class Runner:
         follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5,
                                follow_name=False)
         watcher = asyncio.create_task(self._watch(follower))
+        dog = asyncio.create_task(self._watchdog())
         try:
             returncode = await proc.wait()
         finally:
+            dog.cancel()
             if self._escalation is not None:
                 self._escalation.cancel()
             follower.stop()
             await watcher
         self._drain(follower)
         code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+        if code != 0 and (self._trip or self.abort.requested_by or code > 128):
+            found = await asyncio.to_thread(partials.count, self.job, argv[0], env,
+                                            min(self.job.remote_timeout, 10.0))
+            self._remains = partials.remains_text(found)
+        if self._trip is not None and code != 0:
+            code = self._trip.code
         return (code, *self._verdict(code))
+
+    async def _watchdog(self) -> None:
+        """Stall and max_duration limits: a WARNING line in the log, then stop rclone."""
+        trip = await watchdog.Watchdog(self.job, lambda: self.state).tripped()
+        self._trip = trip
+        self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror WARNING: "
+                         f"{trip.reason}; stopping rclone run={self.run_id}")
+        self.complain(f"warning: {trip.reason}; stopping rclone")
+        self._terminate()
 
     def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
         if code == 0:
             # rclone finished before a late signal could stop it: the sync is complete.
             return None, MarkerKind.COMPLETE
+        remains = self._remains or partials.remains_text(None)
+        if self._trip is not None:
+            return f"{self._trip.reason}; {remains}", MarkerKind.FAILED
         if self.abort.requested_by:
-            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped and "
-                    "removed its partial files: what it had synced stays, the rest waits for "
-                    "the next run", MarkerKind.ABORTED)
+            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped; "
+                    f"{remains}: what it had synced stays, the rest waits for the next run",
+                    MarkerKind.ABORTED)
         if exitcodes.is_abort(code):
-            return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
+            return (f"rclone was stopped by {signal.Signals(code - 128).name}; {remains}",
+                    MarkerKind.ABORTED)
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
         # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
         # for each delete past the cap, then exits 7 having deleted exactly the cap.
@@ -306,6 +344,8 @@ class Runner:
                     "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
         last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
         meaning = exitcodes.meaning(code).meaning
+        if code > 128 and self._remains:
+            meaning = f"{meaning.split(';')[0]}; {self._remains}."
         return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
 
     def _consume(self, lines: list[bytes]) -> None:
@@ -360,6 +400,8 @@ class Runner:
             return
         try:
             proc.send_signal(signal.SIGTERM)
+            # A stopped (SIGSTOPped) rclone handles the SIGTERM only once it runs again.
+            proc.send_signal(signal.SIGCONT)
         except ProcessLookupError:
             return
         loop = asyncio.get_running_loop()
