@@ -27,6 +27,7 @@ from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
+    health,
     lock,
     metrics,
     notify,
@@ -206,6 +207,8 @@ class Runner:
         argv += watchdog.window_flags(self.job, now())
         offset = self._log_size()
         self._write_start_marker()
+        if self.mode == "sync":
+            self._metrics_in_progress(started_ts)
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
@@ -415,12 +418,43 @@ class Runner:
             except ProcessLookupError:
                 pass
 
+    # -- metrics ----------------------------------------------------------------------------
+    def _metrics_in_progress(self, started_ts: float) -> None:
+        """`run_in_progress 1` in the textfile before rclone starts: a run that dies
+        leaves that evidence behind."""
+        path = self.job.metrics_path
+        try:
+            previous = path.read_text(encoding="utf-8") if path.exists() else ""
+            metrics.write_atomic(path, metrics.in_progress_text(
+                previous, self.job.name, started_ts, self._run_max()))
+        except (OSError, UnicodeDecodeError) as exc:
+            self.complain(f"warning: could not write {path}: {exc}")
+
+    def _run_max(self) -> float:
+        return self.job.max_duration or metrics.DEFAULT_RUN_MAX
+
+    def _health_fields(self, outcome: str, ended: float) -> dict[str, object]:
+        """The summary's carried-over and monitoring fields (docs/runner.md#metrics)."""
+        tripped = [g.name for g in self.source.refused] if self.source else []
+        if self._max_delete_hit:
+            tripped.append("max_delete")
+        persistent = health.persistent_summary(self.job)
+        return {
+            **metrics.carry(metrics.read_summary(self.job.summary_path), mode=self.mode,
+                            outcome=outcome, ended=ended, ran_rclone=self._proc is not None,
+                            deletes_skipped=self.state.deletes_skipped_for_io_errors),
+            "stalled": self._trip is not None and self._trip.code == exitcodes.STALLED,
+            "guards_tripped": tripped,
+            "persistent_failed_files": persistent.files if persistent else None,
+        }
+
     # -- after the run --------------------------------------------------------------------
     async def _after_run(self, code: int, outcome: str, reason: str | None,
                          started_ts: float) -> None:
+        ended = time.time()
         summary = metrics.RunSummary(
             job=self.job.name, run_id=self.run_id, mode=self.mode, started=started_ts,
-            ended=time.time(), exit_code=code, outcome=outcome,
+            ended=ended, exit_code=code, outcome=outcome,
             reason=credentials.redact(reason, self.secrets) if reason else None,
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
@@ -429,9 +463,10 @@ class Runner:
                 outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success"),
+                and outcome != "success") | self._health_fields(outcome, ended),
         )
-        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
+        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary,
+                                             self._run_max()):
             self.complain(f"warning: {warning}")
         notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
         hook = self.job.on_success if outcome == "success" else self.job.on_failure
