@@ -5,7 +5,8 @@
     space-mirror check [--offline]             pre-flight checks
     space-mirror history [--json] [--limit N]  past runs from the log
     space-mirror plan [--json]                 what a sync would do
-    space-mirror unit                          systemd service + timer
+    space-mirror status [--json]               one-line health, Nagios exit codes 0-3
+    space-mirror unit [--install]              systemd service + timer
     space-mirror demo                          the dashboard on a built-in demo job
 
 Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--force", action="store_true",
                       help="override the sentinel and ratio source guards (docs/safety.md)")
 
+    status = sub.add_parser("status", parents=[common],
+                            help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
 
@@ -151,6 +156,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "check": _cmd_check,
         "history": _cmd_history,
         "plan": _cmd_plan,
+        "status": _cmd_status,
         "unit": _cmd_unit,
         "demo": _cmd_demo,
     }
@@ -206,6 +212,18 @@ def _cmd_plan(ns: argparse.Namespace) -> int:
 
     job, _ = resolve_job(ns)
     return plan_command(job, as_json=ns.json, offline=ns.offline, force=ns.force)
+
+
+def _cmd_status(ns: argparse.Namespace) -> int:
+    from tui.status_cli import status_command, unknown
+
+    try:
+        job, _ = resolve_job(ns)
+        return status_command(job, as_json=ns.json)
+    except ConfigError as exc:
+        return unknown(str(exc), ns.json)
+    except Exception as exc:  # a monitoring check must answer 3, never a traceback
+        return unknown(f"internal error: {type(exc).__name__}: {exc}", ns.json)
 
 
 def _cmd_unit(ns: argparse.Namespace) -> int:
