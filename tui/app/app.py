@@ -50,6 +50,7 @@ from tui.core.runstate import Phase, RunState
 from tui.ops import preflight as preflight_ops
 from tui.ops import processes
 from tui.ops.credentials import display_remote
+from tui.ops.health import last_success_time
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -195,6 +196,8 @@ class MirrorApp(App[int]):
 
     def on_mount(self) -> None:
         self.title = f"space-mirror · {self.job.name}"
+        panel = self._q(StatusPanel)
+        panel.warn_after, panel.last_success = self.job.warn_after, last_success_time(self.job)
         self._q(StatusPanel).show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self._q(LogView).focus()
