@@ -32,6 +32,7 @@ from tui.ops import (
     metrics,
     notify,
     partials,
+    ping,
     preflight,
     rclonecmd,
     safety,
@@ -171,6 +172,7 @@ class Runner:
             held.release()
 
     async def _run_with_lock(self, held: lock.HeldLock, started_ts: float) -> int:
+        await self._ping("start")
         results, ctx = await asyncio.to_thread(
             preflight.run_checks, self.job, self.opts.offline, True)
         self.secrets = ctx.secrets
@@ -448,6 +450,17 @@ class Runner:
             "persistent_failed_files": persistent.files if persistent else None,
         }
 
+    async def _ping(self, event: str, code: int | None = None) -> None:
+        """A Healthchecks-style ping for real syncs (tui/ops/ping.py); never fatal."""
+        url = self.job.ping_url
+        if not url or self.mode != "sync":
+            return
+        body = b"" if event == "start" else ping.log_tail(self.job.log_file, self.secrets)
+        problem = await asyncio.to_thread(ping.send, ping.target(url, event, code), body,
+                                          min(ping.TIMEOUT, self.job.hook_timeout or ping.TIMEOUT))
+        if problem:
+            self.complain(f"warning: {problem}; the run's exit code is unchanged")
+
     # -- after the run --------------------------------------------------------------------
     async def _after_run(self, code: int, outcome: str, reason: str | None,
                          started_ts: float) -> None:
@@ -469,6 +482,7 @@ class Runner:
                                              self._run_max()):
             self.complain(f"warning: {warning}")
         notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
+        await self._ping("success" if outcome == "success" else "failure", code)
         hook = self.job.on_success if outcome == "success" else self.job.on_failure
         if not hook:
             return
