@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+    unit.add_argument("--install", action="store_true",
+                      help="write, verify and enable the units; disable the old wrapper's "
+                      "unit after asking (docs/install.md)")
+    unit.add_argument("--yes", action="store_true",
+                      help="with --install: disable the old unit without asking")
+    unit.add_argument("--print-steps", action="store_true",
+                      help="with --install: print the systemctl steps instead of running them "
+                      "(an image being built); the default when systemd is not running")
+    unit.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
+                      help="with --install: where the units go (default: %(default)s)")
 
     demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
@@ -230,6 +240,14 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
     from tui.ops.systemd import service_unit, timer_unit
 
     job, config = resolve_job(ns)
+    if ns.install:
+        from tui.ops.unit_install import Installer, ask_tty
+
+        installer = Installer(Path(ns.unit_dir), say=lambda m: print(m, flush=True),
+                              ask=(lambda _q: True) if ns.yes else ask_tty,
+                              systemd_running=False if ns.print_steps else None)
+        return installer.install(f"space-mirror-{job.name}", service_unit(job, config),
+                                 timer_unit(job, ns.on_calendar))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
