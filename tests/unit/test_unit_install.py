@@ -7,8 +7,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tui.config import Job
 from tui.ops import systemd
 from tui.ops.unit_install import Installer, legacy_units
