@@ -19,16 +19,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_testkit import free_port, port_open, wait_until, write_toml
+from sm_testkit import PostRecorder, free_port, port_open, wait_until, write_toml
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -37,30 +35,10 @@ RULES = REPO / "contrib" / "prometheus" / "space-mirror-rules.yml"
 STALE = "SpaceMirrorNoRecentSuccess"
 
 
-class Receiver:
-    """Alertmanager's webhook: every POSTed notification, parsed."""
-
-    def __init__(self) -> None:
-        self.notifications: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.notifications.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port: int = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def alerts(self, name: str, status: str) -> list[dict[str, Any]]:
-        return [a for n in list(self.notifications) for a in n["alerts"]
-                if a["labels"].get("alertname") == name and a["status"] == status]
+def alerts(receiver: PostRecorder, name: str, status: str) -> list[dict[str, Any]]:
+    """The alerts Alertmanager posted to the webhook, by name and status."""
+    return [a for _, body in list(receiver.got) for a in json.loads(body)["alerts"]
+            if a["labels"].get("alertname") == name and a["status"] == status]
 
 
 def binary(name: str) -> str:
@@ -99,10 +77,10 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[Stack, Receiver, Path, int]]:
+def stack(tmp_path: Path) -> Iterator[tuple[Stack, PostRecorder, Path, int]]:
     textfiles = tmp_path / "textfile"
     textfiles.mkdir()
-    receiver = Receiver()
+    receiver = PostRecorder()
     s = Stack(tmp_path)
     ne, am, prom = free_port(), free_port(), free_port()
     try:
@@ -133,7 +111,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Stack, Receiver, Path, int]]:
         yield s, receiver, textfiles, prom
     finally:
         s.stop()
-        receiver.server.shutdown()
+        receiver.close()
 
 
 def prom_time(port: int) -> float:
@@ -152,7 +130,7 @@ def real_clock_env() -> dict[str, str]:
 
 
 def test_stale_mirror_pages_and_a_success_resolves_it(
-        tmp_path: Path, stack: tuple[Stack, Receiver, Path, int]) -> None:
+        tmp_path: Path, stack: tuple[Stack, PostRecorder, Path, int]) -> None:
     _, receiver, textfiles, prom = stack
     src, dst = tmp_path / "src", tmp_path / "dst"
     config = write_toml(tmp_path / "job.toml", {"fleet": {
@@ -172,16 +150,18 @@ def test_stale_mirror_pages_and_a_success_resolves_it(
         {"mode": "sync", "outcome": "success", "last_success_ended": prom_time(prom) - 30 * 3600}))
     failed = run()
     assert failed.returncode == 78, failed.stderr
-    firing = wait_until(lambda: receiver.alerts(STALE, "firing"), 45, "the stale alert")
+    firing = wait_until(lambda: alerts(receiver, STALE, "firing"), 45, "the stale alert")
     assert firing[0]["labels"]["job"] == "fleet"
     assert "no successful sync for 1d 6h" in firing[0]["annotations"]["summary"]
-    assert receiver.alerts("SpaceMirrorLastRunFailed", "firing")
+    # Another group (group_by alertname): its own notification, maybe a moment later.
+    wait_until(lambda: alerts(receiver, "SpaceMirrorLastRunFailed", "firing"), 45,
+               "the failed-run alert")
 
     src.mkdir()
     (src / "a.txt").write_text("tonight's data")
     ok = run()
     assert ok.returncode == 0, ok.stderr
-    resolved = wait_until(lambda: receiver.alerts(STALE, "resolved"), 45, "the stale alert "
+    resolved = wait_until(lambda: alerts(receiver, STALE, "resolved"), 45, "the stale alert "
                           "to resolve")
     assert resolved[0]["labels"]["job"] == "fleet"
     assert (dst / "a.txt").read_text() == "tonight's data"

@@ -5,45 +5,26 @@ redacted, and a ping that fails or hangs never changes the exit code."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sm_testkit import CANARY_SECRET, assert_no_canary, free_port
+from sm_testkit import CANARY_SECRET, PostRecorder, assert_no_canary, free_port
 
 from tui.ops import ping
 
 UUID = "0f3c9d1e-6a7b-4c8d-9e0f-123456789abc"
 
 
-class Pings:
-    def __init__(self) -> None:
-        self.got: list[tuple[str, bytes]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.got.append((self.path, body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"OK")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ping/{UUID}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def pings() -> Iterator[Pings]:
-    p = Pings()
+def pings() -> Iterator[PostRecorder]:
+    p = PostRecorder()
     yield p
-    p.server.shutdown()
+    p.close()
+
+
+def url_of(p: PostRecorder) -> str:
+    return f"http://127.0.0.1:{p.port}/ping/{UUID}"
 
 
 def canary_job(job_config: Any, make_tree: Any, **keys: Any) -> Any:
@@ -57,8 +38,8 @@ def canary_job(job_config: Any, make_tree: Any, **keys: Any) -> Any:
     return job
 
 
-def test_success_and_failure_pings(job_config, make_tree, run_cli, pings: Pings) -> None:
-    job = canary_job(job_config, make_tree, ping_url=pings.url)
+def test_success_and_failure_pings(job_config, make_tree, run_cli, pings: PostRecorder) -> None:
+    job = canary_job(job_config, make_tree, ping_url=url_of(pings))
     r = run_cli("--config", str(job.config), "run")
     assert r.returncode == 0, r.stderr
     assert [p for p, _ in pings.got] == [f"/ping/{UUID}/start", f"/ping/{UUID}"]
@@ -81,8 +62,8 @@ def test_success_and_failure_pings(job_config, make_tree, run_cli, pings: Pings)
     assert len(pings.got[1][1]) <= ping.BODY_LIMIT
 
 
-def test_dry_run_does_not_ping(job_config, make_tree, run_cli, pings: Pings) -> None:
-    job = canary_job(job_config, make_tree, ping_url=pings.url)
+def test_dry_run_does_not_ping(job_config, make_tree, run_cli, pings: PostRecorder) -> None:
+    job = canary_job(job_config, make_tree, ping_url=url_of(pings))
     assert run_cli("--config", str(job.config), "run", "--dry-run").returncode == 0
     assert pings.got == []
 

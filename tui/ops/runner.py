@@ -404,9 +404,11 @@ class Runner:
         if proc is None or proc.returncode is not None:
             return
         try:
-            proc.send_signal(signal.SIGTERM)
-            # A stopped (SIGSTOPped) rclone handles the SIGTERM only once it runs again.
+            # A stopped (SIGSTOPped) rclone acts on SIGTERM only once it runs again. SIGCONT
+            # goes first: send_signal() polls (reaps) the child, and after the SIGTERM it may
+            # already have exited, which would steal its exit code from asyncio's watcher.
             proc.send_signal(signal.SIGCONT)
+            proc.send_signal(signal.SIGTERM)
         except ProcessLookupError:
             return
         loop = asyncio.get_running_loop()
