@@ -15,7 +15,7 @@ from tui.config import Job
 from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.logline import Event, LineParser, MarkerLine, decode
-from tui.ops import lock, metrics
+from tui.ops import metrics, processes
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +39,13 @@ def gather(job: Job, now: float | None = None) -> Facts:
     """What `status` needs, from the summary, the lock and the log's current run."""
     when = time.time() if now is None else now
     summary = metrics.read_summary(job.summary_path)
-    holder = lock.read_holder(job.lock_path)
+    # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
+    sync = processes.find_running(job)
     running = None
     idle = None
-    if holder is not None:
-        running = (f"pid {holder.pid}, run {holder.run_id}, started {holder.started}, "
-                   f"by {holder.started_by}")
+    if sync is not None:
+        running = (f"pid {sync.pid}, run {sync.run_id or 'legacy'}, started {sync.started}, "
+                   f"by {sync.started_by}")
         idle = _no_progress_for(job, when)
     persistent = persistent_summary(job)
     last_success = summary.get(metrics.LAST_SUCCESS)
