@@ -155,13 +155,16 @@ def test_cli_status_exit_codes(job_config, run_cli) -> None:
     import time
 
     job = job_config(warn_after=3600, crit_after=7200)
-    r = run_cli("--config", str(job.config), "status")
+    # Under faketime, the CLI must see the clock this test sees (run_cli's env is clean).
+    same_clock = {k: v for k, v in os.environ.items()
+                  if k.startswith("FAKETIME") or k in ("LD_PRELOAD", "DYLD_INSERT_LIBRARIES")}
+    r = run_cli("--config", str(job.config), "status", env=same_clock)
     assert r.returncode == 3 and r.stdout.startswith("SPACE-MIRROR UNKNOWN"), r
     # Relative to this machine's clock (faketime or not): 90 min ago is past warn_after.
     data = {"mode": "sync", "outcome": "success", "exit_code": 0, "ended": time.time() - 5400,
             "last_success_ended": time.time() - 5400}
     job.summary.write_text(json.dumps(data))
-    r = run_cli("--config", str(job.config), "status", "--json")
+    r = run_cli("--config", str(job.config), "status", "--json", env=same_clock)
     assert r.returncode == 1 and json.loads(r.stdout)["status"] == "WARNING", r
     r = run_cli("--config", str(job.base / "missing.toml"), "status")
     assert r.returncode == 3 and r.stdout.startswith("SPACE-MIRROR UNKNOWN - config file")
