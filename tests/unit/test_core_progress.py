@@ -99,3 +99,31 @@ def test_start_timeout_follows_the_limits() -> None:
     assert start_timeout(Job()) is None
     assert start_timeout(Job(max_duration=3600, abort_grace=30)) == 3600 + 30 + 120
     assert start_timeout(Job(window_end="07:00")) == 24 * 3600 + 30 + 120
+
+
+def test_a_copied_file_leaves_the_in_flight_list_until_the_next_stats_line() -> None:
+    import json
+
+    from tui.core.logline import LineParser
+    from tui.core.progress import in_flight
+    from tui.core.runstate import apply, apply_all
+
+    def stats_line(*names: str) -> str:
+        return json.dumps({"time": "2030-01-01T03:00:01Z", "level": "info", "msg": "stats",
+                           "stats": {"bytes": 10, "transferring": [
+                               {"name": n, "size": 5, "bytes": 5, "percentage": 100}
+                               for n in names]}})
+
+    copied = json.dumps({"time": "2030-01-01T03:00:02Z", "level": "info",
+                         "msg": "Copied (new)", "object": "a.bin", "size": 5})
+    lines = [stats_line("a.bin", "b.bin"), copied]
+    events = [e for ln in lines for e in LineParser().feed(ln)]
+    folded = RunState()
+    for e in events:
+        folded = apply(folded, e)
+    batched = apply_all(RunState(), events)
+    for st in (folded, batched):  # the two reducers agree
+        assert [t.name for t in in_flight(st)] == ["b.bin"]
+        assert st.finished == ("a.bin",)
+    after = apply_all(batched, LineParser().feed(stats_line("b.bin")))
+    assert after.finished == () and [t.name for t in in_flight(after)] == ["b.bin"]

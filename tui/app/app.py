@@ -46,6 +46,7 @@ from tui.app.widgets.status import Situation, StatusPanel, who_started
 from tui.config import Job
 from tui.core import exitcodes, markers
 from tui.core.follow import LogFollower, last_start_offset
+from tui.core.progress import in_flight
 from tui.core.runstate import Phase, RunState
 from tui.ops import preflight as preflight_ops
 from tui.ops import processes
@@ -472,7 +473,7 @@ class MirrorApp(App[int]):
         panel.show(s, compact=self.compact)
         stats = s.state.stats
         live = s.state.running
-        deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
+        deck.show(in_flight(s.state) if live else (), s.state.speeds,
                   stats.speed if (stats and live) else None)
 
     def _q(self, kind: type[W]) -> W:

@@ -66,9 +66,15 @@ def stall_reason(idle: float, limit: float, in_flight: tuple[Transfer, ...]) -> 
 
 
 def in_flight(state: RunState) -> tuple[Transfer, ...]:
-    """The files rclone's last stats line listed as transferring. A stalled upload often
-    shows 100%: rclone has read every byte and waits for the server to take them."""
-    return state.stats.transferring if state.stats is not None else ()
+    """The files rclone's last stats line listed as transferring, less those it has reported
+    copied since. A stalled upload often shows 100% and is still in flight: rclone has read
+    every byte and waits for the server to take them."""
+    if state.stats is None:
+        return ()
+    if not state.finished:
+        return state.stats.transferring
+    done = set(state.finished)
+    return tuple(t for t in state.stats.transferring if t.name not in done)
 
 
 def eta_text(stats: Stats | None) -> str:
