@@ -88,6 +88,11 @@ def test_carry_over_rules() -> None:
                          ran_rclone=True, deletes_skipped=True) == prev
     assert metrics.carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=False,
                          deletes_skipped=False) == prev
+    # A summary from before the field existed: its own successful sync is the last success.
+    old = {"mode": "sync", "outcome": "success", "ended": 50.0}
+    assert metrics.carry(old, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
+                         deletes_skipped=False)["last_success_ended"] == 50.0
+    assert metrics.last_success_of({**old, "mode": "dry-run"}) is None
     assert metrics.carry({}, mode="sync", outcome="failed", ended=1.0, ran_rclone=True,
                          deletes_skipped=False) == {"last_success_ended": None,
                                                     "deletes_skipped_runs": 0}

@@ -48,12 +48,11 @@ def gather(job: Job, now: float | None = None) -> Facts:
                    f"by {sync.started_by}")
         idle = _no_progress_for(job, when)
     persistent = persistent_summary(job)
-    last_success = summary.get(metrics.LAST_SUCCESS)
     skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
     return Facts(
         job=job.name, now=when, warn_after=job.warn_after, crit_after=job.crit_after,
         stall_timeout=job.stall_timeout, recorded=bool(summary),
-        last_success=float(last_success) if isinstance(last_success, (int, float)) else None,
+        last_success=metrics.last_success_of(summary),
         last_run=_last_run(summary), running=running, no_progress_for=idle,
         deletes_skipped_runs=(persistent.deletes_skipped_runs if persistent
                               else skipped if isinstance(skipped, int) else 0),
@@ -64,10 +63,8 @@ def gather(job: Job, now: float | None = None) -> Facts:
 
 def last_success_time(job: Job) -> datetime | None:
     """For the dashboard's header: when the last real sync succeeded."""
-    value = metrics.read_summary(job.summary_path).get(metrics.LAST_SUCCESS)
-    if not isinstance(value, (int, float)):
-        return None
-    return datetime.fromtimestamp(value, UTC)
+    value = metrics.last_success_of(metrics.read_summary(job.summary_path))
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _last_run(summary: dict[str, object]) -> LastRun | None:

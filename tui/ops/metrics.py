@@ -60,8 +60,7 @@ def carry(previous: Mapping[str, object], *, mode: str, outcome: str, ended: flo
     sync that succeeded), and how many real runs in a row rclone skipped deletes because
     of I/O errors (+1 for such a run, 0 after a run that did not, unchanged when rclone
     did not run or it was a dry run)."""
-    prev_last = previous.get(LAST_SUCCESS)
-    last = prev_last if isinstance(prev_last, (int, float)) else None
+    last = last_success_of(previous)
     skipped = _int(previous.get(DELETES_SKIPPED_RUNS))
     if mode == "sync":
         if outcome == "success":
@@ -69,6 +68,19 @@ def carry(previous: Mapping[str, object], *, mode: str, outcome: str, ended: flo
         if ran_rclone:
             skipped = skipped + 1 if deletes_skipped else 0
     return {LAST_SUCCESS: last, DELETES_SKIPPED_RUNS: skipped}
+
+
+def last_success_of(summary: Mapping[str, object]) -> float | None:
+    """The last success a summary records. A summary written before this field existed
+    still tells it when its own run was a successful real sync."""
+    value = summary.get(LAST_SUCCESS)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    ended = summary.get("ended")
+    if (LAST_SUCCESS not in summary and summary.get("outcome") == "success"
+            and summary.get("mode") == "sync" and isinstance(ended, (int, float))):
+        return float(ended)
+    return None
 
 
 def read_summary(path: Path) -> dict[str, object]:
