@@ -45,6 +45,7 @@ from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, parse_marker
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply, outcome_for
 from tui.core.stats import Stats
 from tui.core.triage import ClassCount, Tally
+from tui.core.verify import counts_from_fields
 
 CACHE_VERSION = 2
 HEAD_BYTES = 4096
@@ -125,6 +126,9 @@ class Run:
     failed_files: tuple[str, ...]
     deletes_skipped: bool
     spans: tuple[LogSpan, ...]
+    # "sync", "dry-run" or "verify" (a sampled `rclone check`, see docs/verify.md).
+    mode: str = "sync"
+    verify: dict[str, int] | None = None  # a verify's counts (tui/core/verify.py)
 
     @property
     def duration_s(self) -> float | None:
@@ -145,6 +149,8 @@ class Run:
             "outcome": str(self.outcome),
             "exit_code": self.exit_code,
             "dry_run": self.dry_run,
+            "mode": self.mode,
+            "verify": self.verify,
             "bytes": self.bytes,
             "transfers": self.transfers,
             "checks": self.checks,
@@ -952,6 +958,8 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
         renames=pick("renames", "renames", "renamed"), errors=errors, elapsed=elapsed,
         error_lines=error_lines, error_classes=classes, failed_files=tuple(failed),
         deletes_skipped=any(f.deletes_skipped for _, f in group), spans=spans,
+        mode=some.fields.get("mode", "sync") if some is not None else "sync",
+        verify=counts_from_fields(end.fields) if end is not None and end.verify else None,
     )
 
 
