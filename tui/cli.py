@@ -292,8 +292,10 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
         installer = Installer(Path(ns.unit_dir), say=lambda m: print(m, flush=True),
                               ask=(lambda _q: True) if ns.yes else ask_tty,
                               systemd_running=False if ns.print_steps else None)
-        return installer.install(f"space-mirror-{job.name}", service_unit(job, config),
-                                 timer_unit(job, ns.on_calendar))
+        name = f"space-mirror-{job.name}"
+        more = {f"{name}-verify": verify_units} if verify_units is not None else None
+        return installer.install(name, service_unit(job, config),
+                                 timer_unit(job, ns.on_calendar), more)
     print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")

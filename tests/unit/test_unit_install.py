@@ -91,3 +91,12 @@ def test_cli_install(job_config, run_cli, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "u" / "space-mirror-t.timer").is_file()
     assert "    systemctl enable --now space-mirror-t.timer" in r.stdout
+    # With the weekly verify (docs/verify.md), its pair is verified, written and enabled too.
+    r = run_cli("--config", str(job.config), "unit", "--install", "--print-steps",
+                "--verify", "Sun", "--unit-dir", str(tmp_path / "v"))
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert r.stdout.splitlines()[0] == (
+        "✓ systemd-analyze verify space-mirror-t.service space-mirror-t.timer "
+        "space-mirror-t-verify.service space-mirror-t-verify.timer")
+    assert (tmp_path / "v" / "space-mirror-t-verify.timer").is_file()
+    assert "    systemctl enable --now space-mirror-t-verify.timer" in r.stdout

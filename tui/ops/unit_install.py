@@ -38,8 +38,13 @@ class Installer:
             return self.systemd_running
         return Path("/run/systemd/system").is_dir()
 
-    def install(self, name: str, service: str, timer: str) -> int:
-        files = {f"{name}.service": service, f"{name}.timer": timer}
+    def install(self, name: str, service: str, timer: str,
+                more: dict[str, tuple[str, str]] | None = None) -> int:
+        """Install NAME.service and NAME.timer, plus `more` pairs (a unit name → its service
+        and timer, e.g. the weekly verify's); every timer is enabled."""
+        pairs = {name: (service, timer), **(more or {})}
+        files = {f"{n}.{kind}": text for n, (svc, tmr) in pairs.items()
+                 for kind, text in (("service", svc), ("timer", tmr))}
         problems = verify(files)
         if problems is None:
             self.say("· systemd-analyze not found: units not verified")
@@ -49,7 +54,7 @@ class Installer:
                 self.say(f"    {line}")
             return 1
         else:
-            self.say(f"✓ systemd-analyze verify {name}.service {name}.timer")
+            self.say(f"✓ systemd-analyze verify {' '.join(files)}")
         self.unit_dir.mkdir(parents=True, exist_ok=True)
         for file_name, text in files.items():
             path = self.unit_dir / file_name
@@ -57,8 +62,8 @@ class Installer:
             path.chmod(0o644)
             self.say(f"✓ wrote {path}")
         steps = [["systemctl", "daemon-reload"],
-                 ["systemctl", "enable", "--now", f"{name}.timer"]]
-        old = legacy_units(self.unit_dir, exclude={f"{name}.service"})
+                 *(["systemctl", "enable", "--now", f"{n}.timer"] for n in pairs)]
+        old = legacy_units(self.unit_dir, exclude=set(files))
         live = self.running()
         if not live:
             self.say("· systemd is not running here; run these steps on the host:")
