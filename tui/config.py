@@ -53,6 +53,19 @@ class Job:
     max_delete_percent: float | None = None
     min_source_ratio: float = 0.5
     sentinel: str | None = None
+    # Unattended runs (docs/runner.md#limits). No progress for stall_timeout seconds: the
+    # watchdog stops rclone (exit 79). max_duration seconds for the whole run (exit 124);
+    # a lock held longer than it (default a day) fails the next run (exit 69) instead of the
+    # quiet "already running" exit 75.
+    # window_end "HH:MM" (local time): rclone --max-duration up to then, --cutoff-mode soft.
+    stall_timeout: float = 1800.0
+    max_duration: float | None = None
+    window_end: str | None = None
+    # `space-mirror status`: WARNING / CRITICAL when the last success is older (seconds).
+    warn_after: float = 26 * 3600.0
+    crit_after: float = 50 * 3600.0
+    # Healthchecks-style pings: URL/start, URL, URL/<exit code> (docs/monitoring.md).
+    ping_url: str | None = None
     # Set when --source/--dest made this a different job from the one named: the name it was
     # derived from. Its state (lock, summary, metrics, log) is its own (see adhoc_job).
     adhoc_of: str | None = None
@@ -65,9 +78,6 @@ class Job:
     # A root run refuses configured paths in folders other users can write to, unless this
     # is set (docs/security.md).
     allow_shared_dirs: bool = False
-    # Seconds a run may take. A lock held longer than this (default a day) fails the run
-    # (exit 69) instead of the quiet "already running" exit 75.
-    max_duration: float | None = None
 
     @property
     def run_path(self) -> Path:
@@ -379,6 +389,8 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
 
             if (problem := schedule_problem(value)) is not None:
                 raise ConfigError(f"{where}: {problem}")
+        if name == "window_end" and not valid_clock(value):
+            raise ConfigError(f"{where} must be a time of day like \"07:00\"")
         return value
     raise AssertionError(f"Job.{name}: no coercion for {kind!r}")  # a new field's type
 
@@ -393,6 +405,12 @@ def _without_none(kind: Any) -> Any:
         if len(rest) == 1:
             return rest[0]
     return kind
+
+
+def valid_clock(text: str) -> bool:
+    """"07:00" or "7:00"; hours 0-23, minutes 0-59."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    return m is not None and int(m[1]) < 24 and int(m[2]) < 60
 
 
 def _env_str(value: str | int | bool) -> str:

@@ -8,9 +8,17 @@ neither change that file's mode nor write into it, and the pre-flight must name 
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
-from .conftest import SYSTEM_PYTHON, as_nobody, nobody_popen, root_secret, stop_group
+from .conftest import (
+    SYSTEM_PYTHON,
+    as_nobody,
+    nobody_popen,
+    popen_cli,
+    root_secret,
+    stop_group,
+)
 
 # As nobody: on every new `.metrics.prom.*` temp file, move it away and put a symlink to
 # TARGET under its name (what a chmod-by-path then follows).
@@ -99,3 +107,32 @@ def test_row6_preflight_names_folders_others_can_write(sec_job, open_folder, run
     c = run_cli("--config", str(job.config), "check", "--offline")
     assert any(ln.startswith("✓ folders: warning:") for ln in c.stdout.splitlines()), c.stdout
     assert run_cli("--config", str(job.config), "run").returncode == 0
+
+
+def test_a_symlinked_metrics_file_is_never_read_into_ours(sec_job, open_folder, cli_env,
+                                                          reachable) -> None:
+    """The start-of-run textfile keeps the last run's series by re-reading the old file. In a
+    folder the operator allowed to be shared, `nobody` points that name at a root-only file:
+    root must not copy its content into the world-readable metrics file it writes while the
+    run goes on (nor into the summary, whose old JSON keys are carried the same way)."""
+    shared = open_folder("textfiles", 0o777)
+    target = root_secret(reachable)
+    job = sec_job(metrics_file=str(shared / "metrics.prom"), allow_shared_dirs=True,
+                  flags=["--transfers", "1", "--bwlimit", "1M"])
+    (job.source / "big.bin").write_bytes(b"x" * (2 << 20))  # ~2 s: time to look
+    assert as_nobody("ln", "-s", str(target), str(shared / "metrics.prom")).returncode == 0
+    proc = popen_cli("--config", str(job.config), "run", env=cli_env)
+    seen: set[str] = set()
+    while proc.poll() is None:  # everything we write while the run goes on, as nobody sees it
+        for path in (*shared.iterdir(), job.base / "summary.json"):
+            try:
+                if path.is_file() and not path.is_symlink():
+                    seen.add(path.read_text(errors="replace"))
+            except OSError:
+                continue
+        time.sleep(0.01)  # a sampling interval, not a synchronisation
+    _, err = proc.communicate(timeout=30)
+    assert seen, "the run wrote nothing to look at"
+    assert not any("precious" in text for text in seen)
+    assert target.read_text() == "root's precious content\n" and _mode(target) == 0o600
+    assert "symbolic link" in err and "Traceback" not in err  # said, with what to do

@@ -175,7 +175,8 @@ def test_every_job_field_is_a_key_coerced_from_its_type(tmp_path: Path) -> None:
                "summary_file": "/tmp/s.json", "on_success": "true", "on_failure": "false",
                "rclone": "/usr/bin/rclone", "max_delete": 7, "max_delete_percent": 12.5,
                "sentinel": ".mirror-source", "bwlimit": "08:00,512k 19:00,off",
-               "run_dir": "/tmp/run/t", "max_duration": 3600.0}
+               "run_dir": "/tmp/run/t", "max_duration": 14400.0, "window_end": "07:00",
+               "ping_url": "https://hc-ping.example/uuid"}
     for f in settable:
         value = getattr(seed, f.name)
         value = samples.get(f.name, value)

@@ -46,10 +46,12 @@ from tui.app.widgets.status import Situation, StatusPanel, who_started
 from tui.config import Job
 from tui.core import exitcodes, markers
 from tui.core.follow import LogFollower, last_start_offset
+from tui.core.progress import in_flight
 from tui.core.runstate import Phase, RunState
 from tui.ops import preflight as preflight_ops
 from tui.ops import processes
 from tui.ops.credentials import display_remote
+from tui.ops.health import last_success_time
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -195,6 +197,8 @@ class MirrorApp(App[int]):
 
     def on_mount(self) -> None:
         self.title = f"space-mirror · {self.job.name}"
+        panel = self._q(StatusPanel)
+        panel.warn_after, panel.last_success = self.job.warn_after, last_success_time(self.job)
         self._q(StatusPanel).show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self._q(LogView).focus()
@@ -469,7 +473,7 @@ class MirrorApp(App[int]):
         panel.show(s, compact=self.compact)
         stats = s.state.stats
         live = s.state.running
-        deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
+        deck.show(in_flight(s.state) if live else (), s.state.speeds,
                   stats.speed if (stats and live) else None)
 
     def _q(self, kind: type[W]) -> W:

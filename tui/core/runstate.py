@@ -17,6 +17,7 @@ from tui.core.markers import Marker, MarkerKind
 from tui.core.stats import Stats
 
 RECENT_ERRORS = 20
+FINISHED_NAMES = 64  # "Copied" names kept until the next stats line (tui/core/progress.py)
 SPEED_SAMPLES = 60
 IO_ERRORS_SKIP_DELETES = "not deleting files as there were IO errors"
 
@@ -70,6 +71,9 @@ class RunState:
     deletes_skipped_for_io_errors: bool = False
     speeds: tuple[float, ...] = field(default_factory=tuple)
     lines: int = 0
+    # Files rclone reported copied since its last stats line, which may still list them
+    # "in flight" at 100% (for ever, if rclone is stopped): the dashboard leaves them out.
+    finished: tuple[str, ...] = ()
 
     @property
     def running(self) -> bool:
@@ -132,7 +136,8 @@ def apply(state: RunState, event: Event) -> RunState:
             # goroutine while exiting); the marker's counters are final, keep them.
             return replace(state, lines=state.lines + 1)
         speeds = (*state.speeds, event.stats.speed)[-SPEED_SAMPLES:]
-        return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1)
+        return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1,
+                       finished=())
     if isinstance(event, MarkerLine):
         return _apply_marker(state, event)
     return replace(state, lines=state.lines + 1)
@@ -143,6 +148,7 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
     of plain log records instead of one per record (the live path sees 20k+ lines/s)."""
     copied = deleted = renamed = errors = lines = 0
     recent: list[str] = []
+    done: list[str] = []
     io_skip = False
     for event in events:
         if type(event) is LogRecord:
@@ -155,24 +161,30 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
                     io_skip = True
             elif msg.startswith("Copied ("):
                 copied += 1
+                if event.object:
+                    done.append(event.object)
             elif msg == "Deleted":
                 deleted += 1
             elif msg.startswith("Renamed from"):
                 renamed += 1
             continue
         if lines:
-            state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip)
+            state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
+                                done)
             copied = deleted = renamed = errors = lines = 0
             recent = []
+            done = []
             io_skip = False
         state = apply(state, event)
     if lines:
-        state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip)
+        state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
+                            done)
     return state
 
 
 def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors: int,
-                lines: int, recent: list[str], io_skip: bool) -> RunState:
+                lines: int, recent: list[str], io_skip: bool,
+                done: list[str] | None = None) -> RunState:
     return replace(
         state,
         copied=state.copied + copied,
@@ -183,6 +195,7 @@ def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors
         if recent else state.recent_errors,
         deletes_skipped_for_io_errors=state.deletes_skipped_for_io_errors or io_skip,
         lines=state.lines + lines,
+        finished=(*state.finished, *done)[-FINISHED_NAMES:] if done else state.finished,
     )
 
 
@@ -258,7 +271,8 @@ def _apply_record(state: RunState, rec: LogRecord) -> RunState:
             lines=lines,
         )
     if msg.startswith("Copied ("):
-        return replace(state, copied=state.copied + 1, lines=lines)
+        done = (*state.finished, rec.object)[-FINISHED_NAMES:] if rec.object else state.finished
+        return replace(state, copied=state.copied + 1, lines=lines, finished=done)
     if msg == "Deleted":
         return replace(state, deleted=state.deleted + 1, lines=lines)
     if msg.startswith("Renamed from"):

@@ -28,16 +28,20 @@ from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
+    health,
     lock,
     logfile,
     metrics,
     notify,
+    partials,
+    ping,
     preflight,
     processes,
     rc,
     rclonecmd,
     safefile,
     safety,
+    watchdog,
 )
 
 STATUS_INTERVAL = 5.0
@@ -98,6 +102,9 @@ class Runner:
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        self._trip: watchdog.Trip | None = None  # the watchdog stopped this run
+        self._remains: str | None = None  # what an aborted sync left at the destination
+        self._wall_start = time.monotonic()
         # The summary's baseline as it was before this run (this run's own in-progress mark
         # must not count itself as an earlier interruption).
         self._baseline: safety.Baseline | None = None
@@ -204,6 +211,7 @@ class Runner:
         return exitcodes.UNAVAILABLE if stuck else exitcodes.LOCKED
 
     async def _run_with_lock(self, held: lock.HeldLock, started_ts: float) -> int:
+        await self._ping("start")
         results, ctx = await asyncio.to_thread(
             preflight.run_checks, self.job, self.opts.offline, True)
         self.secrets = ctx.secrets
@@ -242,6 +250,7 @@ class Runner:
             self.complain(f"warning: live bandwidth control is off for this run: {rc_off}")
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
                                       rc_socket)
+        argv += watchdog.window_flags(self.job, now())
         offset = self._log_size()
         logfile.reserve_room(self.job.log_file)  # first: the end marker's room
         self._write_start_marker()
@@ -251,6 +260,8 @@ class Runner:
                 self.source.source_files if self.source else None)
             if warning:
                 self.complain(f"warning: {warning}")
+        if self.mode == "sync":
+            self._metrics_in_progress(started_ts)
         env = {**ctx.env, "SPACE_MIRROR_RUN_ID": self.run_id}  # abort checks rclone's identity
         code, reason, kind = await self._run_rclone(argv, env, held, offset)
         rc.remove_socket(rc_socket)
@@ -301,8 +312,11 @@ class Runner:
 
     def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
         """The end marker, whatever the disk says: into the room reserved for it, then once
-        more, then to stderr (the journal under systemd), so the run's end is on record."""
-        line = format_end(kind, self.run_id, code, now(), self.state.counters(), reason)
+        more, then to stderr (the journal under systemd), so the run's end is on record.
+        Its `elapsed` is the run's wall time, not rclone's (which stops with its last stats)."""
+        counters = {**self.state.counters(),
+                    "elapsed": f"{time.monotonic() - self._wall_start:.1f}"}
+        line = format_end(kind, self.run_id, code, now(), counters, reason)
         logfile.free_reserve(self.job.log_file)
         if self._append_log(line, fresh_line=True) or self._log_unusable or \
                 self._append_log(line, fresh_line=True):
@@ -350,29 +364,50 @@ class Runner:
         follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5,
                                follow_name=False)
         watcher = asyncio.create_task(self._watch(follower))
+        dog = asyncio.create_task(self._watchdog())
         try:
             returncode = await proc.wait()
         finally:
+            dog.cancel()
             if self._escalation is not None:
                 self._escalation.cancel()
             follower.stop()
             await watcher
         self._drain(follower)
         code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+        if code != 0 and (self._trip or self.abort.requested_by or code > 128):
+            found = await asyncio.to_thread(partials.count, self.job, argv[0], env,
+                                            min(self.job.remote_timeout, 10.0))
+            self._remains = partials.remains_text(found)
+        if self._trip is not None and code != 0:
+            code = self._trip.code
         return (code, *self._verdict(code))
+
+    async def _watchdog(self) -> None:
+        """Stall and max_duration limits: a WARNING line in the log, then stop rclone."""
+        trip = await watchdog.Watchdog(self.job, lambda: self.state).tripped()
+        self._trip = trip
+        self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror WARNING: "
+                         f"{trip.reason}; stopping rclone run={self.run_id}")
+        self.complain(f"warning: {trip.reason}; stopping rclone")
+        self._terminate()
 
     def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
         if code == 0:
             # rclone finished before a late signal could stop it: the sync is complete.
             return None, MarkerKind.COMPLETE
+        remains = self._remains or partials.remains_text(None)
+        if self._trip is not None:
+            return f"{self._trip.reason}; {remains}", MarkerKind.FAILED
         if self.abort.requested_by:
-            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped and "
-                    "removed its partial files: what it had synced stays, the rest waits for "
-                    "the next run", MarkerKind.ABORTED)
+            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped; "
+                    f"{remains}: what it had synced stays, the rest waits for the next run",
+                    MarkerKind.ABORTED)
         if code == 2 and self._crashed:
             return exitcodes.CRASHED.meaning, MarkerKind.FAILED
         if exitcodes.is_abort(code):
-            return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
+            return (f"rclone was stopped by {signal.Signals(code - 128).name}; {remains}",
+                    MarkerKind.ABORTED)
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
         # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
         # for each delete past the cap, then exits 7 having deleted exactly the cap.
@@ -382,6 +417,8 @@ class Runner:
                     "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
         last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
         meaning = exitcodes.meaning(code).meaning
+        if code > 128 and self._remains:
+            meaning = f"{meaning.split(';')[0]}; {self._remains}."
         return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
 
     def _consume(self, lines: list[bytes]) -> None:
@@ -438,6 +475,10 @@ class Runner:
         if proc is None or proc.returncode is not None:
             return
         try:
+            # A stopped (SIGSTOPped) rclone acts on SIGTERM only once it runs again. SIGCONT
+            # goes first: send_signal() polls (reaps) the child, and after the SIGTERM it may
+            # already have exited, which would steal its exit code from asyncio's watcher.
+            proc.send_signal(signal.SIGCONT)
             proc.send_signal(signal.SIGTERM)
         except ProcessLookupError:
             return
@@ -452,12 +493,54 @@ class Runner:
             except ProcessLookupError:
                 pass
 
+    # -- metrics ----------------------------------------------------------------------------
+    def _metrics_in_progress(self, started_ts: float) -> None:
+        """`run_in_progress 1` in the textfile before rclone starts: a run that dies
+        leaves that evidence behind."""
+        path = self.job.metrics_path
+        try:
+            previous = (safefile.read_private(path) or b"").decode("utf-8")
+            metrics.write_atomic(path, metrics.in_progress_text(
+                previous, self.job.name, started_ts, self._run_max()))
+        except (OSError, UnicodeDecodeError) as exc:
+            self.complain(f"warning: could not write {path}: {exc}")
+
+    def _run_max(self) -> float:
+        return self.job.max_duration or metrics.DEFAULT_RUN_MAX
+
+    def _health_fields(self, outcome: str, ended: float) -> dict[str, object]:
+        """The summary's carried-over and monitoring fields (docs/runner.md#metrics)."""
+        tripped = [g.name for g in self.source.refused] if self.source else []
+        if self._max_delete_hit:
+            tripped.append("max_delete")
+        persistent = health.persistent_summary(self.job)
+        return {
+            **metrics.carry(metrics.read_summary(self.job.summary_path), mode=self.mode,
+                            outcome=outcome, ended=ended, ran_rclone=self._proc is not None,
+                            deletes_skipped=self.state.deletes_skipped_for_io_errors),
+            "stalled": self._trip is not None and self._trip.code == exitcodes.STALLED,
+            "guards_tripped": tripped,
+            "persistent_failed_files": persistent.files if persistent else None,
+        }
+
+    async def _ping(self, event: str, code: int | None = None) -> None:
+        """A Healthchecks-style ping for real syncs (tui/ops/ping.py); never fatal."""
+        url = self.job.ping_url
+        if not url or self.mode != "sync":
+            return
+        body = b"" if event == "start" else ping.log_tail(self.job.log_file, self.secrets)
+        problem = await asyncio.to_thread(ping.send, ping.target(url, event, code), body,
+                                          min(ping.TIMEOUT, self.job.hook_timeout or ping.TIMEOUT))
+        if problem:
+            self.complain(f"warning: {problem}; the run's exit code is unchanged")
+
     # -- after the run --------------------------------------------------------------------
     async def _after_run(self, code: int, outcome: str, reason: str | None,
                          started_ts: float) -> None:
+        ended = time.time()
         summary = metrics.RunSummary(
             job=self.job.name, run_id=self.run_id, mode=self.mode, started=started_ts,
-            ended=time.time(), exit_code=code, outcome=outcome,
+            ended=ended, exit_code=code, outcome=outcome,
             reason=credentials.redact(reason, self.secrets) if reason else None,
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
@@ -466,11 +549,13 @@ class Runner:
                 self.run_id, outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success", job=self.job),
+                and outcome != "success", job=self.job) | self._health_fields(outcome, ended),
         )
-        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
+        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary,
+                                             self._run_max()):
             self.complain(f"warning: {warning}")
         notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
+        await self._ping("success" if outcome == "success" else "failure", code)
         hook = self.job.on_success if outcome == "success" else self.job.on_failure
         if not hook:
             return

@@ -68,6 +68,26 @@ def file_problem(st: os.stat_result, uid: int | None = None) -> str | None:
     return None
 
 
+def read_private(path: Path, limit: int = 1 << 20) -> bytes | None:
+    """The first `limit` bytes of a file of ours, or None when there is none. A file we are
+    about to rewrite from its old content must not be a symlink to someone else's: root would
+    copy e.g. /etc/shadow into a world-readable metrics file. Raises UnsafeFile."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _OPEN)  # NONBLOCK: a FIFO never hangs
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
+                             "(remove it, or point the job at the real file)") from None
+        raise
+    try:
+        check_fd(fd, path)
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
 def append_fd(path: Path, mode: int = 0o640) -> int:
     """A checked descriptor for appending to a log."""
     return open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)  # RDWR: pread

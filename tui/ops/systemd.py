@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops import credentials
+from tui.ops import credentials, watchdog
 
 
 def executable() -> str:
@@ -51,7 +51,7 @@ Type=oneshot
 {env_file}ExecStart={exec_start}
 # rclone's exit codes are reported as they are; 75 (locked) is not a failure of this unit.
 SuccessExitStatus=75
-# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
+{_start_timeout(job)}# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
 KillMode=mixed
 TimeoutStopSec={int(job.abort_grace) + 30}
 Nice=10
@@ -91,6 +91,19 @@ CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_FOWNER
 def _managed(folder: Path) -> bool:
     return any(folder == base or base in folder.parents
                for base in (Path("/run/space-mirror"), Path("/var/lib/space-mirror")))
+
+
+def _start_timeout(job: Job) -> str:
+    """TimeoutStartSec= from the job's limits (tui/ops/watchdog.py): systemd's backstop if
+    the runner itself hangs; the runner's own limits end a run first."""
+    limit = watchdog.start_timeout(job)
+    if limit is None:
+        stall = (f"the runner stops a run with no progress for {int(job.stall_timeout)}s"
+                 if job.stall_timeout else "no stall_timeout either")
+        return (f"# No max_duration or window_end: a run may take as long as it needs "
+                f"({stall}).\nTimeoutStartSec=infinity\n")
+    return ("# The run's limit (max_duration or window_end) + abort_grace + 2 min to stop.\n"
+            f"TimeoutStartSec={limit}\n")
 
 
 def timer_unit(job: Job, on_calendar: str = "*-*-* 03:00:00") -> str:
