@@ -88,7 +88,7 @@ def test_missing_log_is_a_warning(tmp_path: Path) -> None:
 def test_needle_scan_agrees_with_line_by_line(mixed_log: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Big runs are searched, not parsed: on the real fixture both ways give the same runs."""
-    from tui.core import history as hist
+    from tui.core.history import scan as hist
 
     parsed = scan_history(mixed_log, use_cache=False)
     monkeypatch.setattr(hist, "FULL_PARSE_BYTES", 0)
