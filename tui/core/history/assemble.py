@@ -95,6 +95,11 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
     counted = _merge_counts([f.counted for _, f in group])
     marker_counts = end.fields if end is not None and not end.legacy else {}
 
+    # rclone prints its final stats when it exits on its own (success or an error), not on a
+    # signal: then its totals are the truth, and per-file lines (a stray one from another
+    # process can land in the log) only fill in for a run that has no final stats.
+    final_stats = stats is not None and outcome in (Outcome.SUCCESS, Outcome.FAILED)
+
     def pick(name: str, stat_key: str, count_key: str | None) -> int | None:
         if name in marker_counts and end is not None:
             value = end.int_field(name)
@@ -104,6 +109,8 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
         from_lines = counted.get(count_key) if counted and count_key else None
         if from_stats is None:
             return from_lines
+        if final_stats:
+            return from_stats
         return max(from_stats, from_lines or 0)
 
     error_lines = sum(f.error_lines for _, f in group)
