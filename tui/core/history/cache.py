@@ -14,7 +14,7 @@ from tui.core.history.files import is_gz, open_buffer
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.history.scan import scan_bytes
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 HEAD_BYTES = 4096
 
 

@@ -12,14 +12,28 @@ import re
 from typing import Any
 
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, iso
-from tui.core.logline import LineParser, LogRecord, StatsUpdate, decode, parse_line
+from tui.core.logline import (
+    Event,
+    LineParser,
+    LogRecord,
+    MarkerLine,
+    StatsUpdate,
+    decode,
+    parse_line,
+)
 from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, parse_marker
-from tui.core.runstate import IO_ERRORS_SKIP_DELETES, RunState, apply
+from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply_all, outcome_for
 from tui.core.stats import Stats
 from tui.core.triage import Tally
 
-# Runs smaller than this are parsed line by line: exact, and cheap at this size.
-FULL_PARSE_BYTES = 256 * 1024
+# Every run is searched with needles, whatever its size, so a night costs the same per byte
+# whether it logged 300 lines or 3 million. Runs up to this size are parsed line by line
+# instead: the reference path (the dashboard's parser and batch reducer), which the tests
+# switch on to check that both paths agree on every recorded log. Off by default.
+LINE_PARSE_BYTES = 0
+# Stretches up to this size (small runs, the gaps between runs) are checked for invalid
+# UTF-8, which `isascii()` rules out at memory speed for almost all of them.
+UTF8_CHECK_BYTES = 256 * 1024
 # A run with no end marker has no final stats: its per-file lines are counted (with
 # bytes.count over a copy of its bytes) up to this size.
 OPEN_COUNT_BYTES = 256 * 1024 * 1024
@@ -33,10 +47,14 @@ _TEXT_ERROR = b" ERROR : "
 _TEXT_CRITICAL = b" CRITICAL: "
 _JSON_ERROR = b'"level":"error"'
 _JSON_CRITICAL = b'"level":"critical"'
-_TEXT_PER_FILE = {"copied": b": Copied (", "deleted": b": Deleted\n",
-                  "renamed": b": Renamed from "}
-_JSON_PER_FILE = {"copied": b'"msg":"Copied (', "deleted": b'"msg":"Deleted"',
-                  "renamed": b'"msg":"Renamed from '}
+# Per-file lines, counted only for a run without final stats. A text line's message is
+# matched to its end: a file named `New: Copied (new).txt` must not count twice.
+_TEXT_PER_FILE = {"copied": re.compile(rb": Copied \([^()\n]*\)\r?\n"),
+                  "deleted": re.compile(rb": Deleted\r?\n"),
+                  "renamed": re.compile(rb': Renamed from "[^\n]*"\r?\n')}
+_JSON_PER_FILE = {"copied": re.compile(rb'"msg":"Copied \('),
+                  "deleted": re.compile(rb'"msg":"Deleted"'),
+                  "renamed": re.compile(rb'"msg":"Renamed from ')}
 _TEXT_STATS = b"\nTransferred:"
 _JSON_STATS = b'"stats":{'
 # Objects of ERROR lines that are a whole remote or a summary, not a file.
@@ -192,24 +210,29 @@ class _FileScanner:
         # invalid UTF-8 there is still worth a warning when the stretch is small.
         pos = self.lo
         for frag in [*frags, Fragment(self.hi, self.hi)]:
-            if 0 < frag.region_start - pos <= FULL_PARSE_BYTES:
+            if 0 < frag.region_start - pos <= UTF8_CHECK_BYTES:
                 raw = self.buf[pos:frag.region_start]
                 if not raw.isascii():
                     self._report_bad_utf8(raw.replace(b"\x00", b"\n"), pos)
             pos = max(pos, frag.region_end)
 
     def fill(self, frag: Fragment) -> None:
-        if frag.region_end - frag.region_start <= FULL_PARSE_BYTES:
+        size = frag.region_end - frag.region_start
+        if size <= LINE_PARSE_BYTES:
             self._parse_lines(frag)
-        else:
-            self._scan_needles(frag)
+            return
+        if size <= UTF8_CHECK_BYTES:
+            raw = self.buf[frag.region_start:frag.region_end]
+            if not raw.isascii():
+                self._report_bad_utf8(raw, frag.region_start)
+        self._scan_needles(frag)
 
     def _parse_lines(self, frag: Fragment) -> None:
         raw = self.buf[frag.region_start:frag.region_end]
         if not raw.isascii():
             self._report_bad_utf8(raw, frag.region_start)
         parser = LineParser()
-        state = RunState()
+        events: list[Event] = []
         tally = Tally()
         offset = frag.region_start
         for line in raw.split(b"\n"):
@@ -218,15 +241,17 @@ class _FileScanner:
             if len(line) > LONG_LINE_WINDOW or b"\x00" in line:
                 continue  # reported by check_garbage
             for event in parser.feed(decode(line)):
-                state = apply(state, event)
+                events.append(event)
                 if isinstance(event, LogRecord) and event.is_error:
                     self._error(frag, tally, event, line, line_start)
-        for event in parser.flush():
-            state = apply(state, event)
+        events.extend(parser.flush())
+        # The markers are the assembler's business (their counters win there).
+        state = apply_all(RunState(), [e for e in events if not isinstance(e, MarkerLine)])
         if state.stats is not None:
             frag.stats = _stats_dict(state.stats)
-        frag.counted = {"copied": state.copied, "deleted": state.deleted,
-                        "renamed": state.renamed}
+        if not _has_final_stats(frag):
+            frag.counted = {"copied": state.copied, "deleted": state.deleted,
+                            "renamed": state.renamed}
         frag.deletes_skipped = frag.deletes_skipped or state.deletes_skipped_for_io_errors
         frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
 
@@ -273,12 +298,12 @@ class _FileScanner:
         stats = self._last_stats(frag, lo, hi)
         if stats is not None:
             frag.stats = _stats_dict(stats)
-        if (frag.end_line is None or frag.stats is None) and hi - lo <= OPEN_COUNT_BYTES:
+        if not _has_final_stats(frag) and hi - lo <= OPEN_COUNT_BYTES:
             # Killed, aborted (rclone prints no stats on a signal) or still running: no final
             # stats, so count what the per-file lines say (the lines runstate.apply counts).
             region = bytes(buf[lo:hi])
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
-            frag.counted = {k: region.count(n) for k, n in per_file.items()}
+            frag.counted = {k: len(n.findall(region)) for k, n in per_file.items()}
 
     def _error(self, frag: Fragment, tally: Tally, rec: LogRecord, raw: bytes,
                offset: int) -> None:
@@ -344,6 +369,16 @@ def _marker_dict(marker: Marker) -> dict[str, Any]:
     return {"kind": str(marker.kind), "time": iso(marker.time),
             "exit": marker.exit_code, "fields": marker.fields}
 
+
+
+def _has_final_stats(frag: Fragment) -> bool:
+    """rclone prints final stats when it ends on its own, not on a signal: without them the
+    per-file lines are counted instead."""
+    if frag.stats is None or frag.end_marker is None:
+        return False
+    kind, code = frag.end_marker.get("kind"), frag.end_marker.get("exit")
+    outcome = outcome_for(MarkerKind(kind), code if isinstance(code, int) else None)
+    return outcome in (Outcome.SUCCESS, Outcome.FAILED)
 
 
 def _is_runner_marker(frag: Fragment) -> bool:
