@@ -376,8 +376,11 @@ def _has_final_stats(frag: Fragment) -> bool:
     per-file lines are counted instead."""
     if frag.stats is None or frag.end_marker is None:
         return False
-    kind, code = frag.end_marker.get("kind"), frag.end_marker.get("exit")
-    outcome = outcome_for(MarkerKind(kind), code if isinstance(code, int) else None)
+    kind, code = str(frag.end_marker.get("kind")), frag.end_marker.get("exit")
+    try:
+        outcome = outcome_for(MarkerKind(kind), code if isinstance(code, int) else None)
+    except ValueError:
+        return False
     return outcome in (Outcome.SUCCESS, Outcome.FAILED)
 
 
