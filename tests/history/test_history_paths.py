@@ -64,3 +64,26 @@ def test_small_runs_are_not_parsed_line_by_line(monkeypatch: pytest.MonkeyPatch)
                         lambda self, frag: calls.append(frag.region_start))
     scan_bytes("log", (FIXTURES / "history" / "mixed.log").read_bytes())
     assert calls == []
+
+
+def test_multi_line_errors_same_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real pasted error records (tests/fixtures/real_errors) inside a real failed wrapper
+    run: continuation lines attach on both paths, journald and level-less fatal lines are
+    found, and no summary or root becomes a failed file."""
+    corpus = [json.loads(x) for x in
+              (FIXTURES / "real_errors" / "corpus.jsonl").read_text().splitlines()]
+    wanted = ["issues/4689", "issues/6793", "issues/452", "issues/1439", "issues/3768"]
+    extra = "".join(r["line"] + "\n" for r in corpus
+                    if (any(r["source"].endswith(w) for w in wanted)
+                    and r["line"][:4].isdigit()) or r["line"].startswith("<3>"))
+    run = _wrapped("text/missing-source.log")
+    cut = run.index(b"\n") + 1
+    data = run[:cut] + extra.encode() + run[cut:]
+    searched = _fragments(data, False, monkeypatch)
+    assert searched == _fragments(data, True, monkeypatch)
+    (frag, _) = searched
+    files = frag["failed_files"]
+    assert "Failed to copy" not in files and "" not in files
+    assert "test3.txt" in files and "ubuntu-22.10-desktop-amd64.iso.torrent" in files
+    assert {c[0] for c in frag["classes"]} >= {"permission", "network", "not-found",
+                                              "source-missing"}

@@ -9,17 +9,22 @@ from __future__ import annotations
 import json
 import mmap
 import re
+from dataclasses import replace
 from typing import Any
 
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, iso
 from tui.core.logline import (
+    MAX_DETAIL_LINES,
     Event,
     LineParser,
     LogRecord,
     MarkerLine,
     StatsUpdate,
+    Unparsed,
+    continues,
     decode,
     parse_line,
+    real_name,
 )
 from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, parse_marker
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply_all, outcome_for
@@ -43,8 +48,9 @@ MAX_WARNINGS_PER_FILE = 50
 MAX_FAILED_FILES = 1000
 MAX_MARKER_LINE = 4096
 
-_TEXT_ERROR = b" ERROR : "
-_TEXT_CRITICAL = b" CRITICAL: "
+_TEXT_ERROR = b"ERROR : "  # also journald's `<3>ERROR : `
+_TEXT_CRITICAL = b"CRITICAL: "
+_TEXT_FATAL = b" Failed to "  # Go's log.Fatalf line has no level
 _JSON_ERROR = b'"level":"error"'
 _JSON_CRITICAL = b'"level":"critical"'
 # Per-file lines, counted only for a run without final stats. A text line's message is
@@ -231,20 +237,26 @@ class _FileScanner:
         raw = self.buf[frag.region_start:frag.region_end]
         if not raw.isascii():
             self._report_bad_utf8(raw, frag.region_start)
-        parser = LineParser()
+        parser = LineParser(attach=True)
         events: list[Event] = []
         tally = Tally()
-        offset = frag.region_start
-        for line in raw.split(b"\n"):
-            line_start = offset
-            offset += len(line) + 1
-            if len(line) > LONG_LINE_WINDOW or b"\x00" in line:
-                continue  # reported by check_garbage
-            for event in parser.feed(decode(line)):
+        held = b""  # the raw line of the error record the parser holds back
+
+        def take(out: list[Event]) -> None:
+            for event in out:
                 events.append(event)
                 if isinstance(event, LogRecord) and event.is_error:
-                    self._error(frag, tally, event, line, line_start)
-        events.extend(parser.flush())
+                    self._error(frag, tally, event, held)
+
+        for line in raw.split(b"\n"):
+            if len(line) > LONG_LINE_WINDOW or b"\x00" in line:
+                continue  # reported by check_garbage
+            was_holding = parser.holding
+            out = parser.feed(decode(line))
+            take(out)
+            if parser.holding and (out or not was_holding):
+                held = line
+        take(parser.flush())
         # The markers are the assembler's business (their counters win there).
         state = apply_all(RunState(), [e for e in events if not isinstance(e, MarkerLine)])
         if state.stats is not None:
@@ -276,7 +288,7 @@ class _FileScanner:
         # Each needle costs a pass over the run's bytes. CRITICAL is what rclone logs just
         # before a fatal exit, so a run that completed cannot hold one: skip that pass.
         if frag.end_line is None or COMPLETE_TEXT not in frag.end_line:
-            needles.append(_JSON_CRITICAL if json_run else _TEXT_CRITICAL)
+            needles.extend([_JSON_CRITICAL] if json_run else [_TEXT_CRITICAL, _TEXT_FATAL])
         tally = Tally()
         hits: list[int] = []
         for needle in needles:
@@ -293,7 +305,10 @@ class _FileScanner:
             line = buf[start:end].rstrip(b"\r\n")
             event = parse_line(self.text(start, end))
             if isinstance(event, LogRecord) and event.is_error:
-                self._error(frag, tally, event, line, start)
+                detail = self._continuation(end, hi)
+                if detail:
+                    event = replace(event, detail=detail)
+                self._error(frag, tally, event, line)
         frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
         stats = self._last_stats(frag, lo, hi)
         if stats is not None:
@@ -305,14 +320,31 @@ class _FileScanner:
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
             frag.counted = {k: len(n.findall(region)) for k, n in per_file.items()}
 
-    def _error(self, frag: Fragment, tally: Tally, rec: LogRecord, raw: bytes,
-               offset: int) -> None:
+    def _continuation(self, pos: int, hi: int) -> str | None:
+        """The lines after an error record that continue it (the `LineParser(attach=True)`
+        rule: non-empty lines that are no record of their own), joined with newlines."""
+        buf = self.buf
+        lines: list[str] = []
+        while pos < hi and len(lines) < MAX_DETAIL_LINES:
+            nl = buf.find(b"\n", pos, hi)
+            end = hi if nl == -1 else nl + 1
+            raw = buf[pos:end]
+            pos = end
+            if len(raw) > LONG_LINE_WINDOW or b"\x00" in raw:
+                continue  # skipped by the line-by-line parse as well
+            text = decode(raw)
+            if not text.strip() or type(continues(text)) is not Unparsed:
+                break
+            lines.append(text)
+        return "\n".join(lines) if lines else None
+
+    def _error(self, frag: Fragment, tally: Tally, rec: LogRecord, raw: bytes) -> None:
         frag.error_lines += 1
         text = rec.text
         if rec.msg.startswith(IO_ERRORS_SKIP_DELETES):
             frag.deletes_skipped = True
-        cls = tally.add(rec.msg, example=text)
-        if cls is None or rec.object is None or len(frag.failed_files) >= MAX_FAILED_FILES:
+        cls = tally.add(rec.msg, example=text, detail=rec.detail, obj=rec.object)
+        if not rec.object or cls is None or len(frag.failed_files) >= MAX_FAILED_FILES:
             return
         if raw[:1] == b"{":
             object_type = _json_field(raw, "objectType")
@@ -320,8 +352,9 @@ class _FileScanner:
                 return
         if _NOT_A_FILE.search(rec.object):
             return
-        if rec.object not in frag.failed_files:
-            frag.failed_files.append(rec.object)
+        name = real_name(rec.object)
+        if name not in frag.failed_files:
+            frag.failed_files.append(name)
 
     def _last_stats(self, frag: Fragment, lo: int, hi: int) -> Stats | None:
         buf = self.buf
