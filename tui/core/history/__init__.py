@@ -14,9 +14,19 @@ from tui.core.history.assemble import RunningCheck, scan_history
 from tui.core.history.cache import CACHE_VERSION, cache_path, default_cache_dir
 from tui.core.history.files import log_files, read_span, run_log_lines
 from tui.core.history.model import FileScan, Fragment, History, HistoryWarning, LogSpan, Run
+from tui.core.history.persistent import (
+    Persistent,
+    PersistentFailure,
+    dashboard_line,
+    describe,
+    persistent_at,
+    persistent_summary,
+)
 from tui.core.history.report import format_report
 from tui.core.history.scan import scan_bytes
 
 __all__ = ["CACHE_VERSION", "FileScan", "Fragment", "History", "HistoryWarning", "LogSpan",
-           "Run", "RunningCheck", "cache_path", "default_cache_dir", "format_report",
-           "log_files", "read_span", "run_log_lines", "scan_bytes", "scan_history"]
+           "Persistent", "PersistentFailure", "Run", "RunningCheck", "cache_path",
+           "dashboard_line", "default_cache_dir", "describe", "format_report", "log_files",
+           "persistent_at", "persistent_summary", "read_span", "run_log_lines", "scan_bytes",
+           "scan_history"]

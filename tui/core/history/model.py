@@ -99,8 +99,12 @@ class History:
     files: list[Path] = field(default_factory=list)
 
     def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        from tui.core.history.persistent import persistent_summary
+
         runs = self.runs if not limit or limit <= 0 else self.runs[-limit:]
+        # What repeats is read from every run, whatever the limit shows.
         return {"runs": [r.as_json() for r in runs],
+                "persistent": persistent_summary(self.runs).as_json(),
                 "warnings": [str(w) for w in self.warnings]}
 
 

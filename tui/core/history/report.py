@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tui.core.history.model import Run, iso
+from tui.core.history.persistent import Persistent, describe
 
 
 # --- a plain-text triage report -----------------------------------------------------------------
-def format_report(run: Run, log_lines: Sequence[str] = (), max_log_lines: int = 200) -> str:
+def format_report(run: Run, log_lines: Sequence[str] = (), max_log_lines: int = 200,
+                  persistent: Persistent | None = None) -> str:
     """A run's triage report as plain text (for a file, a ticket or the clipboard)."""
     from tui.core import exitcodes
     from tui.core.units import format_bytes, format_duration
@@ -35,6 +37,11 @@ def format_report(run: Run, log_lines: Sequence[str] = (), max_log_lines: int = 
     if run.deletes_skipped:
         out.append("WARNING: rclone did not delete anything (\"not deleting files as there were "
                    "IO errors\"): the mirror still holds files removed from the source.")
+    repeated = describe(persistent) if persistent is not None else []
+    if repeated:
+        out.append("")
+        out.append("what repeats across runs:")
+        out.extend(f"  {line}" for line in repeated)
     if run.error_classes:
         out.append("")
         out.append("error classes:")
