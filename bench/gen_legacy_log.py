@@ -82,7 +82,7 @@ def _date_output(t: datetime) -> str:
         if t.day < 10 else t.strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
-def one_run(tpl: Templates, night: int, start: datetime) -> str:
+def one_run(tpl: Templates, night: int, start: datetime, size_target: int = RUN_BYTES) -> str:
     t = start + timedelta(days=night)
     stamp, date_out = t.strftime("%Y/%m/%d %H:%M:%S"), _date_output(t)
     if night % 25 == 24:
@@ -91,12 +91,14 @@ def one_run(tpl: Templates, night: int, start: datetime) -> str:
     size = sum(map(len, out))
     rep = 0
     stats_block = [_retime(ln, stamp, date_out) for ln in tpl.tail[:-1]]
-    while size < RUN_BYTES:
+    while size < size_target:
         for ln in tpl.copied:
             name_end = ln.index(": Copied")
             line = f"{stamp} INFO  : n{night}/r{rep}/{ln[28:name_end]}{ln[name_end:]}"
             out.append(line)
             size += len(line)
+            if size >= size_target:
+                break
         rep += 1
         if rep % 8 == 0:
             out.extend(stats_block)  # rclone's once-a-minute stats

@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui.core.history.cache import Cache, cache_path, default_cache_dir, scan_file
-from tui.core.history.files import is_gz, log_files
+from tui.core.history.cache import (
+    Cache,
+    cache_path,
+    default_cache_dir,
+    needs_reading,
+    scan_file,
+)
+from tui.core.history.files import GzPrefetch, is_gz, log_files
 from tui.core.history.model import Fragment, History, LogSpan, Run
 from tui.core.markers import Marker, MarkerKind, parse_marker
 from tui.core.runstate import Outcome, outcome_for
@@ -35,12 +41,18 @@ def scan_history(
     cache = Cache(cache_path(cache_dir or default_cache_dir(), log) if use_cache else None,
                    warnings)
     pieces: list[tuple[Path, Fragment]] = []
-    for path in files:
-        scan = scan_file(path, cache, warnings, live=path == log)
-        if scan is None:
-            continue
-        warnings.extend(scan.warnings)
-        pieces.extend((path, f) for f in scan.fragments)
+    # Rotated .gz files are read once (then cached), and inflating them is most of that
+    # first read: decompress them ahead, on the other cores, while the scan goes on.
+    prefetch = GzPrefetch([p for p in files if is_gz(p) and needs_reading(p, cache)])
+    try:
+        for path in files:
+            scan = scan_file(path, cache, warnings, live=path == log, prefetch=prefetch)
+            if scan is None:
+                continue
+            warnings.extend(scan.warnings)
+            pieces.extend((path, f) for f in scan.fragments)
+    finally:
+        prefetch.close()
     cache.save(warnings)
     return History(_assemble(pieces, is_running), warnings, files)
 

@@ -7,10 +7,11 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core.history.files import is_gz, open_buffer
+from tui.core.history.files import GzPrefetch, is_gz, open_buffer
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.history.scan import scan_bytes
 
@@ -109,38 +110,69 @@ def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int,
     }
 
 
+@dataclass(slots=True)
+class _Look:
+    """What the cache knows about a file as it is now."""
+
+    st: os.stat_result
+    head_len: int
+    head: str
+    key: str
+    entry: dict[str, Any] | None = None  # still valid: the file is unchanged
+    prior: FileScan | None = None  # the file only grew: re-scan from its resume offset
+
+
+def _look(path: Path, cache: Cache) -> _Look:
+    st = os.stat(path)
+    head_len = min(HEAD_BYTES, st.st_size)
+    look = _Look(st, head_len, _head_hash(path, head_len), Cache.key(st))
+    entry = cache.entries.get(look.key)
+    if entry is None:
+        return look
+    try:
+        old_len = int(entry["head_len"])
+        same_head = old_len <= st.st_size and (
+            entry["head"] == look.head if old_len == head_len else
+            entry["head"] == _head_hash(path, old_len))
+        if same_head and entry["size"] == st.st_size and entry["mtime_ns"] == st.st_mtime_ns:
+            look.entry = entry
+        elif same_head and not is_gz(path) and st.st_size >= int(entry["size"]):
+            look.prior = _entry_to_scan(entry)
+    except (KeyError, TypeError, ValueError, OSError):
+        pass
+    return look
+
+
+def needs_reading(path: Path, cache: Cache) -> bool:
+    """False when the cache answers for `path` as it is now (or it cannot be read at all)."""
+    try:
+        return _look(path, cache).entry is None
+    except OSError:
+        return False
+
+
 def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
-               live: bool = False) -> FileScan | None:
+              live: bool = False, prefetch: GzPrefetch | None = None) -> FileScan | None:
     """One file's fragments, from the cache when it is still valid."""
     try:
-        st = os.stat(path)
-        head_len = min(HEAD_BYTES, st.st_size)
-        head = _head_hash(path, head_len)
+        look = _look(path, cache)
     except OSError as exc:
         warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
         return None
-    key = Cache.key(st)
-    entry = cache.entries.get(key)
-    prior: FileScan | None = None
-    if entry is not None:
+    if look.entry is not None:
         try:
-            old_len = int(entry["head_len"])
-            same_head = old_len <= st.st_size and (
-                entry["head"] == head if old_len == head_len else
-                entry["head"] == _head_hash(path, old_len))
-            if same_head and entry["size"] == st.st_size and entry["mtime_ns"] == st.st_mtime_ns:
-                cache.new_entries[key] = entry
-                return _entry_to_scan(entry)
-            if same_head and not is_gz(path) and st.st_size >= int(entry["size"]):
-                prior = _entry_to_scan(entry)
-        except (KeyError, TypeError, ValueError, OSError):
-            prior = None
+            scan = _entry_to_scan(look.entry)
+            cache.new_entries[look.key] = look.entry
+            return scan
+        except (KeyError, TypeError, ValueError):
+            pass
+    prior = look.prior
     cache.dirty = True
     file_warnings: list[HistoryWarning] = []
     try:
         start = prior.resume_offset if prior is not None else 0
         with open_buffer(path, file_warnings, whole=prior is None, live=live,
-                          start=start) as buf:
+                         start=start, prefetch=prefetch) as buf:
             if prior is None:
                 scan = scan_bytes(str(path), buf)
             else:
@@ -156,5 +188,5 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
         warnings.append(HistoryWarning(str(path), None, f"cannot map: {exc}"))
         return None
     scan.warnings[:0] = file_warnings
-    cache.new_entries[key] = _scan_to_entry(scan, st, head_len, head)
+    cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head)
     return scan

@@ -4,17 +4,19 @@ mmap for plain files, a copy for the live log, decompression for `.gz`."""
 from __future__ import annotations
 
 import contextlib
-import gzip
 import mmap
 import os
 import re
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tui.core.history.model import HistoryWarning, LogSpan, Run
 from tui.core.logline import decode
 
+# Compressed bytes fed to zlib at a time.
+GZ_SLICE = 1 << 20
 _ROTATED = re.compile(r"^\.(\d+)(\.gz)?$")
 _DATEEXT = re.compile(r"^-(\d{8}(?:\d{2})?(?:-\d+)?)(\.gz)?$")
 
@@ -64,19 +66,70 @@ def is_gz(path: Path) -> bool:
 
 
 def read_gz(path: Path, warnings: list[HistoryWarning]) -> bytes:
-    """Decompress as much as can be read; a damaged archive keeps what came before."""
+    """Decompress as much as can be read; a damaged archive keeps what came before.
+
+    zlib releases the GIL while it inflates, so several files can be read at once on
+    several cores (GzPrefetch); the input is fed in slices so that damage loses little."""
+    raw = path.read_bytes()
     out: list[bytes] = []
+    pos = 0
     try:
-        with gzip.open(path, "rb") as fh:
-            while True:
-                chunk = fh.read(16 * 1024 * 1024)
-                if not chunk:
-                    break
-                out.append(chunk)
-    except (OSError, EOFError, zlib.error) as exc:
+        while pos < len(raw):
+            d = zlib.decompressobj(31)  # one gzip member; a file may hold several
+            while not d.eof and pos < len(raw):
+                piece = raw[pos:pos + GZ_SLICE]
+                out.append(d.decompress(piece))
+                pos += len(piece) - len(d.unused_data)
+            if not d.eof:
+                raise EOFError("the file ends in the middle of a gzip stream")
+            out.append(d.flush())
+            if raw[pos:pos + 2] != b"\x1f\x8b":  # no further member (zero padding, junk)
+                break
+    except (EOFError, zlib.error) as exc:
         warnings.append(HistoryWarning(str(path), sum(map(len, out)),
                                        f"damaged gzip file, read up to here ({exc})"))
     return b"".join(out)
+
+
+class GzPrefetch:
+    """Decompress the `.gz` files a scan will need, a few at a time on other threads, in
+    the order the scan reads them (at most `ahead` waiting in memory)."""
+
+    def __init__(self, paths: list[Path], ahead: int | None = None) -> None:
+        self._paths = list(paths)
+        self._ahead = ahead or max(1, min(4, os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(max_workers=self._ahead) if len(paths) > 1 else None
+        self._futures: dict[Path, Future[tuple[bytes, list[HistoryWarning]]]] = {}
+        self._next = 0
+        self._fill()
+
+    @staticmethod
+    def _read(path: Path) -> tuple[bytes, list[HistoryWarning]]:
+        warnings: list[HistoryWarning] = []
+        return read_gz(path, warnings), warnings
+
+    def _fill(self) -> None:
+        while self._pool is not None and self._next < len(self._paths) \
+                and len(self._futures) < self._ahead:
+            path = self._paths[self._next]
+            self._futures[path] = self._pool.submit(self._read, path)
+            self._next += 1
+
+    def read(self, path: Path, warnings: list[HistoryWarning]) -> bytes:
+        future = self._futures.pop(path, None)
+        if future is None:
+            return read_gz(path, warnings)
+        data, found = future.result()
+        warnings.extend(found)
+        self._fill()
+        return data
+
+    def close(self) -> None:
+        if self._pool is not None:
+            for future in self._futures.values():
+                future.cancel()
+            self._pool.shutdown(wait=True)
+            self._futures.clear()
 
 
 # The live log is copied out before it is scanned, up to this much: a `copytruncate` while
@@ -87,9 +140,10 @@ LIVE_COPY_LIMIT = 256 * 1024 * 1024
 
 @contextlib.contextmanager
 def open_buffer(path: Path, warnings: list[HistoryWarning], whole: bool = True,
-                 live: bool = False, start: int = 0) -> Iterator[mmap.mmap | bytes]:
+                 live: bool = False, start: int = 0,
+                 prefetch: GzPrefetch | None = None) -> Iterator[mmap.mmap | bytes]:
     if is_gz(path):
-        yield read_gz(path, warnings)
+        yield prefetch.read(path, warnings) if prefetch is not None else read_gz(path, warnings)
         return
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
