@@ -17,6 +17,7 @@ quota, not permission).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,45 +36,42 @@ _CONSEQUENCE = re.compile(
 # A per-file `x.bin: Failed to copy: …` has an object and is a cause, not this.
 _FAILED_COMMAND = re.compile(r"Failed to \w+(?: with \d+ errors)?:")
 
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in (
-        ("source-missing", r"error reading source root directory"
-                           r"|source directory not found"),
-        ("interrupted", r"Signal received|context canceled|interrupted system call"),
-        ("quota", r"cap_exceeded|storage_cap|transaction_cap|quota|insufficient storage"
-                  r"|insufficient_space|no space left on device|\b507\b|disk quota exceeded"
-                  r"|storage full|too big for remaining disk space|account allowance"),
-        ("auth", r"bad_auth_token|expired_auth_token|unauthori[sz]ed|\b401\b|bad_credentials"
-                 r"|InvalidAccessKeyId|SignatureDoesNotMatch|invalid_?grant"
-                 r"|couldn't (?:authorize|authenticate|log ?in)|failed to authori[sz]e"
-                 r"|cannot fetch token|token expired|token has expired|authentication failed"
-                 r"|unable to authenticate|Invalid authorization token|ExpiredToken"
-                 r"|InvalidToken|empty token|RequestTimeTooSkewed"
-                 r"|difference between the request time|logging in|\blog ?in\b"),
-        ("rate-limit", r"\b429\b|too many requests|too_many_\w+|rate ?limit"
-                       r"|SlowDown|RequestLimitExceeded|too many (?:api )?calls"
-                       r"|service_unavailable|\b503\b|throttl|too busy"),
-        ("permission", r"permission denied|access ?denied|access is denied"
-                       r"|operation not permitted|\b403\b|forbidden|read-only file system"
-                       r"|AllAccessDisabled|insufficient ?permission|\b550\b"),
-        ("network", r"connection refused|no such host|connection reset|i/o timeout"
-                    r"|network is unreachable|no route to host|TLS handshake"
-                    r"|dial tcp|broken pipe|server misbehaving|timeout awaiting"
-                    r"|context deadline exceeded|unexpected EOF|timed out|timeout when"
-                    r"|temporary failure in name resolution|^EOF\.?$|http2: |GOAWAY"
-                    r"|certificate|x509|bad record MAC|remote error|forcibly closed"
-                    r"|transport connection broken|network stream|connection lost"
-                    r"|closed network connection"),
-        ("not-found", r"directory not found|object not found|file not found|not ?found"
-                      r"|no such file or directory|NoSuchKey|NoSuchBucket|\b404\b"
-                      r"|does not exist|cannot find the path"),
-        ("io", r"input/output error|not a directory|is a directory|corrupted on transfer"
-               r"|source file is being updated|(?:sizes|hash|sums?|md5|sha1) differ"
-               r"|(?:sha1|md5|hash) did not match|short write|file changed|checksum"
-               r"|read-only|bad file descriptor|stale file handle|too many open files"
-               r"|file name too long|device not configured"),
-    )
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("source-missing", r"error reading source root directory"
+                       r"|source directory not found"),
+    ("interrupted", r"Signal received|context canceled|interrupted system call"),
+    ("quota", r"cap_exceeded|storage_cap|transaction_cap|quota|insufficient storage"
+              r"|insufficient_space|no space left on device|\b507\b|disk quota exceeded"
+              r"|storage full|too big for remaining disk space|account allowance"),
+    ("auth", r"bad_auth_token|expired_auth_token|unauthori[sz]ed|\b401\b|bad_credentials"
+             r"|InvalidAccessKeyId|SignatureDoesNotMatch|invalid_?grant"
+             r"|couldn't (?:authorize|authenticate|log ?in)|failed to authori[sz]e"
+             r"|cannot fetch token|token expired|token has expired|authentication failed"
+             r"|unable to authenticate|Invalid authorization token|ExpiredToken"
+             r"|InvalidToken|empty token|RequestTimeTooSkewed"
+             r"|difference between the request time|logging in|\blog ?in\b"),
+    ("rate-limit", r"\b429\b|too many requests|too_many_\w+|rate ?limit"
+                   r"|SlowDown|RequestLimitExceeded|too many (?:api )?calls"
+                   r"|service_unavailable|\b503\b|throttl|too busy"),
+    ("permission", r"permission denied|access ?denied|access is denied"
+                   r"|operation not permitted|\b403\b|forbidden|read-only file system"
+                   r"|AllAccessDisabled|insufficient ?permission|\b550\b"),
+    ("network", r"connection refused|no such host|connection reset|i/o timeout"
+                r"|network is unreachable|no route to host|TLS handshake"
+                r"|dial tcp|broken pipe|server misbehaving|timeout awaiting"
+                r"|context deadline exceeded|unexpected EOF|timed out|timeout when"
+                r"|temporary failure in name resolution|^EOF\.?$|http2: |GOAWAY"
+                r"|certificate|x509|bad record MAC|remote error|forcibly closed"
+                r"|transport connection broken|network stream|connection lost"
+                r"|closed network connection"),
+    ("not-found", r"directory not found|object not found|file not found|not ?found"
+                  r"|no such file or directory|NoSuchKey|NoSuchBucket|\b404\b"
+                  r"|does not exist|cannot find the path"),
+    ("io", r"input/output error|not a directory|is a directory|corrupted on transfer"
+           r"|source file is being updated|(?:sizes|hash|sums?|md5|sha1) differ"
+           r"|(?:sha1|md5|hash) did not match|short write|file changed|checksum"
+           r"|read-only|bad file descriptor|stale file handle|too many open files"
+           r"|file name too long|device not configured"),
 )
 # The AWS SDK's detail line: its status code says little that the message above it doesn't.
 _SDK_STATUS = re.compile(r"^\s*status code: (\d+)")
@@ -100,8 +98,14 @@ def is_consequence(text: str, obj: str | None = None) -> bool:
     return obj is None and _FAILED_COMMAND.match(text) is not None
 
 
+@functools.cache
+def _rules() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Compiled on first use: a history answered from its cache classes nothing."""
+    return tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _PATTERNS)
+
+
 def _match(part: str) -> str | None:
-    for name, pattern in _RULES:
+    for name, pattern in _rules():
         if pattern.search(part):
             return name
     return None

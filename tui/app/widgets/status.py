@@ -22,11 +22,9 @@ from textual.widgets import Static
 
 from tui.config import Job
 from tui.core import exitcodes
-from tui.core.history import dashboard_line, persistent_summary
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration, format_rate
-from tui.ops.history import load_history
 from tui.ops.processes import RunningSync, Vitals
 
 WHO = {
@@ -249,6 +247,10 @@ class StatusPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="repeated", exit_on_error=False)
     def _repeated(self, job: Job) -> None:
+        # Imported here: the history is read after the first frame, not before it.
+        from tui.core.history import dashboard_line, persistent_summary
+        from tui.ops.history import load_history
+
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs), job.source)
         self.post_message(self.Repeated(line))
