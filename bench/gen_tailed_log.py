@@ -58,12 +58,7 @@ class JsonTemplates:
 
 
 def record_json(base: Path, files: int = 300) -> JsonTemplates:
-    base.mkdir(parents=True, exist_ok=True)
-    src, dst = base / "src", base / "dst"
-    for i in range(files):
-        p = src / f"photos/{2015 + i % 10}/album-{i % 37:02d}/IMG_{i:05d}.jpg"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(os.urandom(64 + i % 200))
+    src, dst = gen_legacy_log.photo_tree(base, files)
     env = {**os.environ, "RCLONE_CONFIG": "/dev/null", "RCLONE_RETRIES": "1"}
     logs = {}
     for name, source in (("ok", src), ("bad", base / "missing")):
@@ -96,18 +91,11 @@ def _json_run(tpl: JsonTemplates, night: int, size: int) -> bytes:
                          {**counters, "errors": "1"}, reason="Source not found")
         return b"".join(out) + end.encode() + b"\n"
     out.extend(tpl.head)
-    written, rep = sum(map(len, out)), 0
-    while written < size:
-        prefix = f'"object":"n{night}/r{rep}/'.encode()
-        for ln in tpl.copied:
-            line = ln.replace(b'"object":"', prefix, 1)
-            out.append(line)
-            written += len(line)
-            if written >= size:
-                break
-        rep += 1
-        if rep % 8 == 0:
-            out.append(tpl.stats)
+
+    def rename(ln: bytes, rep: int) -> bytes:
+        return ln.replace(b'"object":"', f'"object":"n{night}/r{rep}/'.encode(), 1)
+
+    gen_legacy_log.fill(out, sum(map(len, out)), size, tpl.copied, rename, [tpl.stats])
     if night % 97 == 96:  # killed: no final stats, no end marker
         return b"".join(out)
     out.extend(tpl.tail)
