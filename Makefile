@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-quick screenshots clean
+.PHONY: demo test test-fast test-time lint bench bench-quick screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,11 +17,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# The history and unit suites on each weekday (faketime) and at UTC+14.
+test-time: $(STAMP)
+	PY=$(PY) scripts/time-matrix.sh
+
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not e2e"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tui tests bench
+	$(VENV)/bin/ruff check tui tests bench scripts
 	$(VENV)/bin/mypy --strict tui
 
 bench: $(STAMP)

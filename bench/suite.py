@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import b_history, b_live, b_startup
+from bench import b_checks, b_history, b_live, b_startup
 from bench.common import Result
 
 
@@ -21,4 +21,10 @@ BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {
     "ingest": b_live.ingest,
     "watch-overhead": b_live.watch_overhead,
     "memory": b_live.memory,
+    # Figures the tests used to assert on the wall clock (see bench/b_checks.py).
+    "logview": b_checks.logview,
+    "huge-line": b_checks.huge_line,
+    "hook-timeout": b_checks.hook_timeout,
+    "runner-hook-timeout": b_checks.runner_hook_timeout,
+    "flood": b_checks.flood,
 }

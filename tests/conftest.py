@@ -158,6 +158,19 @@ def assert_no_canary(*texts: str | bytes) -> None:
 
 # -- fixtures -------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own XDG_CACHE_HOME, so no test writes the history cache (or a
+    report) into the developer's real ~/.cache, and no test reads another test's cache.
+    A folder of its own, not inside tmp_path, so tests that list tmp_path see only theirs.
+    Child processes inherit it through os.environ; `cli_env` carries it explicitly."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
+
+
+
 @pytest.fixture(scope="session")
 def rclone_bin() -> Path:
     from tui.ops.rclonecmd import bundled_rclone
@@ -180,9 +193,10 @@ def tree_digest() -> Callable[[Path], dict[str, tuple[int, str]]]:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, rclone_bin: Path) -> dict[str, str]:
+def cli_env(tmp_path: Path, rclone_bin: Path, isolated_cache: Path) -> dict[str, str]:
     """A clean environment: no SPACE_MIRROR_CONFIG, no NOTIFY_SOCKET, no INVOCATION_ID, a
-    HOME and rclone config inside tmp_path, and the venv's bin first on PATH."""
+    HOME, rclone config and XDG_CACHE_HOME inside tmp dirs, and the venv's bin first on
+    PATH."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     rclone_conf = home / "rclone.conf"
@@ -195,6 +209,7 @@ def cli_env(tmp_path: Path, rclone_bin: Path) -> dict[str, str]:
         "RCLONE_CONFIG": str(rclone_conf),
         "PYTHONDONTWRITEBYTECODE": "1",
         "TZ": "UTC",
+        "XDG_CACHE_HOME": str(isolated_cache),
     }
 
 

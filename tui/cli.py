@@ -6,6 +6,8 @@
     space-mirror history [--json] [--limit N]  past runs from the log
     space-mirror plan [--json]                 what a sync would do
     space-mirror unit                          systemd service + timer
+    space-mirror bwlimit [RATE|off]            show or set a running sync's bandwidth limit
+    space-mirror verify [--sample PCT]         rclone check of a random sample of the source
     space-mirror demo                          the dashboard on a built-in demo job
 
 Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
@@ -83,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", parents=[common], help="past runs, from the log files")
     hist.add_argument("--json", action="store_true", help="machine-readable output")
     hist.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    hist.add_argument("--outcome", metavar="OUTCOME[,…]",
+                      help="only runs with this outcome: success, failed, aborted, killed, "
+                           "incomplete, running, or problem (all but success and running)")
+    hist.add_argument("--since", metavar="DATE", help="only runs started at or after DATE "
+                      "(ISO: 2026-11-25 or 2026-11-25T03:00[+01:00]; no offset: local time)")
+    hist.add_argument("--until", metavar="DATE",
+                      help="only runs started before the end of DATE (a date: the whole day)")
+    hist.add_argument("--search", metavar="TEXT",
+                      help="only runs whose id, reason, failed files or errors hold every word")
 
     plan = sub.add_parser("plan", parents=[common], help="dry-run plan: copies, deletes, renames")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
@@ -93,6 +104,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+    unit.add_argument("--verify", metavar="WEEKDAY",
+                      help="also a weekly `verify` service and timer on this day (e.g. Sun)")
+    unit.add_argument("--verify-sample", type=float, metavar="PCT",
+                      help="the sample the weekly verify checks (default 5)")
+
+    bw = sub.add_parser("bwlimit", parents=[common],
+                        help="show or change the bandwidth limit of the running sync")
+    bw.add_argument("rate", nargs="?", metavar="RATE|off",
+                    help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
+
+    ver = sub.add_parser("verify", parents=[common],
+                         help="rclone check --one-way of a random sample of the source's files")
+    ver.add_argument("--sample", type=float, metavar="PCT", default=None,
+                     help="percentage of the source's files to check (default 5)")
+    ver.add_argument("--download", action="store_true",
+                     help="compare the bytes (downloads the sample) instead of the hashes the "
+                          "destination reports")
+    ver.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # a repeatable sample
+    ver.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
 
     demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
@@ -153,6 +183,8 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "plan": _cmd_plan,
         "unit": _cmd_unit,
         "demo": _cmd_demo,
+        "bwlimit": _cmd_bwlimit,
+        "verify": _cmd_verify,
     }
     return handlers[command](ns)
 
@@ -195,10 +227,16 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
+    from tui.core import runfilter
     from tui.history_cli import history_command
 
+    try:
+        where = runfilter.build(ns.outcome, ns.since, ns.until, ns.search, zone=None)
+    except runfilter.FilterError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     job, _ = resolve_job(ns)
-    return history_command(job, as_json=ns.json, limit=ns.limit)
+    return history_command(job, as_json=ns.json, limit=ns.limit, where=where)
 
 
 def _cmd_plan(ns: argparse.Namespace) -> int:
@@ -212,10 +250,57 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
     from tui.ops.systemd import service_unit, timer_unit
 
     job, config = resolve_job(ns)
+    verify_units: tuple[str, str] | None = None
+    if ns.verify is not None or ns.verify_sample is not None:
+        from tui.ops.systemd import verify_units as make_verify_units
+
+        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample)
+        if problem is not None:
+            print(f"space-mirror: {problem}", file=sys.stderr)
+            return exitcodes.USAGE
     print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
     print(timer_unit(job, ns.on_calendar))
+    if verify_units is not None:
+        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.service")
+        print(verify_units[0])
+        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.timer")
+        print(verify_units[1])
+    return exitcodes.OK
+
+
+def _cmd_verify(ns: argparse.Namespace) -> int:
+    from tui.core.verify import DEFAULT_PERCENT, percent_problem
+    from tui.ops.runner import started_by_default
+    from tui.ops.verify import VerifyOptions, verify_job
+
+    percent = DEFAULT_PERCENT if ns.sample is None else ns.sample
+    if (problem := percent_problem(percent)) is not None:
+        print(f"space-mirror: {problem}", file=sys.stderr)
+        return exitcodes.USAGE
+    job, _ = resolve_job(ns)
+    return verify_job(job, VerifyOptions(
+        percent=percent, seed=ns.seed, download=ns.download,
+        started_by=ns.started_by or started_by_default(os.environ)))
+
+
+def _cmd_bwlimit(ns: argparse.Namespace) -> int:
+    from tui.core.bwlimit import rate_problem
+    from tui.ops import rc
+
+    job, _ = resolve_job(ns)
+    if ns.rate is not None and (problem := rate_problem(ns.rate)) is not None:
+        print(f"space-mirror: {problem}", file=sys.stderr)
+        return exitcodes.USAGE
+    try:
+        if ns.rate is None:
+            print(f"job {job.name}: bandwidth limit {rc.get_bwlimit(job)}")
+        else:
+            print(f"job {job.name}: bandwidth limit now {rc.set_bwlimit(job, ns.rate)}")
+    except rc.RcError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.UNAVAILABLE
     return exitcodes.OK
 
 

@@ -7,11 +7,15 @@ executes anything; errors are `ConfigError` with a one-line message.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 import re
-from dataclasses import dataclass, field, replace
+import types
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 DEFAULT_JOB_NAME = "space-mirror"
 SYSTEM_CONFIG = Path("/etc/space-mirror/config.toml")
@@ -49,16 +53,32 @@ class Job:
     max_delete_percent: float | None = None
     min_source_ratio: float = 0.5
     sentinel: str | None = None
+    # Set when --source/--dest made this a different job from the one named: the name it was
+    # derived from. Its state (lock, summary, metrics, log) is its own (see adhoc_job).
+    adhoc_of: str | None = None
+    # rclone's --bwlimit, passed as it is: a rate ("10M") or a timetable
+    # ("08:00,512k 19:00,off"); None: no limit. `space-mirror bwlimit` changes a live run's.
+    bwlimit: str | None = None
 
     @property
     def lock_path(self) -> Path:
         return self.lock_file or Path(f"/run/lock/space-mirror-{self.name}.lock")
 
     @property
+    def rc_socket_path(self) -> Path:
+        """rclone's remote control socket: beside the lock, in the job's root-only run folder."""
+        lock = self.lock_path
+        return lock.with_name(f"{lock.stem}.rc.sock")
+
+    @property
     def metrics_path(self) -> Path:
-        return self.metrics_file or Path(
-            f"/var/lib/prometheus/node-exporter/space_mirror_{_slug(self.name)}.prom"
-        )
+        if self.metrics_file is not None:
+            return self.metrics_file
+        if self.adhoc_of is not None:
+            # Beside the summary, not in node_exporter's folder: a one-off run must not
+            # leave a series behind that the stale-mirror alert would page about forever.
+            return self.summary_path.with_name(f"{self.name}.prom")
+        return Path(f"/var/lib/prometheus/node-exporter/space_mirror_{_slug(self.name)}.prom")
 
     @property
     def summary_path(self) -> Path:
@@ -86,32 +106,18 @@ def is_local(path: str) -> bool:
     return destination_backend(path) == "local"
 
 
-# TOML keys an operator may set, and the Job field each lands in.
-_TOML_KEYS = {
-    "source": "source",
-    "destination": "destination",
-    "dest": "destination",
-    "flags": "flags",
-    "env_file": "env_file",
-    "log_file": "log_file",
-    "log": "log_file",
-    "lock_file": "lock_file",
-    "metrics_file": "metrics_file",
-    "summary_file": "summary_file",
-    "on_success": "on_success",
-    "on_failure": "on_failure",
-    "hook_timeout": "hook_timeout",
-    "require_mount": "require_mount",
-    "rclone": "rclone",
-    "env": "env",
-    "abort_grace": "abort_grace",
-    "remote_timeout": "remote_timeout",
-    "max_delete": "max_delete",
-    "max_delete_percent": "max_delete_percent",
-    "min_source_ratio": "min_source_ratio",
-    "sentinel": "sentinel",
-}
-_PATH_FIELDS = {"env_file", "log_file", "lock_file", "metrics_file", "summary_file"}
+# Every Job field is a TOML key of the same name, coerced from its type annotation (see
+# _coerce), except the ones below, which the loader derives. A new key is one Job field.
+_DERIVED_FIELDS = frozenset({"name", "env_file_is_default", "adhoc_of"})
+# Short spellings an operator may use instead of the field's name.
+_ALIASES = {"dest": "destination", "log": "log_file"}
+
+
+def toml_keys() -> dict[str, str]:
+    """Key → Job field, for every key a config file may hold."""
+    keys = {f.name: f.name for f in fields(Job) if f.name not in _DERIVED_FIELDS}
+    keys.update(_ALIASES)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,45 @@ def apply_overrides(job: Job, ov: Overrides) -> Job:
         changes["rclone"] = ov.rclone
     if ov.require_mount is not None:
         changes["require_mount"] = ov.require_mount
-    return replace(job, **changes) if changes else job
+    result = replace(job, **changes) if changes else job
+    if (result.source, result.destination) != (job.source, job.destination):
+        result = adhoc_job(job, result, explicit_log=ov.log_file is not None)
+    return result
+
+
+def identity_key(source: str, destination: str) -> str:
+    """A short, stable key for a (source, destination) pair: what a job's state belongs to."""
+    digest = hashlib.sha256(f"{source}\0{destination}".encode()).hexdigest()
+    return digest[:8]
+
+
+def adhoc_name(source: str, destination: str) -> str:
+    """'adhoc-<source folder>-<destination folder>-<key>': readable in a lock record, a
+    marker or a file name, and distinct for every (source, destination) pair."""
+    def tail(path: str) -> str:
+        last = re.split(r"[/:]", path.rstrip("/:"))[-1] or "root"
+        return re.sub(r"[^A-Za-z0-9_.\-]", "_", last)[:24]
+
+    return f"adhoc-{tail(source)}-{tail(destination)}-{identity_key(source, destination)}"
+
+
+def adhoc_job(named: Job, changed: Job, explicit_log: bool) -> Job:
+    """`changed` (a job whose source or destination the command line replaced) as a job of
+    its own: a derived name, and a lock, summary, metrics file and log of its own, so a test
+    run neither blocks the named job nor overwrites the baseline its safety guards compare
+    against (seen: an ad-hoc run of 50 files made the next real run of 10 files refuse)."""
+    name = adhoc_name(changed.source, changed.destination)
+
+    def keyed(path: Path | None) -> Path | None:
+        # A path the config set explicitly: the ad-hoc job's file goes beside it.
+        return None if path is None else path.with_name(f"{path.stem}-{name}{path.suffix}")
+
+    log = changed.log_file
+    if not explicit_log:
+        log = keyed(changed.log_file) or changed.log_file
+    return replace(changed, name=name, adhoc_of=named.name, log_file=log,
+                   lock_file=keyed(changed.lock_file), summary_file=keyed(changed.summary_file),
+                   metrics_file=keyed(changed.metrics_file))
 
 
 def job_names(config_path: Path) -> list[str]:
@@ -227,8 +271,9 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
         raise ConfigError(f"{path}: [jobs.{job_name}] must be a table")
     merged.update(section)
     changes: dict[str, Any] = {"name": job_name}
+    keys = toml_keys()
     for key, value in merged.items():
-        target = _TOML_KEYS.get(key)
+        target = keys.get(key)
         if target is None:
             where = "[defaults]" if key not in section else f"job {job_name!r}"
             raise ConfigError(f"{path}: unknown key {key!r} in {where}")
@@ -245,15 +290,37 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
     return replace(Job(), **changes)
 
 
+@cache
+def _field_types() -> dict[str, Any]:
+    return get_type_hints(Job)
+
+
 def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
+    """A TOML value → the Job field's type, or a one-line ConfigError saying what it must be."""
     where = f"{path}: job {job!r}, key {name!r}"
-    if name in _PATH_FIELDS:
-        if value in ("", None, False):
+    kind = _field_types()[name]
+    optional = _is_optional(kind)
+    base = _without_none(kind)
+    if base is Path:
+        if value in ("", False) and optional:
             return None
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not value:
             raise ConfigError(f"{where} must be a path string")
         return Path(value)
-    if name == "flags":
+    if base is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return value
+    if base is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 \
+                or not math.isfinite(value):
+            raise ConfigError(f"{where} must be a non-negative number")
+        return float(value)
+    if base is int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{where} must be a non-negative integer")
+        return value
+    if get_origin(base) is tuple:  # tuple[str, ...]: a list, or one shell-quoted string
         if isinstance(value, str):
             import shlex
 
@@ -261,28 +328,34 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where} must be a list of strings")
         return tuple(value)
-    if name == "env":
+    if get_origin(base) is dict:  # dict[str, str]: a table of strings (numbers, booleans ok)
         if not isinstance(value, dict) or not all(
             isinstance(v, (str, int, bool)) for v in value.values()
         ):
             raise ConfigError(f"{where} must be a table of strings")
         return {str(k): _env_str(v) for k, v in value.items()}
-    if name == "require_mount":
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false")
+    if base is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string")
+        if name == "bwlimit":  # rclone's own notation: checked lightly, passed as it is
+            from tui.core.bwlimit import schedule_problem
+
+            if (problem := schedule_problem(value)) is not None:
+                raise ConfigError(f"{where}: {problem}")
         return value
-    if name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
-                "min_source_ratio"):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{where} must be a non-negative number")
-        return float(value)
-    if name == "max_delete":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{where} must be a non-negative integer")
-        return value
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string")
-    return value
+    raise AssertionError(f"Job.{name}: no coercion for {kind!r}")  # a new field's type
+
+
+def _is_optional(kind: Any) -> bool:
+    return get_origin(kind) in (Union, types.UnionType) and type(None) in get_args(kind)
+
+
+def _without_none(kind: Any) -> Any:
+    if get_origin(kind) in (Union, types.UnionType):
+        rest = [a for a in get_args(kind) if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return kind
 
 
 def _env_str(value: str | int | bool) -> str:

@@ -11,23 +11,30 @@ import sys
 from typing import TextIO
 
 from tui.config import Job
-from tui.core import exitcodes
+from tui.core import exitcodes, runfilter
 from tui.core.history import Run
 from tui.core.units import format_bytes, format_duration
+from tui.core.verify import notes as verify_notes
 from tui.ops.history import load_history
 
 
-def history_command(job: Job, as_json: bool, limit: int | None) -> int:
+def history_command(job: Job, as_json: bool, limit: int | None,
+                    where: runfilter.RunFilter | None = None) -> int:
     if limit is not None and limit < 0:
         print("space-mirror: --limit must be 0 or more", file=sys.stderr)
         return exitcodes.USAGE
     history = load_history(job)
+    every_run = history.runs
+    if where is not None and where.active:
+        # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
+        history.runs = runfilter.apply(history.runs, where)
     if as_json:
         # One write: json.dump() would make tens of thousands of small ones.
-        sys.stdout.write(json.dumps(history.as_json(limit), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(history.as_json(limit, every_run), ensure_ascii=False) + "\n")
         return exitcodes.OK
     runs = history.runs[-limit:] if limit else history.runs
-    print_table(list(reversed(runs)), sys.stdout)
+    print_table(list(reversed(runs)), sys.stdout,
+                filtered=where is not None and where.active)
     for w in history.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return exitcodes.OK
@@ -46,6 +53,10 @@ def run_notes(run: Run) -> str:
     notes: list[str] = []
     if run.dry_run:
         notes.append("dry run")
+    if run.mode == "verify":
+        # Its differences, classed by rclone check itself: the triage classes would repeat them.
+        notes.append(verify_notes(run.verify))
+        return "; ".join(notes)
     if run.deletes_skipped:
         notes.append("deletes skipped (IO errors)")
     if run.error_classes:
@@ -58,14 +69,15 @@ def table_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     for r in runs:
         started = r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "?"
         rows.append((
-            started, str(r.outcome), _num(r.exit_code), format_duration(r.duration_s),
+            started, runfilter.outcome_cell(r, 24), _num(r.exit_code),
+            format_duration(r.duration_s),
             format_bytes(r.bytes) if r.bytes is not None else "-", _num(r.transfers),
             _num(r.deletes), _num(r.renames), _num(r.errors), r.id, run_notes(r),
         ))
     return rows
 
 
-def print_table(runs: list[Run], out: TextIO) -> None:
+def print_table(runs: list[Run], out: TextIO, filtered: bool = False) -> None:
     """Aligned plain text, newest run first (no colour: it goes to pipes and mail too)."""
     rows = table_rows(runs)
     widths = [max([len(COLUMNS[i])] + [len(row[i]) for row in rows]) for i in range(len(COLUMNS))]
@@ -78,4 +90,8 @@ def print_table(runs: list[Run], out: TextIO) -> None:
     out.write(fmt(COLUMNS) + "\n")
     for row in rows:
         out.write(fmt(row) + "\n")
-    out.write(f"newest first; {len(rows)} run(s)\n" if rows else "no runs in the log\n")
+    if filtered:
+        out.write(f"newest first; {len(rows)} run(s) match\n" if rows
+                  else "no runs match the filters\n")
+    else:
+        out.write(f"newest first; {len(rows)} run(s)\n" if rows else "no runs in the log\n")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import errno
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from app_helpers import JobDir, screen_text, wait_text, wait_until
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from textual.screen import Screen
 
 from tui.app.app import MirrorApp
 from tui.app.screens.dialogs import HelpScreen
 from tui.app.screens.history import HistoryScreen
 from tui.app.widgets.logview import LogView
+from tui.app.widgets.preflight import ProblemPanel
+from tui.ops.preflight import CheckResult
+from tui.ops.processes import Launched
+
+FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 async def test_help_lists_every_key(job_dir: JobDir) -> None:
@@ -31,13 +41,103 @@ async def test_help_lists_every_key(job_dir: JobDir) -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="close")
 
 
-async def test_palette_offers_every_action(job_dir: JobDir) -> None:
+def _palette_actions(app: MirrorApp) -> dict[str, str]:
+    """The palette's entries that run one of the app's key actions: action → title."""
+    actions = {b.action for b in app.BINDINGS}  # type: ignore[union-attr]
+    found: dict[str, str] = {}
+    for command in app.get_system_commands(app.screen):
+        name = getattr(command.callback, "__name__", "")
+        if getattr(command.callback, "__self__", None) is app and name[7:] in actions:
+            found[name[7:]] = command.title
+    return found
+
+
+async def test_every_footer_key_is_in_the_palette(job_dir: JobDir) -> None:
     app = MirrorApp(job_dir.job, job_dir.args, hostname="h")
     async with app.run_test(size=(100, 30)):
-        titles = {c.title for c in app.get_system_commands(app.screen)}
-        for title in ("Start sync", "Dry run", "Abort sync", "History", "Keys", "Search log",
-                      "Errors only", "Hide per-file lines", "Follow log", "Quit"):
-            assert title in titles
+        offered = _palette_actions(app)
+        shown = {b.action for b in app.BINDINGS if b.show}  # type: ignore[union-attr]
+        assert shown, "no key is shown in the footer"
+        assert sorted(shown - set(offered)) == []
+
+
+def _idle_app(job_dir: JobDir) -> MirrorApp:
+    """An idle dashboard whose Start gets as far as the launcher, which notes the runner's
+    argv in `app.tried` and refuses."""
+    tried: list[list[str]] = []
+
+    def refuse(argv: list[str]) -> Launched:
+        tried.append(argv)
+        raise OSError(errno.EPERM, "not in this test")
+
+    app = MirrorApp(job_dir.job, job_dir.args, hostname="h", clock=lambda: FIXED_NOW,
+                    preflight=lambda job: [CheckResult("rclone", True, "fine")],
+                    launcher=refuse, find_running=lambda job: None)
+    app.tried = tried  # type: ignore[attr-defined]
+    return app
+
+
+def _what_shows(app: MirrorApp) -> tuple[object, ...]:
+    """What an action can change, as an operator would see it."""
+    if app.return_code is not None:
+        return ("exited", app.return_code)
+    base = app.screen_stack[0]
+    log = base.query_one(LogView)
+    return (type(app.screen).__name__, log.errors_only, log.hide_files, log.follow,
+            base.query_one("#search").display, base.query_one(ProblemPanel).shown,
+            tuple(str(n.message) for n in app._notifications),
+            tuple(tuple(argv) for argv in app.tried))  # type: ignore[attr-defined]
+
+
+async def _settled_after(pilot: Pilot[int], app: MirrorApp, before: tuple[object, ...],
+                         what: str) -> tuple[object, ...]:
+    await wait_until(pilot, lambda: _what_shows(app) != before and app.pending is None,
+                     10, what)
+    return _what_shows(app)
+
+
+async def _ready(pilot: Pilot[int], app: MirrorApp) -> tuple[object, ...]:
+    await wait_until(pilot, lambda: app.caught_up and app.probes > 0, what="settle")
+    app.query_one(LogView).follow = False  # so that Follow has something to change
+    await pilot.pause()
+    return _what_shows(app)
+
+
+async def test_each_palette_entry_does_what_its_key_does(job_dir: JobDir) -> None:
+    """Through the real palette (ctrl+p, the title, Enter) and through the key, each on a
+    fresh idle dashboard: the screen must change, and change the same way."""
+    job_dir.job.log_file.write_text(
+        "".join(f"2026/11/25 03:00:{i % 60:02d} INFO  : f{i}.bin: Copied (new)\n"
+                for i in range(80)))
+    probe = _idle_app(job_dir)
+    async with probe.run_test(size=(100, 30)):
+        entries = _palette_actions(probe)
+    keys = {b.action: b.key.split(",")[0] for b in MirrorApp.BINDINGS}  # type: ignore[union-attr]
+    assert len(entries) >= 10
+    for action, title in entries.items():
+        by_key = _idle_app(job_dir)
+        async with by_key.run_test(size=(100, 30)) as pilot:
+            before = await _ready(pilot, by_key)
+            await pilot.press(keys[action])
+            expected = await _settled_after(pilot, by_key, before, f"the {action} key to act")
+        by_palette = _idle_app(job_dir)
+        async with by_palette.run_test(size=(100, 30)) as pilot:
+            assert await _ready(pilot, by_palette) == before
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda app=by_palette: isinstance(app.screen, CommandPalette),
+                             what="the palette")
+            palette = by_palette.screen
+            await pilot.press(*title)
+
+            def offered_first(palette: Screen[object] = palette, title: str = title) -> bool:
+                hits = palette.query_one(CommandList)
+                return hits.option_count > 0 and str(
+                    hits.get_option_at_index(0).hit.text) == title  # type: ignore[attr-defined]
+
+            await wait_until(pilot, offered_first, what=f"{title!r} offered first")
+            await pilot.press("down", "enter")
+            got = await _settled_after(pilot, by_palette, before, f"{title!r} to act")
+        assert got == expected, (action, title)
 
 
 async def test_history_key_opens_a_screen(job_dir: JobDir) -> None:
@@ -57,9 +157,9 @@ async def test_abort_with_nothing_running_says_so(job_dir: JobDir) -> None:
         await wait_until(pilot, lambda: app.caught_up and app.probes > 0, what="settle")
         base = app.screen
         await pilot.press("a")
-        await pilot.pause()
-        assert app.screen is base
-        assert any("Nothing to abort" in str(n.message) for n in app._notifications)
+        await wait_until(pilot, lambda: any("Nothing to abort" in str(n.message)
+                                            for n in app._notifications), what="the answer")
+        assert app.screen is base  # the key was handled, and asked nothing
 
 
 async def test_search_key_and_filters(job_dir: JobDir) -> None:
@@ -120,6 +220,8 @@ async def test_a_run_without_end_and_without_process_is_interrupted(job_dir: Job
         await wait_until(pilot, lambda: app.caught_up and app.probes >= 3, what="probes")
         assert app.run_state.running  # the log alone says running …
         await wait_text(pilot, "LAST RUN INTERRUPTED")  # … but nothing runs
+        base = app.screen
         await pilot.press("a")
-        await pilot.pause()
-        assert any("Nothing to abort" in str(n.message) for n in app._notifications)
+        await wait_until(pilot, lambda: any("Nothing to abort" in str(n.message)
+                                            for n in app._notifications), what="the answer")
+        assert app.screen is base  # no "abort this run?" dialog for a run nobody runs

@@ -33,34 +33,35 @@ async def test_flood_is_folded_and_throttled(job_dir: JobDir) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.caught_up and app.run_state.running, what="settle")
         view = app.query_one(LogView)
-        acted: list[float] = []
+        # How soon the key acts during a flood is measured by `make bench`
+        # (flood-key-latency). Here: that it acts while the flood is still being written.
+        acted_at: list[int] = []  # lines written when the action ran
+        written = 0
         toggle = app.action_toggle_errors
 
-        def timed_toggle() -> None:
-            acted.append(time.monotonic())
+        def counted_toggle() -> None:
+            acted_at.append(written)
             toggle()
 
-        app.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
+        app.action_toggle_errors = counted_toggle  # type: ignore[method-assign]
         updates_before = app.state_updates
         t0 = time.monotonic()
         chunk = 10_000
-        pressed_at = handled_in = None
         with open(log, "ab") as fh:
             for i in range(0, total, chunk):
                 fh.write(b"\n".join(lines[i:i + chunk]) + b"\n")
                 fh.flush()
+                written = i + chunk
                 await pilot.pause(0.05)
                 if i == total // 2:
-                    pressed_at = time.monotonic()
                     await pilot.press("e")
-                    handled_in = acted[0] - pressed_at
         await wait_until(pilot, lambda: app.run_state.lines == 1 + total, timeout=60,
                          what="every line to be folded into the state")
         elapsed = time.monotonic() - t0
         updates = app.state_updates - updates_before
-        print(f"flood: {total} lines in {elapsed:.2f}s, {updates} state updates, "
-              f"key handled in {handled_in:.3f}s")
-        assert view.errors_only  # the key went through during the flood
-        assert handled_in is not None and handled_in < 1.0
+        assert view.errors_only  # the key went through …
+        assert len(acted_at) == 1 and acted_at[0] < total  # … once, amid the flood
+        # The throttle: at most ~10 updates a second. The bound grows with the elapsed
+        # time, so a loaded machine cannot fail it; only a broken throttle can.
         assert updates <= 12 * elapsed + 3
         assert view.line_count <= view.max_lines

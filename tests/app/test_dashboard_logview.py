@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -120,18 +119,16 @@ async def test_markup_in_file_names_is_plain_text() -> None:
         assert "\ufffd[31mred" in shown
 
 
-async def test_takes_100k_lines_a_second_in_batches() -> None:
+async def test_takes_200k_lines_in_batches_and_keeps_the_newest() -> None:
+    """The rate (>= 100k lines/s) is measured by `make bench` (logview-append), not here."""
     app = LogApp(max_lines=5000)
     async with app.run_test(size=(100, 30)) as pilot:
         log = app.query_one(LogView)
-        batch = [make_entry("info", f"12:00:00 INFO   dir/file-{i:06d}.bin: Copied (new)",
-                            True) for i in range(5000)]
-        start = time.perf_counter()
-        for _ in range(40):  # 200k lines
-            log.append(batch)
+        for n in range(40):  # 200k lines
+            log.append([make_entry("info", f"12:00:00 INFO   dir/file-{n:02d}-{i:04d}.bin: "
+                                           "Copied (new)", True) for i in range(5000)])
             await pilot.pause(0)
-        elapsed = time.perf_counter() - start
-        rate = 200_000 / elapsed
-        print(f"log view: {rate:,.0f} lines/s")
         assert log.line_count == 5000
-        assert rate >= 100_000
+        shown = log.visible_text()
+        assert shown[0].startswith("12:00:00 INFO   dir/file-39-0000.bin")  # the last batch
+        assert shown[-1].startswith("12:00:00 INFO   dir/file-39-4999.bin")

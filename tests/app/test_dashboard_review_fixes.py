@@ -5,14 +5,16 @@ credentials and control characters on screen, and an abort aimed at pid 0."""
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from app_helpers import JobDir, wait_text, wait_until
+from textual import work
 
 from tui.app.app import MirrorApp
 from tui.app.screens.history import HistoryScreen
+from tui.app.widgets.logview import LogView
 from tui.core.stats import Transfer
 from tui.ops import processes
 from tui.ops.preflight import CheckResult
@@ -23,6 +25,14 @@ def _refuse_launch(argv: list[str]) -> Launched:
     raise AssertionError(f"nothing may be launched here: {argv}")
 
 
+def _recording(ran: list[str], name: str, action: Callable[[], None]) -> Callable[[], None]:
+    def recorded() -> None:
+        ran.append(name)
+        action()
+
+    return recorded
+
+
 async def test_searching_markup_like_text_does_not_crash(job_dir: JobDir) -> None:
     app = MirrorApp(job_dir.job, job_dir.args, hostname="h")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
@@ -30,7 +40,8 @@ async def test_searching_markup_like_text_does_not_crash(job_dir: JobDir) -> Non
         await pilot.press(*"x[/bold].txt", "enter")
         await wait_until(pilot, lambda: any("not found" in n.message
                                             for n in app._notifications), 5, "the answer")
-        await pilot.pause(0.2)  # the toast is drawn: this is where markup used to explode
+        # The toast is drawn: this is where markup used to explode.
+        await wait_text(pilot, "not found: x[/bold].txt")
         assert app.is_running and app.return_code is None
 
 
@@ -51,8 +62,20 @@ async def test_quitting_during_the_preflight_starts_nothing(job_dir: JobDir) -> 
         launched.append(argv)
         raise OSError("not in this test")
 
-    app = MirrorApp(job_dir.job, job_dir.args, hostname="h", preflight=slow_checks,
-                    launcher=launcher)
+    decided = threading.Event()
+
+    class Watched(MirrorApp):
+        """The dashboard, telling the test when its launch worker has returned."""
+
+        @work(thread=True, group="launch", exclusive=True, exit_on_error=False)
+        def _check_and_launch(self, dry_run: bool) -> None:
+            try:
+                MirrorApp._check_and_launch.__wrapped__(self, dry_run)  # type: ignore[attr-defined]
+            finally:
+                decided.set()
+
+    app = Watched(job_dir.job, job_dir.args, hostname="h", preflight=slow_checks,
+                  launcher=launcher)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: bool(checking), 5, "the checks to start")
@@ -61,11 +84,9 @@ async def test_quitting_during_the_preflight_starts_nothing(job_dir: JobDir) -> 
     assert app._stop.is_set()  # unmounted: the operator has gone
     release.set()  # the checks pass after the operator has gone …
     assert returned.wait(10)
-    # … and the worker decides on its own thread, right after: before the fix the launcher
-    # was called microseconds later. Half a second bounds that window generously.
-    deadline = time.monotonic() + 0.5
-    while time.monotonic() < deadline and not launched:
-        time.sleep(0.01)
+    # … and the worker decides on its own thread, right after. Wait for the worker to
+    # return: by then it has launched, or never will.
+    assert decided.wait(10), "the launch worker never returned"
     assert launched == []
 
 
@@ -73,12 +94,20 @@ async def test_dashboard_keys_do_nothing_under_the_history_screen(job_dir: JobDi
     app = MirrorApp(job_dir.job, job_dir.args, hostname="h", launcher=_refuse_launch,
                     preflight=lambda job: [CheckResult("rclone", True, "fine")])
     async with app.run_test(size=(100, 30)) as pilot:
+        base = app.screen
+        ran: list[str] = []
+        for name in ("start", "dry_run", "plan", "toggle_errors", "toggle_files"):
+            setattr(app, f"action_{name}", _recording(ran, name, getattr(app, f"action_{name}")))
         await pilot.press("h")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), 5, "history")
-        await pilot.press("s", "d", "p", "e", "f")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, HistoryScreen) and app.pending is None
-        assert app.screen_stack[0].query_one("#log").errors_only is False  # type: ignore[attr-defined]
+        # Then a key the history screen does answer (Esc: back): keys are handled in order,
+        # so once it has acted, s d p e f have been handled too.
+        await pilot.press("s", "d", "p", "e", "f", "escape")
+        await wait_until(pilot, lambda: app.screen is base, 5, "back to the dashboard")
+        assert ran == []
+        assert app.pending is None
+        log = app.query_one(LogView)
+        assert log.errors_only is False and log.hide_files is False
 
 
 async def test_inline_credentials_are_masked_on_screen(job_dir: JobDir) -> None:

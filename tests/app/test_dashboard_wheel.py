@@ -46,6 +46,7 @@ def test_wheel_installs_and_finds_its_styles(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
                     "--no-deps", "--no-index", str(wheel)], check=True, timeout=120)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["TMPDIR"] = str(tmp_path)  # the probe's mkdtemp() stays in the test's folder
     # Dependencies (textual, rich, psutil …) come from the dev venv; `tui` must not.
     env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]
     out = subprocess.run([str(python), "-c", PROBE], cwd=tmp_path, env=env,

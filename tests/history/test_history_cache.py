@@ -33,6 +33,22 @@ class Reads:
         return out
 
 
+def _other_first_stamp(data: bytes) -> bytes:
+    """The log with its first start marker's timestamp replaced by a different, valid one.
+
+    The wrapper stamps its markers with the real `date`, so the replacement must differ from
+    whatever day and time the test runs at (a fixed swap such as Wed→Thu only changes the head
+    on one weekday in seven)."""
+    first, rest = data.split(b"\n", 1)
+    assert first.startswith(b"[") and b"] Starting Space Mirror" in first, first
+    stamp = b"Mon Jan  5 03:00:00 UTC 2026"
+    if first[1:first.index(b"]")] == stamp:
+        stamp = b"Tue Jan  6 03:00:00 UTC 2026"
+    changed = b"[" + stamp + first[first.index(b"]"):] + b"\n" + rest
+    assert changed[:len(first)] != first
+    return changed
+
+
 @pytest.fixture
 def two_runs(tmp_path: Path) -> tuple[Path, Path, Path]:
     log = tmp_path / "space-mirror.log"
@@ -114,8 +130,7 @@ def test_truncation_and_reused_inode_invalidate(two_runs: tuple[Path, Path, Path
     assert len(history.runs) == 1
     # Same inode, grown, but the head changed (rewritten in place): full re-read.
     data = log.read_bytes()
-    log.write_bytes(data.replace(b"Starting", b"Starting", 1).replace(b"[", b"[", 1)
-                    .replace(b"Wed", b"Thu", 1) + data)
+    log.write_bytes(_other_first_stamp(data) + data)
     history = scan_history(log, cache_dir=cache)
     assert reads.take() == [(log.name, 0, log.stat().st_size)]
     assert len(history.runs) == 2

@@ -67,15 +67,19 @@ def test_history_counts_the_streaks(nights: tuple[Path, Path, Path], tmp_path: P
         f"removed from {src}")
 
 
+@pytest.mark.parametrize(("cut", "shown"), [(("--limit", "1"), 1), (("--outcome", "success"), 2)])
 def test_history_json_has_the_persistent_object(nights: tuple[Path, Path, Path],
-                                                tmp_path: Path) -> None:
+                                                tmp_path: Path, cut: tuple[str, ...],
+                                                shown: int) -> None:
     cfg, _, _ = nights
     out = subprocess.run([sys.executable, "-m", "tui", "--config", str(cfg), "history",
-                          "--json", "--limit", "1"], capture_output=True, text=True, cwd=REPO,
+                          "--json", *cut], capture_output=True, text=True, cwd=REPO,
                          env=_base_env({"XDG_CACHE_HOME": str(tmp_path)}), timeout=60)
     data = json.loads(out.stdout)
     assert list(data) == ["runs", "persistent", "warnings"]
-    assert len(data["runs"]) == 1  # the limit cuts the runs, not what repeats
+    # A limit or a filter cuts the runs shown, not what repeats: the three failed nights
+    # are a streak even when only the successes around them are listed.
+    assert len(data["runs"]) == shown
     p = data["persistent"]
     assert (p["deletes_skipped_runs"], p["pending_deletes"]) == (3, 1)
     assert [(f["path"], f["runs_in_a_row"]) for f in p["files"]] == [("locked.bin", 3)]

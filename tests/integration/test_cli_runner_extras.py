@@ -6,7 +6,6 @@ import json
 import shutil
 import socket
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,17 +52,18 @@ def test_failure_hook_runs_on_failure(job_config, run_cli, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("hook", "timeout", "problem"), [
     ("exit 3", 10, "hook exited with code 3"),
-    ("sleep 30", 0.5, "hook timed out"),
+    ("sleep 300", 0.5, "hook timed out"),
     ("/no/such/program", 10, "hook exited with code 127"),
 ])
 def test_failing_hook_keeps_the_exit_code(job_config, make_tree, run_cli, hook: str,
                                           timeout: float, problem: str) -> None:
+    # How long a timed-out hook delays the run is measured by `make bench`
+    # (runner-hook-timeout). Here: a hook that would run for 5 minutes is killed and the
+    # runner finishes within run_cli's 60 s deadline (else TimeoutExpired fails the test).
     job = job_config(on_success=hook, hook_timeout=timeout)
     make_tree(job.source, {"a": 1})
-    t0 = time.monotonic()
     r = run_cli("--config", str(job.config), "run")
     assert r.returncode == 0
-    assert time.monotonic() - t0 < 8
     assert problem in r.stderr and "exit code is unchanged" in r.stderr
     assert "Traceback" not in r.stderr
     assert f"space-mirror hook: {problem}" in job.log_text()

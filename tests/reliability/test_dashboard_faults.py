@@ -21,6 +21,8 @@ from tests.app.app_helpers import (
     wait_until,
 )
 from tui.app.app import MirrorApp
+from tui.app.screens.dialogs import HelpScreen
+from tui.app.screens.history import HistoryScreen
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.ops import lock
 
@@ -193,12 +195,23 @@ async def test_canaries_never_on_screen(tmp_path: Path) -> None:
     app = MirrorApp(job, jd.args, hostname="testhost")
     pictures: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
+        dashboard = app.screen
         await pilot.press("s")
         await wait_text(pilot, "destination", "connection refused", timeout=30)
         pictures.append(app.export_screenshot())
-        for key in ("question_mark", "escape", "h"):
-            await pilot.press(key)
-            await pilot.pause(0.3)
-            pictures.append(app.export_screenshot())
+        # Each key, then a sign that its screen is up and painted, then the picture.
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), 10, "the help")
+        await wait_text(pilot, "this help")
+        pictures.append(app.export_screenshot())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dashboard, 10, "the dashboard again")
+        await wait_text(pilot, "connection refused")  # the pre-flight panel, still up
+        pictures.append(app.export_screenshot())
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                         and app.screen.history is not None, 10, "the history, loaded")
+        await wait_text(pilot, "No runs in the log yet.")
+        pictures.append(app.export_screenshot())
     for picture in pictures:
         assert key_id not in picture and secret not in picture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from recorded_lines import (
@@ -165,13 +164,12 @@ def test_nul_bytes_are_replaced() -> None:
     assert isinstance(event, LogRecord) and event.msg == "Copied (new)"
 
 
-def test_huge_line_is_cut_and_cheap() -> None:
+def test_huge_line_is_cut() -> None:
+    """That the cut makes it cheap is measured by `make bench` (huge-line), not here."""
     raw = b'{"level":"info","msg":"' + b"x" * 20_000_000 + b'"}'
-    t0 = time.perf_counter()
     text = decode(raw)
     event = parse_line(text)
-    assert time.perf_counter() - t0 < 1.0
-    assert len(text) <= MAX_LINE_CHARS + 1
+    assert len(text) == MAX_LINE_CHARS + 1 and text.endswith("…")
     assert isinstance(event, Unparsed)  # the cut JSON no longer parses: shown, not lost
 
 

@@ -158,3 +158,59 @@ def test_each_named_job_gets_its_own_default_log(tmp_path: Path) -> None:
     assert load_job(path, "space-mirror").log_file == Path("/var/log/space-mirror.log")
     assert load_job(path, "photos").log_file == Path("/var/log/space-mirror-photos.log")
     assert load_job(path, "docs").log_file == Path("/var/log/custom.log")
+
+
+def test_every_job_field_is_a_key_coerced_from_its_type(tmp_path: Path) -> None:
+    """A new key is one Job field: the loader derives its TOML key and its coercion from the
+    field's type. Each field's default, written as TOML, loads back unchanged."""
+    from dataclasses import fields
+
+    keys = cfg.toml_keys()
+    settable = [f for f in fields(Job) if f.name not in ("name", "env_file_is_default",
+                                                          "adhoc_of")]
+    assert {f.name for f in settable} <= set(keys.values())
+    seed = Job()
+    table: dict[str, object] = {}
+    samples = {"lock_file": "/tmp/l.lock", "metrics_file": "/tmp/m.prom",
+               "summary_file": "/tmp/s.json", "on_success": "true", "on_failure": "false",
+               "rclone": "/usr/bin/rclone", "max_delete": 7, "max_delete_percent": 12.5,
+               "sentinel": ".mirror-source", "bwlimit": "08:00,512k 19:00,off"}
+    for f in settable:
+        value = getattr(seed, f.name)
+        value = samples.get(f.name, value)
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, tuple):
+            value = list(value)
+        table[f.name] = value
+    job = load_job(write_toml(tmp_path / "c.toml", {"t": table}), "t")
+    for f in settable:
+        want = table[f.name]
+        got = getattr(job, f.name)
+        got = str(got) if isinstance(got, Path) else list(got) if isinstance(got, tuple) else got
+        assert got == want, f.name
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="non-negative number"):
+        load_job(write(tmp_path, f"[jobs.t]\nremote_timeout = {value}\n"), None)
+
+
+def test_adhoc_job_names_and_paths() -> None:
+    """--source/--dest make a job of their own; the same pair always gets the same name."""
+    seed = load_job(None, None)
+    adhoc = load_job(None, None, Overrides(source="/srv/a", destination=":b2:test-bucket"))
+    assert adhoc.name == cfg.adhoc_name("/srv/a", ":b2:test-bucket")
+    assert adhoc.name.startswith("adhoc-a-test-bucket-") and adhoc.adhoc_of == seed.name
+    assert adhoc == load_job(None, None, Overrides(source="/srv/a",
+                                                   destination=":b2:test-bucket"))
+    assert adhoc.name != load_job(None, None, Overrides(source="/srv/b")).name
+    for path in ("lock_path", "summary_path", "metrics_path", "log_file"):
+        assert getattr(adhoc, path) != getattr(seed, path), path
+    # Its metrics stay out of node_exporter's folder: no stale series for a one-off run.
+    assert adhoc.metrics_path.parent == adhoc.summary_path.parent
+    # An explicit --log is kept; the same source and destination is not ad hoc.
+    assert load_job(None, None, Overrides(source="/srv/a", log_file="/tmp/x.log")).log_file \
+        == Path("/tmp/x.log")
+    assert load_job(None, None, Overrides(source=seed.source)) == seed

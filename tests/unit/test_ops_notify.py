@@ -35,11 +35,13 @@ async def test_failing_hook() -> None:
 
 
 async def test_hook_timeout_kills_the_whole_group(tmp_path: Path) -> None:
+    """How soon run_hook returns is measured by `make bench` (hook-timeout). Here: it
+    returns long before the hook would have ended (a generous deadline, not a timing
+    figure), says so, and leaves no process of the hook behind."""
     marker = tmp_path / "late"
-    t0 = time.monotonic()
-    result = await notify.run_hook(f"(sleep 5; touch {marker}) & sleep 5", FACTS,
-                                   {"PATH": "/usr/bin:/bin"}, 0.3)
-    assert time.monotonic() - t0 < 3
+    result = await asyncio.wait_for(
+        notify.run_hook(f"(sleep 60; touch {marker}) & sleep 60", FACTS,
+                        {"PATH": "/usr/bin:/bin"}, 0.3), 30)
     assert result.exit_code is None and result.problem is not None
     assert "timed out" in result.problem
 

@@ -60,3 +60,18 @@ def test_resolve_rclone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert found is not None and found.name == "rclone"
     monkeypatch.setenv("PATH", str(tmp_path))
     assert rclonecmd.resolve_rclone(None) == fake  # PATH comes before the bundled one
+
+
+def test_bwlimit_key_and_rc_socket_reach_the_argv() -> None:
+    from pathlib import Path
+
+    from tui.config import Job
+
+    job = Job(source="/s", destination="/d", flags=(), bwlimit="08:00,512k 19:00,off")
+    argv = rclonecmd.sync_command(Path("/bin/rclone"), job, False, None,
+                                  Path("/run/space-mirror/t.rc.sock"))
+    assert argv[4:6] == ["--bwlimit", "08:00,512k 19:00,off"]  # one argument, as it is
+    i = argv.index("--rc-addr")
+    assert argv[i + 1] == "unix:///run/space-mirror/t.rc.sock"
+    assert "--rc-no-auth" in argv and not any(":5572" in a for a in argv)
+    assert rclonecmd.refused_flags(("--rc-addr", "127.0.0.1:5572", "--rc"))  # ours alone

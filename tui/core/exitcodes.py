@@ -11,6 +11,7 @@ from dataclasses import dataclass
 OK = 0
 # Our own codes.
 USAGE = 64  # EX_USAGE: bad command line or config file syntax
+UNAVAILABLE = 69  # EX_UNAVAILABLE: `bwlimit`: no sync of the job runs, or it has no rc socket
 SOFTWARE = 70  # EX_SOFTWARE: an internal error in space-mirror itself
 LOCKED = 75  # EX_TEMPFAIL: another sync of this job holds the lock; try later
 CONFIG = 78  # EX_CONFIG: a pre-flight or safety check failed; nothing was started

@@ -9,6 +9,13 @@ still match, and add `key=value` fields that the history and the dashboard read:
     [2026-11-25T03:10:07+00:00] Space Mirror ABORTED with exit code 143 run=ab12cd reason="…"
 
 The legacy wrapper wrote the same prefixes with `$(date)` inside the brackets and no fields.
+
+`space-mirror verify` (a sampled `rclone check`) writes the same markers with ` verify` after
+`Space Mirror`, so greps for sync runs never match a verify, and `mode=verify`:
+
+    [TS] Starting Space Mirror verify... run=cd34 job=space-mirror mode=verify pid=1 sample=5 …
+    [TS] Space Mirror verify Complete. run=cd34 exit=0 mode=verify differences=0 missing=0 …
+    [TS] Space Mirror verify FAILED with exit code 1 run=cd34 reason="…" mode=verify …
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ START_TEXT = "Starting Space Mirror..."
 COMPLETE_TEXT = "Space Mirror Complete."
 FAILED_TEXT = "Space Mirror FAILED with exit code"
 ABORTED_TEXT = "Space Mirror ABORTED with exit code"
+VERIFY = "verify"  # the mode of a verify run, and the word its markers carry
 
 # Byte needles for scanners that look for markers without parsing every line.
 START_NEEDLE = START_TEXT.encode()
@@ -58,6 +66,11 @@ class Marker:
     def dry_run(self) -> bool:
         return self.fields.get("mode") == "dry-run"
 
+    @property
+    def verify(self) -> bool:
+        """A marker of `space-mirror verify` (a sampled check), not of a sync."""
+        return self.fields.get("mode") == VERIFY
+
     def int_field(self, name: str) -> int | None:
         try:
             return int(self.fields[name])
@@ -72,9 +85,10 @@ class Marker:
 
 
 _MARKER = re.compile(
-    r"^\[(?P<time>[^\]]*)\]\s+(?:(?P<start>Starting Space Mirror\.\.\.)"
-    r"|(?P<complete>Space Mirror Complete\.)"
-    r"|Space Mirror (?P<bad>FAILED|ABORTED) with exit code (?P<code>-?\d+))(?P<rest>.*)$"
+    r"^\[(?P<time>[^\]]*)\]\s+(?:(?P<start>Starting Space Mirror(?P<sv> verify)?\.\.\.)"
+    r"|(?P<complete>Space Mirror(?P<cv> verify)? Complete\.)"
+    r"|Space Mirror(?P<bv> verify)? (?P<bad>FAILED|ABORTED) with exit code (?P<code>-?\d+))"
+    r"(?P<rest>.*)$"
 )
 _FIELD = re.compile(r'(\w[\w-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _MONTHS = {m: i for i, m in enumerate(
@@ -93,7 +107,8 @@ def format_start(
     run_id: str, job: str, mode: str, pid: int, when: datetime, extra: dict[str, str] | None = None
 ) -> str:
     fields = {"run": run_id, "job": job, "mode": mode, "pid": str(pid), **(extra or {})}
-    return f"[{_iso(when)}] {START_TEXT} {_format_fields(fields)}"
+    head = START_TEXT.replace("Mirror...", "Mirror verify...") if mode == VERIFY else START_TEXT
+    return f"[{_iso(when)}] {head} {_format_fields(fields)}"
 
 
 def format_end(
@@ -118,6 +133,8 @@ def format_end(
     if reason is not None:
         fields["reason"] = reason
     fields.update(counters)
+    if fields.get("mode") == VERIFY:
+        head = head.replace("Space Mirror ", "Space Mirror verify ", 1)
     return f"[{_iso(when)}] {head} {_format_fields(fields)}"
 
 
@@ -129,6 +146,8 @@ def parse_marker(line: str) -> Marker | None:
     if m is None:
         return None
     fields = {k: _unquote(v) for k, v in _FIELD.findall(m["rest"])}
+    if m["sv"] or m["cv"] or m["bv"]:
+        fields["mode"] = VERIFY
     when = parse_marker_time(m["time"])
     if m["start"]:
         return Marker(MarkerKind.START, when, None, fields)

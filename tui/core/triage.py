@@ -45,6 +45,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
               r"|storage full|too big for remaining disk space|account allowance"),
     ("auth", r"bad_auth_token|expired_auth_token|unauthori[sz]ed|\b401\b|bad_credentials"
              r"|InvalidAccessKeyId|SignatureDoesNotMatch|invalid_?grant"
+             r"|does not exist in our records"
              r"|couldn't (?:authorize|authenticate|log ?in)|failed to authori[sz]e"
              r"|cannot fetch token|token expired|token has expired|authentication failed"
              r"|unable to authenticate|Invalid authorization token|ExpiredToken"

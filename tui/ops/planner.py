@@ -91,7 +91,7 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
         return PlanOutcome(exitcodes.CONFIG, problems=[
             credentials.redact(r.line(), ctx.secrets) for r in bad])
     assert ctx.rclone is not None and ctx.env is not None
-    baseline = safety.read_baseline(job.summary_path)
+    baseline = safety.read_baseline(job.summary_path, job)
     verdict = safety.check_source(job, force, baseline)
     if not verdict.ok:
         return PlanOutcome(exitcodes.CONFIG, problems=[g.line() for g in verdict.refused])

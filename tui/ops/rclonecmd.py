@@ -36,6 +36,9 @@ _OWNED = {
     "-n": "use `space-mirror run --dry-run` or `space-mirror plan`",
     "--max-delete": "set max_delete in the job's config; the runner always passes one",
     "--config": "credentials come from the env file, not an rclone config",
+    "--rc": "the runner starts the remote control itself, on a private unix socket",
+    "--rc-addr": "the runner starts the remote control itself, on a private unix socket",
+    "--rc-no-auth": "the runner starts the remote control itself, on a private unix socket",
 }
 
 
@@ -104,10 +107,15 @@ def rclone_version(binary: Path, timeout: float = 10.0) -> str | None:
 
 
 def sync_command(
-    binary: Path, job: Job, dry_run: bool, max_delete: int | None = None
+    binary: Path, job: Job, dry_run: bool, max_delete: int | None = None,
+    rc_socket: Path | None = None,
 ) -> list[str]:
     """argv for the sync. Never holds a credential: those travel in the environment."""
     argv = [str(binary), "sync", job.source, job.destination, *job.flags]
+    if job.bwlimit:
+        argv += ["--bwlimit", job.bwlimit]
+    if rc_socket is not None:
+        argv += ["--rc", "--rc-no-auth", "--rc-addr", f"unix://{rc_socket}"]
     argv += ["--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
              "--log-file", str(job.log_file)]
     if max_delete is not None:

@@ -25,7 +25,7 @@ from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rclonecmd, safety
+from tui.ops import credentials, lock, metrics, notify, preflight, rc, rclonecmd, safety
 
 STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
@@ -80,6 +80,9 @@ class Runner:
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        # The summary's baseline as it was before this run (this run's own in-progress mark
+        # must not count itself as an earlier interruption).
+        self._baseline: safety.Baseline | None = None
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -189,10 +192,21 @@ class Runner:
         # nothing, and a cap would cut its list of deletes short, so it gets only an
         # explicit --allow-deletes (as before).
         max_delete = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
-        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete)
+        rc_socket, rc_off = await asyncio.to_thread(rc.prepare_socket, self.job)
+        if rc_off is not None:
+            self.complain(f"warning: live bandwidth control is off for this run: {rc_off}")
+        argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
+                                      rc_socket)
         offset = self._log_size()
         self._write_start_marker()
+        if not self.opts.dry_run and self._baseline is not None:
+            warning = await asyncio.to_thread(
+                safety.presume_interrupted, self.job, self._baseline, self.run_id,
+                self.source.source_files if self.source else None)
+            if warning:
+                self.complain(f"warning: {warning}")
         code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
+        rc.remove_socket(rc_socket)
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
         outcome = outcomes.get(kind, "failed")
@@ -206,7 +220,9 @@ class Runner:
 
     async def _check_safety(self, rclone: Path, env: dict[str, str]) -> str | None:
         """Source sanity guards, then the delete guard; the refusal's reason, or None."""
-        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path)
+        baseline = await asyncio.to_thread(safety.read_baseline, self.job.summary_path,
+                                           self.job)
+        self._baseline = baseline
         verdict = await asyncio.to_thread(safety.check_source, self.job, self.opts.force,
                                           baseline)
         self.source = verdict
@@ -383,11 +399,11 @@ class Runner:
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
             extra=safety.summary_fields(
-                safety.read_baseline(self.job.summary_path), self.run_id,
-                outcome == "success" and self.mode == "sync",
+                self._baseline or safety.read_baseline(self.job.summary_path, self.job),
+                self.run_id, outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success"),
+                and outcome != "success", job=self.job),
         )
         for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
             self.complain(f"warning: {warning}")

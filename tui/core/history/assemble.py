@@ -20,6 +20,7 @@ from tui.core.history.model import Fragment, History, LogSpan, Run
 from tui.core.markers import Marker, MarkerKind, parse_marker
 from tui.core.runstate import Outcome, outcome_for
 from tui.core.triage import Tally
+from tui.core.verify import counts_from_fields
 
 # --- assembling runs --------------------------------------------------------------------------
 RunningCheck = Callable[[str | None], bool]
@@ -151,6 +152,8 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
         renames=pick("renames", "renames", "renamed"), errors=errors, elapsed=elapsed,
         error_lines=error_lines, error_classes=classes, failed_files=tuple(failed),
         deletes_skipped=any(f.deletes_skipped for _, f in group), spans=spans,
+        mode=some.fields.get("mode", "sync") if some is not None else "sync",
+        verify=counts_from_fields(end.fields) if end is not None and end.verify else None,
     )
 
 

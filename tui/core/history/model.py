@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +59,9 @@ class Run:
     failed_files: tuple[str, ...]
     deletes_skipped: bool
     spans: tuple[LogSpan, ...]
+    # "sync", "dry-run" or "verify" (a sampled `rclone check`, see docs/verify.md).
+    mode: str = "sync"
+    verify: dict[str, int] | None = None  # a verify's counts (tui/core/verify.py)
 
     @property
     def duration_s(self) -> float | None:
@@ -78,6 +82,8 @@ class Run:
             "outcome": str(self.outcome),
             "exit_code": self.exit_code,
             "dry_run": self.dry_run,
+            "mode": self.mode,
+            "verify": self.verify,
             "bytes": self.bytes,
             "transfers": self.transfers,
             "checks": self.checks,
@@ -98,13 +104,17 @@ class History:
     warnings: list[HistoryWarning]
     files: list[Path] = field(default_factory=list)
 
-    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None,
+                every_run: Sequence[Run] | None = None) -> dict[str, Any]:
+        """`every_run`: the runs before any filter (default `runs`). What repeats is read
+        from all of them, whatever the limit or a filter shows: a streak of failures is not
+        a streak once the successes between them are filtered out."""
         from tui.core.history.persistent import persistent_summary
 
         runs = self.runs if not limit or limit <= 0 else self.runs[-limit:]
-        # What repeats is read from every run, whatever the limit shows.
+        whole = self.runs if every_run is None else every_run
         return {"runs": [r.as_json() for r in runs],
-                "persistent": persistent_summary(self.runs).as_json(),
+                "persistent": persistent_summary(whole).as_json(),
                 "warnings": [str(w) for w in self.warnings]}
 
 

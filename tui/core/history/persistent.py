@@ -6,9 +6,10 @@ night after night, and each night's log looks like a small, familiar failure. Th
 reads the runs of a history and says what has been going on for several of them.
 
 Only real runs that ran to their end count (a sync that succeeded or failed): a dry run
-deletes nothing and fails no file, and an aborted or killed run may not have reached a file
-at all, so neither continues nor breaks a streak. Only runs of the latest run's job count
-(a log holds one job; the legacy wrapper's runs have no job name and count together).
+deletes nothing and fails no file, a verify (a sampled `rclone check`) copies nothing, and
+an aborted or killed run may not have reached a file at all, so none of them continues or
+breaks a streak. Only runs of the latest run's job count (a log holds one job; the legacy
+wrapper's runs have no job name and count together).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from tui.core.history.model import Run, iso
+from tui.core.markers import VERIFY
 from tui.core.runstate import Outcome
 
 _FINISHED = (Outcome.SUCCESS, Outcome.FAILED)
@@ -57,7 +59,7 @@ class Persistent:
 
 
 def _finished_real(runs: Sequence[Run]) -> list[Run]:
-    return [r for r in runs if not r.dry_run and r.outcome in _FINISHED]
+    return [r for r in runs if not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED]
 
 
 def persistent_summary(runs: Sequence[Run]) -> Persistent:

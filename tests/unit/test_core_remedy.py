@@ -1,0 +1,131 @@
+"""Remedies and the reason line, from real rclone logs (tests/fixtures/remedy/README.md):
+each failing file counted once per run however often rclone retried it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.config import Job
+from tui.core.logline import LogRecord, parse_line
+from tui.core.remedy import bucket, clean_reason, count_once, reason_line, remedy
+from tui.core.triage import CLASSES, ClassCount
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "remedy"
+SEED = Job()  # /space → :b2:miket-space-mirror, /etc/miket/storage-credentials.env
+LOCAL = Job(name="t", source="/tmp/rem/src", destination="/tmp/rem/dst", env_file=None)
+S3 = Job(name="t", source="/tmp/rem/src", destination=":s3:bucket",
+         env_file=Path("/etc/space-mirror/s3.env"))
+
+
+def error_records(name: str) -> list[tuple[str | None, str]]:
+    out: list[tuple[str | None, str]] = []
+    for line in (FIXTURES / name).read_text().splitlines():
+        rec = parse_line(line)
+        if isinstance(rec, LogRecord) and rec.is_error:
+            out.append((rec.object, rec.msg))
+    return out
+
+
+def test_retries_are_not_more_failures() -> None:
+    records = error_records("readonly-and-dirfile.jsonl")
+    assert len(records) == 18  # 3 files × 3 attempts, plus rclone's summaries
+    count = count_once(records)
+    assert count.error_lines == 9
+    assert (count.attempts, count.max_attempts) == (3, 3)
+    assert [(c.cls, c.count) for c in count.classes] == [("permission", 2), ("io", 1)]
+    assert count.causes == 3
+    assert count.files == ("dirfile/x.txt", "ro/a.txt", "ro/b.txt")
+    assert count.classes[1].example == ("dirfile/x.txt: Failed to copy: mkdir /tmp/rem/dst/"
+                                        "dirfile: not a directory")
+
+
+def test_reason_line_leads_with_class_count_example_then_remedy() -> None:
+    count = count_once(error_records("readonly-and-dirfile.jsonl"))
+    line = reason_line(count, LOCAL)
+    assert line.startswith("permission ×2 (ro/a.txt: open /tmp/rem/dst/ro/a.txt.")
+    assert "— cannot write at the destination: make the folders named writable by the " \
+           "runner (root) under /tmp/rem/dst" in line
+    assert line.endswith("; 3 attempts; +1 other class")
+    assert "Attempt" not in line
+    short = reason_line(count, LOCAL, width=len(line))
+    assert short == line
+    cut = reason_line(count, LOCAL, width=len(line) - 20)
+    assert len(cut) <= len(line) - 20 and "…)" in cut and cut.startswith("permission ×2 (")
+    assert reason_line(count, LOCAL, width=20).startswith("permission ×2 — cannot write")
+
+
+def test_auth_remedy_names_the_real_variables_and_file() -> None:
+    count = count_once(error_records("s3auth.jsonl"))
+    assert [(c.cls, c.count) for c in count.classes] == [("auth", 1)]
+    assert (count.attempts, count.error_lines) == (2, 2)
+    assert count.files == ()  # a whole-remote error names no file
+    line = reason_line(count, S3)
+    assert line.startswith("auth ×1 (")
+    assert ("S3 rejected the credentials: check RCLONE_S3_ACCESS_KEY_ID and "
+            "RCLONE_S3_SECRET_ACCESS_KEY in /etc/space-mirror/s3.env") in line
+    assert remedy("auth", SEED) == (
+        "the B2 key was rejected: check B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY in "
+        "/etc/miket/storage-credentials.env and that the key is not expired, deleted or "
+        "restricted to another bucket than miket-space-mirror")
+
+
+def test_network_remedy() -> None:
+    count = count_once(error_records("net.jsonl"))
+    assert [c.cls for c in count.classes] == ["network"]
+    assert "S3 could not be reached: check DNS" in reason_line(count, S3)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_every_class_has_a_short_remedy_for_every_backend(cls: str) -> None:
+    for job in (SEED, LOCAL, S3, Job(destination="photos:backup")):
+        text = remedy(cls, job)
+        assert text and "\n" not in text and len(text) <= 240, (cls, job.destination, text)
+        assert "{" not in text  # no unfilled placeholder
+
+
+def test_remedies_use_the_jobs_paths() -> None:
+    assert "findmnt /space" in remedy("source-missing", SEED)
+    assert "under /tmp/rem/dst" in remedy("io", LOCAL, "x: mkdir /tmp/rem/dst/x: not a directory")
+    assert "df -h /tmp/rem/dst" in remedy("quota", LOCAL, "no space left on device")
+    assert "Caps & Alerts" in remedy("quota", SEED, "cap_exceeded")
+    assert "rclone config reconnect photos:" in remedy("auth", Job(destination="photos:backup"))
+
+
+def test_without_classes_the_fallback_loses_the_attempt_summary() -> None:
+    reason = ("Error not otherwise categorised. Last error: Attempt 3/3 failed with 37 errors "
+              "and: failed to set directory modtime: permission denied")
+    assert clean_reason(reason) == ("Error not otherwise categorised. Last error: failed to set "
+                                    "directory modtime: permission denied")
+    assert reason_line((), SEED, fallback=reason) == clean_reason(reason)
+    assert reason_line([ClassCount("quota", 4, "x: cap_exceeded")], SEED).startswith(
+        "quota ×4 (x: cap_exceeded) — the B2 account hit a cap")
+
+
+def test_bucket() -> None:
+    assert bucket(":b2:miket-space-mirror/sub") == "miket-space-mirror"
+    assert bucket(":s3,provider=Other:b") == "b"
+    assert bucket("photos:backup/x") == "backup"
+    assert bucket("/mnt/mirror") == "/mnt/mirror"
+
+
+def test_count_log_lines_reads_the_runs_lines() -> None:
+    from tui.core.remedy import count_log_lines
+
+    lines = (FIXTURES / "readonly-and-dirfile.jsonl").read_text().splitlines()
+    assert count_log_lines(lines) == count_once(error_records("readonly-and-dirfile.jsonl"))
+    assert count_log_lines(lines).causes == 3
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_count_log_lines_reads_both_formats(fmt: str) -> None:
+    from tui.core.remedy import count_log_lines
+
+    log = Path(__file__).resolve().parents[1] / "fixtures" / fmt / "missing-source.log"
+    count = count_log_lines(log.read_text().splitlines())
+    assert [(c.cls, c.count) for c in count.classes] == [("source-missing", 1)]
+    assert (count.attempts, count.files) == (1, ())
+    assert reason_line(count, SEED).startswith(
+        "source-missing ×1 (Local file system at /SRC: error reading source root directory: "
+        "directory not found) — the source /space is missing or not mounted")

@@ -1,0 +1,279 @@
+"""From "it failed" to "do this": a remedy for each triage class, and the one reason line
+the dashboard leads with.
+
+`remedy(cls, job, example)` names the job's real paths, backend and credential variables
+(`auth: the B2 key was rejected: check B2_APPLICATION_KEY_ID … in
+/etc/miket/storage-credentials.env …`). `count_once(records)` counts each failing file or
+cause once per run, however many times rclone retried it, and keeps the attempts apart.
+`reason_line(...)` leads with the main class, its count and an example, then the remedy;
+never with rclone's `Attempt N/M failed with …` summary.
+
+Pure: the job is anything with the Job's few attributes (see `JobFacts`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from tui.core.logline import LineParser, LogRecord
+from tui.core.triage import CLASSES, ClassCount, classify, is_consequence
+
+_ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors(?: and)?:?\s*")
+_LAST_ERROR = re.compile(r"\s*Last error:\s*$")
+
+
+class JobFacts(Protocol):
+    """What a remedy needs of a job (tui.config.Job has all of it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def destination(self) -> str: ...
+    @property
+    def env_file(self) -> Path | None: ...
+    @property
+    def backend(self) -> str: ...
+
+
+# The variables an operator edits, per backend (the seed's B2 names, mapped by the runner).
+_KEY_NAMES = {
+    "b2": "B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY",
+    "s3": "RCLONE_S3_ACCESS_KEY_ID and RCLONE_S3_SECRET_ACCESS_KEY",
+    "sftp": "RCLONE_SFTP_USER and RCLONE_SFTP_PASS (or RCLONE_SFTP_KEY_FILE)",
+    "webdav": "RCLONE_WEBDAV_USER and RCLONE_WEBDAV_PASS",
+    "azureblob": "RCLONE_AZUREBLOB_ACCOUNT and RCLONE_AZUREBLOB_KEY",
+}
+_PROVIDER = {"b2": "B2", "s3": "S3", "sftp": "the SFTP server", "webdav": "the WebDAV server",
+             "azureblob": "Azure", "gcs": "Google Cloud Storage", "drive": "Google Drive"}
+
+
+def bucket(destination: str) -> str:
+    """':b2:bucket/dir' → 'bucket'; 'remote:path' → 'path'; a local path → itself."""
+    if destination.startswith(":"):
+        rest = destination[1:].split(":", 1)[1] if ":" in destination[1:] else ""
+        return rest.split("/", 1)[0] or destination
+    head, sep, tail = destination.partition(":")
+    if sep and "/" not in head and len(head) > 1:
+        return tail.split("/", 1)[0] or head
+    return destination
+
+
+def _where(job: JobFacts) -> str:
+    if job.backend.startswith("remote:"):
+        return f"the remote {job.backend[7:]!r} in rclone's config"
+    return str(job.env_file) if job.env_file else "the job's env file (env_file)"
+
+
+def _provider(job: JobFacts) -> str:
+    if job.backend.startswith("remote:"):
+        return f"remote {job.backend[7:]}"
+    return _PROVIDER.get(job.backend, job.backend)
+
+
+def remedy(cls: str, job: JobFacts, example: str = "") -> str:
+    """One or two lines: what to do about errors of class `cls` in this job."""
+    backend, dest, src = job.backend, job.destination, job.source
+    local = backend == "local"
+    low = example.lower()
+    if cls == "auth":
+        keys = _KEY_NAMES.get(backend, "the credential variables")
+        if backend == "b2":
+            return (f"the B2 key was rejected: check {keys} in {_where(job)} and that the key "
+                    f"is not expired, deleted or restricted to another bucket than "
+                    f"{bucket(dest)}")
+        if backend.startswith("remote:"):
+            return (f"{_provider(job)} refused the login: run `rclone config reconnect "
+                    f"{backend[7:]}:` or fix its credentials in rclone's config")
+        return (f"{_provider(job)} rejected the credentials: check {keys} in {_where(job)}; "
+                "for S3 also the key's policy and this host's clock (signatures expire)")
+    if cls == "network":
+        return (f"{_provider(job) if not local else dest} could not be reached: check DNS, "
+                "routes and proxy from this host (`space-mirror check` tries the destination); "
+                "the next run continues where this one stopped")
+    if cls == "rate-limit":
+        return (f"{_provider(job)} throttled the requests: lower --transfers in the job's flags "
+                "or add --tpslimit 10; nothing is lost, the next run continues")
+    if cls == "quota":
+        if local or "no space left" in low:
+            return (f"the destination's disk is full: free space under {dest} (`df -h {dest}`) "
+                    "or grow it; then re-run")
+        if backend == "b2":
+            return (f"the B2 account hit a cap: raise the caps (B2 web console, Caps & Alerts) "
+                    f"or free space in {bucket(dest)}; then re-run")
+        return (f"{_provider(job)} refused for quota: free space in {bucket(dest)} or raise the "
+                "account's quota; then re-run")
+    if cls == "permission":
+        if local and (dest in example or "partial" in low or "failed to copy" in low):
+            return (f"cannot write at the destination: make the folders named writable by the "
+                    f"runner (root) under {dest}: a read-only mount, an immutable flag "
+                    f"(`lsattr`) or mode 0555 folders")
+        if src in example or "reading source" in low:
+            return (f"cannot read the source: check the owner and mode of the files named under "
+                    f"{src} (the runner needs to read every file)")
+        return (f"{_provider(job)} refused access: check that the key in {_where(job)} may "
+                f"write to {bucket(dest)} (its capabilities or bucket policy)")
+    if cls == "source-missing":
+        return (f"the source {src} is missing or not mounted: check `findmnt {src}` and the "
+                "disk; nothing was deleted at the destination")
+    if cls == "not-found":
+        if "bucket" in low or "nosuchbucket" in low:
+            return (f"the bucket {bucket(dest)} does not exist at {_provider(job)}: create it or "
+                    "fix the destination")
+        return (f"a file or folder vanished while rclone worked (something changes {src} during "
+                "the sync); re-run, and move jobs that rewrite it out of the sync window")
+    if cls == "io":
+        if "not a directory" in low or "is a directory" in low:
+            return (f"a path is a file at the destination where the source has a folder (or the "
+                    f"other way round): rename or remove it under {dest}, then re-run")
+        if "input/output error" in low:
+            return ("a disk read or write failed (input/output error): check `dmesg` and the "
+                    f"disk's SMART status for the disk of {src if src in example else dest}")
+        if "differ" in low or "corrupted" in low or "checksum" in low:
+            return ("a file changed or was damaged in transit: re-run; if it repeats, check the "
+                    "file at the source and run `space-mirror verify`")
+        return (f"reading or writing files failed: look at the files named, under {src} and "
+                f"{dest}; then re-run")
+    if cls == "interrupted":
+        return ("the run was stopped (a signal, `systemctl stop`, shutdown): start it again; "
+                "it continues where this one stopped")
+    return ("read the run's ERROR lines (`space-mirror history`, Enter on the run) and the "
+            "exit code's advice")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCount:
+    """A run's errors, each failing file or cause once, with rclone's attempts apart."""
+
+    classes: tuple[ClassCount, ...]  # distinct files/causes per class, most first
+    files: tuple[str, ...]  # failing files, first seen first
+    attempts: int | None  # attempts rclone reported as failed (None: none reported)
+    max_attempts: int | None  # the --retries it had
+    error_lines: int  # ERROR lines counted, retries included (summaries excluded)
+
+    @property
+    def causes(self) -> int:
+        return sum(c.count for c in self.classes)
+
+
+class OnceCounter:
+    """`count_once`, one record at a time: for a scanner or a follower that sees a run's
+    ERROR records as they come (keep one per run; memory grows with distinct causes)."""
+
+    __slots__ = ("_attempts", "_examples", "_files", "_lines", "_max_attempts", "_seen")
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._examples: dict[str, str] = {}
+        self._files: dict[str, None] = {}
+        self._attempts: int | None = None
+        self._max_attempts: int | None = None
+        self._lines = 0
+
+    def add(self, obj: str | None, message: str) -> None:
+        """One ERROR (or CRITICAL) record: its object (a file, or None) and its message."""
+        line = f"{obj}: {message}" if obj else message
+        m = _ATTEMPT.search(line)
+        if m is not None:
+            self._attempts = max(self._attempts or 0, int(m[1]))
+            self._max_attempts = int(m[2])
+            return
+        if is_consequence(line):
+            return
+        self._lines += 1
+        cls = classify(message)
+        key = (cls, obj if obj else message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._examples.setdefault(cls, line)
+        if obj and not _whole_remote(obj):
+            self._files.setdefault(obj, None)
+
+    def result(self) -> ErrorCount:
+        counts: dict[str, int] = {}
+        for cls, _ in self._seen:
+            counts[cls] = counts.get(cls, 0) + 1
+        order = {c: i for i, c in enumerate(CLASSES)}
+        classes = tuple(
+            ClassCount(c, n, self._examples[c])
+            for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]])))
+        return ErrorCount(classes, tuple(self._files), self._attempts, self._max_attempts,
+                          self._lines)
+
+
+def count_once(records: Iterable[tuple[str | None, str]]) -> ErrorCount:
+    """Count a run's ERROR records `(object, message)` once per failing file or cause.
+
+    rclone retries a failed sync (3 attempts by default) and logs every error again on each
+    attempt: 3 files failing three times are 3 causes, not 9. A record names a file by its
+    object; one without an object (a whole-remote error) is a cause by its message. The
+    `Attempt N/M failed …` summaries give the attempts and count as nothing else."""
+    counter = OnceCounter()
+    for obj, message in records:
+        counter.add(obj, message)
+    return counter.result()
+
+
+def count_log_lines(lines: Iterable[str]) -> ErrorCount:
+    """`count_once` over a run's log lines (JSON or text), e.g. `history.run_log_lines(run)`:
+    what the run detail shows instead of one count per retry."""
+    parser = LineParser()
+    counter = OnceCounter()
+    for line in lines:
+        for event in parser.feed(line):
+            if isinstance(event, LogRecord) and event.is_error:
+                counter.add(event.object, event.msg)
+    for event in parser.flush():
+        if isinstance(event, LogRecord) and event.is_error:
+            counter.add(event.object, event.msg)
+    return counter.result()
+
+
+def _whole_remote(obj: str) -> bool:
+    return (" file system at " in obj or obj.startswith(("S3 bucket ", "B2 bucket "))
+            or obj.endswith(" root"))
+
+
+def clean_reason(reason: str) -> str:
+    """A reason without rclone's `Attempt N/M failed with K errors and:` summary."""
+    text = _ATTEMPT.sub("", reason)
+    return _LAST_ERROR.sub("", text).strip()
+
+
+def reason_line(count: ErrorCount | Sequence[ClassCount], job: JobFacts,
+                fallback: str | None = None, width: int | None = None) -> str:
+    """The dashboard's reason: `permission ×2 (ro/a.txt: …permission denied) — <remedy>`,
+    then `; 3 attempts` when rclone retried. Without classes: the fallback (the end marker's
+    reason, cleaned of rclone's Attempt summary), or ''. With `width`, the example is cut
+    (never the class, count or remedy) so that the line fits when it can."""
+    classes = count.classes if isinstance(count, ErrorCount) else tuple(count)
+    if not classes:
+        return clean_reason(fallback) if fallback else ""
+    main = classes[0]
+    others = len(classes) - 1
+    head = f"{main.cls} ×{main.count}"
+    tail = f" — {remedy(main.cls, job, main.example)}"
+    if isinstance(count, ErrorCount) and count.attempts and count.attempts > 1:
+        tail += f"; {count.attempts} attempts"
+    if others:
+        tail += f"; +{others} other class{'es' if others > 1 else ''}"
+    example = _short_example(main.example)
+    if width is not None:
+        room = width - len(head) - len(tail) - 3
+        if room < 12:
+            return f"{head}{tail}"
+        if len(example) > room:
+            example = example[:room - 1] + "…"
+    return f"{head} ({example}){tail}"
+
+
+def _short_example(example: str) -> str:
+    # `dirfile/x.txt: Failed to copy: mkdir /dst/dirfile: not a directory`: rclone's
+    # "Failed to copy:" adds nothing to the file and the cause.
+    return re.sub(r":\s*Failed to (?:copy|move|delete|set[^:]*):\s*", ": ", example, count=1)

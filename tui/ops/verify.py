@@ -1,0 +1,311 @@
+"""`space-mirror verify`: is the mirror really intact? A sampled `rclone check --one-way`.
+
+lock (mode verify) → pre-flight → list the source (`rclone lsf -R --files-only`) → draw a
+sample → write it to a private temporary `--files-from-raw` list → start marker →
+`rclone check SOURCE DEST --one-way --combined …` (credentials in its environment only, its
+log lines into the job's log) → end marker with the differences classified → metrics.
+
+The exit code is rclone check's (0: no differences; 1: differences found or errors) or ours
+(64, 75, 78, 128+N), as for `run`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from tui.config import Job
+from tui.core import exitcodes
+from tui.core import verify as core
+from tui.core.markers import VERIFY, MarkerKind, format_end, format_start, now
+from tui.ops import credentials, lock, preflight, verify_metrics
+from tui.ops.runner import new_run_id
+
+LIST_TIMEOUT = 6 * 3600.0
+
+
+@dataclass
+class VerifyOptions:
+    percent: float = core.DEFAULT_PERCENT
+    seed: int | None = None  # a fixed sample (tests, or re-checking the same files)
+    started_by: str = "cli"
+    # Compare the bytes (rclone check --download) instead of the hashes the remote reports.
+    download: bool = False
+
+
+@dataclass
+class _State:
+    proc: subprocess.Popen[bytes] | None = None
+    signal_name: str | None = None
+    started: float = field(default_factory=time.time)
+
+
+class Verifier:
+    def __init__(self, job: Job, opts: VerifyOptions, out: TextIO | None = None,
+                 err: TextIO | None = None) -> None:
+        self.job = job
+        self.opts = opts
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+        self.run_id = new_run_id()
+        self.secrets: frozenset[str] = frozenset()
+        self.state = _State()
+
+    def say(self, text: str) -> None:
+        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
+
+    def complain(self, text: str) -> None:
+        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err,
+              flush=True)
+
+    def _append_log(self, line: str) -> None:
+        data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
+        try:
+            fd = os.open(self.job.log_file,
+                         os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(self) -> int:
+        previous = {s: signal.signal(s, self._on_signal)
+                    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            return self._run_locked()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        first = self.state.signal_name is None
+        if first:
+            self.state.signal_name = signal.Signals(signum).name
+        proc = self.state.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM if first else signal.SIGKILL)
+
+    def _run_locked(self) -> int:
+        record = lock.LockRecord(
+            pid=os.getpid(), run_id=self.run_id, job=self.job.name, mode=VERIFY,
+            log=str(self.job.log_file), started=now().isoformat(timespec="seconds"),
+            started_by=self.opts.started_by)
+        try:
+            got = lock.try_acquire(self.job.lock_path, record)
+        except lock.LockError as exc:
+            self.complain(f"{exc}; fix: set lock_file to a writable place")
+            return exitcodes.CONFIG
+        if not isinstance(got, lock.HeldLock):
+            who = f"pid {got.pid}, run {got.run_id}, mode {got.mode}" if got else "holder unknown"
+            self.complain(f"job {self.job.name!r} is busy ({who}); not verifying now")
+            return exitcodes.LOCKED
+        try:
+            return self._run_with_lock(got)
+        finally:
+            got.release()
+
+    def _run_with_lock(self, held: lock.HeldLock) -> int:
+        results, ctx = preflight.run_checks(self.job, False, True)
+        self.secrets = ctx.secrets
+        if self.state.signal_name:
+            return self._stopped()
+        if preflight.failed(results):
+            for r in preflight.causes(results):
+                self.complain(r.line())
+            why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
+                                             for r in preflight.causes(results))
+            return self._refused(why, {})
+        assert ctx.rclone is not None and ctx.env is not None
+        workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700
+        try:
+            return self._sample_and_check(ctx.rclone, ctx.env, held, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _sample_and_check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
+                          workdir: Path) -> int:
+        listing = workdir / "listing"
+        total, problem = self._list_source(rclone, env, listing)
+        if self.state.signal_name:
+            return self._stopped()
+        if problem is not None:
+            return self._refused(problem, {})
+        picks = core.pick_indexes(total, self.opts.percent, random.Random(self.opts.seed))
+        extra = {"sample": f"{self.opts.percent:g}", "sampled": str(len(picks)),
+                 "compare": "download" if self.opts.download else "hash",
+                 "source_files": str(total), "by": self.opts.started_by}
+        if not picks:
+            return self._refused("the source lists no files (check the job's filter flags)",
+                                 extra)
+        files_from = workdir / "files-from"
+        _copy_lines(listing, files_from, picks)
+        return self._check(rclone, env, held, files_from, len(picks), total, extra, workdir)
+
+    def _list_source(self, rclone: Path, env: dict[str, str],
+                     listing: Path) -> tuple[int, str | None]:
+        """`rclone lsf` of the source into `listing`; (number of files, problem or None)."""
+        argv = [str(rclone), "lsf", "-R", "--files-only", "--format", "p", self.job.source,
+                *self.job.flags]
+        errors = listing.with_suffix(".err")
+        try:
+            with open(listing, "wb") as out, open(errors, "wb") as err:
+                self.state.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                                   stdout=out, stderr=err)
+                code = self.state.proc.wait(timeout=LIST_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            if self.state.proc is not None and self.state.proc.poll() is None:
+                self.state.proc.kill()
+                self.state.proc.wait()
+            return 0, f"listing the source failed: {exc}"
+        finally:
+            self.state.proc = None
+        if code != 0:
+            text = errors.read_bytes()[-4096:].decode("utf-8", "replace")
+            last = next((ln for ln in reversed(text.splitlines()) if ln.strip()),
+                        f"exit code {code}")
+            return 0, f"listing the source failed: {last.strip()}"
+        return _count_lines(listing), None
+
+    def _check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock, files_from: Path,
+               sampled: int, total: int, extra: dict[str, str], workdir: Path) -> int:
+        combined = workdir / "combined"
+        argv = [str(rclone), "check", self.job.source, self.job.destination, *self.job.flags,
+                "--one-way", "--files-from-raw", str(files_from), "--combined", str(combined),
+                *(["--download"] if self.opts.download else []),
+                *(["--bwlimit", self.job.bwlimit] if self.job.bwlimit else []),
+                "--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
+                "--log-file", str(self.job.log_file)]
+        self.say(f"space-mirror: verify {self.run_id}: checking {sampled} of {total} files "
+                 f"({self.opts.percent:g}%) of {self.job.source} against "
+                 f"{credentials.display_remote(self.job.destination)}")
+        self._append_log(format_start(self.run_id, self.job.name, VERIFY, os.getpid(), now(),
+                                      extra))
+        started = time.monotonic()
+        try:
+            log_fd = os.open(self.job.log_file,
+                             os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
+                               f"cannot open the log for rclone: {exc.strerror}", 0.0)
+        try:
+            self.state.proc = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
+                start_new_session=True, pass_fds=(held.fd,))
+        except OSError as exc:
+            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
+                               f"rclone could not start: {exc.strerror}", 0.0)
+        finally:
+            os.close(log_fd)
+        if self.state.signal_name:
+            self.state.proc.terminate()
+        returncode = self.state.proc.wait()
+        code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+        try:
+            text = combined.read_text("utf-8", "surrogateescape")
+        except OSError:
+            text = ""
+        result = core.parse_combined(text)
+        return self._ended(code, result, sampled, None, time.monotonic() - started)
+
+    # -- endings ----------------------------------------------------------------------------
+    def _stopped(self) -> int:
+        name = self.state.signal_name or "SIGTERM"
+        self.complain(f"stopped by {name} before rclone check started")
+        return exitcodes.signal_exit_code(int(signal.Signals[name]))
+
+    def _refused(self, why: str, extra: dict[str, str]) -> int:
+        self._append_log(format_start(self.run_id, self.job.name, VERIFY, os.getpid(), now(),
+                                      extra))
+        self._append_log(format_end(MarkerKind.FAILED, self.run_id, exitcodes.CONFIG, now(),
+                                    _counters(core.CheckResult(), 0, 0.0), why))
+        self._write_metrics(exitcodes.CONFIG, core.CheckResult(), 0)
+        self.complain(f"verify {self.run_id} not done: {why}")
+        return exitcodes.CONFIG
+
+    def _ended(self, code: int, result: core.CheckResult, sampled: int, problem: str | None,
+               elapsed: float) -> int:
+        summary = core.summary(result, sampled)
+        if code == 0 and result.differences == 0:
+            kind, reason = MarkerKind.COMPLETE, None
+        elif self.state.signal_name or exitcodes.is_abort(code):
+            kind = MarkerKind.ABORTED
+            reason = f"stopped by {self.state.signal_name or f'signal {code - 128}'}"
+        else:
+            kind = MarkerKind.FAILED
+            if problem is not None:
+                reason = problem
+            elif result.differences or code == 1:
+                reason = summary if result.differences else exitcodes.meaning(code).meaning
+            else:
+                reason = f"{exitcodes.meaning(code).meaning} ({summary})"
+        self._append_log(format_end(kind, self.run_id, code, now(),
+                                    _counters(result, sampled, elapsed), reason))
+        self._write_metrics(code, result, sampled)
+        self.say(f"space-mirror: verify {self.run_id} {kind} (exit {code}): {summary}")
+        labels = core.LABELS
+        for cls, path in result.examples:
+            self.say(f"  {labels[cls]}: {path}")
+        if result.differences > len(result.examples):
+            self.say(f"  … and {result.differences - len(result.examples)} more "
+                     "(the run's ERROR lines are in the log: `space-mirror history`)")
+        return code
+
+    def _write_metrics(self, code: int, result: core.CheckResult, sampled: int) -> None:
+        facts = verify_metrics.VerifyFacts(
+            job=self.job.name, started=self.state.started, ended=time.time(), exit_code=code,
+            success=code == 0 and result.differences == 0, sampled=sampled,
+            differences=result.differences, missing=result.missing, differ=result.differ,
+            errors=result.errors)
+        path = verify_metrics.verify_metrics_path(self.job)
+        warning = verify_metrics.write(path, facts)
+        if warning:
+            self.complain(f"warning: {warning}")
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _copy_lines(src: Path, dst: Path, picks: list[int]) -> None:
+    """Copy the lines of `src` at the (increasing) positions `picks` to `dst`, as bytes."""
+    wanted = iter(picks)
+    nxt = next(wanted, None)
+    with open(src, "rb") as inp, open(dst, "wb") as out:
+        for i, line in enumerate(inp):
+            if i == nxt:
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+                nxt = next(wanted, None)
+                if nxt is None:
+                    break
+
+
+def _counters(result: core.CheckResult, sampled: int, elapsed: float) -> dict[str, str]:
+    # `errors` is what the history counts (its ERRORS column): here, every difference.
+    return {"mode": VERIFY, "sampled": str(sampled), "checks": str(result.checked),
+            "errors": str(result.differences), "differences": str(result.differences),
+            "missing": str(result.missing), "differ": str(result.differ),
+            "unreadable": str(result.errors), "elapsed": f"{elapsed:.1f}"}
+
+
+def verify_job(job: Job, opts: VerifyOptions) -> int:
+    """Entry point for the CLI."""
+    return Verifier(job, opts).run()

@@ -1,0 +1,71 @@
+"""`space_mirror_last_verify_*`: the last verify's result for node_exporter's textfile
+collector, in a file of its own beside the run metrics (the runner replaces its file whole
+after every sync, which would drop these series)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.config import Job
+from tui.ops.metrics import write_atomic
+
+
+@dataclass(frozen=True)
+class VerifyFacts:
+    job: str
+    started: float  # unix seconds
+    ended: float
+    exit_code: int
+    success: bool  # rclone check exited 0 and found no difference
+    sampled: int
+    differences: int
+    missing: int
+    differ: int
+    errors: int
+
+
+_METRICS = (
+    ("timestamp_seconds", "End of the last verify, unix time.", "ended"),
+    ("duration_seconds", "Duration of the last verify.", "duration"),
+    ("success", "1 if the last verify found the sample intact, else 0.", "success"),
+    ("exit_code", "Exit code of the last verify.", "exit_code"),
+    ("sampled_files", "Files the last verify checked (its random sample).", "sampled"),
+    ("differences", "Differences the last verify found (missing + differ + errors).",
+     "differences"),
+    ("missing_files", "Sampled files missing on the destination.", "missing"),
+    ("differ_files", "Sampled files whose content differs at the destination.", "differ"),
+    ("error_files", "Sampled files that could not be read or hashed.", "errors"),
+)
+
+
+def verify_metrics_path(job: Job) -> Path:
+    """Beside the job's run metrics: `space_mirror_NAME.prom` → `space_mirror_NAME_verify.prom`."""
+    prom = job.metrics_path
+    return prom.with_name(f"{prom.stem}_verify{prom.suffix or '.prom'}")
+
+
+def prometheus_text(f: VerifyFacts) -> str:
+    values = {"ended": f.ended, "duration": max(0.0, f.ended - f.started),
+              "success": int(f.success), "exit_code": f.exit_code, "sampled": f.sampled,
+              "differences": f.differences, "missing": f.missing, "differ": f.differ,
+              "errors": f.errors}
+    job = f.job.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    out: list[str] = []
+    for name, help_text, key in _METRICS:
+        metric = f"space_mirror_last_verify_{name}"
+        value = values[key]
+        text = f"{value:.3f}" if isinstance(value, float) and not value.is_integer() \
+            else str(int(value))
+        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
+                f'{metric}{{job="{job}"}} {text}']
+    return "\n".join(out) + "\n"
+
+
+def write(path: Path, facts: VerifyFacts) -> str | None:
+    """Write atomically; a warning when it cannot be written (never fatal)."""
+    try:
+        write_atomic(path, prometheus_text(facts))
+    except OSError as exc:
+        return f"could not write {path}: {exc.strerror or exc}"
+    return None
