@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +77,10 @@ class Cache:
         data = {"version": CACHE_VERSION, "files": self.new_entries}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".history-", dir=self.path.parent)
+            # What tempfile.mkstemp does, without importing it (and shutil, random…) into
+            # every `history` command: a private, new file next to the cache.
+            tmp = str(self.path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     # dumps() uses the C encoder; dump() would encode in Python, piece by piece.

@@ -9,11 +9,14 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.history.model import HistoryWarning, LogSpan, Run
 from tui.core.logline import decode
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # Compressed bytes fed to zlib at a time.
 GZ_SLICE = 1 << 20
@@ -98,7 +101,11 @@ class GzPrefetch:
     def __init__(self, paths: list[Path], ahead: int | None = None) -> None:
         self._paths = list(paths)
         self._ahead = ahead or max(1, min(4, os.cpu_count() or 1))
-        self._pool = ThreadPoolExecutor(max_workers=self._ahead) if len(paths) > 1 else None
+        self._pool: ThreadPoolExecutor | None = None
+        if len(paths) > 1:
+            # Imported here: a history with no rotated .gz (every incremental run) needs none.
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(max_workers=self._ahead)
         self._futures: dict[Path, Future[tuple[bytes, list[HistoryWarning]]]] = {}
         self._next = 0
         self._fill()
