@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from tui.app.styles import css_path
 from tui.config import Job
-from tui.core.history import History, Run
+from tui.core.history import History, Run, persistent_at
 from tui.core.runstate import Outcome
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
@@ -164,7 +164,8 @@ class HistoryScreen(Screen[None]):
             return
         from tui.app.screens.run_detail import RunDetailScreen
 
-        self.app.push_screen(RunDetailScreen(run))
+        runs = self.history.runs if self.history is not None else [run]
+        self.app.push_screen(RunDetailScreen(run, persistent=persistent_at(runs, run)))
 
     def action_reload(self) -> None:
         self.query_one("#history-status", Static).update(Content("reading history…"))

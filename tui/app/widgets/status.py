@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.config import Job
 from tui.core import exitcodes
 from tui.core.health import age_text
 from tui.core.progress import (
@@ -233,7 +237,19 @@ class StatusPanel(Vertical):
     StatusPanel { height: auto; }
     StatusPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusPanel > #outcome { height: auto; max-height: 2; text-wrap: wrap; }
+    StatusPanel > #repeated { height: auto; max-height: 2; text-wrap: wrap; display: none; }
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._history_key: tuple[str | None, Phase] | None = None
+
+    class Repeated(Message):
+        """What has gone wrong run after run (core's dashboard_line), read from the history."""
+
+        def __init__(self, line: str | None) -> None:
+            super().__init__()
+            self.line = line
 
     def compose(self) -> ComposeResult:
         yield Static(id="identity")
@@ -242,6 +258,39 @@ class StatusPanel(Vertical):
         yield Static(id="progress")
         yield Static(id="counters")
         yield Static(id="outcome")
+        yield Static(id="repeated")
+
+    def _history_changed(self, st: RunState) -> None:
+        """Read the history once painted, and again whenever a run ends."""
+        key = (st.run_id, st.phase)
+        if key == self._history_key or (self._history_key is not None
+                                         and st.phase is not Phase.ENDED):
+            return
+        self._history_key = key
+        self.call_after_refresh(self._read_history)
+
+    def _read_history(self) -> None:
+        job = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
+        if job is not None:
+            self._repeated(job)
+
+    @work(thread=True, exclusive=True, group="repeated", exit_on_error=False)
+    def _repeated(self, job: Job) -> None:
+        # Imported here: the history is read after the first frame, not before it.
+        from tui.core.history import dashboard_line, persistent_summary
+        from tui.ops.history import load_history
+
+        history = load_history(job)
+        line = dashboard_line(persistent_summary(history.runs), job.source)
+        self.post_message(self.Repeated(line))
+
+    def on_status_panel_repeated(self, message: Repeated) -> None:
+        message.stop()
+        static = self.query_one("#repeated", Static)
+        static.display = message.line is not None
+        if message.line is not None:
+            static.update(Content.assemble(("⚠ ", "$text-warning bold"),
+                                           printable(message.line)))
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -291,3 +340,4 @@ class StatusPanel(Vertical):
             outcome.display = line is not None
         if line is not None:
             outcome.update(line)
+        self._history_changed(s.state)
