@@ -110,3 +110,24 @@ async def test_dashboard_says_it_in_one_line(nights: tuple[Path, Path, Path], tm
     app = MirrorApp(job, ["--config", str(cfg), "--job", "t"], hostname="h")
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_text(pilot, "deletes skipped 3 runs in a row", f"removed from {src}")
+
+
+def test_metrics_and_status_carry_the_streaks(nights: tuple[Path, Path, Path],
+                                              tmp_path: Path) -> None:
+    """The runner exports what repeats (issue 13's metrics, read from issue 12's history),
+    and `status` names it: three real runs skipped their deletes, one file failed in all."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    cfg, _, _ = nights
+    prom = cfg.with_suffix(".prom").read_text()
+    values = {s.name: s.value for fam in text_string_to_metric_families(prom)
+              for s in fam.samples}
+    assert values["space_mirror_deletes_skipped_runs"] == 3
+    assert values["space_mirror_persistent_failed_files"] == 1
+    out = subprocess.run([sys.executable, "-m", "tui", "--config", str(cfg), "status",
+                          "--json"], capture_output=True, text=True, cwd=REPO,
+                         env=_base_env({"XDG_CACHE_HOME": str(tmp_path)}), timeout=60)
+    data = json.loads(out.stdout)
+    assert data["persistent_failed_files"] == 1, data
+    assert data["deletes_skipped_runs"] == 3, data
+    assert out.returncode in (1, 2)  # the last run failed: not OK, whatever the thresholds

@@ -1,8 +1,8 @@
 """A job's health, for `space-mirror status`, the metrics and the dashboard's header.
 
-The seam to the history's persistent failures (issue 12, `tui/core/history/`) is
-`persistent_summary()`: until that lands it knows nothing and returns None, and every
-consumer shows "unknown" rather than a made-up zero.
+Delete debt and persistent failures come from the job's history (`tui/core/history/
+persistent.py`, read through the incremental cache); when the history cannot be read they
+are None, and every consumer shows "unknown" rather than a made-up zero.
 """
 
 from __future__ import annotations
@@ -21,15 +21,20 @@ from tui.ops import metrics, processes
 @dataclass(frozen=True, slots=True)
 class Persistent:
     deletes_skipped_runs: int
-    pending_deletes: int
+    pending_deletes: int | None
     files: int  # files that failed in several runs in a row
 
 
 def persistent_summary(job: Job) -> Persistent | None:
-    """Delete debt and persistent failures from the job's history; None when unknown.
-    To be wired to `tui.core.history.persistent_summary(history)` (issue 12)."""
-    del job
-    return None
+    """Delete debt and persistent failures from the job's history; None when unknown."""
+    from tui.core.history import persistent_summary as from_runs
+    from tui.ops.history import load_history
+
+    try:
+        found = from_runs(load_history(job).runs)
+    except Exception:  # an unreadable log costs the figures, never the run or `status`
+        return None
+    return Persistent(found.deletes_skipped_runs, found.pending_deletes, len(found.files))
 
 
 TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines

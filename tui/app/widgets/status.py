@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -240,9 +239,7 @@ class StatusPanel(Vertical):
     StatusPanel > #repeated { height: auto; max-height: 2; text-wrap: wrap; display: none; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._history_key: tuple[str | None, Phase] | None = None
+    _history_key: tuple[str | None, Phase] | None  # the (run, phase) the history was read at
 
     class Repeated(Message):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
@@ -294,6 +291,7 @@ class StatusPanel(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._history_key = None
         self._watch = ProgressWatch()
         self._identity: tuple[str, str, str, str] | None = None
         self._last_good: tuple[str, str] | None = None
