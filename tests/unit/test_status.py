@@ -143,7 +143,7 @@ def test_json_fields(tmp_path: Path) -> None:
     assert code == 1 and data["status"] == "WARNING" and data["exit_code"] == 1
     assert data["last_success_age_s"] == 30 * H
     assert data["last_run"]["exit_code"] == 79 and data["running"] is False
-    assert data["persistent_failed_files"] is None  # unknown until issue 12's history
+    assert data["persistent_failed_files"] is None  # unknown: the log holds no run
 
 
 def test_age_text() -> None:

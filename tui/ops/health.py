@@ -31,9 +31,12 @@ def persistent_summary(job: Job) -> Persistent | None:
     from tui.ops.history import load_history
 
     try:
-        found = from_runs(load_history(job).runs)
+        runs = load_history(job).runs
     except Exception:  # an unreadable log costs the figures, never the run or `status`
         return None
+    if not runs:  # a log with no run (or none yet) knows nothing: unknown, not zero
+        return None
+    found = from_runs(runs)
     return Persistent(found.deletes_skipped_runs, found.pending_deletes, len(found.files))
 
 
