@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-time lint bench bench-quick screenshots clean
+.PHONY: demo test test-fast test-time lint bench bench-quick screenshots wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,8 +34,14 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
 
+# The wheel to install on a host with pipx (docs/install.md); rclone comes as a dependency.
+DIST ?= dist
+wheel: $(STAMP)
+	$(PY) -m pip wheel . --no-deps --quiet -w $(DIST)
+	@ls -1 $(DIST)/space_mirror-*.whl
+
 screenshots: $(STAMP)
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build $(DIST) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
-"""Child process of the startup benchmark: start an app headless, print when its first frame
-is painted, exit. `python -m bench.first_frame minimal|dashboard [CONFIG]`."""
+"""Child process of the startup benchmarks: start an app headless, print when its first frame
+is painted (or, for `history`, the first frame showing the loaded runs), exit.
+`python -m bench.first_frame minimal|dashboard|history [CONFIG]`."""
 
 from __future__ import annotations
 
@@ -29,7 +30,24 @@ def main() -> None:
         from tui.config import Overrides, load_job
 
         job = load_job(Path(sys.argv[2]), None, Overrides())
-        app = MirrorApp(job, ["--config", sys.argv[2]])
+        if which == "history":
+            from tui.app.screens.history import HistoryScreen
+
+            shown_history = HistoryScreen.show_history
+
+            def show_history(self: HistoryScreen, history: Any) -> None:
+                shown_history(self, history)
+                loaded.append(True)
+
+            HistoryScreen.show_history = show_history  # type: ignore[method-assign]
+
+            class HistoryOnly(App[object]):
+                def on_mount(self) -> None:
+                    self.push_screen(HistoryScreen(job))
+
+            app = HistoryOnly()
+        else:
+            app = MirrorApp(job, ["--config", sys.argv[2]])
 
     # The first frame is the first finished screen update handed to the driver (headless,
     # the driver writes nothing, but the frame has been composed and rendered all the same).
@@ -37,12 +55,14 @@ def main() -> None:
 
     def display(self: App[object], screen: Any, renderable: Any) -> None:
         original(self, screen, renderable)
-        if renderable is not None and not self._batch_count and not shown:
+        ready = which != "history" or loaded
+        if renderable is not None and not self._batch_count and not shown and ready:
             shown.append(time.time())
-            print(f"first-frame {shown[0]:.6f}", flush=True)
+            print(f"first-frame {shown[0]:.6f}", flush=True)  # for history: with its runs
             self.exit()
 
     shown: list[float] = []
+    loaded: list[bool] = []
     App._display = display  # type: ignore[method-assign]
     app.run(headless=True, size=(80, 24))
 

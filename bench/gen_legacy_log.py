@@ -17,15 +17,18 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bench.common import DATA
 
 REPO = Path(__file__).resolve().parents[1]
 WRAPPER = REPO / "tests" / "fixtures" / "legacy_wrapper.sh"
 RUN_BYTES = 1_000_000
+T = TypeVar("T", str, bytes)
 
 
 @dataclass
@@ -47,13 +50,19 @@ def _wrapper(source: Path, dest: Path, log: Path) -> int:
                           stderr=subprocess.DEVNULL, check=False).returncode
 
 
-def record(base: Path, files: int = 400) -> Templates:
+def photo_tree(base: Path, files: int) -> tuple[Path, Path]:
+    """A source tree of small photos under `base` (and where its mirror goes)."""
     base.mkdir(parents=True, exist_ok=True)
     src, dst = base / "src", base / "dst"
     for i in range(files):
         p = src / f"photos/{2015 + i % 10}/album-{i % 37:02d}/IMG_{i:05d}.jpg"
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(os.urandom(64 + i % 200))
+    return src, dst
+
+
+def record(base: Path, files: int = 400) -> Templates:
+    src, dst = photo_tree(base, files)
     ok_log, bad_log = base / "ok.log", base / "bad.log"
     for p in (ok_log, bad_log):
         p.unlink(missing_ok=True)
@@ -82,24 +91,37 @@ def _date_output(t: datetime) -> str:
         if t.day < 10 else t.strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
-def one_run(tpl: Templates, night: int, start: datetime) -> str:
+def fill(out: list[T], size: int, target: int, copied: list[T], rename: Callable[[T, int], T],
+         stats: list[T]) -> None:
+    """Append the per-file lines `copied`, renamed for each repetition, until `out` holds
+    `target` bytes (it holds `size` now), with rclone's once-a-minute stats in between."""
+    rep = 0
+    while size < target:
+        for ln in copied:
+            line = rename(ln, rep)
+            out.append(line)
+            size += len(line)
+            if size >= target:
+                break
+        rep += 1
+        if rep % 8 == 0:
+            out.extend(stats)
+
+
+def one_run(tpl: Templates, night: int, start: datetime, size_target: int = RUN_BYTES) -> str:
     t = start + timedelta(days=night)
     stamp, date_out = t.strftime("%Y/%m/%d %H:%M:%S"), _date_output(t)
     if night % 25 == 24:
         return "".join(_retime(ln, stamp, date_out) for ln in tpl.failed)
     out = [_retime(ln, stamp, date_out) for ln in tpl.head]
     size = sum(map(len, out))
-    rep = 0
     stats_block = [_retime(ln, stamp, date_out) for ln in tpl.tail[:-1]]
-    while size < RUN_BYTES:
-        for ln in tpl.copied:
-            name_end = ln.index(": Copied")
-            line = f"{stamp} INFO  : n{night}/r{rep}/{ln[28:name_end]}{ln[name_end:]}"
-            out.append(line)
-            size += len(line)
-        rep += 1
-        if rep % 8 == 0:
-            out.extend(stats_block)  # rclone's once-a-minute stats
+
+    def rename(ln: str, rep: int) -> str:
+        name_end = ln.index(": Copied")
+        return f"{stamp} INFO  : n{night}/r{rep}/{ln[28:name_end]}{ln[name_end:]}"
+
+    fill(out, size, size_target, tpl.copied, rename, stats_block)
     out.extend(_retime(ln, stamp, date_out) for ln in tpl.tail)
     return "".join(out)
 

@@ -331,6 +331,37 @@ def s3_server(tmp_path: Path, rclone_bin: Path, cli_env: dict[str, str]) -> Iter
         log.close()
 
 
+class PostRecorder:
+    """An HTTP server on 127.0.0.1 that answers every POST with 200 and keeps (path, body):
+    a ping target, or Alertmanager's webhook receiver. `close()` stops it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.got: list[tuple[str, bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.got.append((self.path, body))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"OK")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port: int = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # Test modules import the helpers above as `from sm_testkit import …`. A plain
 # `import conftest` is ambiguous once other folders have their own conftest.py (pytest
 # drops "conftest" from sys.modules before importing each one), so the root conftest

@@ -5,7 +5,8 @@
     space-mirror check [--offline]             pre-flight checks
     space-mirror history [--json] [--limit N]  past runs from the log
     space-mirror plan [--json]                 what a sync would do
-    space-mirror unit                          systemd service + timer
+    space-mirror status [--json]               one-line health, Nagios exit codes 0-3
+    space-mirror unit [--install]              systemd service + timer
     space-mirror bwlimit [RATE|off]            show or set a running sync's bandwidth limit
     space-mirror verify [--sample PCT]         rclone check of a random sample of the source
     space-mirror demo                          the dashboard on a built-in demo job
@@ -102,8 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--force", action="store_true",
                       help="override the sentinel and ratio source guards (docs/safety.md)")
 
+    status = sub.add_parser("status", parents=[common],
+                            help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+    unit.add_argument("--install", action="store_true",
+                      help="write, verify and enable the units; disable the old wrapper's "
+                      "unit after asking (docs/install.md)")
+    unit.add_argument("--yes", action="store_true",
+                      help="with --install: disable the old unit without asking")
+    unit.add_argument("--print-steps", action="store_true",
+                      help="with --install: print the systemctl steps instead of running them "
+                      "(an image being built); the default when systemd is not running")
+    unit.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
+                      help="with --install: where the units go (default: %(default)s)")
     unit.add_argument("--verify", metavar="WEEKDAY",
                       help="also a weekly `verify` service and timer on this day (e.g. Sun)")
     unit.add_argument("--verify-sample", type=float, metavar="PCT",
@@ -181,6 +196,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "check": _cmd_check,
         "history": _cmd_history,
         "plan": _cmd_plan,
+        "status": _cmd_status,
         "unit": _cmd_unit,
         "demo": _cmd_demo,
         "bwlimit": _cmd_bwlimit,
@@ -246,6 +262,18 @@ def _cmd_plan(ns: argparse.Namespace) -> int:
     return plan_command(job, as_json=ns.json, offline=ns.offline, force=ns.force)
 
 
+def _cmd_status(ns: argparse.Namespace) -> int:
+    from tui.status_cli import status_command, unknown
+
+    try:
+        job, _ = resolve_job(ns)
+        return status_command(job, as_json=ns.json)
+    except ConfigError as exc:
+        return unknown(str(exc), ns.json)
+    except Exception as exc:  # a monitoring check must answer 3, never a traceback
+        return unknown(f"internal error: {type(exc).__name__}: {exc}", ns.json)
+
+
 def _cmd_unit(ns: argparse.Namespace) -> int:
     from tui.ops.systemd import service_unit, timer_unit
 
@@ -258,6 +286,16 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
         if problem is not None:
             print(f"space-mirror: {problem}", file=sys.stderr)
             return exitcodes.USAGE
+    if ns.install:
+        from tui.ops.unit_install import Installer, ask_tty
+
+        installer = Installer(Path(ns.unit_dir), say=lambda m: print(m, flush=True),
+                              ask=(lambda _q: True) if ns.yes else ask_tty,
+                              systemd_running=False if ns.print_steps else None)
+        name = f"space-mirror-{job.name}"
+        more = {f"{name}-verify": verify_units} if verify_units is not None else None
+        return installer.install(name, service_unit(job, config),
+                                 timer_unit(job, ns.on_calendar), more)
     print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
     print(service_unit(job, config))
     print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")

@@ -37,7 +37,7 @@ class Job:
     # a default env file is only demanded when the destination needs credentials.
     env_file_is_default: bool = True
     log_file: Path = Path("/var/log/space-mirror.log")
-    lock_file: Path | None = None  # None → /run/lock/space-mirror-<name>.lock
+    lock_file: Path | None = None  # None → <run_dir>/lock
     metrics_file: Path | None = None  # None → node_exporter's textfile collector folder
     summary_file: Path | None = None  # None → /var/lib/space-mirror/<name>.last-run.json
     on_success: str | None = None
@@ -53,16 +53,39 @@ class Job:
     max_delete_percent: float | None = None
     min_source_ratio: float = 0.5
     sentinel: str | None = None
+    # Unattended runs (docs/runner.md#limits). No progress for stall_timeout seconds: the
+    # watchdog stops rclone (exit 79). max_duration seconds for the whole run (exit 124);
+    # a lock held longer than it (default a day) fails the next run (exit 69) instead of the
+    # quiet "already running" exit 75.
+    # window_end "HH:MM" (local time): rclone --max-duration up to then, --cutoff-mode soft.
+    stall_timeout: float = 1800.0
+    max_duration: float | None = None
+    window_end: str | None = None
+    # `space-mirror status`: WARNING / CRITICAL when the last success is older (seconds).
+    warn_after: float = 26 * 3600.0
+    crit_after: float = 50 * 3600.0
+    # Healthchecks-style pings: URL/start, URL, URL/<exit code> (docs/monitoring.md).
+    ping_url: str | None = None
     # Set when --source/--dest made this a different job from the one named: the name it was
     # derived from. Its state (lock, summary, metrics, log) is its own (see adhoc_job).
     adhoc_of: str | None = None
     # rclone's --bwlimit, passed as it is: a rate ("10M") or a timetable
     # ("08:00,512k 19:00,off"); None: no limit. `space-mirror bwlimit` changes a live run's.
     bwlimit: str | None = None
+    # The job's run folder (lock, rclone's rc socket): root-only, 0700, made by the unit's
+    # RuntimeDirectory=. None → /run/space-mirror/<name>. See docs/security.md.
+    run_dir: Path | None = None
+    # A root run refuses configured paths in folders other users can write to, unless this
+    # is set (docs/security.md).
+    allow_shared_dirs: bool = False
+
+    @property
+    def run_path(self) -> Path:
+        return self.run_dir or Path(f"/run/space-mirror/{self.name}")
 
     @property
     def lock_path(self) -> Path:
-        return self.lock_file or Path(f"/run/lock/space-mirror-{self.name}.lock")
+        return self.lock_file or self.run_path / "lock"
 
     @property
     def rc_socket_path(self) -> Path:
@@ -157,7 +180,31 @@ def load_job(
             f"job {job_name!r} is not defined: no config file was found "
             f"(use --config FILE or ${CONFIG_ENV_VAR})"
         )
-    return apply_overrides(job, overrides or Overrides())
+    job = apply_overrides(job, overrides or Overrides())
+    validate_job(job, config_path)
+    return job
+
+
+def validate_job(job: Job, where: Path | None = None) -> None:
+    """What a finished Job must satisfy whatever its keys' types: raises ConfigError."""
+    at = f"{where}: job {job.name!r}" if where else f"job {job.name!r}"
+    for name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
+                 "min_source_ratio", "max_duration"):
+        value = getattr(job, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{at}: {name} must be a finite number, not {value}")
+    if not job.source.strip():
+        raise ConfigError(f"{at}: source is empty; set it to the folder to mirror")
+    if not job.destination.strip():
+        raise ConfigError(f"{at}: destination is empty; set it to the mirror's remote or folder")
+    if job.sentinel is not None:
+        parts = Path(job.sentinel).parts
+        if not job.sentinel.strip() or Path(job.sentinel).is_absolute() or ".." in parts:
+            raise ConfigError(f"{at}: sentinel {job.sentinel!r} must be a path inside the "
+                              "source (relative, without '..')")
+    if job.min_source_ratio > 1:
+        raise ConfigError(f"{at}: min_source_ratio {job.min_source_ratio:g} is above 1; it is "
+                          "a fraction of the last good run's file count (e.g. 0.5)")
 
 
 def apply_overrides(job: Job, ov: Overrides) -> Job:
@@ -342,6 +389,8 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
 
             if (problem := schedule_problem(value)) is not None:
                 raise ConfigError(f"{where}: {problem}")
+        if name == "window_end" and not valid_clock(value):
+            raise ConfigError(f"{where} must be a time of day like \"07:00\"")
         return value
     raise AssertionError(f"Job.{name}: no coercion for {kind!r}")  # a new field's type
 
@@ -356,6 +405,12 @@ def _without_none(kind: Any) -> Any:
         if len(rest) == 1:
             return rest[0]
     return kind
+
+
+def valid_clock(text: str) -> bool:
+    """"07:00" or "7:00"; hours 0-23, minutes 0-59."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    return m is not None and int(m[1]) < 24 and int(m[2]) < 60
 
 
 def _env_str(value: str | int | bool) -> str:

@@ -24,12 +24,13 @@ def history_command(job: Job, as_json: bool, limit: int | None,
         print("space-mirror: --limit must be 0 or more", file=sys.stderr)
         return exitcodes.USAGE
     history = load_history(job)
+    every_run = history.runs
     if where is not None and where.active:
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
         history.runs = runfilter.apply(history.runs, where)
     if as_json:
         # One write: json.dump() would make tens of thousands of small ones.
-        sys.stdout.write(json.dumps(history.as_json(limit), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(history.as_json(limit, every_run), ensure_ascii=False) + "\n")
         return exitcodes.OK
     runs = history.runs[-limit:] if limit else history.runs
     print_table(list(reversed(runs)), sys.stdout,

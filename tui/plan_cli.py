@@ -8,7 +8,9 @@ run failed (the plan printed is then partial and says so in its warnings).
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from typing import TextIO
 
 from tui.config import Job
@@ -18,6 +20,8 @@ from tui.core.units import format_bytes
 from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
 
 def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = False,
                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -25,7 +29,24 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
         shown = display_remote(job.destination)
         print(f"space-mirror plan: job {job.name!r} ({job.source} → {shown}); "
               "running the dry run …", file=err, flush=True)
-    outcome = compute_plan(job, offline=offline, force=force)
+    cancel = threading.Event()
+    caught: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # As `run` does: stop the dry run's rclone and remove the temp log, never orphan them.
+        caught.append(signum)
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        outcome = compute_plan(job, offline=offline, force=force, cancel=cancel)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        print(f"space-mirror: plan stopped by {signal.Signals(caught[0]).name}; its dry run "
+              "was stopped", file=err)
+        return exitcodes.signal_exit_code(caught[0])
     for problem in outcome.problems:
         print(f"space-mirror: {problem}", file=err)
     if outcome.plan is None:

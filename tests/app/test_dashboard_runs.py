@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app_helpers import (
@@ -170,8 +171,9 @@ async def test_failed_preflight_starts_nothing(job_dir: JobDir) -> None:
 async def test_runner_refusal_is_shown(job_dir: JobDir) -> None:
     # Another process holds the job's lock; our pre-flight is skipped so that the runner
     # itself must refuse (exit 75).
+    # Started now: a lock older than the job's maximum duration fails with 69 instead.
     record = lock.LockRecord(pid=1, run_id="other", job="t", mode="sync", log="-",
-                             started="2026-11-25T03:00:00+00:00")
+                             started=datetime.now(UTC).isoformat(timespec="seconds"))
     held = lock.try_acquire(job_dir.job.lock_path, record)
     assert isinstance(held, lock.HeldLock)
     try:

@@ -1,5 +1,7 @@
-"""The wheel carries the dashboard and its stylesheet: build it, install it into a fresh venv
-(dependencies from the dev venv via PYTHONPATH, no network), start the app headless."""
+"""The wheel carries the dashboard and its stylesheet: build it (the command `make wheel`
+runs), install it into a fresh venv (dependencies from the dev venv via PYTHONPATH, no
+network), start the app headless; then, as docs/install.md tells an operator, run the
+installed command's `--version`, `check` and the demo's first frame."""
 
 from __future__ import annotations
 
@@ -33,6 +35,29 @@ async def main():
 asyncio.run(main())
 """
 
+# The demo's first frame, from the installed package: its job, its recorded past runs.
+DEMO = r"""
+import asyncio, sys
+from pathlib import Path
+from tui.app.app import MirrorApp
+from tui.cli import build_parser, resolve_job
+from tui.ops import demo
+
+config = demo.prepare(Path(sys.argv[1]), seed=7)  # what `space-mirror demo` does first
+
+async def main():
+    job, _ = resolve_job(build_parser().parse_args(["--config", str(config), "--job", "demo"]))
+    app = MirrorApp(job, [], hostname="wheel", find_running=lambda j: None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.caught_up:
+                break
+        await pilot.pause()
+        print("\n".join(s.text for s in app.screen._compositor.render_strips()))
+asyncio.run(main())
+"""
+
 
 def test_wheel_installs_and_finds_its_styles(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
@@ -57,3 +82,26 @@ def test_wheel_installs_and_finds_its_styles(tmp_path: Path) -> None:
     assert lines["CSS"].startswith(str(venv)) and lines["CSS"].endswith("tui/styles/app.tcss")
     assert lines["MINH"] == "3"  # a rule that only styles/app.tcss sets
     assert lines["BORDER"] == "round"
+
+    # What docs/install.md has the operator run, from the installed console script.
+    command = venv / "bin" / "space-mirror"
+    env["PATH"] = f"{Path(sys.executable).parent}:/usr/bin:/bin"  # the dev venv's rclone
+    version = subprocess.run([str(command), "--version"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("space-mirror "), version
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    (tmp_path / "job.toml").write_text(f"""[jobs.t]
+source = "{tmp_path / 'src'}"
+destination = "{tmp_path / 'dst'}"
+log_file = "{tmp_path / 'job.log'}"
+lock_file = "{tmp_path / 'job.lock'}"
+require_mount = false
+""")
+    check = subprocess.run([str(command), "--config", str(tmp_path / "job.toml"), "check"],
+                           env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert check.returncode == 0 and "All checks passed." in check.stdout, check
+    frame = subprocess.run([str(venv / "bin" / "python"), "-c", DEMO, str(tmp_path / "demo")],
+                           env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert frame.returncode == 0, frame.stderr
+    assert "space-mirror · demo" in frame.stdout and "LAST RUN" in frame.stdout, frame.stdout

@@ -10,6 +10,7 @@ import pytest
 
 from tests.history.realruns import make_tree, rotate, run_wrapper
 from tui.core import history as hist
+from tui.core.history import cache as hist_cache
 from tui.core.history import cache_path, scan_history
 
 
@@ -25,7 +26,7 @@ class Reads:
             self.calls.append((Path(name).name, lo, end))
             return real(name, buf, lo, hi)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(hist, "scan_bytes", spy)
+        monkeypatch.setattr(hist_cache, "scan_bytes", spy)
 
     def take(self) -> list[tuple[str, int, int]]:
         out, self.calls = self.calls, []

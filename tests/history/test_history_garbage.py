@@ -87,12 +87,12 @@ def test_missing_log_is_a_warning(tmp_path: Path) -> None:
 
 def test_needle_scan_agrees_with_line_by_line(mixed_log: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Big runs are searched, not parsed: on the real fixture both ways give the same runs."""
-    from tui.core import history as hist
+    """Runs are searched, not parsed: on the real fixture both ways give the same runs."""
+    from tui.core.history import scan as hist
 
-    parsed = scan_history(mixed_log, use_cache=False)
-    monkeypatch.setattr(hist, "FULL_PARSE_BYTES", 0)
     searched = scan_history(mixed_log, use_cache=False)
+    monkeypatch.setattr(hist, "LINE_PARSE_BYTES", 1 << 40)
+    parsed = scan_history(mixed_log, use_cache=False)
     assert [r.as_json() for r in searched.runs] == [r.as_json() for r in parsed.runs]
     assert [r.deletes_skipped for r in searched.runs] == [r.deletes_skipped for r in parsed.runs]
     assert searched.warnings == parsed.warnings == []

@@ -59,7 +59,7 @@ def test_cli_json_shape(real_log: tuple[Path, list[Expect]], tmp_path: Path) -> 
          "--json"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"runs", "warnings"}
+    assert set(data) == {"runs", "persistent", "warnings"}
     assert len(data["runs"]) == len(expected)
     keys = {"id", "started", "ended", "duration_s", "outcome", "exit_code", "dry_run", "bytes",
             "transfers", "checks", "deletes", "renames", "errors", "error_classes",

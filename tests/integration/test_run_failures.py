@@ -68,12 +68,13 @@ def test_rclone_missing(ready_job, run_cli) -> None:
     assert not job.dest.exists()
 
 
-def env_job(ready_job, tmp_path: Path, content: str | None, mode: int = 0o600) -> JobFiles:
+def env_job(ready_job, tmp_path: Path, content: str | None, mode: int = 0o600,
+            **keys: object) -> JobFiles:
     env_file = tmp_path / "creds.env"
     if content is not None:
         env_file.write_text(content)
         env_file.chmod(mode)
-    return ready_job(env_file=str(env_file))
+    return ready_job(env_file=str(env_file), **keys)
 
 
 def test_env_file_missing(ready_job, run_cli, tmp_path: Path) -> None:
@@ -101,7 +102,8 @@ def _drop_dac_capabilities() -> None:
 
 
 def test_env_file_unreadable(ready_job, run_cli, tmp_path: Path) -> None:
-    job = env_job(ready_job, tmp_path, s3_env_lines(1), 0o000)
+    # (the folders are opened to all below: the job says that is meant)
+    job = env_job(ready_job, tmp_path, s3_env_lines(1), 0o000, allow_shared_dirs=True)
     # the mode-000 file is ours; everything else the CLI touches must stay reachable
     for p in (tmp_path, tmp_path / "home", job.base):
         p.chmod(0o777)

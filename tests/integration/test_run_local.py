@@ -63,8 +63,8 @@ def test_first_copy_then_rename_then_delete(job_config, make_tree, run_cli) -> N
     summary = json.loads(job.summary.read_text())
     assert summary["deletes"] == 2 and summary["exit_code"] == 0 and summary["outcome"] == "success"
     prom = job.metrics.read_text()
-    assert 'space_mirror_last_run_deletes{job="t",mode="sync"} 2' in prom
-    assert 'space_mirror_last_run_success{job="t",mode="sync"} 1' in prom
+    assert 'space_mirror_last_run_deletes{job="t"} 2' in prom
+    assert 'space_mirror_last_run_success{job="t"} 1' in prom
 
 
 def test_dry_run_leaves_the_destination_untouched(job_config, make_tree, run_cli) -> None:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -42,8 +43,11 @@ def stats_with_bytes(job: JobFiles) -> bool:
 def test_lock_held_by_a_live_process(job_config, make_tree, run_cli) -> None:
     job = job_config()
     make_tree(job.source, {"a": 10})
+    # Started now: a lock held longer than the job's maximum duration is another story
+    # (tests/security/test_lock_identity.py).
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     record = {"pid": os.getpid(), "run_id": "20261125T030001-beef", "job": "t", "mode": "sync",
-              "log": str(job.log), "started": "2026-11-25T03:00:01+00:00"}
+              "log": str(job.log), "started": started}
     fd = os.open(job.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         os.write(fd, json.dumps(record).encode())
@@ -53,7 +57,7 @@ def test_lock_held_by_a_live_process(job_config, make_tree, run_cli) -> None:
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and "Traceback" not in r.stderr
         assert f"pid {os.getpid()}" in lines[0]
-        assert "started 2026-11-25T03:00:01+00:00" in lines[0]
+        assert f"started {started}" in lines[0]
         assert not job.dest.exists()
         # `check` names the holder as well
         c = run_cli("--config", str(job.config), "check", "--offline")

@@ -77,7 +77,7 @@ def test_verify_finds_a_corrupted_file(job_config, make_tree, run_cli, tmp_path:
     assert 'space_mirror_last_verify_differences{job="t"} 2' in prom
     assert 'space_mirror_last_verify_differ_files{job="t"} 1' in prom
     assert 'space_mirror_last_verify_sampled_files{job="t"} 40' in prom
-    assert 'space_mirror_last_run_success{job="t",mode="sync"} 1' in job.metrics.read_text()
+    assert 'space_mirror_last_run_success{job="t"} 1' in job.metrics.read_text()
 
     hist = json.loads(run_cli("--config", str(job.config), "history", "--json").stdout)
     last = hist["runs"][-1]

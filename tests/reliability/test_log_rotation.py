@@ -109,7 +109,9 @@ def test_rotation_while_following(tmp_path: Path, how: str) -> None:
 def test_log_folder_fills_up(tmp_path: Path) -> None:
     small = tmp_path / "small"
     small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(small)], check=True)
+    # mode=0755: a tmpfs root is 1777 by default, a folder the pre-flight refuses for root
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k,mode=0755", "tmpfs", str(small)],
+                   check=True)
     try:
         # 600 files: rclone's per-file lines alone need more than the 48 KiB there is.
         config, log = _local_job(tmp_path, ["--transfers", "4"], log=small / "mirror.log",

@@ -68,7 +68,8 @@ def make_app(scene: Scene, workdir: Path) -> MirrorApp:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "space-mirror.log"
     shutil.copy(LOGS / scene.log, log)
-    job = Job(log_file=log, lock_file=workdir / "lock", env_file=None)
+    job = Job(log_file=log, lock_file=workdir / "lock", env_file=None,
+              summary_file=workdir / "summary.json")
     running = RUNNING if scene.running else None
 
     def never_launch(argv: list[str]) -> object:

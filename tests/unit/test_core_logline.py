@@ -79,8 +79,9 @@ def test_text_lines(rel: str, line: str) -> None:
      "There was nothing to transfer"),
     ('2026/11/25 14:36:14 INFO  : docs/a-renamed.txt: Renamed from "docs/a.txt"',
      "docs/a-renamed.txt", 'Renamed from "docs/a.txt"'),
-    ("2026/11/25 14:36:20 NOTICE: Failed to sync: directory not found", "Failed to sync",
-     "directory not found"),
+    # rclone's summary of a command names no file (issue 12: "Failed to copy" is no file).
+    ("2026/11/25 14:36:20 NOTICE: Failed to sync: directory not found", None,
+     "Failed to sync: directory not found"),
 ])
 def test_text_object_and_message(line: str, obj: str | None, msg: str) -> None:
     event = parse_line(line)

@@ -51,7 +51,7 @@ def test_several_jobs(tmp_path: Path) -> None:
     assert docs.flags == ("--transfers", "8", "--track-renames")  # a string is shell-split
     assert docs.max_delete == 100 and docs.require_mount is False  # from [defaults]
     assert docs.env_file_is_default  # not set: only demanded when credentials are needed
-    assert docs.lock_path == Path("/run/lock/space-mirror-docs.lock")
+    assert docs.lock_path == Path("/run/space-mirror/docs/lock")  # root-only run folder
     assert docs.metrics_path.name == "space_mirror_docs.prom"
 
 
@@ -174,7 +174,9 @@ def test_every_job_field_is_a_key_coerced_from_its_type(tmp_path: Path) -> None:
     samples = {"lock_file": "/tmp/l.lock", "metrics_file": "/tmp/m.prom",
                "summary_file": "/tmp/s.json", "on_success": "true", "on_failure": "false",
                "rclone": "/usr/bin/rclone", "max_delete": 7, "max_delete_percent": 12.5,
-               "sentinel": ".mirror-source", "bwlimit": "08:00,512k 19:00,off"}
+               "sentinel": ".mirror-source", "bwlimit": "08:00,512k 19:00,off",
+               "run_dir": "/tmp/run/t", "max_duration": 14400.0, "window_end": "07:00",
+               "ping_url": "https://hc-ping.example/uuid"}
     for f in settable:
         value = getattr(seed, f.name)
         value = samples.get(f.name, value)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tui.ops import metrics
 from tui.ops.metrics import RunSummary
 
-NAMES = ("last_run_start_timestamp_seconds", "last_run_end_timestamp_seconds",
-         "last_run_duration_seconds", "last_run_exit_code", "last_run_success",
-         "last_run_bytes", "last_run_transfers", "last_run_deletes", "last_run_renames",
+NAMES = ("last_success_timestamp_seconds", "last_run_start_timestamp_seconds",
+         "last_run_end_timestamp_seconds", "last_run_duration_seconds", "last_run_exit_code",
+         "last_run_success", "run_in_progress", "run_max_duration_seconds", "stalled",
+         "deletes_skipped_runs", "persistent_failed_files", "guard_tripped", "last_run_bytes",
+         "last_run_transfers", "last_run_checks", "last_run_deletes", "last_run_renames",
          "last_run_errors")
 
 
@@ -22,30 +24,24 @@ def summary(**kw: object) -> RunSummary:
     base: dict[str, object] = dict(
         job="space-mirror", run_id="r1", mode="sync", started=1795000000.0,
         ended=1795000366.25, exit_code=0, outcome="success", reason=None, bytes=151552,
-        transfers=4, checks=7, deletes=2, renames=1, errors=0)
+        transfers=4, checks=7, deletes=2, renames=1, errors=0,
+        extra={"last_success_ended": 1795000366.25, "deletes_skipped_runs": 0,
+               "persistent_failed_files": 3})
     base.update(kw)
     return RunSummary(**base)  # type: ignore[arg-type]
 
 
-SAMPLE = re.compile(r'^(space_mirror_\w+)\{job="((?:[^"\\]|\\.)*)",mode="(sync|dry-run)"\} '
-                    r"(-?\d+(?:\.\d+)?)$")
-
-
 def parse(text: str) -> dict[str, float]:
+    """Sample name (+ the guard label) → value, by prometheus_client's own parser; every
+    family a gauge with HELP, every sample labelled with the job."""
     values: dict[str, float] = {}
-    helps, types = set(), set()
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            helps.add(line.split()[2])
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert kind == "gauge"
-            types.add(name)
-        else:
-            m = SAMPLE.match(line)
-            assert m, f"not a sample line: {line!r}"
-            values[m[1]] = float(m[4])
-    assert helps == types == set(values)
+    for family in text_string_to_metric_families(text):
+        assert family.type == "gauge" and family.documentation, family.name
+        for sample in family.samples:
+            assert sample.labels["job"], sample
+            key = sample.name + (f"/{sample.labels['guard']}" if "guard" in sample.labels else "")
+            assert key not in values, key
+            values[key] = sample.value
     return values
 
 
@@ -53,14 +49,71 @@ def test_prometheus_text() -> None:
     text = metrics.prometheus_text(summary())
     assert text.endswith("\n")
     values = parse(text)
-    assert set(values) == {f"space_mirror_{n}" for n in NAMES}
+    assert {k.split("/")[0] for k in values} == {f"space_mirror_{n}" for n in NAMES}
     assert values["space_mirror_last_run_success"] == 1
+    assert values["space_mirror_last_success_timestamp_seconds"] == pytest.approx(1795000366.25)
     assert values["space_mirror_last_run_bytes"] == 151552
     assert values["space_mirror_last_run_duration_seconds"] == pytest.approx(366.25)
     assert values["space_mirror_last_run_deletes"] == 2
-    failed = parse(metrics.prometheus_text(summary(exit_code=7, outcome="failed")))
+    assert values["space_mirror_run_in_progress"] == 0
+    assert values["space_mirror_persistent_failed_files"] == 3
+    assert values["space_mirror_guard_tripped/max_delete"] == 0
+    failed = parse(metrics.prometheus_text(summary(
+        exit_code=7, outcome="failed",
+        extra={"last_success_ended": 1794900000.0, "guards_tripped": ["max_delete"],
+               "stalled": True, "deletes_skipped_runs": 2})))
     assert failed["space_mirror_last_run_success"] == 0
     assert failed["space_mirror_last_run_exit_code"] == 7
+    assert failed["space_mirror_last_success_timestamp_seconds"] == 1794900000
+    assert failed["space_mirror_guard_tripped/max_delete"] == 1
+    assert failed["space_mirror_guard_tripped/ratio"] == 0
+    assert failed["space_mirror_stalled"] == 1
+    assert failed["space_mirror_deletes_skipped_runs"] == 2
+    # Never succeeded, persistent failures unknown: those series are absent, not 0.
+    never = parse(metrics.prometheus_text(summary(outcome="failed", extra={})))
+    assert "space_mirror_last_success_timestamp_seconds" not in never
+    assert "space_mirror_persistent_failed_files" not in never
+
+
+def test_carry_over_rules() -> None:
+    prev = {"last_success_ended": 100.0, "deletes_skipped_runs": 2}
+    kw = dict(ended=200.0, ran_rclone=True, deletes_skipped=False)
+    assert metrics.carry(prev, mode="sync", outcome="success", **kw) == {  # type: ignore[arg-type]
+        "last_success_ended": 200.0, "deletes_skipped_runs": 0}
+    assert metrics.carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
+                         deletes_skipped=True) == {"last_success_ended": 100.0,
+                                                   "deletes_skipped_runs": 3}
+    # A dry run, or a run whose rclone never started, changes neither.
+    assert metrics.carry(prev, mode="dry-run", outcome="success", ended=200.0,
+                         ran_rclone=True, deletes_skipped=True) == prev
+    assert metrics.carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=False,
+                         deletes_skipped=False) == prev
+    # A summary from before the field existed: its own successful sync is the last success.
+    old = {"mode": "sync", "outcome": "success", "ended": 50.0}
+    assert metrics.carry(old, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
+                         deletes_skipped=False)["last_success_ended"] == 50.0
+    assert metrics.last_success_of({**old, "mode": "dry-run"}) is None
+    assert metrics.carry({}, mode="sync", outcome="failed", ended=1.0, ran_rclone=True,
+                         deletes_skipped=False) == {"last_success_ended": None,
+                                                    "deletes_skipped_runs": 0}
+
+
+def test_in_progress_keeps_the_last_run_and_says_running() -> None:
+    before = metrics.prometheus_text(summary())
+    during = parse(metrics.in_progress_text(before, "space-mirror", 1795100000.0, 7200))
+    assert during["space_mirror_run_in_progress"] == 1
+    assert during["space_mirror_run_start_timestamp_seconds"] == 1795100000
+    assert during["space_mirror_run_max_duration_seconds"] == 7200
+    assert during["space_mirror_last_run_success"] == 1  # the last run's series stay
+    assert during["space_mirror_last_success_timestamp_seconds"] == pytest.approx(1795000366.25)
+    # Twice in a row (a run that died, then the next one): still one series each.
+    again = parse(metrics.in_progress_text(metrics.in_progress_text(before, "space-mirror", 1.0),
+                                           "space-mirror", 2.0))
+    assert again["space_mirror_run_start_timestamp_seconds"] == 2
+    first = parse(metrics.in_progress_text("", "new", 5.0))
+    assert first == {"space_mirror_run_in_progress": 1.0,
+                     "space_mirror_run_start_timestamp_seconds": 5.0,
+                     "space_mirror_run_max_duration_seconds": metrics.DEFAULT_RUN_MAX}
 
 
 def test_label_escaping() -> None:

@@ -20,7 +20,8 @@ def test_service_unit(tmp_path: Path) -> None:
     assert "EnvironmentFile=/etc/miket/creds.env" in lines
     assert "RequiresMountsFor=/space" in lines and "ReadOnlyPaths=/space" in lines
     rw = next(ln for ln in lines if ln.startswith("ReadWritePaths="))
-    assert "/var/log" in rw and "/run/lock" in rw
+    assert "/var/log" in rw and "/run/space-mirror" not in rw  # RuntimeDirectory=
+    assert "RuntimeDirectory=space-mirror" in lines and "StateDirectory=space-mirror" in lines
     assert "KillMode=mixed" in lines
 
 

@@ -1,6 +1,7 @@
 """Exit codes: rclone's (checked against rclone 1.75.2's docs/content/docs.md) and ours.
 
-Ours never overlap rclone's 0–10: they come from sysexits.h (64–78) or are 128+signal.
+Ours never overlap rclone's 0–10: they come from sysexits.h (64–78), are 79 (stalled) and
+124 (max_duration, like timeout(1)), or are 128+signal.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ OK = 0
 USAGE = 64  # EX_USAGE: bad command line or config file syntax
 UNAVAILABLE = 69  # EX_UNAVAILABLE: `bwlimit`: no sync of the job runs, or it has no rc socket
 SOFTWARE = 70  # EX_SOFTWARE: an internal error in space-mirror itself
+UNAVAILABLE = 69  # EX_UNAVAILABLE: the lock has been held longer than the job's max duration
 LOCKED = 75  # EX_TEMPFAIL: another sync of this job holds the lock; try later
 CONFIG = 78  # EX_CONFIG: a pre-flight or safety check failed; nothing was started
+STALLED = 79  # the stall watchdog stopped rclone: no progress for stall_timeout
+TIMED_OUT = 124  # the run passed max_duration and was stopped (timeout(1)'s code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +59,31 @@ _TABLE: dict[int, ExitMeaning] = {
                     "Run `space-mirror --help` and check the config file.", True),
         ExitMeaning(SOFTWARE, "internal", "space-mirror hit an internal error.",
                     "Report it with the log; the error itself did not touch the mirror.", True),
+        ExitMeaning(UNAVAILABLE, "lock-stuck", "The job's lock has been held longer than "
+                    "the job's maximum duration: a stuck or foreign holder.",
+                    "Run `space-mirror check`: it names the holder; stop it.", True),
         ExitMeaning(LOCKED, "locked", "Another sync of this job is running.",
                     "Wait for it, or watch it with `space-mirror`.", True),
+        ExitMeaning(STALLED, "stalled", "No progress for stall_timeout; the watchdog stopped "
+                    "rclone.", "Check the destination and the network; the next run "
+                    "continues where this one stopped.", True),
+        ExitMeaning(TIMED_OUT, "timed-out", "The run passed max_duration and was stopped.",
+                    "Raise max_duration, or let the next run continue.", True),
         ExitMeaning(CONFIG, "preflight", "A pre-flight or safety check failed; nothing started.",
                     "Run `space-mirror check` and fix what it marks with ✗.", True),
     )
 }
+
+
+# What a Go program prints when it dies of SIGQUIT or a panic (runtime stack dump).
+GO_CRASH_NEEDLES = (b"SIGQUIT: quit", b"panic: ", b"goroutine ")
+CRASHED = ExitMeaning(2, "crashed", "rclone crashed (SIGQUIT or panic); its stack dump is in "
+                      "the log.", "Re-run; if it repeats, report the dump to rclone.")
+
+
+def is_go_crash_line(line: bytes) -> bool:
+    """A line of a Go runtime stack dump (`goroutine 1 [running]:`, `panic: …`)."""
+    return line.startswith(GO_CRASH_NEEDLES)
 
 
 def signal_exit_code(signum: int) -> int:

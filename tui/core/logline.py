@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tui.core.markers import Marker, parse_marker
@@ -22,6 +22,8 @@ ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "ALERT", "EMERGENCY"})
 
 # Lines longer than this are cut before parsing: a 2 MB line must not cost 2 MB per event.
 MAX_LINE_CHARS = 16_384
+# At most this many continuation lines are attached to one error record.
+MAX_DETAIL_LINES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ class LogRecord:
     object: str | None = None
     size: int | None = None
     skipped: str | None = None
+    # Lines that continued this one (the AWS SDK's `\tstatus code: 403, request id: …`,
+    # go-multierror's `\t* …`, an HTML error page), joined with newlines.
+    detail: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -66,9 +71,15 @@ class Unparsed:
 
 Event = LogRecord | StatsUpdate | MarkerLine | Unparsed
 
-_TEXT_LINE = re.compile(
-    r"^(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"
-    r"(?P<level>DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\s*:\s?(?P<rest>.*)$"
+_LEVEL = r"(?P<level>DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\s*:\s?"
+_TIME = r"(?P<time>\d{4}[/-]\d{2}[/-]\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)"
+_TEXT_LINE = re.compile(rf"^{_TIME}\s+{_LEVEL}(?P<rest>.*)$")
+# journald and `--syslog`-style output: `<3>ERROR : x: Failed to copy: …`, no time.
+_JOURNALD_LINE = re.compile(rf"^<[0-7]>{_LEVEL}(?P<rest>.*)$")
+# Go's log.Fatalf writes no level: `2019/11/27 14:45:28 Failed to copy: object not found`.
+_BARE_LINE = re.compile(
+    r"^(?P<time>\d{4}[/-](?:0[1-9]|1[0-2])[/-](?:0[1-9]|[12]\d|3[01])"
+    r" (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?) (?P<rest>\S.*)$"
 )
 
 
@@ -97,9 +108,21 @@ def parse_line(line: str) -> Event:
             return MarkerLine(marker, line)
         return Unparsed(line)
     m = _TEXT_LINE.match(line)
-    if m is None:
+    if m is not None:
+        return _text_record(m["time"], m["level"], m["rest"])
+    return _unusual_text(line)
+
+
+def _unusual_text(line: str) -> Event:
+    if line[0] == "<":
+        m = _JOURNALD_LINE.match(line)
+        if m is not None:
+            return _text_record("", m["level"], m["rest"])
         return Unparsed(line)
-    return _text_record(m["time"], m["level"], m["rest"])
+    m = _BARE_LINE.match(line)
+    if m is not None:
+        return _text_record(m["time"], "CRITICAL", m["rest"])
+    return Unparsed(line)
 
 
 def _parse_json(line: str) -> Event:
@@ -138,11 +161,26 @@ _FILE_MESSAGE = re.compile(
 )
 
 
+# Messages that never follow an object: rclone's summaries and fatal errors. Without this,
+# `Failed to copy: object not found` would name a file called "Failed to copy".
+_NO_OBJECT = re.compile(
+    r"Failed to \w+(?: with \d+ errors)?: |Failed to create file system |Attempt \d+/\d+ "
+    r"|Fatal error: |There was nothing to transfer"
+)
+# rclone writes a file as `name.<8 characters>.partial` and renames it when it is complete.
+_PARTIAL = re.compile(r"\.[0-9A-Za-z]{8}\.partial$|\.partial$")
+
+
+def real_name(name: str) -> str:
+    """The file a name stands for: a `.partial` temporary maps to the file it becomes."""
+    return _PARTIAL.sub("", name) if name.endswith(".partial") else name
+
+
 def _text_record(time: str, level: str, rest: str) -> LogRecord:
     # Text lines are `object: message` or just `message`. Without a known message after any
-    # ": ", the first ": " separates them (`Failed to sync: directory not found` has none).
+    # ": ", the first ": " separates them.
     first = rest.find(": ")
-    if first < 0:
+    if first < 0 or _NO_OBJECT.match(rest):
         return LogRecord(time=time, level=level, msg=rest)
     at = first
     while at >= 0:
@@ -152,45 +190,100 @@ def _text_record(time: str, level: str, rest: str) -> LogRecord:
     return LogRecord(time=time, level=level, msg=rest[first + 2:], object=rest[:first])
 
 
+def continues(line: str) -> Event | None:
+    """`line` parsed on its own; an `Unparsed` result after an error record (and a non-empty
+    line) is a continuation of that record. None for a stats block header."""
+    if line and line[0].isdigit():
+        m = _TEXT_LINE.match(line)
+        if m is not None and m["rest"].strip() == "":
+            return None
+    return parse_line(line)
+
+
 class LineParser:
-    """Stateful parser that joins text-format stats blocks.
+    """Stateful parser that joins text-format stats blocks, and (with `attach=True`) the
+    continuation lines of an error record.
 
     A text stats block starts with a line ending in `INFO  : ` (nothing after the colon),
     followed by indented lines up to a blank line. While inside one, lines are buffered
     and a single StatsUpdate is emitted at its end.
+
+    With `attach`, an error record is held back until the next line shows whether it
+    continues: the lines after it that are no record of their own (the AWS SDK's
+    `\tstatus code: …`, go-multierror's `\t* …`) become its `detail`. The live view does not
+    attach (it shows every line as it comes); the history does, and flushes at the end.
     """
 
-    __slots__ = ("_block", "_block_time")
+    __slots__ = ("_attach", "_block", "_block_time", "_detail", "_held")
 
-    def __init__(self) -> None:
+    def __init__(self, attach: bool = False) -> None:
+        self._attach = attach
         self._block: list[str] | None = None
         self._block_time = ""
+        self._held: LogRecord | None = None
+        self._detail: list[str] = []
 
     def feed(self, line: str) -> list[Event]:
+        if self._held is not None:
+            if line.strip() and len(self._detail) < MAX_DETAIL_LINES:
+                event = continues(line)
+                if type(event) is Unparsed and self._block is None:
+                    self._detail.append(line)
+                    return []
+            events = self._release()
+            events.extend(self.feed(line))
+            return events
+        events = self._feed(line)
+        if self._attach and len(events) == 1:
+            rec = events[0]
+            if type(rec) is LogRecord and rec.level in ERROR_LEVELS:
+                self._held = rec
+                return []
+        return events
+
+    @property
+    def holding(self) -> bool:
+        """True while an error record waits for its continuation lines."""
+        return self._held is not None
+
+    def _release(self) -> list[Event]:
+        held, self._held = self._held, None
+        if held is None:
+            return []
+        if self._detail:
+            held = replace(held, detail="\n".join(self._detail))
+            self._detail = []
+        return [held]
+
+    def _feed(self, line: str) -> list[Event]:
         if self._block is not None:
             if line.strip() == "":
                 return self._close_block()
             if _TEXT_LINE.match(line) or line.startswith(("{", "[")):
                 # The block ended without its blank line (a truncated or interleaved log).
                 events = self._close_block()
-                events.extend(self.feed(line))
+                events.extend(self._feed(line))
                 return events
             if len(self._block) < 64:
                 self._block.append(line)
             return []
         if line and line[0].isdigit():
             m = _TEXT_LINE.match(line)
-            if m is not None and m["rest"].strip() == "":
-                self._block = []
-                self._block_time = m["time"]
-                return []
+            if m is not None:
+                rest = m["rest"]
+                if rest.strip() == "":
+                    self._block = []
+                    self._block_time = m["time"]
+                    return []
+                return [_text_record(m["time"], m["level"], rest)]
         return [parse_line(line)]
 
     def flush(self) -> list[Event]:
-        """Emit whatever block is pending (end of input)."""
-        if self._block is None:
-            return []
-        return self._close_block()
+        """Emit whatever is pending (end of input): a held error record, a stats block."""
+        events = self._release()
+        if self._block is not None:
+            events.extend(self._close_block())
+        return events
 
     def _close_block(self) -> list[Event]:
         block, self._block = self._block or [], None

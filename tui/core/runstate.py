@@ -17,8 +17,8 @@ from tui.core.markers import Marker, MarkerKind
 from tui.core.stats import Stats
 
 RECENT_ERRORS = 20
+FINISHED_NAMES = 64  # "Copied" names kept until the next stats line (tui/core/progress.py)
 SPEED_SAMPLES = 60
-MAX_FINISHED = 4096
 IO_ERRORS_SKIP_DELETES = "not deleting files as there were IO errors"
 
 
@@ -71,10 +71,9 @@ class RunState:
     deletes_skipped_for_io_errors: bool = False
     speeds: tuple[float, ...] = field(default_factory=tuple)
     lines: int = 0
-    # Files rclone has logged as done (Copied, Deleted, Moved, Renamed) that its last stats
-    # line still listed in flight: a stats line can be up to a second stale, and may even be
-    # written just after the per-file line. Bounded: only names the last stats line listed.
-    finished: frozenset[str] = frozenset()
+    # Files rclone reported copied since its last stats line, which may still list them
+    # "in flight" at 100% (for ever, if rclone is stopped): the dashboard leaves them out.
+    finished: tuple[str, ...] = ()
 
     @property
     def running(self) -> bool:
@@ -137,9 +136,8 @@ def apply(state: RunState, event: Event) -> RunState:
             # goroutine while exiting); the marker's counters are final, keep them.
             return replace(state, lines=state.lines + 1)
         speeds = (*state.speeds, event.stats.speed)[-SPEED_SAMPLES:]
-        stats, finished = _without_finished(event.stats, state.finished)
-        return replace(state, stats=stats, speeds=speeds, finished=finished,
-                       lines=state.lines + 1)
+        return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1,
+                       finished=())
     if isinstance(event, MarkerLine):
         return _apply_marker(state, event)
     return replace(state, lines=state.lines + 1)
@@ -161,17 +159,14 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
                 recent.append(event.text)
                 if msg.startswith(IO_ERRORS_SKIP_DELETES):
                     io_skip = True
-                continue
-            if msg.startswith("Copied ("):
+            elif msg.startswith("Copied ("):
                 copied += 1
+                if event.object:
+                    done.append(event.object)
             elif msg == "Deleted":
                 deleted += 1
             elif msg.startswith("Renamed from"):
                 renamed += 1
-            elif not msg.startswith("Moved ("):
-                continue
-            if event.object is not None:
-                done.append(event.object)
             continue
         if lines:
             state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
@@ -182,39 +177,14 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
             io_skip = False
         state = apply(state, event)
     if lines:
-        state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip, done)
+        state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
+                            done)
     return state
 
 
-def _without_finished(stats: Stats, finished: frozenset[str]) -> tuple[Stats, frozenset[str]]:
-    """The stats without the files already logged as done; the done names this stats line
-    still listed (the only ones a later, stale line could bring back)."""
-    if not finished or not stats.transferring:
-        return stats, frozenset()
-    listed = frozenset(t.name for t in stats.transferring)
-    still = finished & listed
-    if not still:
-        return stats, frozenset()
-    return replace(stats, transferring=tuple(
-        t for t in stats.transferring if t.name not in still)), still
-
-
-def _finish(state: RunState, names: list[str]) -> RunState:
-    """Files rclone logged as done leave the in-flight list now, not at the next stats."""
-    if not names:
-        return state
-    finished = state.finished.union(names)
-    if len(finished) > MAX_FINISHED:  # no stats line for long (a log without stats)
-        finished = frozenset(names[-MAX_FINISHED:])
-    if state.stats is None or not state.stats.transferring:
-        return replace(state, finished=finished)
-    stats, _ = _without_finished(state.stats, finished)
-    return replace(state, stats=stats, finished=finished)
-
-
 def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors: int,
-                lines: int, recent: list[str], io_skip: bool, done: list[str]) -> RunState:
-    state = _finish(state, done)
+                lines: int, recent: list[str], io_skip: bool,
+                done: list[str] | None = None) -> RunState:
     return replace(
         state,
         copied=state.copied + copied,
@@ -225,6 +195,7 @@ def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors
         if recent else state.recent_errors,
         deletes_skipped_for_io_errors=state.deletes_skipped_for_io_errors or io_skip,
         lines=state.lines + lines,
+        finished=(*state.finished, *done)[-FINISHED_NAMES:] if done else state.finished,
     )
 
 
@@ -299,13 +270,11 @@ def _apply_record(state: RunState, rec: LogRecord) -> RunState:
             or msg.startswith(IO_ERRORS_SKIP_DELETES),
             lines=lines,
         )
-    done = [rec.object] if rec.object is not None else []
     if msg.startswith("Copied ("):
-        return replace(_finish(state, done), copied=state.copied + 1, lines=lines)
+        done = (*state.finished, rec.object)[-FINISHED_NAMES:] if rec.object else state.finished
+        return replace(state, copied=state.copied + 1, lines=lines, finished=done)
     if msg == "Deleted":
-        return replace(_finish(state, done), deleted=state.deleted + 1, lines=lines)
+        return replace(state, deleted=state.deleted + 1, lines=lines)
     if msg.startswith("Renamed from"):
-        return replace(_finish(state, done), renamed=state.renamed + 1, lines=lines)
-    if msg.startswith("Moved ("):
-        return replace(_finish(state, done), lines=lines)
+        return replace(state, renamed=state.renamed + 1, lines=lines)
     return replace(state, lines=lines)

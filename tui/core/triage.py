@@ -1,16 +1,23 @@
 """Triage: rclone ERROR lines → a small, fixed vocabulary of causes.
 
 The patterns are fragments of messages that rclone (and the Go runtime and the providers'
-APIs it relays) really prints: B2's `bad_auth_token` / `cap_exceeded` codes, S3's
-`SignatureDoesNotMatch` / `SlowDown`, Go's `dial tcp …: connect: connection refused`, the
-local backend's `input/output error`, rclone's own `error reading source root directory` and
-`Signal received`. Order matters: the first class whose pattern matches wins, so the most
-specific causes come first (a B2 403 `cap_exceeded` is quota, not permission; a 401
-`bad_auth_token` is auth, not a generic HTTP error).
+APIs it relays) really prints; `tests/fixtures/real_errors/` holds the lines users pasted
+into public rclone bug reports that they are checked against.
+
+rclone wraps errors: `Failed to copy: failed to authorize account: Get "…": x509:
+certificate signed by unknown authority` is a network (TLS) problem, not an auth one, and
+`error reading source root directory: RequestTimeTooSkewed: …` is a clock problem, not a
+missing source. So a message is split at its `": "` joints and classed by its innermost
+part that names a cause; the detail lines a record carries (the AWS SDK's `status code:
+403, request id: …`, go-multierror's `* …`, an XML or HTML error body) come first, since
+they are the most specific, except the bare SDK status line, which is only a fallback.
+Within one part, the first class whose pattern matches wins (a B2 403 `cap_exceeded` is
+quota, not permission).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,42 +28,58 @@ CLASSES = ("auth", "network", "rate-limit", "quota", "permission", "source-missi
 # ERROR lines (and still counted as such), but classing them would count a cause twice.
 _CONSEQUENCE = re.compile(
     r"Attempt \d+/\d+ failed with \d+ errors"
-    r"|not deleting (?:files|directories) as there were IO errors"
-    r"|Failed to sync(?: with \d+ errors)?:"
+    r"|not deleting (?:files|directories) as there were IO errors",
+    re.IGNORECASE,
 )
+# rclone's last word on a command, at whatever level (1.6x logs it at NOTICE, older ones
+# with no level at all): `Failed to sync: …`, `Failed to copy with 3 errors: last error …`.
+# A per-file `x.bin: Failed to copy: …` has an object and is a cause, not this.
+_FAILED_COMMAND = re.compile(r"Failed to \w+(?: with \d+ errors)?:")
 
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in (
-        ("source-missing", r"error reading source root directory"
-                           r"|source directory not found"),
-        ("interrupted", r"Signal received|context canceled|interrupted system call"),
-        ("quota", r"cap_exceeded|storage_cap|transaction_cap|quota|insufficient storage"
-                  r"|no space left on device|\b507\b|disk quota exceeded|storage full"),
-        ("auth", r"bad_auth_token|expired_auth_token|unauthori[sz]ed|\b401\b|bad_credentials"
-                 r"|InvalidAccessKeyId|SignatureDoesNotMatch|invalid_?grant"
-                 r"|couldn't (?:authorize|authenticate)|failed to authori[sz]e"
-                 r"|oauth2: cannot fetch token|token expired|authentication failed"
-                 r"|Invalid authorization token|ExpiredToken|InvalidToken"),
-        ("rate-limit", r"\b429\b|too many requests|too_many_requests|rate ?limit"
-                       r"|SlowDown|RequestLimitExceeded|too many (?:api )?calls"
-                       r"|service_unavailable|\b503\b|throttl"),
-        ("permission", r"permission denied|access ?denied|operation not permitted|\b403\b"
-                       r"|forbidden|read-only file system|AllAccessDisabled"),
-        ("network", r"connection refused|no such host|connection reset|i/o timeout"
-                    r"|network is unreachable|no route to host|TLS handshake"
-                    r"|dial tcp|broken pipe|server misbehaving|timeout awaiting"
-                    r"|context deadline exceeded|unexpected EOF|connection timed out"
-                    r"|temporary failure in name resolution|EOF$|http2: "
-                    r"|certificate|x509"),
-        ("not-found", r"directory not found|object not found|file not found|not found"
-                      r"|no such file or directory|NoSuchKey|NoSuchBucket|\b404\b"),
-        ("io", r"input/output error|not a directory|is a directory|corrupted on transfer"
-               r"|source file is being updated|sizes differ|md5 differ|sha1 differ"
-               r"|hash differ|short write|file changed|checksum|can't open|failed to open"
-               r"|read-only|bad file descriptor|stale file handle|too many open files"),
-    )
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("source-missing", r"error reading source root directory"
+                       r"|source directory not found"),
+    ("interrupted", r"Signal received|context canceled|interrupted system call"),
+    ("quota", r"cap_exceeded|storage_cap|transaction_cap|quota|insufficient storage"
+              r"|insufficient_space|no space left on device|\b507\b|disk quota exceeded"
+              r"|storage full|too big for remaining disk space|account allowance"),
+    ("auth", r"bad_auth_token|expired_auth_token|unauthori[sz]ed|\b401\b|bad_credentials"
+             r"|InvalidAccessKeyId|SignatureDoesNotMatch|invalid_?grant"
+             r"|does not exist in our records"
+             r"|couldn't (?:authorize|authenticate|log ?in)|failed to authori[sz]e"
+             r"|cannot fetch token|token expired|token has expired|authentication failed"
+             r"|unable to authenticate|Invalid authorization token|ExpiredToken"
+             r"|InvalidToken|empty token|RequestTimeTooSkewed"
+             r"|difference between the request time|logging in|\blog ?in\b"),
+    ("rate-limit", r"\b429\b|too many requests|too_many_\w+|rate ?limit"
+                   r"|SlowDown|RequestLimitExceeded|too many (?:api )?calls"
+                   r"|service_unavailable|\b503\b|throttl|too busy"),
+    ("permission", r"permission denied|access ?denied|access is denied"
+                   r"|operation not permitted|\b403\b|forbidden|read-only file system"
+                   r"|AllAccessDisabled|insufficient ?permission|\b550\b"),
+    ("network", r"connection refused|no such host|connection reset|i/o timeout"
+                r"|network is unreachable|no route to host|TLS handshake"
+                r"|dial tcp|broken pipe|server misbehaving|timeout awaiting"
+                r"|context deadline exceeded|unexpected EOF|timed out|timeout when"
+                r"|temporary failure in name resolution|^EOF\.?$|http2: |GOAWAY"
+                r"|certificate|x509|bad record MAC|remote error|forcibly closed"
+                r"|transport connection broken|network stream|connection lost"
+                r"|closed network connection"),
+    ("not-found", r"directory not found|object not found|file not found|not ?found"
+                  r"|no such file or directory|NoSuchKey|NoSuchBucket|\b404\b"
+                  r"|does not exist|cannot find the path"),
+    ("io", r"input/output error|not a directory|is a directory|corrupted on transfer"
+           r"|source file is being updated|(?:sizes|hash|sums?|md5|sha1) differ"
+           r"|(?:sha1|md5|hash) did not match|short write|file changed|checksum"
+           r"|read-only|bad file descriptor|stale file handle|too many open files"
+           r"|file name too long|device not configured"),
 )
+# The AWS SDK's detail line: its status code says little that the message above it doesn't.
+_SDK_STATUS = re.compile(r"^\s*status code: (\d+)")
+_SPLIT = re.compile(r": |\n")
+# An error while reading the source's own root: the source is missing, whatever the words.
+_SOURCE_ROOT = re.compile(
+    r"error reading source root directory|error listing source|^Local file system at ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +91,64 @@ class ClassCount:
     example: str
 
 
-def is_consequence(text: str) -> bool:
-    """True for rclone's summary lines that repeat an earlier error."""
-    return _CONSEQUENCE.search(text) is not None
+def is_consequence(text: str, obj: str | None = None) -> bool:
+    """True for rclone's summary lines that repeat an earlier error. `text` is the message
+    (or the whole line); `obj` the line's object, when the parser found one."""
+    if _CONSEQUENCE.search(text) is not None:
+        return True
+    return obj is None and _FAILED_COMMAND.match(text) is not None
 
 
-def classify(text: str) -> str:
-    """The cause of one ERROR line's text (`object: message` or just the message)."""
-    for name, pattern in _RULES:
-        if pattern.search(text):
+@functools.cache
+def _rules() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Compiled on first use: a history answered from its cache classes nothing."""
+    return tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _PATTERNS)
+
+
+def _match(part: str) -> str | None:
+    for name, pattern in _rules():
+        if pattern.search(part):
             return name
-    return "other"
+    return None
+
+
+def _innermost(text: str) -> str | None:
+    for part in reversed(_SPLIT.split(text)):
+        part = part.strip()
+        if part:
+            cls = _match(part)
+            if cls is not None:
+                return cls
+    return None
+
+
+def classify(message: str, detail: str | None = None, obj: str | None = None) -> str:
+    """The cause of one ERROR line: its message (`object: message` is fine too), the detail
+    lines that followed it, and its object (`""`, rclone's root, matters for one case)."""
+    cls = None
+    status = None
+    if detail:
+        body = []
+        for line in detail.split("\n"):
+            m = _SDK_STATUS.match(line)
+            if m is not None:
+                status = status or m[1]
+            else:
+                body.append(line)
+        cls = _innermost("\n".join(body))
+    if cls is None:
+        cls = _innermost(message)
+    if cls is None and status is not None:
+        cls = _match(status)
+    if cls is None:
+        return "other"
+    if cls == "not-found" and (
+        _SOURCE_ROOT.search(message) is not None
+        or (obj == "" and message.startswith("error reading source directory"))
+        or (obj is not None and obj.startswith("Local file system at "))
+    ):
+        return "source-missing"
+    return cls
 
 
 class Tally:
@@ -90,16 +160,19 @@ class Tally:
         self._counts: dict[str, int] = {}
         self._examples: dict[str, str] = {}
 
-    def add(self, message: str, example: str | None = None) -> str | None:
+    def add(self, message: str, example: str | None = None, detail: str | None = None,
+            obj: str | None = None) -> str | None:
         """Record one ERROR line by its message (not the file name: `IMG-401.jpg` is no auth
         error); `example` is the line as shown. Returns the class, or None for a restating
         summary line."""
         line = message if example is None else example
         # Whether it restates an earlier error is a matter of the whole line: a text log
         # splits "Attempt 1/3 failed with 1 errors and: …" at its ": " as if it named a file.
-        if is_consequence(line):
+        # A line shown with more than its message has an object: `x: Failed to copy: …`.
+        named = obj is not None or line != message
+        if _CONSEQUENCE.search(line) is not None or (not named and is_consequence(message)):
             return None
-        cls = classify(message)
+        cls = classify(message, detail, obj)
         self._counts[cls] = self._counts.get(cls, 0) + 1
         self._examples.setdefault(cls, line)
         return cls

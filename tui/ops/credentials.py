@@ -36,7 +36,10 @@ REQUIRED_CREDENTIALS: dict[str, list[tuple[str, ...]]] = {
 # Backends that keep nothing secret (or are on this machine).
 NO_CREDENTIALS = {"local", "memory", "alias", "union", "combine", "chunker", "hasher"}
 
-_SECRET_NAME = re.compile(r"KEY|SECRET|PASS|TOKEN|ACCOUNT|CREDENTIAL|AUTH|USER", re.I)
+_SECRET_NAME = re.compile(r"KEY|SECRET|PASS|TOKEN|ACCOUNT|CREDENTIAL|AUTH|USER|SAS|SIG", re.I)
+# The kernel refuses an exec whose environment is over a few hundred KiB (E2BIG), and one
+# variable over 128 KiB.
+MAX_ENV_FILE = 64 * 1024
 _HARMLESS_VALUES = {"", "true", "false", "0", "1", "yes", "no"}
 
 
@@ -85,6 +88,15 @@ def check_env_file(path: Path, uid: int | None = None) -> EnvFileCheck:
 def load_env_file(path: Path) -> dict[str, str]:
     """Parse KEY=VALUE lines with python-dotenv (no shell, no interpolation of commands)."""
     try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # the open below says what is wrong
+    if size > MAX_ENV_FILE:
+        raise CredentialError(
+            f"env file {path} is {size // 1024} KiB; an env file holds a few credentials "
+            f"(at most {MAX_ENV_FILE // 1024} KiB, or rclone cannot start): point env_file at "
+            "the right file")
+    try:
         with open(path, encoding="utf-8") as fh:
             values = dotenv_values(stream=fh, interpolate=False)
     except FileNotFoundError:
@@ -98,6 +110,18 @@ def load_env_file(path: Path) -> dict[str, str]:
     except OSError as exc:
         raise CredentialError(f"env file {path} cannot be read: {exc.strerror}") from None
     return {k: v for k, v in values.items() if v is not None}
+
+
+def env_file_names(path: Path) -> frozenset[str]:
+    """The names an env file defines, read even when its values could not be used (so a
+    hook never sees them), or nothing when it cannot be read at all."""
+    try:
+        if os.stat(path).st_size > MAX_ENV_FILE:
+            return frozenset()
+        with open(path, encoding="utf-8") as fh:
+            return frozenset(dotenv_values(stream=fh, interpolate=False))
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
 
 
 def child_environment(
@@ -130,20 +154,57 @@ def missing_credentials(backend: str, env: Mapping[str, str]) -> list[str]:
 
 
 def secret_values(env_file_values: Mapping[str, str], env: Mapping[str, str]) -> frozenset[str]:
-    """Every value that must never be shown: all env-file values that look like data, and
-    every RCLONE_* / B2_* value whose name says key, secret, password or token."""
-    found = {v for v in env_file_values.values() if v.strip().lower() not in _HARMLESS_VALUES}
+    """Every value that must never be shown: env-file and RCLONE_* / B2_* / AWS_* values
+    that look like secrets (see `looks_secret`). Ports, sizes, regions and vendor names are
+    not secrets: masking them would mangle every number and word that happens to match."""
+    found: set[str] = set()
+    for name, value in env_file_values.items():
+        found |= _secret_parts(name, value)
     for name, value in env.items():
-        if (name.startswith(("RCLONE_", "B2_", "AWS_"))
-                and _SECRET_NAME.search(name) and value.strip().lower() not in _HARMLESS_VALUES):
-            found.add(value)
+        if name.startswith(("RCLONE_", "B2_", "AWS_")):
+            found |= _secret_parts(name, value)
     return frozenset(v for v in found if len(v) >= 3)
 
 
+def looks_secret(name: str, value: str) -> bool:
+    """A value named like a credential, a URL carrying a password or a signature, or a long
+    token-like string of letters and digits; never a bare number or a plain word."""
+    v = value.strip()
+    if v.lower() in _HARMLESS_VALUES or len(v) < 3:
+        return False
+    if _SECRET_NAME.search(name):
+        return True
+    if _URL_SECRET.search(v):
+        return True
+    if v.isdigit() or re.fullmatch(r"[A-Za-z][A-Za-z_\-.]*", v) or "/" in v or " " in v:
+        return False
+    # A token mixes letters and digits within a part; `eu-central-1` or `v1.2.3` do not.
+    return len(v) >= 12 and any(re.search(r"[A-Za-z]", part) and re.search(r"\d", part)
+                                for part in re.split(r"[-_.:]", v))
+
+
+# user:password@ in a URL, or a query parameter that signs or authenticates (Azure SAS sig=).
+_URL_SECRET = re.compile(r"://[^/@\s]*:[^/@\s]*@|[?&](sig|signature|token|key|password|auth)\w*=",
+                         re.I)
+_USERINFO_PASSWORD = re.compile(r"://[^/@:\s]*:([^/@\s]+)@")
+
+
+def _secret_parts(name: str, value: str) -> set[str]:
+    if not looks_secret(name, value):
+        return set()
+    parts = {value}
+    password = _USERINFO_PASSWORD.search(value)
+    if password:
+        parts.add(password[1])  # shown alone too (an error that quotes only the password)
+    return parts
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
+    """Each secret replaced by ***, longest first, only where it stands as a whole token: a
+    secret `2222` never turns `bytes=22220` into `bytes=***0`."""
     for value in sorted(secrets, key=len, reverse=True):
         if value and value in text:
-            text = text.replace(value, "***")
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "***", text)
     return text
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tui.ops import safefile
 
 
 @dataclass(frozen=True)
@@ -47,57 +48,143 @@ class RunSummary:
         }
 
 
-_METRICS = (
-    ("last_run_start_timestamp_seconds", "gauge", "Start of the last run, unix time.", "started"),
-    ("last_run_end_timestamp_seconds", "gauge", "End of the last run, unix time.", "ended"),
-    ("last_run_duration_seconds", "gauge", "Duration of the last run.", "duration"),
-    ("last_run_exit_code", "gauge", "Exit code of the last run.", "exit_code"),
-    ("last_run_success", "gauge", "1 if the last run succeeded, else 0.", "success"),
-    ("last_run_bytes", "gauge", "Bytes transferred by the last run.", "bytes"),
-    ("last_run_transfers", "gauge", "Files transferred by the last run.", "transfers"),
-    ("last_run_deletes", "gauge", "Files deleted at the destination by the last run.", "deletes"),
-    ("last_run_renames", "gauge", "Files renamed at the destination by the last run.", "renames"),
-    ("last_run_errors", "gauge", "Errors counted by the last run.", "errors"),
-)
+# Fields of the JSON summary that outlive a run: each run carries them over (see carry()).
+LAST_SUCCESS = "last_success_ended"  # unix time a real sync last succeeded
+DELETES_SKIPPED_RUNS = "deletes_skipped_runs"  # real runs in a row that skipped deletes
+GUARDS = ("empty", "sentinel", "ratio", "max_delete")  # space_mirror_guard_tripped{guard}
+DEFAULT_RUN_MAX = 24 * 3600.0  # "a run in progress for too long", when max_duration is unset
 
 
-def prometheus_text(s: RunSummary) -> str:
-    labels = f'job="{_label(s.job)}",mode="{_label(s.mode)}"'
-    values = {
-        "started": s.started, "ended": s.ended, "duration": s.duration,
-        "exit_code": s.exit_code, "success": 1 if s.outcome == "success" else 0,
-        "bytes": s.bytes, "transfers": s.transfers, "deletes": s.deletes,
-        "renames": s.renames, "errors": s.errors,
-    }
+def carry(previous: Mapping[str, object], *, mode: str, outcome: str, ended: float,
+          ran_rclone: bool, deletes_skipped: bool) -> dict[str, object]:
+    """The summary fields that carry over: the last success's time (set only by a real
+    sync that succeeded), and how many real runs in a row rclone skipped deletes because
+    of I/O errors (+1 for such a run, 0 after a run that did not, unchanged when rclone
+    did not run or it was a dry run)."""
+    last = last_success_of(previous)
+    skipped = _int(previous.get(DELETES_SKIPPED_RUNS))
+    if mode == "sync":
+        if outcome == "success":
+            last = ended
+        if ran_rclone:
+            skipped = skipped + 1 if deletes_skipped else 0
+    return {LAST_SUCCESS: last, DELETES_SKIPPED_RUNS: skipped}
+
+
+def last_success_of(summary: Mapping[str, object]) -> float | None:
+    """The last success a summary records. A summary written before this field existed
+    still tells it when its own run was a successful real sync."""
+    value = summary.get(LAST_SUCCESS)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    ended = summary.get("ended")
+    if (LAST_SUCCESS not in summary and summary.get("outcome") == "success"
+            and summary.get("mode") == "sync" and isinstance(ended, (int, float))):
+        return float(ended)
+    return None
+
+
+def read_summary(path: Path) -> dict[str, object]:
+    """The last run's JSON summary, or {} when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+Sample = tuple[str, str, float | int | None, str]  # name, help, value, extra labels
+
+_IN_PROGRESS = ("run_in_progress", "run_start_timestamp_seconds")
+
+
+def _samples(s: RunSummary, run_max: float) -> list[Sample]:
+    x = s.extra
+    tripped = x.get("guards_tripped") or ()
+    last_success = x.get(LAST_SUCCESS)
+    persistent = x.get("persistent_failed_files")
+    out: list[Sample] = [
+        ("last_success_timestamp_seconds", "Last successful sync (unix time); carried over "
+         "by failed runs.", last_success if isinstance(last_success, (int, float)) else None,
+         ""),
+        ("last_run_start_timestamp_seconds", "Start of the last run, unix time.", s.started, ""),
+        ("last_run_end_timestamp_seconds", "End of the last run, unix time.", s.ended, ""),
+        ("last_run_duration_seconds", "Duration of the last run.", s.duration, ""),
+        ("last_run_success", "1 if the last run succeeded, else 0.",
+         1 if s.outcome == "success" else 0, ""),
+        ("last_run_exit_code", "Exit code of the last run.", s.exit_code, ""),
+        ("run_in_progress", "1 while a run is going (written at its start).", 0, ""),
+        ("run_max_duration_seconds", "How long a run may take (max_duration, else 24 h).",
+         run_max, ""),
+        ("stalled", "1 if the last run was stopped by the stall watchdog.",
+         1 if x.get("stalled") else 0, ""),
+        ("deletes_skipped_runs", "Real runs in a row in which rclone skipped every delete "
+         "because of I/O errors.", _int(x.get(DELETES_SKIPPED_RUNS)), ""),
+        ("persistent_failed_files", "Files that failed in several runs in a row.",
+         _int(persistent) if persistent is not None else None, ""),
+        ("last_run_bytes", "Bytes transferred by the last run.", s.bytes, ""),
+        ("last_run_transfers", "Files transferred by the last run.", s.transfers, ""),
+        ("last_run_checks", "Files checked by the last run.", s.checks, ""),
+        ("last_run_deletes", "Files deleted at the destination by the last run.", s.deletes, ""),
+        ("last_run_renames", "Files renamed at the destination by the last run.", s.renames, ""),
+        ("last_run_errors", "Errors counted by the last run.", s.errors, ""),
+    ]
+    for guard in GUARDS:
+        out.append(("guard_tripped", "1 if this safety guard stopped the last run.",
+                    1 if isinstance(tripped, (list, tuple)) and guard in tripped else 0,
+                    f',guard="{guard}"'))
+    return out
+
+
+def _render(job: str, samples: list[Sample]) -> str:
+    labels = f'job="{_label(job)}"'
     out: list[str] = []
-    for name, kind, help_text, key in _METRICS:
+    seen: set[str] = set()
+    for name, help_text, value, extra in samples:
+        if value is None:
+            continue  # an unknown value is an absent series, never a made-up 0
         metric = f"space_mirror_{name}"
-        out.append(f"# HELP {metric} {help_text}")
-        out.append(f"# TYPE {metric} {kind}")
-        out.append(f"{metric}{{{labels}}} {_num(values[key])}")
+        if metric not in seen:
+            seen.add(metric)
+            out.append(f"# HELP {metric} {help_text}")
+            out.append(f"# TYPE {metric} gauge")
+        out.append(f"{metric}{{{labels}{extra}}} {_num(value)}")
     return "\n".join(out) + "\n"
+
+
+def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX) -> str:
+    """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md)."""
+    return _render(s.job, _samples(s, run_max))
+
+
+def in_progress_text(previous: str, job: str, started: float,
+                     run_max: float = DEFAULT_RUN_MAX) -> str:
+    """The textfile at the start of a run: the last run's series as they were, plus
+    `run_in_progress 1` and this run's start, so a run that dies leaves evidence."""
+    names = {f"space_mirror_{n}" for n in (*_IN_PROGRESS, "run_max_duration_seconds")}
+    kept = [line for line in previous.splitlines()
+            if line and not any(_names_metric(line, n) for n in names)]
+    fresh = _render(job, [
+        ("run_in_progress", "1 while a run is going (written at its start).", 1, ""),
+        ("run_start_timestamp_seconds", "Start of the run in progress, unix time.", started, ""),
+        ("run_max_duration_seconds", "How long a run may take (max_duration, else 24 h).",
+         run_max, ""),
+    ])
+    return "\n".join([*kept, fresh.rstrip("\n")]) + "\n"
+
+
+def _names_metric(line: str, metric: str) -> bool:
+    body = line[7:] if line.startswith(("# HELP ", "# TYPE ")) else line
+    return body.startswith((metric + "{", metric + " "))
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     """Write `text` to `path` so readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safefile.write_atomic(path, text.encode("utf-8"), mode)
 
 
-def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[str]:
+def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
+                  run_max: float = DEFAULT_RUN_MAX) -> list[str]:
     """Write both files; returns one warning per file that could not be written.
 
     A dry run leaves the Prometheus file alone: replacing it would drop the real sync's
@@ -106,7 +193,7 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[st
     warnings: list[str] = []
     files = [(summary_path, json.dumps(s.as_dict(), indent=2) + "\n")]
     if s.mode != "dry-run":
-        files.insert(0, (prom_path, prometheus_text(s)))
+        files.insert(0, (prom_path, prometheus_text(s, run_max)))
     for path, text in files:
         try:
             write_atomic(path, text)
@@ -115,8 +202,49 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary) -> list[st
     return warnings
 
 
+def lock_metrics_path(prom_path: Path) -> Path:
+    """Beside the job's textfile: a lock problem must not replace the last run's series."""
+    return prom_path.with_name(f"{prom_path.stem}_lock.prom")
+
+
+def write_lock_metrics(prom_path: Path, job: str, held_seconds: float, foreign: bool,
+                       stuck: bool) -> list[str]:
+    """A run that did not start because of the lock: how long it has been held, and
+    whether its holder is no runner of this job or has held it too long."""
+    labels = f'job="{_label(job)}"'
+    lines = []
+    for name, help_text, value in (
+        ("lock_held_seconds", "How long the job's lock has been held by another process.",
+         held_seconds),
+        ("lock_foreign_holder", "1 if the lock is held by a process that is no runner of "
+         "this job.", 1 if foreign else 0),
+        ("lock_stuck", "1 if the lock has been held longer than the job's maximum duration.",
+         1 if stuck else 0),
+    ):
+        metric = f"space_mirror_{name}"
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
+                  f"{metric}{{{labels}}} {_num(value)}"]
+    path = lock_metrics_path(prom_path)
+    try:
+        write_atomic(path, "\n".join(lines) + "\n")
+    except OSError as exc:
+        return [f"could not write {path}: {exc.strerror or exc}"]
+    return []
+
+
+def clear_lock_metrics(prom_path: Path) -> None:
+    try:
+        os.unlink(lock_metrics_path(prom_path))
+    except OSError:
+        pass
+
+
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _num(value: float | int) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from tui.ops import credentials
 
 
 def sd_notify(message: str, environ: Mapping[str, str] | None = None) -> bool:
@@ -34,16 +36,36 @@ class HookResult:
     problem: str | None  # a one-line reason when the hook failed
 
 
+HOOK_OUTPUT_KEPT = 64 * 1024
+# Kept whatever their value looks like: systemd's and the locale's.
+_HOOK_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "INVOCATION_ID", "JOURNAL_STREAM")
+
+
+def hook_environment(base_env: Mapping[str, str], facts: Mapping[str, str],
+                     env_file_names: Iterable[str] = ()) -> dict[str, str]:
+    """The run's facts over our environment minus anything secret: every variable the env
+    file defined (under the unit's EnvironmentFile= they are all in our environment: a
+    webhook token, a URL with a password), every credential name, every secret-looking
+    value."""
+    dropped = set(env_file_names)
+    env = {k: v for k, v in base_env.items()
+           if k not in dropped and (k in _HOOK_KEEP or not (
+               _is_credential_name(k) or credentials.looks_secret(k, v)))}
+    env.update(facts)
+    return env
+
+
 async def run_hook(
-    command: str, facts: Mapping[str, str], base_env: Mapping[str, str], timeout: float
+    command: str, facts: Mapping[str, str], base_env: Mapping[str, str], timeout: float,
+    env_file_names: Iterable[str] = (),
 ) -> HookResult:
     """Run an operator's hook through the shell, with the run's facts as SPACE_MIRROR_*.
 
-    The hook gets our environment minus credentials: a notification script has no business
-    with the B2 key. Its failure is reported and never changes the run's exit code.
+    The hook gets the facts and our environment minus secrets: a notification script has no
+    business with the B2 key. Its output is read into a bounded buffer (its last 64 KiB).
+    Its failure is reported and never changes the run's exit code.
     """
-    env = {k: v for k, v in base_env.items() if not _is_credential_name(k)}
-    env.update(facts)
+    env = hook_environment(base_env, facts, env_file_names)
     try:
         proc = await asyncio.create_subprocess_shell(
             command, env=env, stdin=asyncio.subprocess.DEVNULL,
@@ -52,8 +74,19 @@ async def run_hook(
         )
     except OSError as exc:
         return HookResult(command, None, "", f"hook could not start: {exc.strerror}")
+    assert proc.stdout is not None
+    kept = bytearray()
+
+    async def read_all() -> None:
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(65536):
+            kept.extend(chunk)
+            if len(kept) > HOOK_OUTPUT_KEPT:
+                del kept[:-HOOK_OUTPUT_KEPT]
+        await proc.wait()
+
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        await asyncio.wait_for(read_all(), timeout)
     except TimeoutError:
         try:
             os.killpg(proc.pid, 9)
@@ -61,7 +94,7 @@ async def run_hook(
             pass
         await proc.wait()
         return HookResult(command, None, "", f"hook timed out after {timeout:.0f}s and was killed")
-    text = out.decode("utf-8", "replace")[-4000:]
+    text = kept.decode("utf-8", "replace")
     code = proc.returncode
     problem = None if code == 0 else f"hook exited with code {code}"
     return HookResult(command, code, text, problem)

@@ -32,7 +32,7 @@ from tui.core.logline import StatsUpdate, decode, parse_line
 from tui.core.markers import now
 from tui.core.plan import Plan, PlanBuilder
 from tui.core.stats import Stats
-from tui.ops import credentials, lock, preflight, rclonecmd, safety
+from tui.ops import credentials, lock, preflight, processes, rclonecmd, safety
 from tui.ops.runner import new_run_id
 
 POLL_SECONDS = 0.2
@@ -62,12 +62,13 @@ def compute_plan(
     run_id = "plan-" + new_run_id()
     tmp = Path(tempfile.mkdtemp(prefix="space-mirror-plan-"))
     log = tmp / "dry-run.log"
-    record = lock.LockRecord(pid=os.getpid(), run_id=run_id, job=job.name, mode="dry-run",
+    record = lock.LockRecord(pid=os.getpid(), pid_start=processes.create_time(os.getpid()),
+                             run_id=run_id, job=job.name, mode="dry-run",
                              log=str(log), started=now().isoformat(timespec="seconds"),
                              started_by=started_by)
     try:
         try:
-            got = lock.try_acquire(job.lock_path, record)
+            got = lock.try_acquire(job.lock_path, record, folder_lock=job.lock_file is None)
         except lock.LockError as exc:
             return PlanOutcome(exitcodes.CONFIG, problems=[str(exc)])
         if not isinstance(got, lock.HeldLock):
@@ -98,9 +99,12 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
     dest = safety.destination_files(job, baseline, ctx.rclone, ctx.env)
     guard = safety.delete_guard(job, dest, interrupted=baseline.interrupted)  # as the runner
     argv = rclonecmd.sync_command(ctx.rclone, replace(job, log_file=log), dry_run=True)
+    if cancel is not None and cancel.is_set():  # stopped during the pre-flight: start nothing
+        return PlanOutcome(CANCELLED, problems=["the plan was cancelled"], guard=guard)
     builder = PlanBuilder()
     try:
-        code = _run_dry(argv, ctx.env, held, log, builder, cancel, progress, job.abort_grace)
+        env = {**ctx.env, "SPACE_MIRROR_RUN_ID": held.record.run_id}  # abort checks it
+        code = _run_dry(argv, env, held, log, builder, cancel, progress, job.abort_grace)
     except OSError as exc:
         return PlanOutcome(exitcodes.CONFIG, problems=[f"rclone could not start: {exc.strerror}"])
     if code == CANCELLED:
@@ -126,11 +130,12 @@ def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Pat
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd,
-                                pass_fds=(held.fd,))
+                                pass_fds=held.fds)
     finally:
         os.close(fd)
     # An abort from elsewhere (another dashboard) must reach rclone, not this process.
-    held.update(replace(held.record, rclone_pid=proc.pid))
+    held.update(replace(held.record, rclone_pid=proc.pid,
+                        rclone_start=processes.create_time(proc.pid)))
     # rclone's own file, as the runner reads it (tail -f).
     follower = LogFollower(log, follow_name=False)
     try:

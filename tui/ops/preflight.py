@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui.config import Job, is_local
-from tui.ops import credentials, lock, rclonecmd
+from tui.ops import credentials, lock, rclonecmd, safefile
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
 IGNORED_IN_EMPTY_SOURCE = {"lost+found"}
@@ -43,6 +43,7 @@ class Context:
     rclone: Path | None = None
     env: dict[str, str] | None = None
     secrets: frozenset[str] = frozenset()
+    env_file_names: frozenset[str] = frozenset()  # what the env file defined: never for hooks
 
 
 def run_checks(
@@ -63,8 +64,12 @@ def run_checks(
     if env_result is not None:
         results.append(env_result)
     results.append(creds_result)
+    env_result = _check_environment(ctx)
+    if env_result is not None:
+        results.append(env_result)
     results.extend(check_source(job))
     results.append(_check_log_folder(job))
+    results.append(check_shared_dirs(job))
     if not lock_is_ours:
         results.append(_check_not_running(job))
     if not offline:
@@ -134,6 +139,9 @@ def _check_credentials(
             except credentials.CredentialError as exc:
                 env_result = CheckResult("env file", False, str(exc),
                                          "fix the file's permissions or content")
+    if job.env_file is not None:
+        # Under the unit's EnvironmentFile= these names are in our environment too.
+        ctx.env_file_names = frozenset(env_values) | credentials.env_file_names(job.env_file)
     env = credentials.child_environment(environ, env_values, job.env)
     ctx.env = env
     ctx.secrets = credentials.secret_values(env_values, env)
@@ -210,13 +218,52 @@ def _check_log_folder(job: Job) -> CheckResult:
     return CheckResult("log", True, f"{job.log_file} is writable")
 
 
+def _check_environment(ctx: Context) -> CheckResult | None:
+    problems = rclonecmd.refused_env(ctx.env or {})
+    if not problems:
+        return None
+    return CheckResult("environment", False, "; ".join(problems),
+                       "remove these from the job's env, the env file and the unit's "
+                       "environment")
+
+
+def check_shared_dirs(job: Job, uid: int | None = None) -> CheckResult:
+    """Configured files in folders another user can write to (StrictModes-like). A root
+    run refuses them unless the job sets allow_shared_dirs = true."""
+    uid = os.geteuid() if uid is None else uid
+    # The defaults' folders are root's (/run/space-mirror, /var/lib/space-mirror, /var/log),
+    # except node_exporter's textfile folder, which its own service user owns by design.
+    paths = {"log_file": job.log_file, "lock": job.lock_path, "metrics_file": job.metrics_file,
+             "summary_file": job.summary_file}
+    shared = []
+    for key, path in paths.items():
+        if path is None:
+            continue
+        folder = safefile.shared_folder(path, uid)
+        if folder is not None:
+            shared.append(f"{key} {path} (in {folder}, which other users can write to)")
+    if not shared:
+        return CheckResult("folders", True, "state and log folders are writable only by "
+                           "root or this user")
+    detail = "; ".join(shared)
+    if uid != 0 or job.allow_shared_dirs:
+        why = "allowed by allow_shared_dirs" if job.allow_shared_dirs else "not root"
+        return CheckResult("folders", True, f"warning: {detail} ({why})")
+    return CheckResult("folders", False, detail,
+                       "move these into a folder only root can write (the defaults under "
+                       "/run/space-mirror and /var/lib/space-mirror), or set "
+                       "allow_shared_dirs = true in the job")
+
+
 def _check_not_running(job: Job) -> CheckResult:
-    holder = lock.read_holder(job.lock_path)
+    holder = lock.inspect(job.lock_path)
     if holder is None:
         return CheckResult("lock", True, f"no other sync of {job.name!r} is running")
-    return CheckResult("lock", False,
-                       f"sync already running (pid {holder.pid}, run {holder.run_id}, "
-                       f"started {holder.started})",
+    if holder.problem is not None:
+        return CheckResult("lock", False, f"lock {job.lock_path} {holder.describe()}",
+                           "find that process (`fuser -v` on the lock) and stop it; runs of "
+                           "this job exit 75 until then")
+    return CheckResult("lock", False, f"sync already running ({holder.describe()})",
                        "wait for it, or watch it with `space-mirror`")
 
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -34,6 +35,10 @@ class RunningSync:
     started: str | None
     mode: str  # "sync" | "dry-run" | "?"
     started_by: str  # "dashboard" | "cli" | "timer" | "legacy wrapper"
+    # The lock's record, to check a pid's identity before signalling it; and why the lock
+    # is not believed (a file another user made or can write), when it is not.
+    record: lock.LockRecord | None = None
+    distrust: str | None = None
 
 
 @dataclass
@@ -95,7 +100,12 @@ def _remove_stale_err_files(now: float | None = None) -> None:
 
 def find_running(job: Job) -> RunningSync | None:
     """The lock tells about our runners; psutil finds a legacy wrapper's rclone."""
-    holder = lock.read_holder(job.lock_path)
+    seen = lock.inspect(job.lock_path)
+    if seen is not None and (seen.problem is not None or seen.record is None):
+        # Held, but by no runner we can believe: shown, never signalled.
+        return RunningSync("runner", 0, None, "?", "?", "?", "?", None,
+                           f"{seen.describe()} (lock {job.lock_path})")
+    holder = seen.record if seen is not None else None
     if holder is not None:
         # A plan's holder is the planning process (a dashboard, or `space-mirror plan`):
         # stopping the dry run means signalling its rclone, never the planner itself.
@@ -114,6 +124,7 @@ def find_running(job: Job) -> RunningSync | None:
             started=holder.started,
             mode=holder.mode,
             started_by=holder.started_by,
+            record=holder,
         )
     legacy = find_legacy_rclone(job)
     if legacy is not None:
@@ -154,10 +165,78 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def create_time(pid: int) -> float | None:
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
+
+
+START_SLACK = 2.0  # seconds: a record's start (whole seconds) vs the process's start
+
+
+def identity_problem(pid: int, record: lock.LockRecord) -> str | None:
+    """Why `pid` is not the runner or the rclone that `record` describes, or None.
+
+    The runner: its start time is the recorded one (or, from an older record, no later than
+    the run's start) and its command line is `… tui run …` or `space-mirror … run`. rclone:
+    its start time is the recorded one, its command line is `rclone sync`, and its
+    environment carries the lock's run id (readable to root)."""
+    try:
+        proc = psutil.Process(pid)
+        started = proc.create_time()
+        cmd = proc.cmdline()
+    except psutil.NoSuchProcess:
+        return None  # gone: the caller's ProcessLookupError path says so
+    except psutil.Error as exc:
+        return f"pid {pid} cannot be inspected ({exc.__class__.__name__})"
+    is_rclone = pid == record.rclone_pid and pid != record.pid
+    expected = record.rclone_start if is_rclone else record.pid_start
+    if expected is not None:
+        if abs(started - expected) > 0.05:
+            return f"pid {pid} started at another time than the lock says (a reused pid)"
+    else:
+        try:
+            run_start = datetime.fromisoformat(record.started).timestamp()
+        except ValueError:
+            return f"pid {pid}: the lock's start time {record.started!r} is not a time"
+        if (started > run_start + START_SLACK) if not is_rclone else \
+                (started < run_start - START_SLACK):
+            return f"pid {pid} started at another time than the lock's run"
+    if is_rclone:
+        if not cmd or "rclone" not in os.path.basename(cmd[0]) or "sync" not in cmd:
+            return f"pid {pid} is not an rclone sync ({_short(cmd)})"
+        try:
+            run_id = proc.environ().get("SPACE_MIRROR_RUN_ID")
+        except psutil.Error:
+            run_id = None
+        if run_id is not None and run_id != record.run_id:
+            return f"pid {pid} is the rclone of run {run_id}, not of {record.run_id}"
+        return None
+    joined = " ".join(cmd)
+    if not (("tui" in joined and " run" in joined) or
+            (any(os.path.basename(c) == "space-mirror" for c in cmd[:2]) and "run" in cmd)
+            or (record.run_id.startswith("plan-") and ("plan" in cmd or "tui" in joined))):
+        return f"pid {pid} is not a space-mirror runner ({_short(cmd)})"
+    return None
+
+
+def _short(cmd: list[str]) -> str:
+    text = " ".join(cmd) or "no command line"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def request_abort(running: RunningSync) -> str | None:
     """SIGTERM to the runner (which forwards it, escalates and writes the end marker), or to
-    rclone when no runner is there. Returns a problem, or None when the signal was sent."""
+    rclone when no runner is there, after checking that the pid is really that process.
+    Returns a problem (said on screen), or None when the signal was sent."""
+    if running.distrust:
+        return f"not signalling anything: {running.distrust}"
     target = running.pid
+    if running.record is not None and target > 0:
+        problem = identity_problem(target, running.record)
+        if problem:
+            return f"not signalling: {problem}; the lock record does not describe it"
     if target <= 0:
         # An unreadable lock record: os.kill(0, …) would signal our own process group.
         return "cannot tell which process runs the sync (unreadable lock record); try again"
@@ -165,6 +244,9 @@ def request_abort(running: RunningSync) -> str | None:
         os.kill(target, signal.SIGTERM)
     except ProcessLookupError:
         if running.rclone_pid and running.rclone_pid != target:
+            if running.record is not None and identity_problem(running.rclone_pid,
+                                                               running.record):
+                return "the sync has already ended"
             try:
                 os.kill(running.rclone_pid, signal.SIGTERM)
                 return None

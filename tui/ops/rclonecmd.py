@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Mapping
 from pathlib import Path
 
 from tui.config import Job
@@ -67,6 +68,24 @@ def refused_flags(flags: tuple[str, ...]) -> list[str]:
             problems.append(f"{flag}: debug output prints credentials in clear")
         elif name in _OWNED:
             problems.append(f"{flag}: {_OWNED[name]}")
+    return problems
+
+
+def refused_env(env: Mapping[str, str]) -> list[str]:
+    """The environment's twins of the leaky flags: rclone reads RCLONE_DUMP as --dump,
+    RCLONE_LOG_LEVEL as --log-level and RCLONE_VERBOSE as -v…, from the job's env, the env
+    file or our own environment alike."""
+    problems: list[str] = []
+    if env.get("RCLONE_DUMP", "").strip():
+        problems.append(f"RCLONE_DUMP={env['RCLONE_DUMP']}: {_LEAKY['--dump']}")
+    level = env.get("RCLONE_LOG_LEVEL", "").strip()
+    if level.upper() == "DEBUG":
+        problems.append(f"RCLONE_LOG_LEVEL={level}: debug output prints credentials in clear")
+    elif level:
+        problems.append(f"RCLONE_LOG_LEVEL={level}: {_OWNED['--log-level']}")
+    verbose = env.get("RCLONE_VERBOSE", "").strip()
+    if verbose and (not verbose.isdigit() or int(verbose) >= 2):
+        problems.append(f"RCLONE_VERBOSE={verbose}: debug output prints credentials in clear")
     return problems
 
 

@@ -8,6 +8,7 @@ ends with an end marker in the log, so the log alone tells what happened.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import secrets
 import signal
@@ -25,11 +26,28 @@ from tui.core.logline import Event, LineParser, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
 from tui.core.runstate import RunState, apply, apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, metrics, notify, preflight, rc, rclonecmd, safety
+from tui.ops import (
+    credentials,
+    health,
+    lock,
+    logfile,
+    metrics,
+    notify,
+    partials,
+    ping,
+    preflight,
+    processes,
+    rc,
+    rclonecmd,
+    safefile,
+    safety,
+    watchdog,
+)
 
 STATUS_INTERVAL = 5.0
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 LOCK_RACE_RETRIES = 5
+STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
 
 
 @dataclass
@@ -75,11 +93,18 @@ class Runner:
         self._escalation: asyncio.TimerHandle | None = None
         self._parser = LineParser()
         self._log_complained = False  # a log that cannot be written is reported once
+        self._log_unusable = False  # the pre-flight said the log cannot be written at all
+        self._env_file_names: frozenset[str] = frozenset()
+        self._crashed = False  # rclone printed a Go stack dump (SIGQUIT or panic)
+        self._log_full = False  # the log's file system filled up: rclone's lines were lost
         # Safety guards (tui/ops/safety.py): what they found, and the --max-delete we passed.
         self.source: safety.SourceVerdict | None = None
         self.delete_cap: safety.DeleteGuard | None = None
         self._safety_fields: dict[str, str] = {}
         self._max_delete_hit = False
+        self._trip: watchdog.Trip | None = None  # the watchdog stopped this run
+        self._remains: str | None = None  # what an aborted sync left at the destination
+        self._wall_start = time.monotonic()
         # The summary's baseline as it was before this run (this run's own in-progress mark
         # must not count itself as an earlier interruption).
         self._baseline: safety.Baseline | None = None
@@ -91,22 +116,25 @@ class Runner:
     def complain(self, text: str) -> None:
         print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err, flush=True)
 
-    def _append_log(self, line: str) -> bool:
+    def _append_log(self, line: str, fresh_line: bool = False) -> bool:
+        """Append one line; `fresh_line`: after a cut-off last line (a full disk), start on
+        a new one, so a marker is never glued to the end of someone else's line."""
         data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
         try:
-            fd = os.open(self.job.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                         0o640)
-        except OSError as exc:
-            self._log_write_failed(exc)
-            return False
-        try:
-            os.write(fd, data)
+            logfile.append_line(self.job.log_file, data, fresh_line)
         except OSError as exc:  # a full disk must not cost the run its exit code
             self._log_write_failed(exc)
             return False
-        finally:
-            os.close(fd)
         return True
+
+    def _note_log_full(self) -> None:
+        """Remember (and say, once) that the log's file system is full: rclone's lines are
+        being lost, so the counters read from the log fall short."""
+        if logfile.file_system_full(self.job.log_file) and not self._log_full:
+            self._log_full = True
+            self.complain(f"the file system of {self.job.log_file} is full "
+                          f"({os.strerror(errno.ENOSPC)}): rclone's log lines are being lost; "
+                          "free space there")
 
     def _log_write_failed(self, exc: OSError) -> None:
         # Said once: the start and end markers would otherwise repeat the same complaint.
@@ -129,40 +157,65 @@ class Runner:
     async def _run_locked(self) -> int:
         started = now()
         record = lock.LockRecord(
-            pid=os.getpid(), run_id=self.run_id, job=self.job.name, mode=self.mode,
+            pid=os.getpid(), pid_start=processes.create_time(os.getpid()),
+            run_id=self.run_id, job=self.job.name, mode=self.mode,
             log=str(self.job.log_file), started=started.isoformat(timespec="seconds"),
             started_by=self.opts.started_by,
         )
         held: lock.HeldLock | None = None
-        holder: lock.LockRecord | None = None
         try:
             for _ in range(LOCK_RACE_RETRIES):
-                got = lock.try_acquire(self.job.lock_path, record)
+                got = lock.try_acquire(self.job.lock_path, record,
+                                       folder_lock=self.job.lock_file is None)
                 if isinstance(got, lock.HeldLock):
                     held = got
                     break
-                holder = got
-                if holder is not None:
+                if got is not None:
                     break
                 await asyncio.sleep(0.05)  # the holder ended between our two looks; try again
         except lock.LockError as exc:
-            self.complain(f"{exc}; fix: set lock_file to a writable place")
+            self.complain(f"{exc}; fix: run as root, or set run_dir to a folder only you can "
+                          "write")
             return exitcodes.CONFIG
         if held is None:
-            who = (f"pid {holder.pid}, run {holder.run_id}, started {holder.started}"
-                   if holder else "holder unknown")
-            self.complain(f"a sync of job {self.job.name!r} is already running ({who}); "
-                          "not starting another")
-            return exitcodes.LOCKED
+            return self._locked_out()
+        metrics.clear_lock_metrics(self.job.metrics_path)
         try:
             return await self._run_with_lock(held, started.timestamp())
         finally:
             held.release()
 
+    def _locked_out(self) -> int:
+        """Another holder: exit 75, unless the holder is no runner of this job or has held
+        the lock longer than a run may take; those are logged, put in the metrics, and a
+        stuck lock fails the unit (exit 69) instead of passing as "already running"."""
+        holder = lock.inspect(self.job.lock_path)
+        age = max(0.0, time.time() - holder.since) if holder and holder.since else 0.0
+        limit = self.job.max_duration or STUCK_LOCK_DEFAULT
+        foreign = holder is None or holder.problem is not None
+        who = holder.describe() if holder else "holder unknown: the lock folder is held"
+        stuck = age > limit
+        if not (foreign or stuck):
+            self.complain(f"a sync of job {self.job.name!r} is already running ({who}); "
+                          "not starting another")
+            return exitcodes.LOCKED
+        stamp = now().isoformat(timespec="seconds")
+        what = (f"lock {self.job.lock_path} held for {format_duration(age)} ({who})"
+                + (f", longer than the job's maximum duration {format_duration(limit)}"
+                   if stuck else ""))
+        self.complain(f"{what}; not starting; fix: `space-mirror check` names the holder")
+        self._append_log(f"[{stamp}] space-mirror lock: {what}", fresh_line=True)
+        for warning in metrics.write_lock_metrics(self.job.metrics_path, self.job.name, age,
+                                                  foreign, stuck):
+            self.complain(f"warning: {warning}")
+        return exitcodes.UNAVAILABLE if stuck else exitcodes.LOCKED
+
     async def _run_with_lock(self, held: lock.HeldLock, started_ts: float) -> int:
+        await self._ping("start")
         results, ctx = await asyncio.to_thread(
             preflight.run_checks, self.job, self.opts.offline, True)
         self.secrets = ctx.secrets
+        self._env_file_names = ctx.env_file_names
         bad = preflight.failed(results)
         if self.abort.requested_by:
             self.complain(f"stopped by {self.abort.requested_by} before rclone started")
@@ -171,7 +224,7 @@ class Runner:
             for r in preflight.causes(results):
                 self.complain(r.line())
             # A failed log check has just said why the log cannot be written: no echo of it.
-            self._log_complained = any(r.name == "log" for r in bad)
+            self._log_complained = self._log_unusable = any(r.name == "log" for r in bad)
             why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
                                              for r in preflight.causes(results))
             self._write_start_marker()
@@ -197,7 +250,9 @@ class Runner:
             self.complain(f"warning: live bandwidth control is off for this run: {rc_off}")
         argv = rclonecmd.sync_command(ctx.rclone, self.job, self.opts.dry_run, max_delete,
                                       rc_socket)
+        argv += watchdog.window_flags(self.job, now())
         offset = self._log_size()
+        logfile.reserve_room(self.job.log_file)  # first: the end marker's room
         self._write_start_marker()
         if not self.opts.dry_run and self._baseline is not None:
             warning = await asyncio.to_thread(
@@ -205,8 +260,12 @@ class Runner:
                 self.source.source_files if self.source else None)
             if warning:
                 self.complain(f"warning: {warning}")
-        code, reason, kind = await self._run_rclone(argv, ctx.env, held, offset)
+        if self.mode == "sync":
+            self._metrics_in_progress(started_ts)
+        env = {**ctx.env, "SPACE_MIRROR_RUN_ID": self.run_id}  # abort checks rclone's identity
+        code, reason, kind = await self._run_rclone(argv, env, held, offset)
         rc.remove_socket(rc_socket)
+        self._note_log_full()
         self._write_end_marker(kind, code, reason)
         outcomes = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}
         outcome = outcomes.get(kind, "failed")
@@ -214,7 +273,9 @@ class Runner:
                  f"{format_bytes(self.state.bytes)}, {self.state.transfers} transferred, "
                  f"{self.state.deletes} deleted, {self.state.renames} renamed, "
                  f"{self.state.errors} errors, {format_duration(self.state.elapsed)}"
-                 + (f" — {reason}" if reason else ""))
+                 + (f" — {reason}" if reason else "")
+                 + (" (counts incomplete: the log's file system filled up and rclone's "
+                    "last lines were lost)" if self._log_full else ""))
         await self._after_run(code, outcome, reason, started_ts)
         return code
 
@@ -247,10 +308,21 @@ class Runner:
         extra = {"by": self.opts.started_by, **self.opts.extra_start_fields,
                  **self._safety_fields}
         line = format_start(self.run_id, self.job.name, self.mode, os.getpid(), now(), extra)
-        self._append_log(line)
+        self._append_log(line, fresh_line=True)
 
     def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
-        self._append_log(format_end(kind, self.run_id, code, now(), self.state.counters(), reason))
+        """The end marker, whatever the disk says: into the room reserved for it, then once
+        more, then to stderr (the journal under systemd), so the run's end is on record.
+        Its `elapsed` is the run's wall time, not rclone's (which stops with its last stats)."""
+        counters = {**self.state.counters(),
+                    "elapsed": f"{time.monotonic() - self._wall_start:.1f}"}
+        line = format_end(kind, self.run_id, code, now(), counters, reason)
+        logfile.free_reserve(self.job.log_file)
+        if self._append_log(line, fresh_line=True) or self._log_unusable or \
+                self._append_log(line, fresh_line=True):
+            return
+        self.complain(f"the end marker could not be written to {self.job.log_file}; "
+                      f"here it is instead: {line}")
 
     def _log_size(self) -> int:
         try:
@@ -266,15 +338,14 @@ class Runner:
         # rclone's own stdout/stderr (messages before it opens --log-file) go to the log too,
         # never to a pipe: a pipe whose reader dies kills the writer with SIGPIPE.
         try:
-            log_fd = os.open(self.job.log_file,
-                             os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            log_fd = safefile.append_fd(self.job.log_file)
         except OSError as exc:  # after the start marker: this run still gets its end marker
             return (exitcodes.CONFIG, f"cannot open the log for rclone: {exc.strerror}",
                     MarkerKind.FAILED)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-                start_new_session=True, pass_fds=(held.fd,),
+                start_new_session=True, pass_fds=held.fds,
             )
         except OSError as exc:
             os.close(log_fd)
@@ -282,7 +353,8 @@ class Runner:
         os.close(log_fd)
         proc = self._proc
         try:
-            held.update(_with_rclone_pid(held.record, proc.pid))
+            held.update(replace(held.record, rclone_pid=proc.pid,
+                                rclone_start=processes.create_time(proc.pid)))
         except OSError as exc:  # the lock is still held; only its record is stale
             self.complain(f"warning: cannot update the lock record: {exc.strerror}")
         if self.abort.requested_by:
@@ -292,27 +364,50 @@ class Runner:
         follower = LogFollower(self.job.log_file, start=offset, poll_interval=0.5,
                                follow_name=False)
         watcher = asyncio.create_task(self._watch(follower))
+        dog = asyncio.create_task(self._watchdog())
         try:
             returncode = await proc.wait()
         finally:
+            dog.cancel()
             if self._escalation is not None:
                 self._escalation.cancel()
             follower.stop()
             await watcher
         self._drain(follower)
         code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+        if code != 0 and (self._trip or self.abort.requested_by or code > 128):
+            found = await asyncio.to_thread(partials.count, self.job, argv[0], env,
+                                            min(self.job.remote_timeout, 10.0))
+            self._remains = partials.remains_text(found)
+        if self._trip is not None and code != 0:
+            code = self._trip.code
         return (code, *self._verdict(code))
+
+    async def _watchdog(self) -> None:
+        """Stall and max_duration limits: a WARNING line in the log, then stop rclone."""
+        trip = await watchdog.Watchdog(self.job, lambda: self.state).tripped()
+        self._trip = trip
+        self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror WARNING: "
+                         f"{trip.reason}; stopping rclone run={self.run_id}")
+        self.complain(f"warning: {trip.reason}; stopping rclone")
+        self._terminate()
 
     def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
         if code == 0:
             # rclone finished before a late signal could stop it: the sync is complete.
             return None, MarkerKind.COMPLETE
+        remains = self._remains or partials.remains_text(None)
+        if self._trip is not None:
+            return f"{self._trip.reason}; {remains}", MarkerKind.FAILED
         if self.abort.requested_by:
-            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped and "
-                    "removed its partial files: what it had synced stays, the rest waits for "
-                    "the next run", MarkerKind.ABORTED)
+            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped; "
+                    f"{remains}: what it had synced stays, the rest waits for the next run",
+                    MarkerKind.ABORTED)
+        if code == 2 and self._crashed:
+            return exitcodes.CRASHED.meaning, MarkerKind.FAILED
         if exitcodes.is_abort(code):
-            return f"rclone was stopped by {signal.Signals(code - 128).name}", MarkerKind.ABORTED
+            return (f"rclone was stopped by {signal.Signals(code - 128).name}; {remains}",
+                    MarkerKind.ABORTED)
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
         # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
         # for each delete past the cap, then exits 7 having deleted exactly the cap.
@@ -322,6 +417,8 @@ class Runner:
                     "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
         last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
         meaning = exitcodes.meaning(code).meaning
+        if code > 128 and self._remains:
+            meaning = f"{meaning.split(';')[0]}; {self._remains}."
         return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
 
     def _consume(self, lines: list[bytes]) -> None:
@@ -329,6 +426,8 @@ class Runner:
         for raw in lines:
             if MAX_DELETE_NEEDLE in raw:
                 self._max_delete_hit = True
+            if exitcodes.is_go_crash_line(raw):
+                self._crashed = True
             events.extend(self._parser.feed(decode(raw)))
         self.state = apply_all(self.state, events)
 
@@ -336,6 +435,7 @@ class Runner:
         last_status = 0.0
         async for batch in follower.batches():
             self._consume(batch.lines)
+            self._note_log_full()
             if time.monotonic() - last_status >= STATUS_INTERVAL:
                 last_status = time.monotonic()
                 notify.sd_notify(f"STATUS={self.status_line()}")
@@ -375,6 +475,10 @@ class Runner:
         if proc is None or proc.returncode is not None:
             return
         try:
+            # A stopped (SIGSTOPped) rclone acts on SIGTERM only once it runs again. SIGCONT
+            # goes first: send_signal() polls (reaps) the child, and after the SIGTERM it may
+            # already have exited, which would steal its exit code from asyncio's watcher.
+            proc.send_signal(signal.SIGCONT)
             proc.send_signal(signal.SIGTERM)
         except ProcessLookupError:
             return
@@ -389,12 +493,54 @@ class Runner:
             except ProcessLookupError:
                 pass
 
+    # -- metrics ----------------------------------------------------------------------------
+    def _metrics_in_progress(self, started_ts: float) -> None:
+        """`run_in_progress 1` in the textfile before rclone starts: a run that dies
+        leaves that evidence behind."""
+        path = self.job.metrics_path
+        try:
+            previous = (safefile.read_private(path) or b"").decode("utf-8")
+            metrics.write_atomic(path, metrics.in_progress_text(
+                previous, self.job.name, started_ts, self._run_max()))
+        except (OSError, UnicodeDecodeError) as exc:
+            self.complain(f"warning: could not write {path}: {exc}")
+
+    def _run_max(self) -> float:
+        return self.job.max_duration or metrics.DEFAULT_RUN_MAX
+
+    def _health_fields(self, outcome: str, ended: float) -> dict[str, object]:
+        """The summary's carried-over and monitoring fields (docs/runner.md#metrics)."""
+        tripped = [g.name for g in self.source.refused] if self.source else []
+        if self._max_delete_hit:
+            tripped.append("max_delete")
+        persistent = health.persistent_summary(self.job)
+        return {
+            **metrics.carry(metrics.read_summary(self.job.summary_path), mode=self.mode,
+                            outcome=outcome, ended=ended, ran_rclone=self._proc is not None,
+                            deletes_skipped=self.state.deletes_skipped_for_io_errors),
+            "stalled": self._trip is not None and self._trip.code == exitcodes.STALLED,
+            "guards_tripped": tripped,
+            "persistent_failed_files": persistent.files if persistent else None,
+        }
+
+    async def _ping(self, event: str, code: int | None = None) -> None:
+        """A Healthchecks-style ping for real syncs (tui/ops/ping.py); never fatal."""
+        url = self.job.ping_url
+        if not url or self.mode != "sync":
+            return
+        body = b"" if event == "start" else ping.log_tail(self.job.log_file, self.secrets)
+        problem = await asyncio.to_thread(ping.send, ping.target(url, event, code), body,
+                                          min(ping.TIMEOUT, self.job.hook_timeout or ping.TIMEOUT))
+        if problem:
+            self.complain(f"warning: {problem}; the run's exit code is unchanged")
+
     # -- after the run --------------------------------------------------------------------
     async def _after_run(self, code: int, outcome: str, reason: str | None,
                          started_ts: float) -> None:
+        ended = time.time()
         summary = metrics.RunSummary(
             job=self.job.name, run_id=self.run_id, mode=self.mode, started=started_ts,
-            ended=time.time(), exit_code=code, outcome=outcome,
+            ended=ended, exit_code=code, outcome=outcome,
             reason=credentials.redact(reason, self.secrets) if reason else None,
             bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
             deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
@@ -403,27 +549,26 @@ class Runner:
                 self.run_id, outcome == "success" and self.mode == "sync",
                 self.source.source_files if self.source else None,
                 interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success", job=self.job),
+                and outcome != "success", job=self.job) | self._health_fields(outcome, ended),
         )
-        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary):
+        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary,
+                                             self._run_max()):
             self.complain(f"warning: {warning}")
         notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
+        await self._ping("success" if outcome == "success" else "failure", code)
         hook = self.job.on_success if outcome == "success" else self.job.on_failure
         if not hook:
             return
         facts = {f"SPACE_MIRROR_{k.upper()}": "" if v is None else str(v)
                  for k, v in summary.as_dict().items()}
         facts["SPACE_MIRROR_LOG"] = str(self.job.log_file)
-        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout)
+        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout,
+                                       self._env_file_names)
         if result.problem:
             self.complain(f"warning: {result.problem} ({_first_word(hook)}); "
                           "the run's exit code is unchanged")
             self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror hook: "
                              f"{result.problem} run={self.run_id}")
-
-
-def _with_rclone_pid(record: lock.LockRecord, pid: int) -> lock.LockRecord:
-    return replace(record, rclone_pid=pid)
 
 
 def _signum(name: str) -> int:

@@ -33,6 +33,7 @@ from tui.config import Job, is_local
 from tui.ops.credentials import display_remote
 from tui.ops.metrics import write_atomic
 from tui.ops.preflight import CheckResult
+from tui.ops.safefile import read_private
 
 DEFAULT_DELETE_PERCENT = 50.0
 EMPTY, SENTINEL, RATIO = "empty", "sentinel", "ratio"
@@ -171,8 +172,8 @@ def presume_interrupted(job: Job, previous: Baseline, run_id: str,
     """Before rclone starts a real sync: record it in the summary as interrupted, with the
     run in progress, so that a runner killed outright leaves that evidence behind. The end
     of the run rewrites the summary with its real outcome. A warning, or None."""
-    try:
-        current: Any = json.loads(job.summary_path.read_text(encoding="utf-8"))
+    try:  # never through a symlink: its target's JSON would be copied into our summary
+        current: Any = json.loads(read_private(job.summary_path) or b"{}")
     except (OSError, ValueError):
         current = {}
     if not isinstance(current, dict):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops import credentials
+from tui.ops import credentials, watchdog
 
 
 def executable() -> str:
@@ -37,8 +37,10 @@ def service_unit(job: Job, config: Path | None, command: tuple[str, ...] = ("run
     uses_env_file = job.env_file is not None and (
         credentials.needs_credentials(job.backend) or not job.env_file_is_default)
     env_file = f"EnvironmentFile={job.env_file}\n" if uses_env_file else ""
-    rw_paths = sorted({str(job.log_file.parent), str(job.lock_path.parent),
-                       str(job.metrics_path.parent), str(job.summary_path.parent)})
+    # RuntimeDirectory= and StateDirectory= are writable without being listed.
+    rw_paths = sorted({str(p) for p in (job.log_file.parent, job.lock_path.parent,
+                                         job.metrics_path.parent, job.summary_path.parent)
+                       if not _managed(p)})
     source_ro = f"ReadOnlyPaths={job.source}\n" if job.source.startswith("/") else ""
     mount = (f"RequiresMountsFor={job.source}\n"
              if job.require_mount and job.source.startswith("/") else "")
@@ -53,11 +55,18 @@ Type=oneshot
 {env_file}ExecStart={exec_start}
 # rclone's exit codes are reported as they are; 75 (locked) is not a failure of this unit.
 SuccessExitStatus=75
-# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
+{_start_timeout(job)}# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
 KillMode=mixed
 TimeoutStopSec={int(job.abort_grace) + 30}
 Nice=10
 CacheDirectory=space-mirror
+# Root-only state (docs/security.md): locks in /run/space-mirror, summaries in
+# /var/lib/space-mirror. Preserved: a run the dashboard started may still hold its lock.
+RuntimeDirectory=space-mirror
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
+StateDirectory=space-mirror
+StateDirectoryMode=0700
 Environment=RCLONE_CACHE_DIR=/var/cache/space-mirror
 IOSchedulingClass=idle
 # Hardening: a backup job reads the source and writes only its log, lock and metrics.
@@ -81,6 +90,24 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_FOWNER
 {source_ro}ReadWritePaths={' '.join(rw_paths)}
 """
+
+
+def _managed(folder: Path) -> bool:
+    return any(folder == base or base in folder.parents
+               for base in (Path("/run/space-mirror"), Path("/var/lib/space-mirror")))
+
+
+def _start_timeout(job: Job) -> str:
+    """TimeoutStartSec= from the job's limits (tui/ops/watchdog.py): systemd's backstop if
+    the runner itself hangs; the runner's own limits end a run first."""
+    limit = watchdog.start_timeout(job)
+    if limit is None:
+        stall = (f"the runner stops a run with no progress for {int(job.stall_timeout)}s"
+                 if job.stall_timeout else "no stall_timeout either")
+        return (f"# No max_duration or window_end: a run may take as long as it needs "
+                f"({stall}).\nTimeoutStartSec=infinity\n")
+    return ("# The run's limit (max_duration or window_end) + abort_grace + 2 min to stop.\n"
+            f"TimeoutStartSec={limit}\n")
 
 
 def timer_unit(job: Job, on_calendar: str = "*-*-* 03:00:00") -> str:

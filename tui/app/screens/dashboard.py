@@ -36,8 +36,10 @@ from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core import exitcodes
 from tui.core.dashboard import DashboardModel
+from tui.core.progress import in_flight
 from tui.ops import processes
 from tui.ops.credentials import display_remote
+from tui.ops.health import last_success_time
 from tui.ops.processes import Launched, RunningSync, Vitals
 
 # Our runner's refusals: it exited before (or instead of) running rclone.
@@ -126,7 +128,9 @@ class DashboardScreen(LogScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(StatusPanel).show_identity(
+        panel = self.query_one(StatusPanel)
+        panel.warn_after, panel.last_success = self.job.warn_after, last_success_time(self.job)
+        panel.show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self.query_one(LogView).focus()
         self.refresh_status()
@@ -243,7 +247,7 @@ class DashboardScreen(LogScreen):
         m = self.model
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
-                         interrupted=m.interrupted, live=m.live, now=self._clock(),
+                         interrupted=m.interrupted, now=self._clock(),
                          caught_up=m.caught_up)
 
     def refresh_status(self) -> None:
@@ -259,7 +263,7 @@ class DashboardScreen(LogScreen):
         panel.show(s, compact=self.app.size.width < 80)
         stats = s.state.stats
         live = self.model.live and s.state.running  # an interrupted run has nothing in flight
-        deck.show(stats.transferring if (stats and live) else (), s.state.speeds,
+        deck.show(in_flight(s.state) if live else (), s.state.speeds,
                   stats.speed if (stats and live) else None)
         self._refresh_footer()
 

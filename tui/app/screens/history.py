@@ -24,7 +24,7 @@ from tui.app.keys import Key
 from tui.app.screens.base import DetailsTable, KeyedScreen
 from tui.app.styles import css_path
 from tui.config import Job
-from tui.core.history import History, Run
+from tui.core.history import History, Run, persistent_at
 from tui.core.runstate import Outcome
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
@@ -200,7 +200,8 @@ class HistoryScreen(KeyedScreen):
             return
         from tui.app.screens.run_detail import RunDetailScreen
 
-        self.app.push_screen(RunDetailScreen(run))
+        runs = self.history.runs if self.history is not None else [run]
+        self.app.push_screen(RunDetailScreen(run, persistent=persistent_at(runs, run)))
 
     def action_open(self) -> None:
         self.query_one("#history-table", DataTable).action_select_cursor()

@@ -103,8 +103,7 @@ class _Watch:
 def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[str, ...]:
     m = row.model
     word, _ = state_word(Situation(state=m.run, started_by=m.started_by, running=row.running,
-                                   aborting=m.aborting, interrupted=m.interrupted,
-                                   live=m.live, now=now))
+                                   aborting=m.aborting, interrupted=m.interrupted, now=now))
     word = word.removeprefix("IDLE · ").removeprefix("LAST RUN ")
     st = m.run
     progress = ""

@@ -21,7 +21,14 @@ from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.styles import css_path
 from tui.app.widgets.logview import LogView
 from tui.core import exitcodes
-from tui.core.history import Run, default_cache_dir, format_report, run_log_lines
+from tui.core.history import (
+    Persistent,
+    Run,
+    default_cache_dir,
+    describe,
+    format_report,
+    run_log_lines,
+)
 from tui.core.logline import LineParser
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
@@ -60,10 +67,11 @@ def summary_text(run: Run) -> str:
     return "\n".join(lines)
 
 
-def triage_text(run: Run) -> str:
+def triage_text(run: Run, persistent: Persistent | None = None) -> str:
+    repeated = describe(persistent) if persistent is not None else []
     if not run.error_classes and not run.failed_files:
-        return "No ERROR lines in this run."
-    lines = ["Errors by cause:"]
+        return "\n".join(["No ERROR lines in this run.", *repeated])
+    lines = [*repeated, "Errors by cause:"]
     lines.extend(f"  {c.cls} ×{c.count}: {c.example}" for c in run.error_classes)
     if run.failed_files:
         shown = run.failed_files[:20]
@@ -123,9 +131,11 @@ class RunDetailScreen(LogScreen):
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
 
-    def __init__(self, run: Run, report_dir: Path | None = None) -> None:
+    def __init__(self, run: Run, report_dir: Path | None = None,
+                 persistent: Persistent | None = None) -> None:
         super().__init__()
         self.run_record = run
+        self.persistent = persistent
         self.report_dir = report_dir or default_cache_dir() / "reports"
         self.log_lines: list[str] = []
         self.report_path: Path | None = None
@@ -138,7 +148,8 @@ class RunDetailScreen(LogScreen):
         with VerticalScroll(id="detail-top"):
             yield Static(Content(printable_lines(summary_text(run))), id="detail-summary",
                          classes=f"outcome-{run.outcome}")
-            yield Static(Content(printable_lines(triage_text(run))), id="detail-triage")
+            yield Static(Content(printable_lines(triage_text(run, self.persistent))),
+                         id="detail-triage")
         yield Static(Content("reading the run's log…"), id="detail-log-title")
         yield LogView(MAX_LOG_LINES, id="detail-log")
         yield search_box("search this run's log (Enter: find, Esc: cancel)")
@@ -175,7 +186,7 @@ class RunDetailScreen(LogScreen):
         self.query_one("#detail-log-title", Static).update(Content(title))
 
     def report(self) -> str:
-        return format_report(self.run_record, self.log_lines)
+        return format_report(self.run_record, self.log_lines, persistent=self.persistent)
 
     def action_report(self) -> None:
         path = self.report_dir / f"space-mirror-{self.run_record.id}.txt"

@@ -7,17 +7,29 @@ square brackets is shown as it is, never parsed as markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.config import Job
 from tui.core import exitcodes
+from tui.core.health import age_text
+from tui.core.progress import (
+    SHOW_STALL_AFTER,
+    ProgressWatch,
+    eta_text,
+    idle_for,
+    observe,
+    stall_text,
+)
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration, format_rate
@@ -43,9 +55,9 @@ class Situation:
     aborting: bool = False
     pending: str | None = None  # "pre-flight checks" | "starting"
     interrupted: bool = False  # a start marker without end, and nothing running
-    live: bool = False  # DashboardModel.live: the one answer to "is a sync live?"
     now: datetime | None = None
     caught_up: bool = True
+    no_progress_for: float | None = None  # seconds; set by StatusPanel from its ProgressWatch
 
 
 def state_word(s: Situation) -> tuple[str, str]:
@@ -101,11 +113,14 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     word, style = state_word(s)
     parts: list[str | tuple[str, str]] = [(f" {word} ", style)]
     st = s.state
-    live = s.live
+    live = (st.phase is Phase.RUNNING and not s.interrupted) or s.running is not None
     if compact and live:
         parts.append((" a=abort", "$text-muted"))
     who = who_started(s)
     if live:
+        idle = s.no_progress_for
+        if idle is not None and idle >= SHOW_STALL_AFTER:
+            parts.append((f" {stall_text(idle)} ", "$text-warning bold"))
         if who:
             parts.append(f" by {who}")
         v = s.vitals
@@ -127,9 +142,25 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     return Content.assemble(*parts)
 
 
-def identity_line(job: str, source: str, destination: str, host: str) -> Content:
+def identity_line(job: str, source: str, destination: str, host: str,
+                  last_good: tuple[str, str] | None = None) -> Content:
+    tail: list[str | tuple[str, str]] = [" · ", last_good] if last_good else []
     return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ",
-                            source, " → ", destination, " · ", ("@" + host, "$text-muted"))
+                            source, " → ", destination, " · ", ("@" + host, "$text-muted"),
+                            *tail)
+
+
+def last_good_text(last: datetime | None, now: datetime | None,
+                   warn_after: float) -> tuple[str, str] | None:
+    """`last good mirror 27 h ago`, coloured once older than warn_after."""
+    if last is None or now is None:
+        return None
+    try:
+        age = max(0.0, (now - last).total_seconds())
+    except TypeError:
+        return None
+    style = "$text-error bold" if age > warn_after else "$text-muted"
+    return f"last good mirror {age_text(age)} ago", style
 
 
 def progress_line(s: Situation) -> Content:
@@ -141,7 +172,7 @@ def progress_line(s: Situation) -> Content:
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
         if st.phase is Phase.RUNNING:
-            parts.append(f" · {format_rate(stats.speed)} · ETA {format_duration(stats.eta)}")
+            parts.append(f" · {format_rate(stats.speed)} · ETA {eta_text(stats)}")
         parts.append(f" · elapsed {format_duration(st.elapsed)}")
     elif st.phase is Phase.RUNNING:
         parts.append("waiting for rclone's first statistics …")
@@ -205,7 +236,17 @@ class StatusPanel(Vertical):
     StatusPanel { height: auto; }
     StatusPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusPanel > #outcome { height: auto; text-wrap: wrap; }
+    StatusPanel > #repeated { height: auto; max-height: 2; text-wrap: wrap; display: none; }
     """
+
+    _history_key: tuple[str | None, Phase] | None  # the (run, phase) the history was read at
+
+    class Repeated(Message):
+        """What has gone wrong run after run (core's dashboard_line), read from the history."""
+
+        def __init__(self, line: str | None) -> None:
+            super().__init__()
+            self.line = line
 
     def compose(self) -> ComposeResult:
         yield Static(id="identity")
@@ -214,11 +255,76 @@ class StatusPanel(Vertical):
         yield Static(id="progress")
         yield Static(id="counters")
         yield Static(id="outcome")
+        yield Static(id="repeated")
+
+    def _history_changed(self, st: RunState) -> None:
+        """Read the history once painted, and again whenever a run ends."""
+        key = (st.run_id, st.phase)
+        if key == self._history_key or (self._history_key is not None
+                                         and st.phase is not Phase.ENDED):
+            return
+        self._history_key = key
+        self.call_after_refresh(self._read_history)
+
+    def _read_history(self) -> None:
+        job = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
+        if job is not None:
+            self._repeated(job)
+
+    @work(thread=True, exclusive=True, group="repeated", exit_on_error=False)
+    def _repeated(self, job: Job) -> None:
+        # Imported here: the history is read after the first frame, not before it.
+        from tui.core.history import dashboard_line, persistent_summary
+        from tui.ops.history import load_history
+
+        history = load_history(job)
+        line = dashboard_line(persistent_summary(history.runs), job.source)
+        self.post_message(self.Repeated(line))
+
+    def on_status_panel_repeated(self, message: Repeated) -> None:
+        message.stop()
+        static = self.query_one("#repeated", Static)
+        static.display = message.line is not None
+        if message.line is not None:
+            static.update(Content.assemble(("⚠ ", "$text-warning bold"),
+                                           printable(message.line)))
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._history_key = None
+        self._watch = ProgressWatch()
+        self._identity: tuple[str, str, str, str] | None = None
+        self._last_good: tuple[str, str] | None = None
+        self._seen_running: str | None = None  # the run id last seen running
+        # When the last real sync succeeded (the app reads the job's summary), and the
+        # job's warn_after: the header's "last good mirror 27 h ago".
+        self.last_success: datetime | None = None
+        self.warn_after = 26 * 3600.0
 
     def show_identity(self, job: str, source: str, destination: str, host: str) -> None:
-        self.query_one("#identity", Static).update(identity_line(job, source, destination, host))
+        self._identity = (job, source, destination, host)
+        self.query_one("#identity", Static).update(
+            identity_line(job, source, destination, host, self._last_good))
+
+    def _show_last_good(self, now: datetime | None) -> None:
+        text = last_good_text(self.last_success, now, self.warn_after)
+        if text != self._last_good and self._identity is not None:
+            self._last_good = text
+            self.show_identity(*self._identity)
 
     def show(self, s: Situation, compact: bool = False) -> None:
+        st = s.state
+        if (self._seen_running == st.run_id and st.phase is Phase.ENDED and not st.dry_run
+                and st.outcome is Outcome.SUCCESS and st.ended is not None):
+            self.last_success = st.ended  # watched it succeed: no need to wait for a file
+        self._seen_running = st.run_id if st.phase is Phase.RUNNING else None
+        self._show_last_good(s.now)
+        live = (s.state.running and not s.interrupted) or s.running is not None
+        if s.now is not None and live and s.caught_up:
+            self._watch = observe(self._watch, s.state, s.now.timestamp())
+            s = replace(s, no_progress_for=idle_for(self._watch, s.now.timestamp()))
+        else:
+            self._watch = ProgressWatch()
         # These lines are one cell high whatever they say (see DEFAULT_CSS): repainting them
         # needs no new layout, which costs ~13 ms a time and ran 10 times a second.
         self.query_one("#state", Static).update(state_line(s, compact), layout=False)
@@ -232,3 +338,4 @@ class StatusPanel(Vertical):
             outcome.display = line is not None
         if line is not None:
             outcome.update(line)
+        self._history_changed(s.state)

@@ -1,0 +1,133 @@
+"""What repeats across runs, from real rclone runs: a source file root cannot read fails
+night after night, and rclone skips every delete each time (issue 12).
+
+The runner runs as root, and root reads anything: the failing runs drop the capabilities
+that bypass file permissions (setpriv), so rclone really gets `permission denied`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.history.realruns import REPO, _base_env, make_tree, run_runner, runner_argv, write_config
+from tests.history.screens_app import HistoryApp
+from tui.config import Overrides, load_job
+from tui.core.history import dashboard_line, persistent_summary, scan_history
+from tui.core.runstate import Outcome
+
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def _run_without_dac(cfg: Path, *extra: str) -> int:
+    proc = subprocess.run([*NO_DAC, *runner_argv(cfg, *extra)], env=_base_env(None), cwd=REPO,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=60)
+    return proc.returncode
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """One good night, three nights with an unreadable file and a file removed from the
+    source, then a dry run. Returns (config, log, source)."""
+    base = tmp_path_factory.mktemp("persistent")
+    src, dst, log = base / "src", base / "dst", base / "space-mirror.log"
+    make_tree(src, {"keep.txt": 300, "gone.txt": 200, "locked.bin": 500})
+    cfg = write_config(base, src, str(dst), log)
+    assert run_runner(cfg) == 0
+    (src / "gone.txt").unlink()  # the mirror should delete it now
+    (src / "locked.bin").write_bytes(b"changed, so it must be copied again\n")
+    (src / "locked.bin").chmod(0)
+    for _ in range(3):
+        assert _run_without_dac(cfg) != 0
+    assert _run_without_dac(cfg, "--dry-run") == 0
+    assert (dst / "gone.txt").exists()  # really never deleted
+    return cfg, log, src
+
+
+def test_history_counts_the_streaks(nights: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, log, src = nights
+    runs = scan_history(log, cache_dir=tmp_path).runs
+    assert [(r.outcome, r.dry_run, r.deletes_skipped) for r in runs] == [
+        (Outcome.SUCCESS, False, False), *[(Outcome.FAILED, False, True)] * 3,
+        (Outcome.SUCCESS, True, False)]
+    p = persistent_summary(runs)
+    assert p.deletes_skipped_runs == 3
+    assert p.deletes_skipped_since == runs[1].started
+    assert p.pending_deletes == 1  # gone.txt, as the dry run saw it
+    (f,) = p.files
+    assert (f.path, f.runs_in_a_row, f.first_failed, f.last_failed) == (
+        "locked.bin", 3, runs[1].started, runs[3].started)
+    assert dashboard_line(p, str(src)) == (
+        f"deletes skipped 3 runs in a row, 1 deletes waiting: the mirror still holds files "
+        f"removed from {src}")
+
+
+@pytest.mark.parametrize(("cut", "shown"), [(("--limit", "1"), 1), (("--outcome", "success"), 2)])
+def test_history_json_has_the_persistent_object(nights: tuple[Path, Path, Path],
+                                                tmp_path: Path, cut: tuple[str, ...],
+                                                shown: int) -> None:
+    cfg, _, _ = nights
+    out = subprocess.run([sys.executable, "-m", "tui", "--config", str(cfg), "history",
+                          "--json", *cut], capture_output=True, text=True, cwd=REPO,
+                         env=_base_env({"XDG_CACHE_HOME": str(tmp_path)}), timeout=60)
+    data = json.loads(out.stdout)
+    assert list(data) == ["runs", "persistent", "warnings"]
+    # A limit or a filter cuts the runs shown, not what repeats: the three failed nights
+    # are a streak even when only the successes around them are listed.
+    assert len(data["runs"]) == shown
+    p = data["persistent"]
+    assert (p["deletes_skipped_runs"], p["pending_deletes"]) == (3, 1)
+    assert [(f["path"], f["runs_in_a_row"]) for f in p["files"]] == [("locked.bin", 3)]
+    assert p["files"][0]["first_failed"] == data["persistent"]["deletes_skipped_since"]
+
+
+async def test_run_detail_shows_the_streaks(nights: tuple[Path, Path, Path]) -> None:
+    _, log, _ = nights
+    app = HistoryApp(log)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("down", "enter"):  # newest first: the dry run, then the last failed run
+            await pilot.pause()
+            await pilot.press(key)
+        await pilot.pause()
+        triage = str(app.screen.query_one("#detail-triage").render())
+    assert "Deletes skipped 3 runs in a row" in triage
+    assert "locked.bin: failed 3 runs in a row" in triage
+
+
+async def test_dashboard_says_it_in_one_line(nights: tuple[Path, Path, Path], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app.app_helpers import wait_text
+    from tui.app.app import MirrorApp
+
+    cfg, _, src = nights
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    job = load_job(cfg, "t", Overrides())
+    app = MirrorApp(job, ["--config", str(cfg), "--job", "t"], hostname="h")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_text(pilot, "deletes skipped 3 runs in a row", f"removed from {src}")
+
+
+def test_metrics_and_status_carry_the_streaks(nights: tuple[Path, Path, Path],
+                                              tmp_path: Path) -> None:
+    """The runner exports what repeats (issue 13's metrics, read from issue 12's history),
+    and `status` names it: three real runs skipped their deletes, one file failed in all."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    cfg, _, _ = nights
+    prom = cfg.with_suffix(".prom").read_text()
+    values = {s.name: s.value for fam in text_string_to_metric_families(prom)
+              for s in fam.samples}
+    assert values["space_mirror_deletes_skipped_runs"] == 3
+    assert values["space_mirror_persistent_failed_files"] == 1
+    out = subprocess.run([sys.executable, "-m", "tui", "--config", str(cfg), "status",
+                          "--json"], capture_output=True, text=True, cwd=REPO,
+                         env=_base_env({"XDG_CACHE_HOME": str(tmp_path)}), timeout=60)
+    data = json.loads(out.stdout)
+    assert data["persistent_failed_files"] == 1, data
+    assert data["deletes_skipped_runs"] == 3, data
+    assert out.returncode in (1, 2)  # the last run failed: not OK, whatever the thresholds

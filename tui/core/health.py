@@ -1,0 +1,167 @@
+"""A job's health in one verdict: Nagios plugin codes (0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN) from facts gathered elsewhere (tui/ops/health.py). Pure; `now` is a fact.
+
+    CRITICAL  the last success is older than crit_after (or there never was one); a running
+              sync has made no progress for stall_timeout
+    WARNING   the last success is older than warn_after; the last real sync failed; a
+              running sync has made no progress for a minute; rclone skipped deletes in 2+
+              runs in a row; files fail run after run
+    UNKNOWN   nothing is recorded and nothing runs (no summary), or it cannot be read
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tui.core.logline import Event, StatsUpdate
+from tui.core.markers import parse_marker_time
+from tui.core.progress import SHOW_STALL_AFTER, progress_key
+from tui.core.runstate import RunState, apply
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    run_id: str | None
+    mode: str
+    outcome: str
+    exit_code: int | None
+    ended: float | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    job: str
+    now: float  # unix seconds
+    warn_after: float
+    crit_after: float
+    stall_timeout: float
+    recorded: bool  # a readable summary of a past run exists
+    last_success: float | None = None
+    last_run: LastRun | None = None
+    running: str | None = None  # who holds the lock: "pid 42, run R, started T, by timer"
+    no_progress_for: float | None = None  # seconds, while a run is going
+    deletes_skipped_runs: int = 0
+    pending_deletes: int | None = None  # None: unknown
+    persistent_files: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: int
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.code]
+
+
+def success_age(f: Facts) -> float | None:
+    return None if f.last_success is None else max(0.0, f.now - f.last_success)
+
+
+def evaluate(f: Facts) -> Verdict:
+    reasons: list[tuple[int, str]] = []
+    if not f.recorded and f.running is None:
+        return Verdict(UNKNOWN, ["no run of this job is recorded yet"])
+    age = success_age(f)
+    if age is None:
+        reasons.append((CRITICAL, "no successful sync recorded"))
+    elif age > f.crit_after:
+        reasons.append((CRITICAL, f"last success {age_text(age)} ago, over "
+                                  f"{age_text(f.crit_after)}"))
+    elif age > f.warn_after:
+        reasons.append((WARNING, f"last success {age_text(age)} ago, over "
+                                 f"{age_text(f.warn_after)}"))
+    idle = f.no_progress_for
+    if f.running is not None and idle is not None:
+        if f.stall_timeout and idle >= f.stall_timeout:
+            reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}"))
+        elif idle >= SHOW_STALL_AFTER:
+            reasons.append((WARNING, f"running, no progress for {age_text(idle)}"))
+    lr = f.last_run
+    if lr is not None and lr.mode == "sync" and lr.outcome != "success":
+        reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})"))
+    if f.deletes_skipped_runs >= 2:
+        reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a row"))
+    if f.persistent_files:
+        reasons.append((WARNING, f"{f.persistent_files} files fail run after run"))
+    code = max((c for c, _ in reasons), default=OK)
+    return Verdict(code, [r for c, r in sorted(reasons, key=lambda x: -x[0])])
+
+
+def age_text(seconds: float) -> str:
+    """27 h, 2.5 h, 12 min, 40 s: how people say an age (rounded down)."""
+    if seconds >= 10 * 3600:
+        return f"{int(seconds // 3600)} h"
+    if seconds >= 2 * 3600:
+        return f"{int(seconds / 360) / 10:g} h"
+    if seconds >= 120:
+        return f"{int(seconds // 60)} min"
+    return f"{int(seconds)} s"
+
+
+def one_line(f: Facts, v: Verdict) -> str:
+    """`SPACE-MIRROR WARNING - t: last success 27 h ago, over 26 h; … | perfdata`."""
+    age = success_age(f)
+    facts: list[str] = []
+    if age is not None:
+        facts.append(f"last success {age_text(age)} ago")
+    lr = f.last_run
+    if lr is not None:
+        dry = " (dry run)" if lr.mode == "dry-run" else ""
+        facts.append(f"last run {lr.outcome}{dry} (exit {lr.exit_code})")
+    facts.append(f"running ({f.running})" if f.running else "not running")
+    if f.deletes_skipped_runs:
+        facts.append(f"deletes skipped {f.deletes_skipped_runs} runs")
+    if f.pending_deletes is not None:
+        facts.append(f"{f.pending_deletes} deletes pending")
+    if f.persistent_files is not None:
+        facts.append(f"{f.persistent_files} persistent failures")
+    lead = "; ".join(v.reasons) if v.reasons else "mirror healthy"
+    perf = (f"age={int(age)}s;{int(f.warn_after)};{int(f.crit_after)};0"
+            if age is not None else "")
+    tail = f" | {perf}" if perf else ""
+    return f"SPACE-MIRROR {v.label} - {f.job}: {lead} ({', '.join(facts)}){tail}"
+
+
+def as_json(f: Facts, v: Verdict) -> dict[str, object]:
+    lr = f.last_run
+    return {
+        "job": f.job, "status": v.label, "exit_code": v.code, "reasons": v.reasons,
+        "now": f.now, "last_success": f.last_success, "last_success_age_s": success_age(f),
+        "warn_after": f.warn_after, "crit_after": f.crit_after,
+        "last_run": None if lr is None else {
+            "run_id": lr.run_id, "mode": lr.mode, "outcome": lr.outcome,
+            "exit_code": lr.exit_code, "ended": lr.ended, "reason": lr.reason},
+        "running": f.running is not None, "lock_holder": f.running,
+        "no_progress_for_s": f.no_progress_for,
+        "stalled": bool(f.running and f.no_progress_for is not None and f.stall_timeout
+                        and f.no_progress_for >= f.stall_timeout),
+        "deletes_skipped_runs": f.deletes_skipped_runs, "pending_deletes": f.pending_deletes,
+        "persistent_failed_files": f.persistent_files,
+    }
+
+
+def last_progress(events: list[Event], started: datetime | None) -> datetime | None:
+    """When the run's counters last moved, by the times on rclone's stats lines (a stalled
+    rclone repeats the same numbers every second). `started`: the run's start, when the
+    events begin with it; None for a tail of a long run."""
+    state = RunState()
+    # Read from the start marker: zero is where the run began. Read from a tail of the log:
+    # the first stats line there is the baseline.
+    key = progress_key(state) if started is not None else None
+    moved = started
+    for event in events:
+        state = apply(state, event)
+        if isinstance(event, StatsUpdate):
+            now_key = progress_key(state)
+            if now_key != key:
+                key = now_key
+                when = parse_marker_time(event.time)
+                moved = when or moved
+    return moved

@@ -1,0 +1,185 @@
+"""Fragments from every file → Run records: joining runs cut by rotation, picking counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui.core.history.cache import (
+    Cache,
+    cache_path,
+    default_cache_dir,
+    needs_reading,
+    scan_file,
+)
+from tui.core.history.files import GzPrefetch, is_gz, log_files
+from tui.core.history.model import Fragment, History, LogSpan, Run
+from tui.core.markers import Marker, MarkerKind, parse_marker
+from tui.core.runstate import Outcome, outcome_for
+from tui.core.triage import Tally
+from tui.core.verify import counts_from_fields
+
+# --- assembling runs --------------------------------------------------------------------------
+RunningCheck = Callable[[str | None], bool]
+
+
+def scan_history(
+    log: Path,
+    *,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    is_running: RunningCheck | None = None,
+) -> History:
+    """Every run in `log` and its rotated siblings, oldest first.
+
+    `is_running(run_id)` answers whether the run left open at the end of the newest file is
+    still going (the caller asks the lock; `run_id` is None for a legacy wrapper run).
+    """
+    files, warnings = log_files(log)
+    cache = Cache(cache_path(cache_dir or default_cache_dir(), log) if use_cache else None,
+                   warnings)
+    pieces: list[tuple[Path, Fragment]] = []
+    # Rotated .gz files are read once (then cached), and inflating them is most of that
+    # first read: decompress them ahead, on the other cores, while the scan goes on.
+    prefetch = GzPrefetch([p for p in files if is_gz(p) and needs_reading(p, cache)])
+    try:
+        for path in files:
+            scan = scan_file(path, cache, warnings, live=path == log, prefetch=prefetch)
+            if scan is None:
+                continue
+            warnings.extend(scan.warnings)
+            pieces.extend((path, f) for f in scan.fragments)
+    finally:
+        prefetch.close()
+    cache.save(warnings)
+    return History(_assemble(pieces, is_running), warnings, files)
+
+
+def _assemble(pieces: Sequence[tuple[Path, Fragment]],
+              is_running: RunningCheck | None) -> list[Run]:
+    groups: list[list[tuple[Path, Fragment]]] = []
+    for path, frag in pieces:
+        prev = groups[-1][-1][1] if groups else None
+        if (frag.start_line is None and prev is not None and prev.end_line is None
+                and groups[-1][-1][0] != path):
+            groups[-1].append((path, frag))  # the rest of a run cut by rotation
+        else:
+            groups.append([(path, frag)])
+    runs: list[Run] = []
+    used: dict[str, int] = {}
+    for i, group in enumerate(groups):
+        run = _run_from(group, last=i == len(groups) - 1, is_running=is_running)
+        n = used.get(run.id, 0) + 1
+        used[run.id] = n
+        if n > 1:
+            run = _with_id(run, f"{run.id}-{n}")
+        runs.append(run)
+    return runs
+
+
+def _with_id(run: Run, new_id: str) -> Run:
+    return replace(run, id=new_id)
+
+
+def _run_from(group: list[tuple[Path, Fragment]], last: bool,
+              is_running: RunningCheck | None) -> Run:
+    first, final = group[0][1], group[-1][1]
+    start = marker_from(first.start_marker, first.start_line)
+    end = marker_from(final.end_marker, final.end_line)
+    some = start or end
+    legacy = some.legacy if some is not None else True
+    run_id = (start.run_id if start else None) or (end.run_id if end else None)
+    started = start.time if start else None
+    ended = end.time if end else None
+    if end is not None:
+        outcome = outcome_for(end.kind, end.exit_code)
+    elif last and is_running is not None and is_running(run_id):
+        outcome = Outcome.RUNNING
+    else:
+        outcome = Outcome.INCOMPLETE
+    if run_id is None:
+        when = started or ended
+        run_id = "legacy-" + (when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+                              if when else "unknown")
+    stats = _merge_stats([f.stats for _, f in group])
+    counted = _merge_counts([f.counted for _, f in group])
+    marker_counts = end.fields if end is not None and not end.legacy else {}
+
+    # rclone prints its final stats when it exits on its own (success or an error), not on a
+    # signal: then its totals are the truth, and per-file lines (a stray one from another
+    # process can land in the log) only fill in for a run that has no final stats.
+    final_stats = stats is not None and outcome in (Outcome.SUCCESS, Outcome.FAILED)
+
+    def pick(name: str, stat_key: str, count_key: str | None) -> int | None:
+        if name in marker_counts and end is not None:
+            value = end.int_field(name)
+            if value is not None:
+                return value
+        from_stats = int(stats[stat_key]) if stats is not None else None
+        from_lines = counted.get(count_key) if counted and count_key else None
+        if from_stats is None:
+            return from_lines
+        if final_stats:
+            return from_stats
+        return max(from_stats, from_lines or 0)
+
+    error_lines = sum(f.error_lines for _, f in group)
+    errors = pick("errors", "errors", None)
+    if errors is None and (counted is not None or error_lines):
+        errors = error_lines
+    elapsed = end.float_field("elapsed") if end is not None else None
+    if elapsed is None and stats is not None and stats.get("elapsed"):
+        elapsed = float(stats["elapsed"])
+    tally = Tally()
+    for _, f in group:
+        for cls, count, example in f.classes:
+            tally.merge(str(cls), int(count), str(example))
+    classes = tally.result()
+    failed: list[str] = []
+    for _, f in group:
+        failed.extend(x for x in f.failed_files if x not in failed)
+    spans = tuple(LogSpan(str(p), f.region_start, f.region_end, is_gz(p)) for p, f in group)
+    return Run(
+        id=run_id, legacy=legacy, job=some.fields.get("job") if some is not None else None,
+        started=started, ended=ended,
+        outcome=outcome, exit_code=end.exit_code if end else None,
+        dry_run=bool(start and start.dry_run), reason=end.fields.get("reason") if end else None,
+        bytes=pick("bytes", "bytes", None), transfers=pick("transfers", "transfers", "copied"),
+        checks=pick("checks", "checks", None), deletes=pick("deletes", "deletes", "deleted"),
+        renames=pick("renames", "renames", "renamed"), errors=errors, elapsed=elapsed,
+        error_lines=error_lines, error_classes=classes, failed_files=tuple(failed),
+        deletes_skipped=any(f.deletes_skipped for _, f in group), spans=spans,
+        mode=some.fields.get("mode", "sync") if some is not None else "sync",
+        verify=counts_from_fields(end.fields) if end is not None and end.verify else None,
+    )
+
+
+def _merge_stats(items: list[dict[str, float] | None]) -> dict[str, float] | None:
+    # rclone's stats are cumulative for the process: the last block seen is the total.
+    found = [s for s in items if s is not None]
+    return found[-1] if found else None
+
+
+def _merge_counts(items: list[dict[str, int] | None]) -> dict[str, int] | None:
+    found = [c for c in items if c is not None]
+    if not found:
+        return None
+    total: dict[str, int] = {}
+    for c in found:
+        for k, v in c.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+def marker_from(data: dict[str, Any] | None, line: str | None) -> Marker | None:
+    if data is not None:
+        try:
+            when = data["time"]
+            return Marker(MarkerKind(data["kind"]),
+                          datetime.fromisoformat(when) if when else None,
+                          data["exit"], dict(data["fields"]))
+        except (KeyError, ValueError, TypeError):
+            pass
+    return parse_marker(line) if line else None

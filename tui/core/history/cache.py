@@ -1,0 +1,194 @@
+"""The incremental index: each file's scan cached by device, inode, size, mtime and head."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core.history.files import GzPrefetch, is_gz, open_buffer
+from tui.core.history.model import FileScan, Fragment, HistoryWarning
+from tui.core.history.scan import scan_bytes
+
+CACHE_VERSION = 3
+HEAD_BYTES = 4096
+
+
+# --- the cache --------------------------------------------------------------------------------
+def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "space-mirror"
+
+
+def cache_path(cache_dir: Path, log: Path) -> Path:
+    key = hashlib.sha256(str(log.absolute()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return cache_dir / f"history-{key}.json"
+
+
+def _head_hash(path: Path, length: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.blake2b(fh.read(length), digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, path: Path | None, warnings: list[HistoryWarning]) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.new_entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        if path is None:
+            return
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            warnings.append(HistoryWarning(str(path), None,
+                                           f"cannot read the history cache ({exc.strerror}); "
+                                           "re-reading the logs"))
+            return
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+                raise ValueError("unknown version")
+            files = data["files"]
+            if not isinstance(files, dict):
+                raise ValueError("bad files")
+            self.entries = files
+        except (ValueError, KeyError, TypeError):
+            warnings.append(HistoryWarning(str(path), None,
+                                           "the history cache is corrupt; ignored and rebuilt"))
+            self.dirty = True
+
+    @staticmethod
+    def key(st: os.stat_result) -> str:
+        return f"{st.st_dev}:{st.st_ino}"
+
+    def save(self, warnings: list[HistoryWarning]) -> None:
+        if self.path is None:
+            return
+        if not self.dirty and set(self.new_entries) == set(self.entries):
+            return
+        data = {"version": CACHE_VERSION, "files": self.new_entries}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # What tempfile.mkstemp does, without importing it (and shutil, random…) into
+            # every `history` command: a private, new file next to the cache.
+            tmp = str(self.path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
+                    fh.write(json.dumps(data, separators=(",", ":")))
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            warnings.append(HistoryWarning(str(self.path), None,
+                                           f"cannot write the history cache ({exc.strerror})"))
+
+
+def _entry_to_scan(entry: dict[str, Any]) -> FileScan:
+    return FileScan(
+        fragments=[Fragment.from_json(f) for f in entry["fragments"]],
+        warnings=[HistoryWarning(w[0], w[1], w[2]) for w in entry["warnings"]],
+        size=int(entry["size"]),
+    )
+
+
+def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int,
+                   head: str) -> dict[str, Any]:
+    return {
+        "size": scan.size, "mtime_ns": st.st_mtime_ns, "head_len": head_len, "head": head,
+        "fragments": [f.to_json() for f in scan.fragments],
+        "warnings": [[w.file, w.offset, w.message] for w in scan.warnings],
+    }
+
+
+@dataclass(slots=True)
+class _Look:
+    """What the cache knows about a file as it is now."""
+
+    st: os.stat_result
+    head_len: int
+    head: str
+    key: str
+    entry: dict[str, Any] | None = None  # still valid: the file is unchanged
+    prior: FileScan | None = None  # the file only grew: re-scan from its resume offset
+
+
+def _look(path: Path, cache: Cache) -> _Look:
+    st = os.stat(path)
+    head_len = min(HEAD_BYTES, st.st_size)
+    look = _Look(st, head_len, _head_hash(path, head_len), Cache.key(st))
+    entry = cache.entries.get(look.key)
+    if entry is None:
+        return look
+    try:
+        old_len = int(entry["head_len"])
+        same_head = old_len <= st.st_size and (
+            entry["head"] == look.head if old_len == head_len else
+            entry["head"] == _head_hash(path, old_len))
+        if same_head and entry["size"] == st.st_size and entry["mtime_ns"] == st.st_mtime_ns:
+            look.entry = entry
+        elif same_head and not is_gz(path) and st.st_size >= int(entry["size"]):
+            look.prior = _entry_to_scan(entry)
+    except (KeyError, TypeError, ValueError, OSError):
+        pass
+    return look
+
+
+def needs_reading(path: Path, cache: Cache) -> bool:
+    """False when the cache answers for `path` as it is now (or it cannot be read at all)."""
+    try:
+        return _look(path, cache).entry is None
+    except OSError:
+        return False
+
+
+def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
+              live: bool = False, prefetch: GzPrefetch | None = None) -> FileScan | None:
+    """One file's fragments, from the cache when it is still valid."""
+    try:
+        look = _look(path, cache)
+    except OSError as exc:
+        warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
+        return None
+    if look.entry is not None:
+        try:
+            scan = _entry_to_scan(look.entry)
+            cache.new_entries[look.key] = look.entry
+            return scan
+        except (KeyError, TypeError, ValueError):
+            pass
+    prior = look.prior
+    cache.dirty = True
+    file_warnings: list[HistoryWarning] = []
+    try:
+        start = prior.resume_offset if prior is not None else 0
+        with open_buffer(path, file_warnings, whole=prior is None, live=live,
+                         start=start, prefetch=prefetch) as buf:
+            if prior is None:
+                scan = scan_bytes(str(path), buf)
+            else:
+                resume = prior.resume_offset
+                tail = scan_bytes(str(path), buf, resume, len(buf))
+                kept = [f for f in prior.fragments if f.region_end <= resume]
+                kept_w = [w for w in prior.warnings if w.offset is None or w.offset < resume]
+                scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf))
+    except OSError as exc:
+        warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
+        return None
+    except ValueError as exc:  # mmap of a file that shrank under us
+        warnings.append(HistoryWarning(str(path), None, f"cannot map: {exc}"))
+        return None
+    scan.warnings[:0] = file_warnings
+    cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head)
+    return scan

@@ -1,0 +1,163 @@
+"""The history's records: what a run is, what the scanner found in one file, and warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tui.core.runstate import Outcome
+from tui.core.triage import ClassCount
+
+
+# --- records ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HistoryWarning:
+    """Something in the logs that was skipped; never fatal."""
+
+    file: str
+    offset: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: byte {self.offset}" if self.offset is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogSpan:
+    """Where (part of) a run's lines are: a byte range of one (maybe gzipped) file."""
+
+    path: str
+    start: int
+    end: int
+    compressed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: str
+    legacy: bool
+    job: str | None
+    started: datetime | None
+    ended: datetime | None
+    outcome: Outcome
+    exit_code: int | None
+    dry_run: bool
+    reason: str | None
+    bytes: int | None
+    transfers: int | None
+    checks: int | None
+    deletes: int | None
+    renames: int | None
+    errors: int | None
+    elapsed: float | None
+    error_lines: int
+    error_classes: tuple[ClassCount, ...]
+    failed_files: tuple[str, ...]
+    deletes_skipped: bool
+    spans: tuple[LogSpan, ...]
+    # "sync", "dry-run" or "verify" (a sampled `rclone check`, see docs/verify.md).
+    mode: str = "sync"
+    verify: dict[str, int] | None = None  # a verify's counts (tui/core/verify.py)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started is not None and self.ended is not None:
+            marker_span = max(0.0, (self.ended - self.started).total_seconds())
+            # Legacy markers have whole seconds: rclone's own elapsed time is finer.
+            if self.elapsed is not None and abs(self.elapsed - marker_span) < 2:
+                return round(self.elapsed, 1)
+            return marker_span
+        return None if self.elapsed is None else round(self.elapsed, 1)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": iso(self.started),
+            "ended": iso(self.ended),
+            "duration_s": self.duration_s,
+            "outcome": str(self.outcome),
+            "exit_code": self.exit_code,
+            "dry_run": self.dry_run,
+            "mode": self.mode,
+            "verify": self.verify,
+            "bytes": self.bytes,
+            "transfers": self.transfers,
+            "checks": self.checks,
+            "deletes": self.deletes,
+            "renames": self.renames,
+            "errors": self.errors,
+            "error_classes": [
+                {"class": c.cls, "count": c.count, "example": c.example}
+                for c in self.error_classes
+            ],
+            "failed_files": list(self.failed_files),
+        }
+
+
+@dataclass(slots=True)
+class History:
+    runs: list[Run]
+    warnings: list[HistoryWarning]
+    files: list[Path] = field(default_factory=list)
+
+    def as_json(self, limit: int | None = None,
+                every_run: Sequence[Run] | None = None) -> dict[str, Any]:
+        """`every_run`: the runs before any filter (default `runs`). What repeats is read
+        from all of them, whatever the limit or a filter shows: a streak of failures is not
+        a streak once the successes between them are filtered out."""
+        from tui.core.history.persistent import persistent_summary
+
+        runs = self.runs if not limit or limit <= 0 else self.runs[-limit:]
+        whole = self.runs if every_run is None else every_run
+        return {"runs": [r.as_json() for r in runs],
+                "persistent": persistent_summary(whole).as_json(),
+                "warnings": [str(w) for w in self.warnings]}
+
+
+# --- per-file scan results (what the cache holds) ---------------------------------------------
+@dataclass(slots=True)
+class Fragment:
+    """A run as seen inside one file. A run cut by rotation has two fragments."""
+
+    region_start: int
+    region_end: int
+    start_line: str | None = None  # the start marker's text (None: the file began mid-run)
+    end_line: str | None = None  # the end marker's text (None: still open in this file)
+    # The markers, parsed once at scan time and cached: re-parsing ~2 000 marker lines
+    # (legacy `date` output needs a regex) was the largest cost of an incremental run.
+    start_marker: dict[str, Any] | None = None
+    end_marker: dict[str, Any] | None = None
+    stats: dict[str, float] | None = None
+    counted: dict[str, int] | None = None  # per-file line counts (line-by-line parse only)
+    error_lines: int = 0
+    classes: list[list[Any]] = field(default_factory=list)  # [class, count, example]
+    failed_files: list[str] = field(default_factory=list)
+    deletes_skipped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fragment:
+        return cls(**{k: data[k] for k in cls.__slots__ if k in data})
+
+
+@dataclass(slots=True)
+class FileScan:
+    fragments: list[Fragment]
+    warnings: list[HistoryWarning]
+    size: int
+
+    @property
+    def resume_offset(self) -> int:
+        """Where a re-scan of a grown file starts: after the last run that ended."""
+        ends = [f.region_end for f in self.fragments if f.end_line is not None]
+        return max(ends) if ends else 0
+
+
+def iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat(timespec="seconds")

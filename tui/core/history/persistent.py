@@ -1,0 +1,157 @@
+"""What repeats across runs: files that fail run after run, and deletes rclone keeps skipping.
+
+After any I/O error rclone deletes nothing ("not deleting files as there were IO errors"),
+so a source with one unreadable file leaves every file removed from it on the mirror,
+night after night, and each night's log looks like a small, familiar failure. This module
+reads the runs of a history and says what has been going on for several of them.
+
+Only real runs that ran to their end count (a sync that succeeded or failed): a dry run
+deletes nothing and fails no file, a verify (a sampled `rclone check`) copies nothing, and
+an aborted or killed run may not have reached a file at all, so none of them continues or
+breaks a streak. Only runs of the latest run's job count (a log holds one job; the legacy
+wrapper's runs have no job name and count together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui.core.history.model import Run, iso
+from tui.core.markers import VERIFY
+from tui.core.runstate import Outcome
+
+_FINISHED = (Outcome.SUCCESS, Outcome.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class PersistentFailure:
+    """A file that failed in the latest real run, and in how many real runs before it."""
+
+    path: str
+    runs_in_a_row: int
+    first_failed: datetime | None  # the start of the first run of this streak
+    last_failed: datetime | None  # the start of the latest run (the streak's last)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "runs_in_a_row": self.runs_in_a_row,
+                "first_failed": iso(self.first_failed), "last_failed": iso(self.last_failed)}
+
+
+@dataclass(frozen=True, slots=True)
+class Persistent:
+    """The state that builds up over runs (stable API: the metrics exporter reads it)."""
+
+    deletes_skipped_runs: int  # successive latest real runs whose deletes rclone skipped
+    deletes_skipped_since: datetime | None  # the start of the first of those runs
+    pending_deletes: int | None  # what the latest dry run since then would delete
+    files: tuple[PersistentFailure, ...]  # most runs in a row first
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "deletes_skipped_runs": self.deletes_skipped_runs,
+            "deletes_skipped_since": iso(self.deletes_skipped_since),
+            "pending_deletes": self.pending_deletes,
+            "files": [f.as_json() for f in self.files],
+        }
+
+
+def _finished_real(runs: Sequence[Run]) -> list[Run]:
+    return [r for r in runs if not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED]
+
+
+def persistent_summary(runs: Sequence[Run]) -> Persistent:
+    """What repeats in `runs` (oldest first, as `History.runs` holds them), for the job of
+    the latest of them."""
+    if runs:
+        job = runs[-1].job
+        runs = [r for r in runs if r.job == job]
+    real = _finished_real(runs)
+    skipped = 0
+    for run in reversed(real):
+        if not run.deletes_skipped:
+            break
+        skipped += 1
+    since = real[-skipped].started if skipped else None
+    return Persistent(skipped, since, _pending_deletes(runs, real, skipped), _files(real))
+
+
+def _pending_deletes(runs: Sequence[Run], real: list[Run], skipped: int) -> int | None:
+    """Deletes the latest dry run would make, if it ran after the last real run that deleted
+    (the plan of what the skipped runs left behind); None when there is no such dry run."""
+    if not real:
+        return None
+    # The real run after which the count is still owed: the last one that did delete.
+    after = real[-skipped - 1] if len(real) > skipped else None
+    for run in reversed(runs):
+        if after is not None and run is after:
+            return None
+        if run.dry_run and run.outcome in _FINISHED and run.deletes is not None:
+            return run.deletes
+    return None
+
+
+def _files(real: list[Run]) -> tuple[PersistentFailure, ...]:
+    if not real or not real[-1].failed_files:
+        return ()
+    found: list[PersistentFailure] = []
+    for path in real[-1].failed_files:
+        first = real[-1]
+        count = 0
+        for run in reversed(real):
+            if path not in run.failed_files:
+                break
+            count += 1
+            first = run
+        found.append(PersistentFailure(path, count, first.started, real[-1].started))
+    found.sort(key=lambda f: (-f.runs_in_a_row, f.path))
+    return tuple(found)
+
+
+def persistent_at(runs: Sequence[Run], run: Run) -> Persistent:
+    """The summary as it stood when `run` ended (what its run detail shows)."""
+    for i, r in enumerate(runs):
+        if r is run:
+            return persistent_summary(runs[:i + 1])
+    return persistent_summary(())
+
+
+def describe(p: Persistent) -> list[str]:
+    """The summary as lines for people (run detail, triage report); none when all is well."""
+    lines: list[str] = []
+    if p.deletes_skipped_runs > 1:  # one run's skip is in its own summary
+        since = f" since {_day(p.deletes_skipped_since)}" if p.deletes_skipped_since else ""
+        lines.append(f"Deletes skipped {_runs(p.deletes_skipped_runs)} in a row{since}: "
+                     "files removed from the source are still on the mirror.")
+        if p.pending_deletes is not None:
+            lines.append(f"The latest dry run would delete {p.pending_deletes} files.")
+    for f in p.files:
+        if f.runs_in_a_row > 1:
+            lines.append(f"{f.path}: failed {_runs(f.runs_in_a_row)} in a row, "
+                         f"first {_day(f.first_failed)}, last {_day(f.last_failed)}")
+    return lines
+
+
+def _day(when: datetime | None) -> str:
+    return "?" if when is None else when.strftime("%Y-%m-%d %H:%M")
+
+
+def _runs(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''}"
+
+
+def dashboard_line(p: Persistent, source: str) -> str | None:
+    """One sentence for the dashboard about what has gone wrong in more than one run in a
+    row (one run's trouble is the last run's reason); None when nothing has."""
+    if p.deletes_skipped_runs > 1:
+        waiting = (f", {p.pending_deletes} deletes waiting" if p.pending_deletes else "")
+        return (f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row{waiting}: "
+                f"the mirror still holds files removed from {source}")
+    stuck = [f for f in p.files if f.runs_in_a_row > 1]
+    if not stuck:
+        return None
+    worst = stuck[0]
+    others = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
+    return f"{worst.path} failed {_runs(worst.runs_in_a_row)} in a row{others}"

@@ -1,0 +1,443 @@
+"""The byte scanner: one file's bytes → run fragments, without parsing every line.
+
+It finds markers with a one-byte `find` for `[` at a line start, each run's ERROR lines by
+their level's needle, and the run's last stats block with `rfind` back from its end.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import re
+from dataclasses import replace
+from typing import Any
+
+from tui.core.history.model import FileScan, Fragment, HistoryWarning, iso
+from tui.core.logline import (
+    MAX_DETAIL_LINES,
+    Event,
+    LineParser,
+    LogRecord,
+    MarkerLine,
+    StatsUpdate,
+    Unparsed,
+    continues,
+    decode,
+    parse_line,
+    real_name,
+)
+from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, parse_marker
+from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply_all, outcome_for
+from tui.core.stats import Stats
+from tui.core.triage import Tally
+
+# Every run is searched with needles, whatever its size, so a night costs the same per byte
+# whether it logged 300 lines or 3 million. Runs up to this size are parsed line by line
+# instead: the reference path (the dashboard's parser and batch reducer), which the tests
+# switch on to check that both paths agree on every recorded log. Off by default.
+LINE_PARSE_BYTES = 0
+# Stretches up to this size (small runs, the gaps between runs) are checked for invalid
+# UTF-8, which `isascii()` rules out at memory speed for almost all of them.
+UTF8_CHECK_BYTES = 256 * 1024
+# A run with no end marker has no final stats: its per-file lines are counted (with
+# bytes.count over a copy of its bytes) up to this size.
+OPEN_COUNT_BYTES = 256 * 1024 * 1024
+# A window of this many bytes without a newline means a line at least this long.
+LONG_LINE_WINDOW = 512 * 1024
+MAX_WARNINGS_PER_FILE = 50
+MAX_FAILED_FILES = 1000
+MAX_MARKER_LINE = 4096
+
+_TEXT_ERROR = b"ERROR : "  # also journald's `<3>ERROR : `
+_TEXT_CRITICAL = b"CRITICAL: "
+_TEXT_FATAL = b" Failed to "  # Go's log.Fatalf line has no level
+_JSON_ERROR = b'"level":"error"'
+_JSON_CRITICAL = b'"level":"critical"'
+# Per-file lines, counted only for a run without final stats. A text line's message is
+# matched to its end: a file named `New: Copied (new).txt` must not count twice.
+_TEXT_PER_FILE = {"copied": re.compile(rb": Copied \([^()\n]*\)\r?\n"),
+                  "deleted": re.compile(rb": Deleted\r?\n"),
+                  "renamed": re.compile(rb': Renamed from "[^\n]*"\r?\n')}
+_JSON_PER_FILE = {"copied": re.compile(rb'"msg":"Copied \('),
+                  "deleted": re.compile(rb'"msg":"Deleted"'),
+                  "renamed": re.compile(rb'"msg":"Renamed from ')}
+_TEXT_STATS = b"\nTransferred:"
+_JSON_STATS = b'"stats":{'
+# Objects of ERROR lines that are a whole remote or a summary, not a file.
+_NOT_A_FILE = re.compile(
+    r"file system at |^Attempt \d+/\d+|^\S+ (?:bucket|container|root|drive) |^[a-z0-9]+://"
+    r"|^(?:S3|B2|Azure|Google|sftp|webdav|ftp|http|Dropbox|OneDrive|Swift)\b"
+)
+
+
+# --- the scanner ------------------------------------------------------------------------------
+def _line_bounds(buf: mmap.mmap | bytes, pos: int, lo: int, hi: int) -> tuple[int, int]:
+    """[start, end) of the line around `pos`; `end` is past the newline when there is one."""
+    start = buf.rfind(b"\n", lo, pos) + 1
+    if start <= 0:
+        start = lo
+    nl = buf.find(b"\n", pos, hi)
+    return start, (hi if nl == -1 else nl + 1)
+
+
+class _FileScanner:
+    def __init__(self, name: str, buf: mmap.mmap | bytes, lo: int, hi: int) -> None:
+        self.name = name
+        self.buf = buf
+        self.lo = lo
+        self.hi = hi
+        self.warnings: list[HistoryWarning] = []
+        self._suppressed = 0
+
+    def warn(self, offset: int | None, message: str) -> None:
+        if len(self.warnings) >= MAX_WARNINGS_PER_FILE:
+            self._suppressed += 1
+            return
+        self.warnings.append(HistoryWarning(self.name, offset, message))
+
+    def text(self, start: int, end: int) -> str:
+        """Decode one line; invalid UTF-8 is replaced and reported."""
+        raw = self.buf[start:min(end, start + MAX_MARKER_LINE * 4)]
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.warn(start + exc.start, "invalid UTF-8 (shown as \ufffd)")
+        return decode(raw)
+
+    # -- whole-file checks -------------------------------------------------------------------
+    def check_garbage(self) -> None:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        pos = buf.find(b"\x00", lo, hi)
+        while pos != -1:
+            _, end = _line_bounds(buf, pos, lo, hi)
+            self.warn(pos, "NUL bytes (binary junk, e.g. after a crash) skipped")
+            pos = buf.find(b"\x00", end, hi)
+        p = lo
+        while p + LONG_LINE_WINDOW <= hi:
+            q = p + LONG_LINE_WINDOW
+            if buf.find(b"\n", p, q) == -1:
+                start = buf.rfind(b"\n", lo, p) + 1 or lo
+                nl = buf.find(b"\n", q, hi)
+                end = hi if nl == -1 else nl + 1
+                self.warn(start, f"a line of {end - start} bytes (junk?) skipped")
+                p = end
+            else:
+                p = q
+        if hi > lo and buf[hi - 1:hi] != b"\n":
+            start = buf.rfind(b"\n", lo, hi) + 1 or lo
+            self.warn(start, "the last line has no newline (cut short, or still being written)")
+
+    # -- markers -----------------------------------------------------------------------------
+    def markers(self) -> list[tuple[int, int, Marker, str]]:
+        """(line start, line end, marker, text) for every marker line in [lo, hi)."""
+        buf, lo, hi = self.buf, self.lo, self.hi
+        found: list[tuple[int, int, Marker, str]] = []
+        # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats lines
+        # carry '[' too, so when the hits get dense, switch to the marker text itself.
+        pos = buf.find(b"[", lo, hi)
+        misses = 0
+        while pos != -1:
+            if misses > 64 and misses > len(found) * 8:
+                return found + self._markers_by_text(pos)
+            if pos == lo or buf[pos - 1] in b"\n\x00":
+                nl = buf.find(b"\n", pos, min(hi, pos + MAX_MARKER_LINE))
+                end = hi if nl == -1 else nl + 1
+                head = buf[pos:min(end, pos + 80)]
+                if b"Space Mirror" in head:
+                    text = self.text(pos, end)
+                    marker = parse_marker(text)
+                    if marker is not None:
+                        found.append((pos, end, marker, text))
+                        pos = buf.find(b"[", end, hi)
+                        continue
+            misses += 1
+            pos = buf.find(b"[", pos + 1, hi)
+        return found
+
+    def _markers_by_text(self, start: int) -> list[tuple[int, int, Marker, str]]:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        found: list[tuple[int, int, Marker, str]] = []
+        pos = buf.find(b"Space Mirror", start, hi)
+        while pos != -1:
+            ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
+            if ls < start:
+                pos = buf.find(b"Space Mirror", pos + 1, hi)
+                continue
+            ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
+            nl = buf.find(b"\n", pos, hi)
+            end = hi if nl == -1 else nl + 1
+            if buf[ls:ls + 1] == b"[":
+                text = self.text(ls, end)
+                marker = parse_marker(text)
+                if marker is not None:
+                    found.append((ls, end, marker, text))
+            pos = buf.find(b"Space Mirror", end, hi)
+        return found
+
+    # -- runs ----------------------------------------------------------------------------------
+    def fragments(self) -> list[Fragment]:
+        frags: list[Fragment] = []
+        cur: Fragment | None = None
+        cur_id: str | None = None
+        region_floor = self.lo  # content before this belongs to an earlier, ended run
+        for start, end, marker, text in self.markers():
+            if marker.kind is MarkerKind.START:
+                if cur is not None:
+                    cur.region_end = start
+                    frags.append(cur)
+                cur = Fragment(region_start=start, region_end=self.hi, start_line=text,
+                               start_marker=_marker_dict(marker))
+                cur_id = marker.run_id
+                continue
+            if cur is not None and cur_id and marker.run_id and cur_id != marker.run_id:
+                # Another run's ending: the open run never wrote its own.
+                cur.region_end = start
+                frags.append(cur)
+                cur = None
+            if cur is None:
+                cur = Fragment(region_start=region_floor, region_end=end)
+            cur.end_line = text
+            cur.end_marker = _marker_dict(marker)
+            cur.region_end = end
+            frags.append(cur)
+            cur = None
+            region_floor = end
+        if cur is not None:
+            cur.region_end = self.hi
+            frags.append(cur)
+        for frag in frags:
+            self.fill(frag)
+        self._check_gaps(frags)
+        return frags
+
+    def _check_gaps(self, frags: list[Fragment]) -> None:
+        # Lines outside any run (hook messages, stray output, junk) are not parsed, but
+        # invalid UTF-8 there is still worth a warning when the stretch is small.
+        pos = self.lo
+        for frag in [*frags, Fragment(self.hi, self.hi)]:
+            if 0 < frag.region_start - pos <= UTF8_CHECK_BYTES:
+                raw = self.buf[pos:frag.region_start]
+                if not raw.isascii():
+                    self._report_bad_utf8(raw.replace(b"\x00", b"\n"), pos)
+            pos = max(pos, frag.region_end)
+
+    def fill(self, frag: Fragment) -> None:
+        size = frag.region_end - frag.region_start
+        if size <= LINE_PARSE_BYTES:
+            self._parse_lines(frag)
+            return
+        if size <= UTF8_CHECK_BYTES:
+            raw = self.buf[frag.region_start:frag.region_end]
+            if not raw.isascii():
+                self._report_bad_utf8(raw, frag.region_start)
+        self._scan_needles(frag)
+
+    def _parse_lines(self, frag: Fragment) -> None:
+        raw = self.buf[frag.region_start:frag.region_end]
+        if not raw.isascii():
+            self._report_bad_utf8(raw, frag.region_start)
+        parser = LineParser(attach=True)
+        events: list[Event] = []
+        tally = Tally()
+        held = b""  # the raw line of the error record the parser holds back
+
+        def take(out: list[Event]) -> None:
+            for event in out:
+                events.append(event)
+                if isinstance(event, LogRecord) and event.is_error:
+                    self._error(frag, tally, event, held)
+
+        for line in raw.split(b"\n"):
+            if len(line) > LONG_LINE_WINDOW or b"\x00" in line:
+                continue  # reported by check_garbage
+            was_holding = parser.holding
+            out = parser.feed(decode(line))
+            take(out)
+            if parser.holding and (out or not was_holding):
+                held = line
+        take(parser.flush())
+        # The markers are the assembler's business (their counters win there).
+        state = apply_all(RunState(), [e for e in events if not isinstance(e, MarkerLine)])
+        if state.stats is not None:
+            frag.stats = _stats_dict(state.stats)
+        if not _has_final_stats(frag):
+            frag.counted = {"copied": state.copied, "deleted": state.deleted,
+                            "renamed": state.renamed}
+        frag.deletes_skipped = frag.deletes_skipped or state.deletes_skipped_for_io_errors
+        frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
+
+    def _report_bad_utf8(self, raw: bytes, base: int) -> None:
+        pos = 0
+        while pos < len(raw):
+            try:
+                raw[pos:].decode("utf-8")
+                return
+            except UnicodeDecodeError as exc:
+                bad = pos + exc.start
+                self.warn(base + bad, "invalid UTF-8 (shown as \ufffd)")
+                nl = raw.find(b"\n", bad)
+                if nl == -1:
+                    return
+                pos = nl + 1
+
+    def _scan_needles(self, frag: Fragment) -> None:
+        buf, lo, hi = self.buf, frag.region_start, frag.region_end
+        json_run = _is_runner_marker(frag)
+        needles = [_JSON_ERROR if json_run else _TEXT_ERROR]
+        # Each needle costs a pass over the run's bytes. CRITICAL is what rclone logs just
+        # before a fatal exit, so a run that completed cannot hold one: skip that pass.
+        if frag.end_line is None or COMPLETE_TEXT not in frag.end_line:
+            needles.extend([_JSON_CRITICAL] if json_run else [_TEXT_CRITICAL, _TEXT_FATAL])
+        tally = Tally()
+        hits: list[int] = []
+        for needle in needles:
+            pos = buf.find(needle, lo, hi)
+            while pos != -1:
+                hits.append(pos)
+                pos = buf.find(needle, pos + len(needle), hi)
+        seen_line = -1
+        for pos in sorted(hits):
+            start, end = _line_bounds(buf, pos, lo, hi)
+            if start == seen_line or end - start > LONG_LINE_WINDOW:
+                continue
+            seen_line = start
+            line = buf[start:end].rstrip(b"\r\n")
+            event = parse_line(self.text(start, end))
+            if isinstance(event, LogRecord) and event.is_error:
+                detail = self._continuation(end, hi)
+                if detail:
+                    event = replace(event, detail=detail)
+                self._error(frag, tally, event, line)
+        frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
+        stats = self._last_stats(frag, lo, hi)
+        if stats is not None:
+            frag.stats = _stats_dict(stats)
+        if not _has_final_stats(frag) and hi - lo <= OPEN_COUNT_BYTES:
+            # Killed, aborted (rclone prints no stats on a signal) or still running: no final
+            # stats, so count what the per-file lines say (the lines runstate.apply counts).
+            region = bytes(buf[lo:hi])
+            per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
+            frag.counted = {k: len(n.findall(region)) for k, n in per_file.items()}
+
+    def _continuation(self, pos: int, hi: int) -> str | None:
+        """The lines after an error record that continue it (the `LineParser(attach=True)`
+        rule: non-empty lines that are no record of their own), joined with newlines."""
+        buf = self.buf
+        lines: list[str] = []
+        while pos < hi and len(lines) < MAX_DETAIL_LINES:
+            nl = buf.find(b"\n", pos, hi)
+            end = hi if nl == -1 else nl + 1
+            raw = buf[pos:end]
+            pos = end
+            if len(raw) > LONG_LINE_WINDOW or b"\x00" in raw:
+                continue  # skipped by the line-by-line parse as well
+            text = decode(raw)
+            if not text.strip() or type(continues(text)) is not Unparsed:
+                break
+            lines.append(text)
+        return "\n".join(lines) if lines else None
+
+    def _error(self, frag: Fragment, tally: Tally, rec: LogRecord, raw: bytes) -> None:
+        frag.error_lines += 1
+        text = rec.text
+        if rec.msg.startswith(IO_ERRORS_SKIP_DELETES):
+            frag.deletes_skipped = True
+        cls = tally.add(rec.msg, example=text, detail=rec.detail, obj=rec.object)
+        if not rec.object or cls is None or len(frag.failed_files) >= MAX_FAILED_FILES:
+            return
+        if raw[:1] == b"{":
+            object_type = _json_field(raw, "objectType")
+            if object_type is not None and not object_type.endswith(("Object", "Directory")):
+                return
+        if _NOT_A_FILE.search(rec.object):
+            return
+        name = real_name(rec.object)
+        if name not in frag.failed_files:
+            frag.failed_files.append(name)
+
+    def _last_stats(self, frag: Fragment, lo: int, hi: int) -> Stats | None:
+        buf = self.buf
+        # Each rfind runs back to `lo` when it finds nothing: look only for the run's format.
+        json_run = _is_runner_marker(frag)
+        text_pos = -1 if json_run else buf.rfind(_TEXT_STATS, lo, hi)
+        json_pos = buf.rfind(_JSON_STATS, lo, hi) if json_run else -1
+        if json_pos > text_pos:
+            start, end = _line_bounds(buf, json_pos, lo, hi)
+            event = parse_line(decode(buf[start:end]))
+            return event.stats if isinstance(event, StatsUpdate) else None
+        if text_pos == -1:
+            return None
+        # The block is `<time> INFO  : ` then lines up to a blank one; the last "Transferred:"
+        # may be its second (file count) line, so walk back to the header.
+        pos = text_pos
+        for _ in range(16):
+            ls = buf.rfind(b"\n", lo, pos) + 1 or lo
+            line = buf[ls:pos]
+            if line[:1].isdigit() and line.rstrip().endswith(b":"):
+                block_end = buf.find(b"\n\n", text_pos, hi)
+                end = hi if block_end == -1 else block_end + 2
+                parser = LineParser()
+                events = []
+                for raw in buf[ls:end].split(b"\n"):
+                    events.extend(parser.feed(decode(raw)))
+                events.extend(parser.flush())
+                found = [e.stats for e in events if isinstance(e, StatsUpdate)]
+                return found[-1] if found else None
+            if ls <= lo:
+                return None
+            pos = ls - 1
+        return None
+
+    def scan(self) -> FileScan:
+        self.check_garbage()
+        frags = self.fragments()
+        if self._suppressed:
+            self.warnings.append(HistoryWarning(self.name, None,
+                                                f"{self._suppressed} more warnings not shown"))
+        return FileScan(frags, self.warnings, self.hi)
+
+
+def _marker_dict(marker: Marker) -> dict[str, Any]:
+    return {"kind": str(marker.kind), "time": iso(marker.time),
+            "exit": marker.exit_code, "fields": marker.fields}
+
+
+
+def _has_final_stats(frag: Fragment) -> bool:
+    """rclone prints final stats when it ends on its own, not on a signal: without them the
+    per-file lines are counted instead."""
+    if frag.stats is None or frag.end_marker is None:
+        return False
+    kind, code = str(frag.end_marker.get("kind")), frag.end_marker.get("exit")
+    try:
+        outcome = outcome_for(MarkerKind(kind), code if isinstance(code, int) else None)
+    except ValueError:
+        return False
+    return outcome in (Outcome.SUCCESS, Outcome.FAILED)
+
+
+def _is_runner_marker(frag: Fragment) -> bool:
+    line = frag.start_line or frag.end_line or ""
+    return " run=" in line
+
+
+def _json_field(raw: bytes, name: str) -> str | None:
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None
+    value = obj.get(name) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _stats_dict(s: Stats) -> dict[str, float]:
+    return {"bytes": s.bytes, "transfers": s.transfers, "checks": s.checks,
+            "deletes": s.deletes, "renames": s.renames, "errors": s.errors,
+            "elapsed": s.elapsed}
+
+
+def scan_bytes(name: str, buf: mmap.mmap | bytes, lo: int = 0,
+               hi: int | None = None) -> FileScan:
+    """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
+    return _FileScanner(name, buf, lo, len(buf) if hi is None else hi).scan()

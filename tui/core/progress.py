@@ -1,0 +1,86 @@
+"""Has a run made progress, and since when has it not? Pure functions over RunState.
+
+Progress means any of rclone's counters moved: bytes, checks, listed, transfers, deletes,
+renames (or the per-file lines the reducer counts). A stats line that repeats the same
+numbers is not progress: a stalled rclone keeps printing those once a second. The time
+comes from an injected clock (monotonic seconds in the runner, the dashboard's clock
+there), never from the log's own timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.core.runstate import RunState
+from tui.core.stats import Stats, Transfer
+from tui.core.units import format_duration
+
+ProgressKey = tuple[int, ...]
+
+# The dashboard says "no progress for …" once nothing has moved for this long.
+SHOW_STALL_AFTER = 60.0
+
+
+def progress_key(state: RunState) -> ProgressKey:
+    """Every counter whose change means the run moved."""
+    s = state.stats or Stats()
+    return (s.bytes, s.checks, s.listed, s.transfers, s.deletes, s.deleted_dirs, s.renames,
+            s.server_side_moves, state.copied, state.deleted, state.renamed)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressWatch:
+    """The last progress seen: its key, when it was first seen, and the run it belongs to."""
+
+    key: ProgressKey | None = None
+    since: float | None = None
+    run_id: str | None = None
+
+
+def observe(watch: ProgressWatch, state: RunState, now: float) -> ProgressWatch:
+    """Fold one look at the run into the watch: a new run or a moved counter resets it."""
+    key = progress_key(state)
+    if watch.since is None or watch.run_id != state.run_id or key != watch.key:
+        return ProgressWatch(key=key, since=now, run_id=state.run_id)
+    return watch
+
+
+def idle_for(watch: ProgressWatch, now: float) -> float:
+    """Seconds since the last progress (0 before the first look)."""
+    return 0.0 if watch.since is None else max(0.0, now - watch.since)
+
+
+def stall_text(idle: float) -> str:
+    """`no progress for 4m12s`."""
+    return f"no progress for {format_duration(idle)}"
+
+
+def stall_reason(idle: float, limit: float, in_flight: tuple[Transfer, ...]) -> str:
+    """The reason of a watchdog abort: how long, and which files were in flight."""
+    minutes = limit / 60
+    span = f"{minutes:g} min" if limit >= 60 else f"{limit:g}s"
+    files = ", ".join(f"{t.name} ({t.percentage}%)" for t in in_flight[:5])
+    more = f" and {len(in_flight) - 5} more" if len(in_flight) > 5 else ""
+    flight = f"; in flight: {files}{more}" if in_flight else "; no file in flight"
+    return f"no progress for {span} (stall_timeout){flight}"
+
+
+def in_flight(state: RunState) -> tuple[Transfer, ...]:
+    """The files rclone's last stats line listed as transferring, less those it has reported
+    copied since. A stalled upload often shows 100% and is still in flight: rclone has read
+    every byte and waits for the server to take them."""
+    if state.stats is None:
+        return ()
+    if not state.finished:
+        return state.stats.transferring
+    done = set(state.finished)
+    return tuple(t for t in state.stats.transferring if t.name not in done)
+
+
+def eta_text(stats: Stats | None) -> str:
+    """rclone's ETA, or `—` when nothing moves (rclone then says 106751d23h47m)."""
+    if stats is None or stats.speed <= 0 or stats.eta is None or stats.eta < 0:
+        return "—"
+    if stats.eta > 365 * 86400:
+        return "—"
+    return format_duration(stats.eta)

@@ -1,0 +1,112 @@
+"""A job's health, for `space-mirror status`, the metrics and the dashboard's header.
+
+Delete debt and persistent failures come from the job's history (`tui/core/history/
+persistent.py`, read through the incremental cache); when the history cannot be read they
+are None, and every consumer shows "unknown" rather than a made-up zero.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tui.config import Job
+from tui.core.follow import last_start_offset
+from tui.core.health import Facts, LastRun, last_progress
+from tui.core.logline import Event, LineParser, MarkerLine, decode
+from tui.ops import metrics, processes
+
+
+@dataclass(frozen=True, slots=True)
+class Persistent:
+    deletes_skipped_runs: int
+    pending_deletes: int | None
+    files: int  # files that failed in several runs in a row
+
+
+def persistent_summary(job: Job) -> Persistent | None:
+    """Delete debt and persistent failures from the job's history; None when unknown."""
+    from tui.core.history import persistent_summary as from_runs
+    from tui.ops.history import load_history
+
+    try:
+        runs = load_history(job).runs
+    except Exception:  # an unreadable log costs the figures, never the run or `status`
+        return None
+    if not runs:  # a log with no run (or none yet) knows nothing: unknown, not zero
+        return None
+    found = from_runs(runs)
+    return Persistent(found.deletes_skipped_runs, found.pending_deletes, len(found.files))
+
+
+TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
+
+
+def gather(job: Job, now: float | None = None) -> Facts:
+    """What `status` needs, from the summary, the lock and the log's current run."""
+    when = time.time() if now is None else now
+    summary = metrics.read_summary(job.summary_path)
+    # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
+    sync = processes.find_running(job)
+    running = None
+    idle = None
+    if sync is not None:
+        running = (f"pid {sync.pid}, run {sync.run_id or 'legacy'}, started {sync.started}, "
+                   f"by {sync.started_by}")
+        idle = _no_progress_for(job, when)
+    persistent = persistent_summary(job)
+    skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
+    return Facts(
+        job=job.name, now=when, warn_after=job.warn_after, crit_after=job.crit_after,
+        stall_timeout=job.stall_timeout, recorded=bool(summary),
+        last_success=metrics.last_success_of(summary),
+        last_run=_last_run(summary), running=running, no_progress_for=idle,
+        deletes_skipped_runs=(persistent.deletes_skipped_runs if persistent
+                              else skipped if isinstance(skipped, int) else 0),
+        pending_deletes=persistent.pending_deletes if persistent else None,
+        persistent_files=persistent.files if persistent else None,
+    )
+
+
+def last_success_time(job: Job) -> datetime | None:
+    """For the dashboard's header: when the last real sync succeeded."""
+    value = metrics.last_success_of(metrics.read_summary(job.summary_path))
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _last_run(summary: dict[str, object]) -> LastRun | None:
+    if not summary:
+        return None
+    code = summary.get("exit_code")
+    ended = summary.get("ended")
+    run_id, reason = summary.get("run_id"), summary.get("reason")
+    return LastRun(run_id=run_id if isinstance(run_id, str) else None,
+                   mode=str(summary.get("mode", "?")), outcome=str(summary.get("outcome", "?")),
+                   exit_code=code if isinstance(code, int) else None,
+                   ended=float(ended) if isinstance(ended, (int, float)) else None,
+                   reason=reason if isinstance(reason, str) else None)
+
+
+def _no_progress_for(job: Job, now: float) -> float | None:
+    """Seconds since the running run's counters last moved, read from the log."""
+    offset = last_start_offset(job.log_file, max_scan=64 * 1024 * 1024)
+    if offset is None:
+        return None
+    parser = LineParser()
+    events: list[Event] = []
+    try:
+        with open(job.log_file, "rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(offset, size - TAIL_BYTES))
+            if fh.tell() > offset:
+                fh.readline()  # a long run: only its tail, from a whole line
+            for raw in fh:
+                events.extend(parser.feed(decode(raw)))
+    except OSError:
+        return None
+    events.extend(parser.flush())
+    first = events[0] if events else None
+    started = first.marker.time if isinstance(first, MarkerLine) else None
+    moved = last_progress(events, started)
+    return None if moved is None else max(0.0, now - moved.timestamp())

@@ -1,0 +1,170 @@
+"""Files we write, opened so that no other local user can redirect or share them.
+
+Like OpenSSH's StrictModes: a path is opened with O_NOFOLLOW (a planted symlink fails with
+ELOOP instead of sending root's bytes into another file), then the descriptor is checked with
+fstat (a regular file, owned by us, writable by nobody else) and its mode is set through the
+descriptor (fchmod), never by path. Atomic replaces write a private temp file (mkstemp: O_EXCL,
+mode 0600) and rename it; nothing is ever chmod-ed by name.
+
+`shared_folder` answers the pre-flight's question: is this path inside a folder that another
+user can write to (where they could swap names under us)?
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+_OPEN = os.O_CLOEXEC | os.O_NOFOLLOW
+
+
+class UnsafeFile(OSError):
+    """A file we were about to write is not ours alone; `strerror` says why and what to do."""
+
+
+def open_private(path: Path, flags: int, mode: int) -> int:
+    """os.open(path) without following a symlink, checked; `mode` is set on a file we
+    create (through the descriptor, so a umask or a race cannot widen it)."""
+    try:
+        fd = os.open(path, flags | _OPEN, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
+                             "(remove it, or point the job at the real file)") from None
+        raise
+    try:
+        check_fd(fd, path)
+        st = os.fstat(fd)
+        if st.st_size == 0 and stat.S_IMODE(st.st_mode) != mode:
+            os.fchmod(fd, mode)  # a file we just created: the mode we asked for, exactly
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def check_fd(fd: int, path: Path | str) -> None:
+    """Raise UnsafeFile unless `fd` is a regular file of ours that only we may write."""
+    st = os.fstat(fd)
+    problem = file_problem(st)
+    if problem:
+        raise UnsafeFile(errno.EPERM, f"{path} {problem}")
+
+
+def file_problem(st: os.stat_result, uid: int | None = None) -> str | None:
+    """Why a file with this stat must not be trusted by a process of `uid`, or None."""
+    uid = os.geteuid() if uid is None else uid
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_uid != uid:
+        return (f"is owned by uid {st.st_uid}, not by this user (uid {uid}): another user "
+                "made it; remove it")
+    if stat.S_IMODE(st.st_mode) & 0o022:
+        return (f"has mode {stat.S_IMODE(st.st_mode):04o}: other users can write it; "
+                "chmod go-w it")
+    return None
+
+
+def read_private(path: Path, limit: int = 1 << 20) -> bytes | None:
+    """The first `limit` bytes of a file of ours, or None when there is none. A file we are
+    about to rewrite from its old content must not be a symlink to someone else's: root would
+    copy e.g. /etc/shadow into a world-readable metrics file. Raises UnsafeFile."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _OPEN)  # NONBLOCK: a FIFO never hangs
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
+                             "(remove it, or point the job at the real file)") from None
+        raise
+    try:
+        check_fd(fd, path)
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def append_fd(path: Path, mode: int = 0o640) -> int:
+    """A checked descriptor for appending to a log."""
+    return open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)  # RDWR: pread
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Readers see the old file or the new one, never a mix; the mode is set on the
+    descriptor before the rename, so no name is ever chmod-ed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # O_EXCL, 0600
+    try:
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        # The name is still our file (a swap in a shared folder is caught, not renamed in).
+        now = os.lstat(tmp)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise UnsafeFile(errno.EPERM, f"{tmp} was replaced while being written; "
+                             f"{path.parent} is writable by others")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def make_private_dir(path: Path) -> None:
+    """mkdir -p with mode 0700 for what we create; an existing folder is checked, not changed."""
+    for parent in reversed([path, *path.parents]):
+        try:
+            os.mkdir(parent, 0o700)
+        except FileExistsError:
+            continue
+    problem = folder_problem(path)
+    if problem:
+        raise UnsafeFile(errno.EPERM, f"{path} {problem}")
+
+
+def folder_problem(path: Path, uid: int | None = None) -> str | None:
+    """Why a folder we keep state in is not ours alone, or None."""
+    uid = os.geteuid() if uid is None else uid
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a folder (a symbolic link?)"
+    if st.st_uid != uid:
+        return f"is owned by uid {st.st_uid}, not by this user (uid {uid})"
+    if stat.S_IMODE(st.st_mode) & 0o022:
+        return f"has mode {stat.S_IMODE(st.st_mode):04o}: other users can write in it"
+    return None
+
+
+def shared_folder(path: Path, uid: int | None = None) -> Path | None:
+    """The folder on the way to `path` through which a user other than `uid` (or root) could
+    swap names under us, or None. The file's own folder must not be writable by others at
+    all (sticky /tmp and /run/lock included: there another user plants the name first); a
+    folder further up may be sticky (others cannot rename what is ours in it), but not
+    writable by others without the sticky bit, and not owned by another user."""
+    uid = os.geteuid() if uid is None else uid
+    folder = Path(os.path.abspath(path)).parent
+    nearest = True  # the nearest existing folder: where our names are (or will be) made
+    for candidate in [folder, *folder.parents]:
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue  # not made yet: we make it, with our own mode
+        mode = stat.S_IMODE(st.st_mode)
+        if st.st_uid not in (0, uid):
+            return candidate
+        if mode & 0o022 and (nearest or not mode & stat.S_ISVTX):
+            return candidate
+        nearest = False
+    return None

@@ -1,0 +1,85 @@
+"""The runner's watchdog: a run that stops moving, or runs too long, is stopped.
+
+It looks at the runner's RunState every `interval` seconds (the state the log follower
+keeps), folds it into a ProgressWatch (tui/core/progress.py), and returns a Trip once
+`stall_timeout` passes with no progress or the run passes `max_duration`. What to do about a
+trip (the WARNING line, stopping rclone) is the runner's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tui.config import Job
+from tui.core import exitcodes
+from tui.core.progress import ProgressWatch, idle_for, in_flight, observe, stall_reason
+from tui.core.runstate import RunState
+from tui.core.units import format_duration
+from tui.core.window import seconds_until
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    code: int  # the run's exit code
+    reason: str  # for the end marker and the summary
+
+
+class Watchdog:
+    def __init__(self, job: Job, state: Callable[[], RunState],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.stall_timeout = job.stall_timeout or None  # 0 turns the watchdog off
+        self.max_duration = job.max_duration or None
+        self._state = state
+        self._clock = clock
+        self._started = clock()
+        self._watch = ProgressWatch()
+        limits = [x for x in (self.stall_timeout, self.max_duration) if x]
+        self.interval = min(5.0, max(0.2, min(limits) / 10)) if limits else 0.0
+
+    def check(self) -> Trip | None:
+        now = self._clock()
+        state = self._state()
+        self._watch = observe(self._watch, state, now)
+        if self.max_duration and now - self._started >= self.max_duration:
+            flight = ", ".join(t.name for t in in_flight(state)[:5]) or "no file"
+            return Trip(exitcodes.TIMED_OUT,
+                        f"ran longer than max_duration ({format_duration(self.max_duration)}); "
+                        f"in flight: {flight}")
+        idle = idle_for(self._watch, now)
+        if self.stall_timeout and idle >= self.stall_timeout:
+            return Trip(exitcodes.STALLED, stall_reason(idle, self.stall_timeout,
+                                                        in_flight(state)))
+        return None
+
+    async def tripped(self) -> Trip:
+        """Returns when the run should be stopped; never, when no limit is set."""
+        if not self.interval:
+            await asyncio.Event().wait()
+        while True:
+            trip = self.check()
+            if trip is not None:
+                return trip
+            await asyncio.sleep(self.interval)
+
+
+def window_flags(job: Job, now: datetime) -> list[str]:
+    """rclone flags for the job's window_end: stop starting transfers at the end of the
+    window and let the ones in flight finish (rclone 1.75.2 then exits 10)."""
+    if not job.window_end:
+        return []
+    return ["--max-duration", f"{seconds_until(job.window_end, now)}s", "--cutoff-mode", "soft"]
+
+
+def start_timeout(job: Job) -> int | None:
+    """The unit's TimeoutStartSec: the longest a run may take, plus time to stop it.
+    None when no limit bounds the run (a stall is still caught by stall_timeout)."""
+    limits = [x for x in (job.max_duration,) if x]
+    if job.window_end:
+        limits.append(24 * 3600.0)  # a window is at most a day long
+    if not limits:
+        return None
+    return int(min(limits) + job.abort_grace + 120)

@@ -1,0 +1,37 @@
+"""`space-mirror status [--json]`: one line of health, with Nagios plugin exit codes.
+
+    0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/monitoring.md says what each means)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from tui.config import Job
+from tui.core import health
+from tui.ops.health import gather
+
+
+def status_command(job: Job, as_json: bool, now: float | None = None,
+                   out: TextIO | None = None) -> int:
+    stream = out if out is not None else sys.stdout
+    facts = gather(job, now)
+    verdict = health.evaluate(facts)
+    if as_json:
+        stream.write(json.dumps(health.as_json(facts, verdict), ensure_ascii=False) + "\n")
+    else:
+        # Reasons come from the summary, which the runner redacted when it wrote it.
+        stream.write(health.one_line(facts, verdict) + "\n")
+    return verdict.code
+
+
+def unknown(message: str, as_json: bool) -> int:
+    """A status that cannot be told (bad config, internal error): UNKNOWN, one line."""
+    if as_json:
+        print(json.dumps({"status": "UNKNOWN", "exit_code": health.UNKNOWN,
+                          "reasons": [message]}))
+    else:
+        print(f"SPACE-MIRROR UNKNOWN - {message}")
+    return health.UNKNOWN
