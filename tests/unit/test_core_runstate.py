@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from recorded_lines import MANIFEST, TEXT_LOGS, events_of, lines_of
 
-from tui.core.logline import LogRecord, MarkerLine, parse_line
+from tui.core.logline import LogRecord, MarkerLine, StatsUpdate, parse_line
 from tui.core.markers import MarkerKind, parse_marker
 from tui.core.progress import in_flight
 from tui.core.runstate import (
@@ -198,3 +200,25 @@ def test_a_copied_file_leaves_the_in_flight_list_at_once(fold: str) -> None:
         after = apply_all(before, [events[copied]])  # type: ignore[arg-type]
     assert _in_flight(after) == []
     assert after.copied == before.copied + 1
+
+
+def test_a_stale_stats_line_does_not_bring_a_finished_file_back() -> None:
+    """rclone logs `Copied` before it drops the file from its list, so the next stats line
+    can still show it (at 100%): it stays gone."""
+    events = _slow_events()
+    stats_with_big = [ev for ev in events if isinstance(ev, StatsUpdate)
+                      and any(t.name == "big.bin" for t in ev.stats.transferring)]
+    copied = next(ev for ev in events if isinstance(ev, LogRecord) and ev.object == "big.bin"
+                  and ev.msg.startswith("Copied ("))
+    for fold in (lambda evs: apply_all(RunState(), evs),
+                 lambda evs: functools.reduce(apply, evs, RunState())):
+        state = fold([stats_with_big[-1], copied, stats_with_big[-1]])
+        assert _in_flight(state) == []
+    # Once a stats line no longer lists it, the name is forgotten (the tuple stays small) …
+    empty = next(ev for ev in reversed(events) if isinstance(ev, StatsUpdate)
+                 and not ev.stats.transferring)
+    state = apply(state, empty)
+    assert state.finished == ()
+    # … and a new transfer of the same name (a retry) shows again.
+    state = apply(state, stats_with_big[-1])
+    assert _in_flight(state) == ["big.bin"]

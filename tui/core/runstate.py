@@ -137,10 +137,25 @@ def apply(state: RunState, event: Event) -> RunState:
             return replace(state, lines=state.lines + 1)
         speeds = (*state.speeds, event.stats.speed)[-SPEED_SAMPLES:]
         return replace(state, stats=event.stats, speeds=speeds, lines=state.lines + 1,
-                       finished=())
+                       finished=_still_listed(state.finished, event.stats))
     if isinstance(event, MarkerLine):
         return _apply_marker(state, event)
     return replace(state, lines=state.lines + 1)
+
+
+def _still_listed(finished: tuple[str, ...], stats: Stats) -> tuple[str, ...]:
+    """The finished names a new stats line still lists: rclone logs `Copied` before it drops
+    the file from its list, so a stats line can be stale and must not bring the file back.
+    A name it no longer lists is forgotten (the tuple stays small, and a later transfer of
+    the same name, a retry, shows again)."""
+    if not finished:
+        return finished
+    listed = {t.name for t in stats.transferring}
+    return tuple(name for name in finished if name in listed)
+
+
+# A per-file line that ends a file's transfer: it leaves the in-flight list at once.
+_FILE_DONE = ("Copied (", "Moved (", "Renamed from", "Deleted")
 
 
 def apply_all(state: RunState, events: list[Event]) -> RunState:
@@ -159,14 +174,15 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
                 recent.append(event.text)
                 if msg.startswith(IO_ERRORS_SKIP_DELETES):
                     io_skip = True
-            elif msg.startswith("Copied ("):
-                copied += 1
-                if event.object:
+            else:
+                if msg.startswith("Copied ("):
+                    copied += 1
+                elif msg == "Deleted":
+                    deleted += 1
+                elif msg.startswith("Renamed from"):
+                    renamed += 1
+                if event.object and msg.startswith(_FILE_DONE):
                     done.append(event.object)
-            elif msg == "Deleted":
-                deleted += 1
-            elif msg.startswith("Renamed from"):
-                renamed += 1
             continue
         if lines:
             state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
@@ -270,11 +286,10 @@ def _apply_record(state: RunState, rec: LogRecord) -> RunState:
             or msg.startswith(IO_ERRORS_SKIP_DELETES),
             lines=lines,
         )
-    if msg.startswith("Copied ("):
-        done = (*state.finished, rec.object)[-FINISHED_NAMES:] if rec.object else state.finished
-        return replace(state, copied=state.copied + 1, lines=lines, finished=done)
-    if msg == "Deleted":
-        return replace(state, deleted=state.deleted + 1, lines=lines)
-    if msg.startswith("Renamed from"):
-        return replace(state, renamed=state.renamed + 1, lines=lines)
-    return replace(state, lines=lines)
+    if not msg.startswith(_FILE_DONE):
+        return replace(state, lines=lines)
+    done = (*state.finished, rec.object)[-FINISHED_NAMES:] if rec.object else state.finished
+    return replace(state, lines=lines, finished=done,
+                   copied=state.copied + msg.startswith("Copied ("),
+                   deleted=state.deleted + (msg == "Deleted"),
+                   renamed=state.renamed + msg.startswith("Renamed from"))
