@@ -182,6 +182,21 @@ def read_holder(path: Path) -> LockRecord | None:
     return holder.record if holder.problem is None and holder.record else UNKNOWN
 
 
+def out_of_sight(path: Path) -> str | None:
+    """Why this user cannot see the lock at `path` (its root-only run folder, or a 0600 lock
+    file), or None. `inspect` then answers "nobody holds it", which a dashboard must not
+    pass off as "nothing runs"."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK))
+    except PermissionError:
+        return (f"this user cannot read {path} (it is root's): whether a sync of this job "
+                "runs cannot be seen, and s, d and a cannot act on it; run the dashboard as "
+                "root (sudo space-mirror)")
+    except OSError:
+        return None  # no lock yet, or not a file we would read anyway
+    return None
+
+
 def inspect(path: Path) -> Holder | None:
     """Who holds the lock at `path`, or None when nobody does. A record is believed only
     from a regular file owned by root or us that nobody else can write."""

@@ -37,7 +37,8 @@ from tui.core import dashboard as dm
 from tui.core import exitcodes
 from tui.core.dashboard import DashboardModel
 from tui.core.progress import in_flight
-from tui.ops import processes
+from tui.core.text import printable
+from tui.ops import lock, processes
 from tui.ops.credentials import display_remote
 from tui.ops.health import last_success_time
 from tui.ops.processes import Launched, RunningSync, Vitals
@@ -135,6 +136,10 @@ class DashboardScreen(LogScreen):
         self.query_one(LogView).focus()
         self.refresh_status()
         self.query_one(LogView).retitle()
+        hidden = lock.out_of_sight(self.job.lock_path)
+        if hidden is not None:  # not root: say so, rather than show IDLE for a running sync
+            self.query_one(ProblemPanel).show_problem("Runs of this job are out of sight",
+                                                      printable(hidden))
         # Paint first, then read: replaying the current run from a big log and scanning the
         # process table hold the GIL, and must not delay the first frame.
         self.call_after_refresh(self._start_workers)
