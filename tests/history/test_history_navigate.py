@@ -125,3 +125,17 @@ async def test_one_huge_night_does_not_flatten_the_others() -> None:
         assert any(c != "▁" for c in small), drawn
         label = str(screen.query_one("#bytes-bar-range", Static).render())
         assert "883" in label and "0 B" in label
+
+
+async def test_tiny_terminal_degrades() -> None:
+    """40x12: the keys still work and nothing crashes (the bars and columns just shrink)."""
+    app = NightsApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        screen = await _loaded(pilot, app)
+        await pilot.press("f", "slash", *"network", "enter")
+        assert "failures only" in _status(screen) and "/network: 1/2" in _status(screen)
+        await pilot.press("d", *"2026-11-16", "enter")
+        assert _cursor_id(screen) == "legacy-20261125T143053Z-5"
+        await pilot.resize_terminal(120, 40)  # wider: the Outcome column is rebuilt
+        await pilot.pause()
+        assert _cursor_id(screen) == "legacy-20261125T143053Z-5"

@@ -102,8 +102,8 @@ KEYS: tuple[Key, ...] = (
     Key("r", "reload", "Reload", "read the logs again", title="Reload history"),
     Key("f", "toggle_failures", "Failures", "failures only: just the failed runs (f again: all)",
         title="Failures only"),
-    replace(K.SEARCH[0], help="search ids, reasons and failed files; Enter jumps to the "
-            "first match, Esc cancels", title="Search runs"),
+    replace(K.SEARCH[0], help="search ids, reasons, failed files; Enter: first match",
+            title="Search runs"),
     *K.SEARCH[1:],
     Key("d", "ask_date", "Date", "jump to the first run on or after a date (YYYY-MM-DD)",
         min_width=80, title="Go to a date"),

@@ -133,8 +133,8 @@ KEYS: tuple[Key, ...] = (
     Key("r", "run_for_real", "Run for real",
         "run the real sync, capped at the plan's deletes (asks for the job's name when the "
         "deletes exceed the delete guard)"),
-    replace(K.SEARCH[0], help="search the Copy, Delete and Rename lists; Enter jumps to the "
-            "first match, Esc cancels", title="Search the plan's files"),
+    replace(K.SEARCH[0], help="search the Copy, Delete and Rename lists; Enter: first match",
+            title="Search the plan's files"),
     *K.SEARCH[1:],
     K.BACK,
     K.HELP,
