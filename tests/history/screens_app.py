@@ -27,3 +27,35 @@ class HistoryApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(HistoryScreen(self.job, loader=lambda: fixture_loader(self.log_path)))
+
+
+def nights_history() -> History:
+    """The fixture's 14 real runs spread over 14 nights (2026-11-12 … 2026-11-25, 03:00 UTC),
+    with heavy-tailed sizes (one 883 GiB night among nights of 3-42 MiB; the runs that
+    never said their bytes still say none) and the 2026-11-20 run a dry run: what a long
+    history looks like, from real runs."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    history = fixture_loader()
+    runs = []
+    first = datetime(2026, 11, 12, 3, 0, tzinfo=UTC)
+    for i, run in enumerate(history.runs):
+        started = first + timedelta(days=i)
+        size = 883 * 2**30 if i == 7 else (i + 1) * 3 * 2**20
+        runs.append(replace(run, started=started, ended=started + timedelta(minutes=10 + i),
+                            bytes=size if run.bytes is not None else None,
+                            dry_run=started.day == 20))
+    history.runs = runs
+    return history
+
+
+class NightsApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.job = Job(name="space-mirror", log_file=Path("/var/log/space-mirror.log"))
+
+    def on_mount(self) -> None:
+        from datetime import UTC
+
+        self.push_screen(HistoryScreen(self.job, loader=nights_history, zone=UTC))

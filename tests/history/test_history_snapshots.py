@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.history.screens_app import HistoryApp
+from tests.history.screens_app import HistoryApp, NightsApp
 
 SIZES = [(80, 24), (120, 40)]
-
 
 
 
@@ -38,6 +37,19 @@ def _history(keys: tuple[str, ...] = ()) -> Any:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_history_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(HistoryApp(), terminal_size=size, run_before=_history())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_nights(snap_compare: Any, size: tuple[int, int]) -> None:
+    """14 nights, one of 883 GiB, one a dry run: log-scale labelled bars, and the dry run
+    marked in the Outcome column (`dry success` at 80 columns)."""
+    assert snap_compare(NightsApp(), terminal_size=size, run_before=_history())
+
+
+def test_history_failures_searched(snap_compare: Any) -> None:
+    """`f` then `/c/new.txt`: the failed runs only, the cursor on the first match, 1/2."""
+    keys = ("f", "slash", *"c/new.txt", "enter")
+    assert snap_compare(HistoryApp(), terminal_size=(80, 24), run_before=_history(keys))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -124,3 +124,53 @@ async def test_refused_plan_shows_why(mirror: MirrorJob,
         await pilot.press("escape")
         await _until(pilot, lambda: bool(app.result), "the screen to close")
     assert app.result == [None]
+
+
+def _footer(screen: PlanScreen) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [k.description for k in screen.query(FooterKey)]
+
+
+async def test_loaded_plan_keeps_its_footer_and_searches_its_files(
+        mirror: MirrorJob, seeded: Callable[[int], Fingerprint]) -> None:
+    """Issue 15: `r Run for real` stays in the footer once the real dry run's plan arrives
+    (the recompose used to leave an empty footer), and `/` searches the file lists."""
+    from textual.widgets import Static, TabbedContent, Tree
+
+    seeded(6)
+    for p in ("docs/f000.bin", "music/f002.bin"):
+        (mirror.src / p).unlink()  # 2 deletes, within the guard of 3
+    (mirror.src / "docs" / "new-a.bin").write_bytes(b"a" * 70)
+    (mirror.src / "extra").mkdir()
+    (mirror.src / "extra" / "f900.bin").write_bytes(b"b" * 90)
+    screen = _screen(mirror)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: screen.plan is not None or bool(screen.problems), "the plan")
+        assert not screen.problems, screen.problems
+        await _until(pilot, lambda: "Run for real" in _footer(screen), "the footer's r key")
+        assert "Search" in _footer(screen)
+        await pilot.press("slash", *"f00", "enter")  # the two deletes, not f900 (a copy)
+        tabs = screen.query_one("#plan-tabs", TabbedContent)
+        tree = screen.query_one("#tree-delete", Tree)
+        await _until(pilot, lambda: tree.cursor_node is not None
+                     and tree.cursor_node.data == "docs/f000.bin", "the first match")
+        assert tabs.active == "tab-delete"
+        find = screen.query_one("#plan-find", Static)
+        assert "/f00: 1/2" in str(find.render())
+        await pilot.press("n")
+        await _until(pilot, lambda: tree.cursor_node is not None
+                     and tree.cursor_node.data == "music/f002.bin", "the second match")
+        assert "2/2" in str(find.render())
+        await pilot.press("slash", *"new-a", "enter")  # a copy: back to the Copy tab
+        copies = screen.query_one("#tree-copy", Tree)
+        await _until(pilot, lambda: copies.cursor_node is not None
+                     and copies.cursor_node.data == "docs/new-a.bin", "the copy's match")
+        assert tabs.active == "tab-copy"
+        await pilot.press("escape")  # clears the search, stays on the plan
+        assert app.screen is screen and not find.display
+        assert "Run for real" in _footer(screen)
+        await pilot.press("escape")
+        await _until(pilot, lambda: bool(app.result), "the screen to close")
+    assert app.result == [None]

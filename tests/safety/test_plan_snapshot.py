@@ -25,6 +25,17 @@ def test_plan_screen_delete_tab(snap_compare: Any, size: tuple[int, int]) -> Non
                         run_before=show_deletes)
 
 
+def test_plan_screen_search(snap_compare: Any) -> None:
+    """`/` over the file lists: the match `music box/song.flac` is on the Delete tab."""
+    async def search(pilot: Pilot[None]) -> None:
+        await pilot.press("slash", *"song", "enter")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(PlanApp(fixture_plan(guard=5)), terminal_size=(80, 24),
+                        run_before=search)
+
+
 def test_confirm_by_name_dialog(snap_compare: Any) -> None:
     async def open_confirm(pilot: Pilot[None]) -> None:
         await pilot.press("r")

@@ -1,13 +1,17 @@
 """The history screen: one row per past run, newest first, with bytes and duration bars.
 
 The scan runs in a thread worker, so the first paint never waits for a gigabyte of logs.
-Enter opens the run's detail (RunDetailScreen).
+Enter opens the run's detail (RunDetailScreen). `f` lists the failed runs only, `/` searches
+ids, reasons and failed files (n/N, `3/467`), `d` jumps to a date; Esc clears the search, then
+the filter. What the list shows is tui.core.historyview's; this screen only draws it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from dataclasses import replace
+from datetime import tzinfo
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import on, work
@@ -17,14 +21,17 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Footer, Input, Sparkline, Static
 
 from tui.app import keys as K
 from tui.app.keys import Key
 from tui.app.screens.base import DetailsTable, KeyedScreen
+from tui.app.screens.logscreen import SEARCH_ID, search_box
 from tui.app.styles import css_path
 from tui.config import Job
 from tui.core.history import History, Run, persistent_at
+from tui.core.historyview import HistoryView, outcome_width, trend_bar
+from tui.core.runfilter import FilterError, outcome_cell
 from tui.core.runstate import Outcome
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration
@@ -58,16 +65,15 @@ def _num(v: int | None) -> str:
     return "-" if v is None else str(v)
 
 
-def run_cells(run: Run) -> tuple[Text | str, ...]:
+def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
+    """One row; the Outcome cell carries a dry run at every width (`dry failed`)."""
     notes = []
     if run.deletes_skipped:
         notes.append("deletes skipped!")
     if run.error_classes:
         notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:2]))
-    if run.dry_run:
-        notes.append("dry run")
     return (
-        Text(str(run.outcome), style=OUTCOME_STYLE.get(run.outcome, "")),
+        Text(outcome_cell(run, outcome_chars), style=OUTCOME_STYLE.get(run.outcome, "")),
         run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?",
         Text(format_duration(run.duration_s), justify="right"),
         Text(format_bytes(run.bytes) if run.bytes is not None else "-", justify="right"),
@@ -94,6 +100,13 @@ KEYS: tuple[Key, ...] = (
     Key("enter", "open", "Details", "the selected run's detail: summary, errors, its log",
         "⏎", footer=False, title="Run details"),
     Key("r", "reload", "Reload", "read the logs again", title="Reload history"),
+    Key("f", "toggle_failures", "Failures", "failures only: just the failed runs (f again: all)",
+        title="Failures only"),
+    replace(K.SEARCH[0], help="search ids, reasons, failed files; Enter: first match",
+            title="Search runs"),
+    *K.SEARCH[1:],
+    Key("d", "ask_date", "Date", "jump to the first run on or after a date (YYYY-MM-DD)",
+        min_width=80, title="Go to a date"),
     K.BACK,
     Key("h", "back", "Back", "back to the dashboard (h again)", footer=False, palette=False),
     K.HELP,
@@ -109,14 +122,18 @@ class HistoryScreen(KeyedScreen):
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
 
     def __init__(self, job: Job, loader: HistoryLoader | None = None, *,
-                 find_running: FindRunning | None = None) -> None:
+                 find_running: FindRunning | None = None, zone: tzinfo | None = None) -> None:
         """`loader` replaces the scan (tests); `find_running` is the dashboard's own probe,
-        so that both screens agree on what is running."""
+        so that both screens agree on what is running; `zone` reads a typed date (None:
+        the host's, as the CLI's --since does)."""
         super().__init__()
         self.job = job
         self._loader = loader or default_loader(job, find_running)
+        self._zone = zone
         self.history: History | None = None
-        self._rows: list[Run] = []
+        self.view = HistoryView([])
+        self._asking: Literal["search", "date"] = "search"
+        self._outcome_chars = 0
         self.loaded = False  # the worker's answer is shown (tests wait for it)
 
     def compose(self) -> ComposeResult:
@@ -124,12 +141,13 @@ class HistoryScreen(KeyedScreen):
                      id="history-title")
         yield Static(Content("reading history…"), id="history-status")
         with Horizontal(id="history-bars"):
-            yield Static(Content("bytes"), classes="bar-label")
-            yield Sparkline([], id="bytes-bar")
-            yield Static(Content("time"), classes="bar-label")
-            yield Sparkline([], id="duration-bar")
+            for name, bar in (("bytes", "bytes-bar"), ("time", "duration-bar")):
+                yield Static(Content(f"{name}\nlog"), classes="bar-label")
+                yield Sparkline([], id=bar)
+                yield Static(Content(""), id=f"{bar}-range", classes="bar-range")
         table = DetailsTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield table
+        yield search_box("search ids, reasons, failed files")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -159,38 +177,133 @@ class HistoryScreen(KeyedScreen):
 
     def show_history(self, history: History) -> None:
         self.history = history
-        newest_first = list(reversed(history.runs))
-        self._rows = newest_first
+        view = HistoryView(history.runs)  # a reload keeps the filter and the search
+        if self.view.failures_only:
+            view.toggle_failures()
+        view.search(self.view.matches.term)
+        self.view = view
+        self._fill_table()
+        recent = history.runs[-60:]
+        for bar_id, values, fmt in (
+                ("bytes-bar", [float(r.bytes or 0) for r in recent], format_bytes),
+                ("duration-bar", [float(r.duration_s or 0) for r in recent], format_duration)):
+            bar = trend_bar(values, fmt)
+            self.query_one(f"#{bar_id}", Sparkline).data = bar.data
+            self.query_one(f"#{bar_id}-range", Static).update(
+                Content(f"{bar.top}\n{bar.bottom}" if bar.data else ""))
+        self.query_one("#history-table", DataTable).focus()
+
+    def _fill_table(self, keep: str | None = None) -> None:
+        """The table from the view's rows; the cursor stays on run `keep` when it is listed."""
+        rows = self.view.rows
+        self._outcome_chars = outcome_width(self.app.size.width)
+        cells = [run_cells(run, self._outcome_chars) for run in rows]
         table = self.query_one("#history-table", DataTable)
-        rows = [run_cells(run) for run in newest_first]
         # Widths set from the cells at once: auto widths follow only on a later idle tick,
         # and a table drawn before it shows every cell cut to its header's width.
         table.clear(columns=True)
         for i, label in enumerate(COLUMNS):
-            width = max([len(label), *(len(str(r[i])) for r in rows)])
+            width = max([len(label), *(len(str(r[i])) for r in cells)])
             table.add_column(label, width=width)
-        for run, cells in zip(newest_first, rows, strict=True):
-            table.add_row(*cells, key=run.id)
-        counts: dict[str, int] = {}
-        for run in history.runs:
-            counts[str(run.outcome)] = counts.get(str(run.outcome), 0) + 1
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        status = (f"{len(history.runs)} runs, newest first ({summary})" if history.runs
-                  else "No runs in the log yet.")
-        if history.warnings:
-            status += f" · {len(history.warnings)} warning(s): {history.warnings[0]}"
-        self.query_one("#history-status", Static).update(Content(status))
-        recent = history.runs[-60:]
-        self.query_one("#bytes-bar", Sparkline).data = [float(r.bytes or 0) for r in recent]
-        self.query_one("#duration-bar", Sparkline).data = [
-            float(r.duration_s or 0) for r in recent]
-        table.focus()
+        for run, row in zip(rows, cells, strict=True):
+            table.add_row(*row, key=run.id)
+        ids = [r.id for r in rows]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        table = self.query_one("#history-table", DataTable)
+        warnings = self.history.warnings if self.history is not None else []
+        self.query_one("#history-status", Static).update(
+            Content(printable(self.view.status(table.cursor_row, warnings))))
+
+    def on_resize(self) -> None:
+        if self.history is not None and outcome_width(self.app.size.width) != self._outcome_chars:
+            run = self.selected_run()
+            self._fill_table(run.id if run else None)
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _moved(self) -> None:
+        if self.view.matches.term:
+            self._show_status()  # `3/5` becomes `5 found` off a match, and back
+
+    # -- filter, search, date ----------------------------------------------------------------
+    def action_toggle_failures(self) -> None:
+        run = self.selected_run()
+        self.view.toggle_failures()
+        self._fill_table(run.id if run else None)
+
+    def action_search(self, _how: str = "") -> None:
+        self._ask("search", "search ids, reasons, failed files", self.view.matches.term)
+
+    def action_ask_date(self, _how: str = "") -> None:
+        self._ask("date", "jump to the first run on or after YYYY-MM-DD", "")
+
+    def _ask(self, what: Literal["search", "date"], placeholder: str, value: str) -> None:
+        self._asking = what
+        box = self.query_one(f"#{SEARCH_ID}", Input)
+        box.placeholder = placeholder
+        box.value = value
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, f"#{SEARCH_ID}")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._close_box()
+        if self._asking == "date":
+            self._goto_date(event.value)
+            return
+        self.view.search(event.value)
+        if event.value.strip() and not self.view.matches.rows:
+            self.notify(f"not found: {printable(event.value)}", severity="warning", timeout=3,
+                        markup=False)
+        self._goto_match(include=True)
+
+    def _goto_date(self, text: str) -> None:
+        try:
+            row = self.view.date_row(text, self._zone)
+        except FilterError as exc:
+            self.notify(printable(str(exc)), severity="warning", timeout=4, markup=False)
+            return
+        self.query_one("#history-table", DataTable).move_cursor(row=row, animate=False)
+        self._show_status()
+
+    def _goto_match(self, backwards: bool = False, include: bool = False) -> None:
+        table = self.query_one("#history-table", DataTable)
+        row = self.view.matches.step(table.cursor_row, backwards, include=include)
+        if row is not None:
+            table.move_cursor(row=row, animate=False)
+        self._show_status()
+
+    def action_next_match(self) -> None:
+        self._goto_match()
+
+    def action_previous_match(self) -> None:
+        self._goto_match(backwards=True)
+
+    def _close_box(self) -> None:
+        self.query_one(f"#{SEARCH_ID}", Input).display = False
+        self.query_one("#history-table", DataTable).focus()
+
+    def clear_one(self) -> bool:
+        """Esc: the open box, then the search, then the failures filter."""
+        if self.query_one(f"#{SEARCH_ID}", Input).display:
+            self._close_box()
+            return True
+        if not self.view.clear_one():
+            return False
+        run = self.selected_run()
+        self._fill_table(run.id if run else None)
+        return True
 
     def selected_run(self) -> Run | None:
         table = self.query_one("#history-table", DataTable)
-        if not self._rows or table.cursor_row < 0 or table.cursor_row >= len(self._rows):
+        rows = self.view.rows
+        if not rows or table.cursor_row < 0 or table.cursor_row >= len(rows):
             return None
-        return self._rows[table.cursor_row]
+        return rows[table.cursor_row]
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -5,7 +5,8 @@
                                       job lock, dry run), then shows it
     PlanScreen(job, job_args, plan)   shows a plan computed elsewhere
 
-It dismisses with the `Launched` runner when the operator starts the real sync (key `r`),
+`/` searches the Copy, Delete and Rename lists (n/N, `3/12`), switching to the tab of the
+match. It dismisses with the `Launched` runner when the operator starts the real sync (key `r`),
 else with None. The real sync is `space-mirror run --allow-deletes N` with N = the plan's
 deletes, so it can never delete more than the plan showed (rclone stops at N, exit 7).
 A plan whose deletes exceed the delete guard asks the operator to type the job's name first.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,14 +29,17 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tree
+from textual.widgets.tree import TreeNode
 
 from tui.app import keys as K
 from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen
+from tui.app.screens.logscreen import SEARCH_ID, search_box
 from tui.app.styles import css_path
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
+from tui.core.seek import Matches, contains_words
 from tui.core.stats import Stats
 from tui.core.text import printable
 from tui.core.units import format_bytes
@@ -69,7 +74,7 @@ def guard_text(plan: Plan) -> str:
     return f"{head} — ok"
 
 
-def fill_tree(tree: Tree[None], paths: list[str], label: Callable[[str], str]) -> None:
+def fill_tree(tree: Tree[str], paths: list[str], label: Callable[[str], str]) -> None:
     """Top-level folders as branches, files as leaves; labels are plain text, never markup."""
     tree.root.expand()
     if not paths:
@@ -80,7 +85,7 @@ def fill_tree(tree: Tree[None], paths: list[str], label: Callable[[str], str]) -
         branch = tree.root.add(Text(f"{printable(name)}  {len(items)}"),
                                expand=len(items) <= 20)
         for p in items[:MAX_FILES_PER_FOLDER]:
-            branch.add_leaf(Text(printable(label(p))))
+            branch.add_leaf(Text(printable(label(p))), data=p)  # data: a file, for `/`
         if len(items) > MAX_FILES_PER_FOLDER:
             branch.add_leaf(Text(f"… and {len(items) - MAX_FILES_PER_FOLDER} more "
                                  "(`space-mirror plan` lists them all)"))
@@ -128,12 +133,16 @@ KEYS: tuple[Key, ...] = (
     Key("r", "run_for_real", "Run for real",
         "run the real sync, capped at the plan's deletes (asks for the job's name when the "
         "deletes exceed the delete guard)"),
+    replace(K.SEARCH[0], help="search the Copy, Delete and Rename lists; Enter: first match",
+            title="Search the plan's files"),
+    *K.SEARCH[1:],
     K.BACK,
     K.HELP,
     K.ESCAPE,
     K.QUIT,
     *K.NAVIGATION,
 )
+TABS = ("copy", "delete", "rename")
 PLAN_HELP_EXTRA = (("← →", "the Copy, Delete and Rename tabs"),
                    ("Ctrl-p", "command palette: every action of this screen"))
 
@@ -172,6 +181,8 @@ class PlanScreen(KeyedScreen):
         self.force = force
         self._launcher = launcher
         self._cancel = threading.Event()
+        self.matches = Matches("", ())
+        self._match: int | None = None  # the current match, an index into _leaves()
         self.set_reactive(PlanScreen.plan, plan)
 
     # -- layout ---------------------------------------------------------------------------
@@ -199,11 +210,21 @@ class PlanScreen(KeyedScreen):
                 ("Rename", "rename", [r.source for r in plan.renames], renamed.__getitem__),
             ):
                 with TabPane(f"{title} ({len(paths)})", id=f"tab-{tab_id}"):
-                    tree: Tree[None] = Tree(Text(f"{title}: {_files(len(paths))}"),
-                                            id=f"tree-{tab_id}")
+                    tree: Tree[str] = Tree(Text(f"{title}: {_files(len(paths))}"),
+                                           id=f"tree-{tab_id}")
                     fill_tree(tree, paths, label)
                     yield tree
+        find = Static(Content(""), id="plan-find")
+        find.display = False
+        yield find
+        yield search_box("search the plan's files")
         yield Footer()
+
+    async def recompose(self) -> None:
+        """A recomposed Footer is empty until the bindings are published again: without
+        this, `r Run for real` vanished from the footer as soon as the plan arrived."""
+        await super().recompose()
+        self.refresh_bindings()
 
     # -- computing the plan ---------------------------------------------------------------
     def on_mount(self) -> None:
@@ -242,6 +263,74 @@ class PlanScreen(KeyedScreen):
             self.problems = (f"No plan (exit {outcome.code}):", *outcome.problems)
         else:
             self.plan = outcome.plan
+
+    # -- search ---------------------------------------------------------------------------
+    def _leaves(self) -> list[tuple[str, TreeNode[str]]]:
+        """Every file shown, tab by tab, in the order of the trees."""
+        out: list[tuple[str, TreeNode[str]]] = []
+        for tab in TABS:
+            for tree in self.query(f"#tree-{tab}").results(Tree):
+                for branch in tree.root.children:
+                    out.extend((tab, leaf) for leaf in branch.children if leaf.data)
+        return out
+
+    def action_search(self, _how: str = "") -> None:
+        boxes = self.query(f"#{SEARCH_ID}").results(Input)
+        box = next(boxes, None)
+        if box is None:
+            self.notify("No plan yet.", severity="warning", markup=False)
+            return
+        box.value = self.matches.term
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, f"#{SEARCH_ID}")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.display = False
+        self.matches = Matches.find([str(leaf.label) for _, leaf in self._leaves()],
+                                    event.value, contains_words)
+        self._match = None
+        if event.value.strip() and not self.matches.rows:
+            self.notify(f"not found: {printable(event.value)}", severity="warning",
+                        timeout=3, markup=False)
+        self._goto(self.matches.step(-1))
+
+    def action_next_match(self) -> None:
+        self._goto(self.matches.step(-1 if self._match is None else self._match))
+
+    def action_previous_match(self) -> None:
+        start = len(self._leaves()) if self._match is None else self._match
+        self._goto(self.matches.step(start, backwards=True))
+
+    def _goto(self, index: int | None) -> None:
+        """Show match `index`: its tab, its folder open, the cursor on it; and `3/12`."""
+        find = self.query_one("#plan-find", Static)
+        find.display = bool(self.matches.term)
+        if index is not None:
+            self._match = index
+            tab, leaf = self._leaves()[index]
+            self.query_one("#plan-tabs", TabbedContent).active = f"tab-{tab}"
+            tree = self.query_one(f"#tree-{tab}", Tree)
+            if leaf.parent is not None:
+                leaf.parent.expand()
+            tree.focus()
+            self.call_after_refresh(tree.move_cursor, leaf)
+        where = self.matches.position(self._match if self._match is not None else -1)
+        find.update(Content(f"/{self.matches.term}: {where} · n next, N previous, Esc clears"))
+
+    def clear_one(self) -> bool:
+        """Esc: the search box, then the search."""
+        box = next(self.query(f"#{SEARCH_ID}").results(Input), None)
+        if box is not None and box.display:
+            box.display = False
+            return True
+        if self.matches.term:
+            self.matches = Matches("", ())
+            self._match = None
+            self.query_one("#plan-find", Static).display = False
+            return True
+        return False
 
     # -- actions --------------------------------------------------------------------------
     async def action_back(self, _how: str = "") -> None:
