@@ -26,6 +26,19 @@ class Tmux:
                              timeout=10)
         return out.stdout
 
+    def start(self, *argv: str, size: tuple[int, int] = (80, 24)) -> None:
+        """Session "dash" running argv, seen to start: a server still exiting after its last
+        session ended refuses a new one ("server exited unexpectedly"), and a test that did
+        not check would wait on an empty screen."""
+        deadline = time.monotonic() + 10
+        while subprocess.run(
+                ["tmux", "-L", self.socket, "new-session", "-d", "-x", str(size[0]), "-y",
+                 str(size[1]), "-s", "dash", "env", "TERM=xterm-256color",
+                 f"PATH={os.environ.get('PATH', '')}", *argv],
+                capture_output=True, timeout=10).returncode != 0:
+            assert time.monotonic() < deadline, f"tmux never started {argv}"
+            time.sleep(0.1)
+
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", "dash")
 
@@ -47,7 +60,8 @@ class Tmux:
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     assert shutil.which("tmux"), "tmux is required for the e2e test"
-    t = Tmux(f"space-mirror-e2e-{os.getpid()}")
+    # A server of its own per test: the last test's server may still be shutting down.
+    t = Tmux(f"space-mirror-e2e-{os.getpid()}-{tmp_path.name}")
     yield t
     subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True, timeout=10)
 
@@ -70,8 +84,7 @@ flags = []
 env = {{}}
 """)
     command = f"{COMMAND} --config {config} --job t"
-    tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
-         "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}", *command.split())
+    tmux.start(*command.split())
     tmux.wait_for("IDLE · NO RUN IN THE LOG")
     screen = tmux.wait_for("s Start")  # the footer's keys: what can be done while idle
     assert "f Files" in screen and "a Abort" not in screen

@@ -56,8 +56,7 @@ def test_overview_opens_and_leaves_the_running_job(tmp_path: Path, tmux: Tmux) -
         while (holder := lock.read_holder(bravo.lock_path)) is None or holder.rclone_pid is None:
             assert time.monotonic() < deadline, "bravo's sync never started"
             time.sleep(0.1)
-        tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
-             "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}", *base)
+        tmux.start(*base)
         tmux.wait_for("3 jobs · 1 running")
         deadline = time.monotonic() + 20
         while True:  # the progress column fills at rclone's first stats line
@@ -84,13 +83,7 @@ def test_overview_opens_and_leaves_the_running_job(tmp_path: Path, tmux: Tmux) -
         # --job NAME opens that job's dashboard directly, overview or not. The tmux server
         # may still be exiting after its last session ended: the session must be seen to
         # start ("server exited unexpectedly" otherwise).
-        deadline = time.monotonic() + 10
-        while subprocess.run(
-                ["tmux", "-L", tmux.socket, "new-session", "-d", "-x", "80", "-y", "24", "-s",
-                 "dash", "env", "TERM=xterm-256color", f"PATH={os.environ.get('PATH', '')}",
-                 *base, "--job", "bravo"], capture_output=True, timeout=10).returncode:
-            assert time.monotonic() < deadline, "tmux never started the second session"
-            time.sleep(0.1)
+        tmux.start(*base, "--job", "bravo")
         screen = tmux.wait_for("a Abort")
         assert "bravo" in screen and "jobs ·" not in screen
         tmux("send-keys", "-t", "dash", "q")  # the first screen, a sync running: asks
