@@ -143,18 +143,23 @@ def test_write_is_atomic(tmp_path: Path) -> None:
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)
 
 
-def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "x.prom"
-    path.write_text("old\n")
+def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    """A write that fails (here a real full file system) leaves the old file and no temp."""
+    import subprocess
 
-    def boom(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
-        metrics.write_atomic(path, "new\n")
-    assert path.read_text() == "old\n"
-    assert os.listdir(tmp_path) == ["x.prom"]
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", str(small)],
+                   check=True)
+    try:
+        path = small / "x.prom"
+        path.write_text("old\n")
+        with pytest.raises(OSError):
+            metrics.write_atomic(path, "new\n" * 20_000)  # 80 KB into 16 KB
+        assert path.read_text() == "old\n"
+        assert os.listdir(small) == ["x.prom"]
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
 
 
 def test_unwritable_place_is_a_warning(tmp_path: Path) -> None:

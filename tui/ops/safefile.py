@@ -95,31 +95,55 @@ def append_fd(path: Path, mode: int = 0o640) -> int:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Readers see the old file or the new one, never a mix; the mode is set on the
-    descriptor before the rename, so no name is ever chmod-ed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # O_EXCL, 0600
+    descriptor, so no name is ever chmod-ed.
+
+    The temp file is made inside a private 0700 folder of ours beside the target and renamed
+    through directory descriptors: in a folder others can write, a temp *name* of its own
+    could be swapped for a symlink between any check and the rename (seen: the inotify
+    swapper of tests/security/test_shared_folders.py won that race under load). Inside our
+    folder nobody else can add, swap or remove a name, and the descriptor stays ours even if
+    the folder itself is renamed away."""
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
+        private = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))  # 0700, ours
         try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-            st = os.fstat(fd)
+            dfd = os.open(private.name, os.O_RDONLY | os.O_DIRECTORY | _OPEN, dir_fd=pfd)
+        except OSError as exc:
+            raise UnsafeFile(errno.EPERM, f"{private} was replaced before use; {parent} is "
+                             "writable by others") from exc
+        try:
+            st = os.fstat(dfd)
+            if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
+                raise UnsafeFile(errno.EPERM, f"{private} is not our private folder; "
+                                 f"{parent} is writable by others")
+            _write_new(dfd, data, mode)
+            os.rename("new", path.name, src_dir_fd=dfd, dst_dir_fd=pfd)
         finally:
-            os.close(fd)
-        # The name is still our file (a swap in a shared folder is caught, not renamed in).
-        now = os.lstat(tmp)
-        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-            raise UnsafeFile(errno.EPERM, f"{tmp} was replaced while being written; "
-                             f"{path.parent} is writable by others")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            try:
+                os.unlink("new", dir_fd=dfd)
+            except OSError:
+                pass
+            os.close(dfd)
+            try:  # by name: if someone swapped it, this removes (at most) their empty folder
+                os.rmdir(private.name, dir_fd=pfd)
+            except OSError:
+                pass
+    finally:
+        os.close(pfd)
+
+
+def _write_new(dfd: int, data: bytes, mode: int) -> None:
+    fd = os.open("new", os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN, 0o600, dir_fd=dfd)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def make_private_dir(path: Path) -> None:
