@@ -20,8 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.config import Job
-from tui.core import exitcodes
 from tui.core.health import age_text
+from tui.core.outcome import Counted, counted, matches, outcome_text
 from tui.core.progress import (
     SHOW_STALL_AFTER,
     ProgressWatch,
@@ -30,6 +30,7 @@ from tui.core.progress import (
     observe,
     stall_text,
 )
+from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.units import format_bytes, format_duration, format_rate
@@ -199,17 +200,20 @@ def counters_line(st: RunState) -> Content:
     )
 
 
-def outcome_line(st: RunState) -> Content | None:
-    """Why the last run ended the way it did (nothing for a success)."""
+def outcome_line(st: RunState, count: ErrorCount | None = None, job: Job | None = None,
+                 width: int | None = None) -> Content | None:
+    """Why the last run ended the way it did (nothing for a success): the main class, its
+    count and example, then the remedy (core's outcome_text)."""
     if st.phase is not Phase.ENDED or st.outcome is Outcome.SUCCESS:
         if st.deletes_skipped_for_io_errors:
             return Content.assemble(("deletes skipped: ", "$text-warning bold"),
                                     "rclone saw I/O errors, so nothing was deleted")
         return None
-    meaning = exitcodes.meaning(st.exit_code)
-    reason = printable(st.reason or meaning.meaning)
-    return Content.assemble(("reason: ", "$text-error bold"), reason,
-                            ("  → ", "$text-muted"), meaning.advice)
+    reason, advice = outcome_text(st.reason, st.exit_code, count, job, width)
+    parts: list[str | tuple[str, str]] = [("reason: ", "$text-error bold"), printable(reason)]
+    if advice:
+        parts += [("  → ", "$text-muted"), advice]
+    return Content.assemble(*parts)
 
 
 class BytesBar(Widget):
@@ -240,13 +244,16 @@ class StatusPanel(Vertical):
     """
 
     _history_key: tuple[str | None, Phase] | None  # the (run, phase) the history was read at
+    _counted: Counted | None  # the history's newest finished run, counted once per cause
+    _state: RunState | None  # the last state shown
 
     class Repeated(Message):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
 
-        def __init__(self, line: str | None) -> None:
+        def __init__(self, line: str | None, last: Counted | None = None) -> None:
             super().__init__()
             self.line = line
+            self.last = last  # the newest finished run's errors, counted once per cause
 
     def compose(self) -> ComposeResult:
         yield Static(id="identity")
@@ -279,10 +286,14 @@ class StatusPanel(Vertical):
 
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs), job.source)
-        self.post_message(self.Repeated(line))
+        ended = [r for r in history.runs if r.ended is not None]
+        self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None))
 
     def on_status_panel_repeated(self, message: Repeated) -> None:
         message.stop()
+        self._counted = message.last
+        if self._state is not None:
+            self._show_outcome(self._state)
         static = self.query_one("#repeated", Static)
         static.display = message.line is not None
         if message.line is not None:
@@ -296,6 +307,8 @@ class StatusPanel(Vertical):
         self._identity: tuple[str, str, str, str] | None = None
         self._last_good: tuple[str, str] | None = None
         self._seen_running: str | None = None  # the run id last seen running
+        self._counted = None
+        self._state = None
         # When the last real sync succeeded (the app reads the job's summary), and the
         # job's warn_after: the header's "last good mirror 27 h ago".
         self.last_success: datetime | None = None
@@ -332,10 +345,18 @@ class StatusPanel(Vertical):
         self.query_one(BytesBar).percent = stats.percent if stats is not None else None
         self.query_one("#progress", Static).update(progress_line(s), layout=False)
         self.query_one("#counters", Static).update(counters_line(s.state), layout=False)
+        self._show_outcome(s.state)
+        self._history_changed(s.state)
+
+    def _show_outcome(self, st: RunState) -> None:
+        self._state = st
         outcome = self.query_one("#outcome", Static)
-        line = outcome_line(s.state) if not s.state.running else None
+        job: Job | None = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
+        # About four lines at the panel's width: the example is cut, never the remedy.
+        width = 4 * max(40, self.size.width or 80) - len("reason: ") - 8
+        line = (outcome_line(st, matches(self._counted, st.run_id, st.legacy), job, width)
+                if not st.running else None)
         if outcome.display != (line is not None):
             outcome.display = line is not None
         if line is not None:
             outcome.update(line)
-        self._history_changed(s.state)
