@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from tui.app.feed import LogEntry
+from tui.core.history import Persistent, Run
 from tui.core.runstate import RunState
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
@@ -80,4 +81,15 @@ class AbortSent(Message):
 
     def __init__(self, problem: str | None) -> None:
         super().__init__()
+        self.problem = problem
+
+
+class LastRunLoaded(Message):
+    """The newest finished run of the job, read from the history (`l`), or why not."""
+
+    def __init__(self, run: Run | None, persistent: Persistent | None,
+                 problem: str = "") -> None:
+        super().__init__()
+        self.run = run
+        self.persistent = persistent
         self.problem = problem

@@ -23,8 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from tui.app import keys as K
+from tui.app import lookups, workers
 from tui.app import messages as msg
-from tui.app import workers
 from tui.app.keys import Key
 from tui.app.screens.dialogs import AbortScreen
 from tui.app.screens.logscreen import LogScreen, search_box
@@ -53,6 +53,10 @@ KEYS: tuple[Key, ...] = (
     Key("a", "abort", "Abort", "abort the running sync (asks first)", when="live",
         title="Abort sync"),
     Key("h", "history", "History", "history of past runs", min_width=60),
+    # Not in the footer at 80 columns (no room): the reason line names it after a failure.
+    Key("l", "last_run", "Last run",
+        "the last run's detail: why it failed, which files, what to do", min_width=100,
+        title="Last run's detail"),
     Key("p", "plan", "Plan",
         "plan: what a sync would copy, delete and rename; r there runs it for real",
         when="idle", min_width=60),
@@ -177,6 +181,10 @@ class DashboardScreen(LogScreen):
     def _send_abort(self) -> None:
         workers.send_abort(self.job, self.probes, self.known_running, self._wake,
                            self.post_message)
+
+    @work(thread=True, group="last-run", exclusive=True, exit_on_error=False)
+    def _load_last_run(self) -> None:
+        lookups.load_last_run(self.job, self.post_message)
 
     # -- messages → model → what is shown ----------------------------------------------------
     def fold(self, event: dm.Event) -> None:
@@ -317,6 +325,20 @@ class DashboardScreen(LogScreen):
 
         # The same probe as the dashboard's: one answer to "what is running?".
         self.app.push_screen(HistoryScreen(self.job, find_running=self.probes.find_running))
+
+    def action_last_run(self, _how: str = "") -> None:
+        self._load_last_run()
+
+    @on(msg.LastRunLoaded)
+    @while_mounted
+    def _last_run_loaded(self, message: msg.LastRunLoaded) -> None:
+        if message.run is None:
+            self.notify(message.problem, severity="warning", markup=False)
+            return
+        from tui.app.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(message.run, persistent=message.persistent,
+                                             job=self.job))
 
     def action_plan(self, _how: str = "") -> None:
         if self.model.busy:

@@ -213,6 +213,7 @@ def outcome_line(st: RunState, count: ErrorCount | None = None, job: Job | None 
     parts: list[str | tuple[str, str]] = [("reason: ", "$text-error bold"), printable(reason)]
     if advice:
         parts += [("  → ", "$text-muted"), advice]
+    parts += [("  [l]", "bold"), (" files and remedies", "$text-muted")]
     return Content.assemble(*parts)
 
 
