@@ -12,6 +12,7 @@ from tui.app.app import MirrorApp
 
 LABELS = {"s": "Start", "d": "Dry run", "a": "Abort", "h": "History", "p": "Plan",
           "?": "Help", "q": "Quit", "/": "Search", "e": "Errors", "f": "Files", "l": "Last run",
+          "w": "Limit",
           "^p": "palette"}
 
 

@@ -93,3 +93,16 @@ class LastRunLoaded(Message):
         self.run = run
         self.persistent = persistent
         self.problem = problem
+
+
+class BandwidthRead(Message):
+    """The running sync's bandwidth limit as rclone reports it (`limit` None: no remote
+    control to ask), after a start or a change; `problem`: a change rclone refused."""
+
+    def __init__(self, run_id: str | None, limit: str | None, problem: str = "",
+                 changed: bool = False) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.limit = limit
+        self.problem = problem
+        self.changed = changed

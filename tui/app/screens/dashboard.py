@@ -23,11 +23,12 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from tui.app import keys as K
-from tui.app import lookups, workers
 from tui.app import messages as msg
+from tui.app import workers
 from tui.app.keys import Key
+from tui.app.screens.controls import RunControls
 from tui.app.screens.dialogs import AbortScreen
-from tui.app.screens.logscreen import LogScreen, search_box
+from tui.app.screens.logscreen import search_box
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -52,6 +53,9 @@ KEYS: tuple[Key, ...] = (
         when="idle", min_width=60),
     Key("a", "abort", "Abort", "abort the running sync (asks first)", when="live",
         title="Abort sync"),
+    Key("w", "bandwidth", "Limit",
+        "the running sync's bandwidth limit: set it now (512k, 10M, off), for this run",
+        when="live", min_width=80, title="Bandwidth limit"),
     Key("h", "history", "History", "history of past runs", min_width=60),
     # Not in the footer at 80 columns (no room): the reason line names it after a failure.
     Key("l", "last_run", "Last run",
@@ -96,7 +100,7 @@ def while_mounted(handler: Callable[[DashboardScreen, M], None]
 W = TypeVar("W", bound=Widget)
 
 
-class DashboardScreen(LogScreen):
+class DashboardScreen(RunControls):
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
     HELP_EXTRA = (("← →", "scroll long log lines sideways"),
@@ -119,6 +123,7 @@ class DashboardScreen(LogScreen):
         self.vitals: Vitals | None = None
         self.known_running: RunningSync | None = None
         self._footer_key: tuple[bool, int] | None = None
+        self.bwlimit = None
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -182,16 +187,13 @@ class DashboardScreen(LogScreen):
         workers.send_abort(self.job, self.probes, self.known_running, self._wake,
                            self.post_message)
 
-    @work(thread=True, group="last-run", exclusive=True, exit_on_error=False)
-    def _load_last_run(self) -> None:
-        lookups.load_last_run(self.job, self.post_message)
-
     # -- messages → model → what is shown ----------------------------------------------------
     def fold(self, event: dm.Event) -> None:
         old = self.model
         self.model = dm.reduce(old, event)
         if old.run.running and not self.model.run.running:
             self._wake.set()  # the lock is about to go: look again soon
+        self.ask_bandwidth()  # after a start: rclone's limit, when it has a remote control
         self.refresh_status()
 
     @on(msg.LogLinesRead)
@@ -256,7 +258,8 @@ class DashboardScreen(LogScreen):
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
-                         caught_up=m.caught_up)
+                         caught_up=m.caught_up,
+                         bwlimit=self.bwlimit if m.run.running else None)
 
     def refresh_status(self) -> None:
         try:
@@ -325,20 +328,6 @@ class DashboardScreen(LogScreen):
 
         # The same probe as the dashboard's: one answer to "what is running?".
         self.app.push_screen(HistoryScreen(self.job, find_running=self.probes.find_running))
-
-    def action_last_run(self, _how: str = "") -> None:
-        self._load_last_run()
-
-    @on(msg.LastRunLoaded)
-    @while_mounted
-    def _last_run_loaded(self, message: msg.LastRunLoaded) -> None:
-        if message.run is None:
-            self.notify(message.problem, severity="warning", markup=False)
-            return
-        from tui.app.screens.run_detail import RunDetailScreen
-
-        self.app.push_screen(RunDetailScreen(message.run, persistent=message.persistent,
-                                             job=self.job))
 
     def action_plan(self, _how: str = "") -> None:
         if self.model.busy:

@@ -65,6 +65,7 @@ class Situation:
     # Before rclone knows its totals: "usually 14 min (median of the last 10 similar runs)",
     # from the history (set by StatusPanel, core's typical.eta_text).
     usual: str | None = None
+    bwlimit: str | None = None  # the running sync's bandwidth limit (rclone's rc), if known
 
 
 def state_word(s: Situation) -> tuple[str, str]:
@@ -178,12 +179,13 @@ def progress_line(s: Situation) -> Content:
         parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
+        rate = format_rate(stats.speed) + (f" (limit {s.bwlimit})" if s.bwlimit else "")
         if st.phase is Phase.RUNNING and s.usual:
-            parts.append(f" · {format_rate(stats.speed)} · elapsed "
+            parts.append(f" · {rate} · elapsed "
                          f"{format_duration(st.elapsed)} · ETA {s.usual}")
             return Content.assemble(*parts)
         if st.phase is Phase.RUNNING:
-            parts.append(f" · {format_rate(stats.speed)} · ETA {eta_text(stats)}")
+            parts.append(f" · {rate} · ETA {eta_text(stats)}")
         parts.append(f" · elapsed {format_duration(st.elapsed)}")
     elif st.phase is Phase.RUNNING:
         parts.append("waiting for rclone's first statistics …"
