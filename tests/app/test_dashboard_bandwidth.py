@@ -9,36 +9,26 @@ import os
 import subprocess
 from pathlib import Path
 
-from app_helpers import JobDir, cli_run, screen_text, stop_runner, wait_text, wait_until
+from app_helpers import (
+    JobDir,
+    cli_run,
+    make_job_dir,
+    screen_text,
+    stop_runner,
+    wait_text,
+    wait_until,
+)
 
 from tui.app.app import MirrorApp
 from tui.app.screens.bandwidth import BandwidthScreen
-from tui.config import Overrides, load_job
 
 SIZE = 32 * 1024 * 1024
 
 
 def _job(root: Path) -> JobDir:
-    src, run = root / "src", root / "run"
-    src.mkdir()
-    run.mkdir(mode=0o700)
-    (src / "big.bin").write_bytes(os.urandom(SIZE))
-    config = root / "job.toml"
-    config.write_text(f"""[jobs.t]
-source = "{src}"
-destination = "{root / 'dst'}"
-flags = []
-bwlimit = "256k"
-log_file = "{root / 'log'}"
-lock_file = "{run / 't.lock'}"
-metrics_file = "{root / 'm.prom'}"
-summary_file = "{root / 's.json'}"
-require_mount = false
-env = {{}}
-abort_grace = 5
-""")
-    job = load_job(config, "t", Overrides())
-    return JobDir(root, config, job, ["--config", str(config), "--job", "t"])
+    jd = make_job_dir(root, files=0, bwlimit_key="256k", run_folder=True)
+    (jd.src / "big.bin").write_bytes(os.urandom(SIZE))
+    return jd
 
 
 async def test_w_changes_the_running_syncs_limit(tmp_path: Path) -> None:

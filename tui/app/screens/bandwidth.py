@@ -3,47 +3,37 @@ core's bwlimit.rate_problem before anything is sent to rclone."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.app.screens.dialogs import _Dialog
 from tui.core.bwlimit import RATE_HELP, rate_problem
 
 
-class BandwidthScreen(ModalScreen[str | None]):
+class BandwidthScreen(_Dialog):
     """Dismisses with a valid rate (`512k`, `10M`, `off`) or None (Esc)."""
 
     DEFAULT_CSS = """
-    BandwidthScreen { align: center middle; }
-    BandwidthScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $panel; padding: 0 1;
-    }
     BandwidthScreen #bw-problem { color: $text-error; height: auto; }
-    BandwidthScreen #bw-keys { color: $text-muted; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, current: str | None) -> None:
-        super().__init__()
+        super().__init__("Bandwidth limit", "", "Enter  set it      Esc  cancel")
         self.current = current
 
     def compose(self) -> ComposeResult:
         box = Vertical()
-        box.border_title = "Bandwidth limit"
+        box.border_title = self._title
         with box:
             now = f"now: {self.current}" if self.current else "now: unknown"
             yield Static(Content(f"Limit the running sync ({now}); applies at once, for this "
                                  f"run only.\nType {RATE_HELP}."), id="bw-body")
             yield Input(placeholder="e.g. 512k, 10M, off", id="bw-rate")
             yield Static(Content(""), id="bw-problem")
-            yield Static(Content("Enter  set it      Esc  cancel"), id="bw-keys")
+            yield Static(Content(self._keys), id="keys")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -58,5 +48,3 @@ class BandwidthScreen(ModalScreen[str | None]):
             return
         self.dismiss(rate)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
