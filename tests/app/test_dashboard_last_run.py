@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app_helpers import screen_text, wait_text, wait_until
+from app_helpers import screen_text, wait_until
 
 from tests.history.scenario import failing_night
 from tui.app.app import MirrorApp
@@ -55,5 +55,6 @@ async def test_l_without_a_finished_run_says_so(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.caught_up, what="settle")
         await pilot.press("l")
-        await wait_text(pilot, "no finished run in")
+        await wait_until(pilot, lambda: any("no finished run" in str(n.message)
+                                            for n in app._notifications), what="the notice")
         assert not isinstance(app.screen, RunDetailScreen)
