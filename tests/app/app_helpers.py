@@ -35,7 +35,10 @@ class JobDir:
 
 
 def make_job_dir(root: Path, files: int = 8, size: int = 40_000,
-                 bwlimit: str | None = None) -> JobDir:
+                 bwlimit: str | None = None, bwlimit_key: str | None = None,
+                 run_folder: bool = False) -> JobDir:
+    """`bwlimit`: as rclone's flag; `bwlimit_key`: the job's key. `run_folder`: the lock (and
+    so rclone's remote control socket) in a root-only folder of its own."""
     src = root / "src"
     (src / "a").mkdir(parents=True)
     (src / "b" / "x[").mkdir(parents=True)
@@ -44,6 +47,11 @@ def make_job_dir(root: Path, files: int = 8, size: int = 40_000,
     # A name that is markup to Rich: it must show as plain text and crash nothing.
     (src / "b" / "x[" / "bold].txt").write_text("plain\n")
     flags = ["--transfers", "2"] + (["--bwlimit", bwlimit] if bwlimit else [])
+    lock = root / "lock"
+    if run_folder:
+        (root / "run").mkdir(mode=0o700)
+        lock = root / "run" / "t.lock"
+    key = f'bwlimit = "{bwlimit_key}"\n' if bwlimit_key else ""
     config = root / "job.toml"
     flag_list = ", ".join(f'"{f}"' for f in flags)
     config.write_text(f"""[jobs.t]
@@ -51,13 +59,13 @@ source = "{src}"
 destination = "{root / 'dst'}"
 flags = [{flag_list}]
 log_file = "{root / 'log'}"
-lock_file = "{root / 'lock'}"
+lock_file = "{lock}"
 metrics_file = "{root / 'm.prom'}"
 summary_file = "{root / 's.json'}"
 require_mount = false
 env = {{}}
 abort_grace = 5
-""")
+{key}""")
     job = load_job(config, "t", Overrides())
     return JobDir(root, config, job, ["--config", str(config), "--job", "t"])
 

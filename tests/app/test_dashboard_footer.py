@@ -11,7 +11,8 @@ from app_helpers import JobDir, screen_text, wait_until
 from tui.app.app import MirrorApp
 
 LABELS = {"s": "Start", "d": "Dry run", "a": "Abort", "h": "History", "p": "Plan",
-          "?": "Help", "q": "Quit", "/": "Search", "e": "Errors", "f": "Files",
+          "?": "Help", "q": "Quit", "/": "Search", "e": "Errors", "f": "Files", "l": "Last run",
+          "w": "Limit",
           "^p": "palette"}
 
 

@@ -14,20 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.history.realruns import REPO, _base_env, make_tree, run_runner, runner_argv, write_config
+from tests.history.realruns import REPO, _base_env, make_tree, run_runner, write_config
+from tests.history.scenario import run_without_dac as _run_without_dac
 from tests.history.screens_app import HistoryApp
 from tui.config import Overrides, load_job
 from tui.core.history import dashboard_line, persistent_summary, scan_history
 from tui.core.runstate import Outcome
-
-NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-
-
-def _run_without_dac(cfg: Path, *extra: str) -> int:
-    proc = subprocess.run([*NO_DAC, *runner_argv(cfg, *extra)], env=_base_env(None), cwd=REPO,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=60)
-    return proc.returncode
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def test_cli_json_shape(real_log: tuple[Path, list[Expect]], tmp_path: Path) -> 
     assert len(data["runs"]) == len(expected)
     keys = {"id", "started", "ended", "duration_s", "outcome", "exit_code", "dry_run", "bytes",
             "transfers", "checks", "deletes", "renames", "errors", "error_classes",
-            "failed_files", "mode", "verify"}
+            "failed_files", "mode", "verify", "attempts"}
     for run, exp in zip(data["runs"], expected, strict=True):
         assert set(run) == keys
         assert run["outcome"] == exp["outcome"]

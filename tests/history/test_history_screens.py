@@ -115,8 +115,8 @@ async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
         assert run.exit_code == 1 and run.deletes_skipped
         summary = str(detail.query_one("#detail-summary", Static).render())
         assert "Exit 1" in summary and "skipped every delete" in summary
-        triage = str(detail.query_one("#detail-triage", Static).render())
-        assert "io ×1" in triage and "c/new.txt" in triage
+        # Why, which files, what to do: first, in the summary (issue 15).
+        assert "io ×1" in summary and "Files (1): c/new.txt" in summary
         logview = detail.query_one(LogView)
         # The run's 13 lines in tests/fixtures/history/mixed.log (129-141), less its one
         # stats line, shown by the progress figures instead.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from tui.app.feed import LogEntry
+from tui.core.history import Persistent, Run
 from tui.core.runstate import RunState
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
@@ -81,3 +82,27 @@ class AbortSent(Message):
     def __init__(self, problem: str | None) -> None:
         super().__init__()
         self.problem = problem
+
+
+class LastRunLoaded(Message):
+    """The newest finished run of the job, read from the history (`l`), or why not."""
+
+    def __init__(self, run: Run | None, persistent: Persistent | None,
+                 problem: str = "") -> None:
+        super().__init__()
+        self.run = run
+        self.persistent = persistent
+        self.problem = problem
+
+
+class BandwidthRead(Message):
+    """The running sync's bandwidth limit as rclone reports it (`limit` None: no remote
+    control to ask), after a start or a change; `problem`: a change rclone refused."""
+
+    def __init__(self, run_id: str | None, limit: str | None, problem: str = "",
+                 changed: bool = False) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.limit = limit
+        self.problem = problem
+        self.changed = changed

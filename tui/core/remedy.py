@@ -263,7 +263,7 @@ def reason_line(count: ErrorCount | Sequence[ClassCount], job: JobFacts,
         tail += f"; {count.attempts} attempts"
     if others:
         tail += f"; +{others} other class{'es' if others > 1 else ''}"
-    example = _short_example(main.example)
+    example = short_example(main.example)
     if width is not None:
         room = width - len(head) - len(tail) - 3
         if room < 12:
@@ -273,7 +273,7 @@ def reason_line(count: ErrorCount | Sequence[ClassCount], job: JobFacts,
     return f"{head} ({example}){tail}"
 
 
-def _short_example(example: str) -> str:
+def short_example(example: str) -> str:
     # `dirfile/x.txt: Failed to copy: mkdir /dst/dirfile: not a directory`: rclone's
     # "Failed to copy:" adds nothing to the file and the cause.
     return re.sub(r":\s*Failed to (?:copy|move|delete|set[^:]*):\s*", ": ", example, count=1)

@@ -26,6 +26,7 @@ CLASSES = ("auth", "network", "rate-limit", "quota", "permission", "source-missi
 
 # Lines that restate an earlier error instead of reporting a new cause. They are still
 # ERROR lines (and still counted as such), but classing them would count a cause twice.
+_ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors")
 _CONSEQUENCE = re.compile(
     r"Attempt \d+/\d+ failed with \d+ errors"
     r"|not deleting (?:files|directories) as there were IO errors",
@@ -152,20 +153,30 @@ def classify(message: str, detail: str | None = None, obj: str | None = None) ->
 
 
 class Tally:
-    """Counts causes over a run's ERROR lines, keeping the first line of each as example."""
+    """Counts causes over a run's ERROR lines once each, keeping the first line of each class
+    as example. rclone retries a failed sync and logs every error again on each attempt: a
+    cause is (class, object), or (class, message) for a line that names no file, and counts
+    once however many attempts repeated it. The attempts are kept apart (`attempts`)."""
 
-    __slots__ = ("_counts", "_examples")
+    __slots__ = ("_counts", "_examples", "_seen", "attempts", "max_attempts")
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self._examples: dict[str, str] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self.attempts: int | None = None
+        self.max_attempts: int | None = None
 
     def add(self, message: str, example: str | None = None, detail: str | None = None,
             obj: str | None = None) -> str | None:
         """Record one ERROR line by its message (not the file name: `IMG-401.jpg` is no auth
         error); `example` is the line as shown. Returns the class, or None for a restating
-        summary line."""
+        summary line (an `Attempt N/M failed` one sets `attempts`)."""
         line = message if example is None else example
+        attempt = _ATTEMPT.search(line)
+        if attempt is not None:
+            self.attempts = max(self.attempts or 0, int(attempt[1]))
+            self.max_attempts = int(attempt[2])
         # Whether it restates an earlier error is a matter of the whole line: a text log
         # splits "Attempt 1/3 failed with 1 errors and: …" at its ": " as if it named a file.
         # A line shown with more than its message has an object: `x: Failed to copy: …`.
@@ -173,14 +184,26 @@ class Tally:
         if _CONSEQUENCE.search(line) is not None or (not named and is_consequence(message)):
             return None
         cls = classify(message, detail, obj)
-        self._counts[cls] = self._counts.get(cls, 0) + 1
-        self._examples.setdefault(cls, line)
+        self.count(cls, obj or message, line)
         return cls
 
+    def count(self, cls: str, key: str, example: str) -> bool:
+        """Count cause `key` of class `cls` once; False when it was counted already."""
+        if (cls, key) in self._seen:
+            return False
+        self._seen.add((cls, key))
+        self._counts[cls] = self._counts.get(cls, 0) + 1
+        self._examples.setdefault(cls, example)
+        return True
+
     def merge(self, cls: str, count: int, example: str) -> None:
-        """Fold in a class counted elsewhere (another fragment of the same run)."""
+        """Fold in a class counted elsewhere whose causes are not known one by one."""
         self._counts[cls] = self._counts.get(cls, 0) + count
         self._examples.setdefault(cls, example)
+
+    def causes(self) -> list[list[str]]:
+        """The (class, key) pairs counted, for a run split by rotation to merge."""
+        return [[c, k] for c, k in self._seen]
 
     def result(self) -> tuple[ClassCount, ...]:
         """Most frequent first; ties in the fixed vocabulary order."""

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.config import Job
-from tui.core import exitcodes
+from tui.core import exitcodes, remedy
 from tui.core.follow import LogFollower
-from tui.core.logline import Event, LineParser, decode
+from tui.core.logline import Event, LineParser, LogRecord, decode
 from tui.core.markers import MarkerKind, format_end, format_start, now
-from tui.core.runstate import RunState, apply, apply_all
+from tui.core.runstate import RunState, apply_all
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
@@ -108,6 +108,8 @@ class Runner:
         # The summary's baseline as it was before this run (this run's own in-progress mark
         # must not count itself as an earlier interruption).
         self._baseline: safety.Baseline | None = None
+        # Each failing file or cause once, whatever rclone's retries: the end marker's reason.
+        self._errors = remedy.OnceCounter()
 
     # -- output ---------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -415,11 +417,23 @@ class Runner:
             return (f"max-delete guard reached, {self.state.deletes} of {cap} deletes allowed "
                     "(the sync wanted more); check the source, see `space-mirror plan`, and "
                     "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
-        last_error = self.state.recent_errors[-1] if self.state.recent_errors else None
+        counted = self._errors.result()
+        if counted.classes:
+            # The main class, its count and example, then the remedy: never rclone's
+            # `Attempt N/M failed with K errors` summary.
+            return remedy.reason_line(counted, self.job), MarkerKind.FAILED
+        last = self.state.recent_errors[-1] if self.state.recent_errors else None
+        last_error = remedy.clean_reason(last) if last else None
         meaning = exitcodes.meaning(code).meaning
         if code > 128 and self._remains:
             meaning = f"{meaning.split(';')[0]}; {self._remains}."
         return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
+
+    def _apply(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, LogRecord) and event.is_error:
+                self._errors.add(event.object, event.msg)
+        self.state = apply_all(self.state, events)
 
     def _consume(self, lines: list[bytes]) -> None:
         events: list[Event] = []
@@ -429,7 +443,7 @@ class Runner:
             if exitcodes.is_go_crash_line(raw):
                 self._crashed = True
             events.extend(self._parser.feed(decode(raw)))
-        self.state = apply_all(self.state, events)
+        self._apply(events)
 
     async def _watch(self, follower: LogFollower) -> None:
         last_status = 0.0
@@ -446,8 +460,7 @@ class Runner:
         while batch.lines:
             self._consume(batch.lines)
             batch = follower.poll()
-        for event in self._parser.flush():
-            self.state = apply(self.state, event)
+        self._apply(self._parser.flush())
         follower.close()
 
     def status_line(self) -> str:

@@ -26,8 +26,9 @@ from tui.app import keys as K
 from tui.app import messages as msg
 from tui.app import workers
 from tui.app.keys import Key
+from tui.app.screens.controls import RunControls
 from tui.app.screens.dialogs import AbortScreen
-from tui.app.screens.logscreen import LogScreen, search_box
+from tui.app.screens.logscreen import search_box
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -53,7 +54,14 @@ KEYS: tuple[Key, ...] = (
         when="idle", min_width=60),
     Key("a", "abort", "Abort", "abort the running sync (asks first)", when="live",
         title="Abort sync"),
+    Key("w", "bandwidth", "Limit",
+        "set the running sync's bandwidth limit (512k, 10M, off)",
+        when="live", min_width=80, title="Bandwidth limit"),
     Key("h", "history", "History", "history of past runs", min_width=60),
+    # Not in the footer at 80 columns (no room): the reason line names it after a failure.
+    Key("l", "last_run", "Last run",
+        "the last run's detail: why, which files, what to do", min_width=100,
+        title="Last run's detail"),
     Key("p", "plan", "Plan",
         "plan: what a sync would copy, delete and rename; r there runs it for real",
         when="idle", min_width=60),
@@ -93,7 +101,7 @@ def while_mounted(handler: Callable[[DashboardScreen, M], None]
 W = TypeVar("W", bound=Widget)
 
 
-class DashboardScreen(LogScreen):
+class DashboardScreen(RunControls):
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
     HELP_EXTRA = (("← →", "scroll long log lines sideways"),
@@ -116,6 +124,7 @@ class DashboardScreen(LogScreen):
         self.vitals: Vitals | None = None
         self.known_running: RunningSync | None = None
         self._footer_key: tuple[bool, int] | None = None
+        self.bwlimit = None
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -189,6 +198,7 @@ class DashboardScreen(LogScreen):
         self.model = dm.reduce(old, event)
         if old.run.running and not self.model.run.running:
             self._wake.set()  # the lock is about to go: look again soon
+        self.ask_bandwidth()  # after a start: rclone's limit, when it has a remote control
         self.refresh_status()
 
     @on(msg.LogLinesRead)
@@ -253,7 +263,8 @@ class DashboardScreen(LogScreen):
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
-                         caught_up=m.caught_up)
+                         caught_up=m.caught_up,
+                         bwlimit=self.bwlimit if m.run.running else None)
 
     def refresh_status(self) -> None:
         try:

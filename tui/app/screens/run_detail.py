@@ -20,7 +20,6 @@ from tui.app.keys import Key
 from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.styles import css_path
 from tui.app.widgets.logview import LogView
-from tui.core import exitcodes
 from tui.core.history import (
     Persistent,
     Run,
@@ -30,14 +29,11 @@ from tui.core.history import (
     run_log_lines,
 )
 from tui.core.logline import LineParser
+from tui.core.remedy import JobFacts
+from tui.core.rundetail import FILES_SHOWN, answer_lines, facts_lines
 from tui.core.text import printable
-from tui.core.units import format_bytes, format_duration
 
 MAX_LOG_LINES = 5000
-
-
-def _num(v: int | None) -> str:
-    return "unknown" if v is None else str(v)
 
 
 def printable_lines(text: str) -> str:
@@ -46,35 +42,18 @@ def printable_lines(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
-def summary_text(run: Run) -> str:
-    meaning = exitcodes.meaning(run.exit_code)
-    started = run.started.strftime("%Y-%m-%d %H:%M:%S %Z") if run.started else "unknown"
-    lines = [
-        f"{str(run.outcome).upper()}  ·  started {started}  ·  "
-        f"took {format_duration(run.duration_s)}" + ("  ·  dry run" if run.dry_run else ""),
-        f"Exit {_num(run.exit_code)} ({meaning.name}): {meaning.meaning}",
-        f"What to do: {meaning.advice}",
-        f"{format_bytes(run.bytes) if run.bytes is not None else '? bytes'}  ·  "
-        f"{_num(run.transfers)} transferred  ·  {_num(run.checks)} checked  ·  "
-        f"{_num(run.deletes)} deleted  ·  {_num(run.renames)} renamed  ·  "
-        f"{_num(run.errors)} errors",
-    ]
-    if run.reason:
-        lines.append(f"Reason: {run.reason}")
-    if run.deletes_skipped:
-        lines.append("⚠ rclone skipped every delete (\"not deleting files as there were IO "
-                     "errors\"): the mirror still holds files removed from the source.")
-    return "\n".join(lines)
+def summary_text(run: Run, job: JobFacts | None = None) -> str:
+    """First: why, which files, what to do (core's answer_lines); then the run's facts."""
+    return "\n".join([*answer_lines(run, job), *facts_lines(run)])
 
 
 def triage_text(run: Run, persistent: Persistent | None = None) -> str:
-    repeated = describe(persistent) if persistent is not None else []
+    """What repeats across runs, and every failed file when the summary had no room."""
+    lines = describe(persistent) if persistent is not None else []
     if not run.error_classes and not run.failed_files:
-        return "\n".join(["No ERROR lines in this run.", *repeated])
-    lines = [*repeated, "Errors by cause:"]
-    lines.extend(f"  {c.cls} ×{c.count}: {c.example}" for c in run.error_classes)
-    if run.failed_files:
-        shown = run.failed_files[:20]
+        return "\n".join(["No ERROR lines in this run.", *lines])
+    if len(run.failed_files) > FILES_SHOWN:
+        shown = run.failed_files[:FILES_SHOWN * 4]
         lines.append(f"Failed files ({len(run.failed_files)}):")
         lines.extend(f"  {f}" for f in shown)
         if len(run.failed_files) > len(shown):
@@ -132,9 +111,10 @@ class RunDetailScreen(LogScreen):
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
 
     def __init__(self, run: Run, report_dir: Path | None = None,
-                 persistent: Persistent | None = None) -> None:
+                 persistent: Persistent | None = None, job: JobFacts | None = None) -> None:
         super().__init__()
         self.run_record = run
+        self.job = job  # the remedies name its paths, backend and credentials
         self.persistent = persistent
         self.report_dir = report_dir or default_cache_dir() / "reports"
         self.log_lines: list[str] = []
@@ -146,7 +126,8 @@ class RunDetailScreen(LogScreen):
         yield Static(Content(printable(f"Run {run.id}" + (f" — job {run.job}" if run.job else ""))),
                      id="detail-title")
         with VerticalScroll(id="detail-top"):
-            yield Static(Content(printable_lines(summary_text(run))), id="detail-summary",
+            yield Static(Content(printable_lines(summary_text(run, self.job))),
+                         id="detail-summary",
                          classes=f"outcome-{run.outcome}")
             yield Static(Content(printable_lines(triage_text(run, self.persistent))),
                          id="detail-triage")

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Sparkline
 
+from tui.core.charts import spark_samples
 from tui.core.stats import Transfer
 from tui.core.text import printable
 from tui.core.units import format_rate
@@ -74,8 +75,9 @@ class FlightDeck(Horizontal):
              current: float | None) -> None:
         self.query_one(InFlight).show(transfers)
         spark = self.query_one(Sparkline)
-        # Nothing moved (an instant or idle run): an all-zero history would draw as full bars.
-        data = list(speeds) if any(speeds) else []
+        # Nothing moved (an instant or idle run): an all-zero history would draw as full bars;
+        # and one sample draws as a solid block (core's spark_samples: two at least).
+        data = spark_samples(speeds) if any(speeds) else []
         if spark.data != data:
             spark.data = data
         spark.border_subtitle = format_rate(current) if current is not None else ""

@@ -7,6 +7,7 @@ square brackets is shown as it is, never parsed as markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,8 +21,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.config import Job
-from tui.core import exitcodes
 from tui.core.health import age_text
+from tui.core.history.model import Run
+from tui.core.outcome import Counted, counted, matches, outcome_text
 from tui.core.progress import (
     SHOW_STALL_AFTER,
     ProgressWatch,
@@ -30,8 +32,10 @@ from tui.core.progress import (
     observe,
     stall_text,
 )
+from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
+from tui.core.typical import eta_text as usual_eta
 from tui.core.units import format_bytes, format_duration, format_rate
 from tui.ops.processes import RunningSync, Vitals
 
@@ -58,6 +62,10 @@ class Situation:
     now: datetime | None = None
     caught_up: bool = True
     no_progress_for: float | None = None  # seconds; set by StatusPanel from its ProgressWatch
+    # Before rclone knows its totals: "usually 14 min (median of the last 10 similar runs)",
+    # from the history (set by StatusPanel, core's typical.eta_text).
+    usual: str | None = None
+    bwlimit: str | None = None  # the running sync's bandwidth limit (rclone's rc), if known
 
 
 def state_word(s: Situation) -> tuple[str, str]:
@@ -171,11 +179,17 @@ def progress_line(s: Situation) -> Content:
         parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
+        rate = format_rate(stats.speed) + (f" (limit {s.bwlimit})" if s.bwlimit else "")
+        if st.phase is Phase.RUNNING and s.usual:
+            parts.append(f" · {rate} · elapsed "
+                         f"{format_duration(st.elapsed)} · ETA {s.usual}")
+            return Content.assemble(*parts)
         if st.phase is Phase.RUNNING:
-            parts.append(f" · {format_rate(stats.speed)} · ETA {eta_text(stats)}")
+            parts.append(f" · {rate} · ETA {eta_text(stats)}")
         parts.append(f" · elapsed {format_duration(st.elapsed)}")
     elif st.phase is Phase.RUNNING:
-        parts.append("waiting for rclone's first statistics …")
+        parts.append("waiting for rclone's first statistics …"
+                     + (f" ETA {s.usual}" if s.usual else ""))
     elif st.phase is Phase.ENDED:
         parts.append(f"elapsed {format_duration(st.elapsed)}")
     else:
@@ -199,17 +213,21 @@ def counters_line(st: RunState) -> Content:
     )
 
 
-def outcome_line(st: RunState) -> Content | None:
-    """Why the last run ended the way it did (nothing for a success)."""
+def outcome_line(st: RunState, count: ErrorCount | None = None, job: Job | None = None,
+                 width: int | None = None) -> Content | None:
+    """Why the last run ended the way it did (nothing for a success): the main class, its
+    count and example, then the remedy (core's outcome_text)."""
     if st.phase is not Phase.ENDED or st.outcome is Outcome.SUCCESS:
         if st.deletes_skipped_for_io_errors:
             return Content.assemble(("deletes skipped: ", "$text-warning bold"),
                                     "rclone saw I/O errors, so nothing was deleted")
         return None
-    meaning = exitcodes.meaning(st.exit_code)
-    reason = printable(st.reason or meaning.meaning)
-    return Content.assemble(("reason: ", "$text-error bold"), reason,
-                            ("  → ", "$text-muted"), meaning.advice)
+    reason, advice = outcome_text(st.reason, st.exit_code, count, job, width)
+    parts: list[str | tuple[str, str]] = [("reason: ", "$text-error bold"), printable(reason)]
+    if advice:
+        parts += [("  → ", "$text-muted"), advice]
+    parts += [("  [l]", "bold"), (" details", "$text-muted")]
+    return Content.assemble(*parts)
 
 
 class BytesBar(Widget):
@@ -240,13 +258,19 @@ class StatusPanel(Vertical):
     """
 
     _history_key: tuple[str | None, Phase] | None  # the (run, phase) the history was read at
+    _counted: Counted | None  # the history's newest finished run, counted once per cause
+    _state: RunState | None  # the last state shown
+    _runs: Sequence[Run]  # the history's runs, read by the worker
 
     class Repeated(Message):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
 
-        def __init__(self, line: str | None) -> None:
+        def __init__(self, line: str | None, last: Counted | None = None,
+                     runs: Sequence[Run] = ()) -> None:
             super().__init__()
             self.line = line
+            self.last = last  # the newest finished run's errors, counted once per cause
+            self.runs = runs  # every run, for the usual duration (the ETA before rclone's)
 
     def compose(self) -> ComposeResult:
         yield Static(id="identity")
@@ -279,10 +303,16 @@ class StatusPanel(Vertical):
 
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs), job.source)
-        self.post_message(self.Repeated(line))
+        ended = [r for r in history.runs if r.ended is not None]
+        self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None,
+                                        tuple(history.runs)))
 
     def on_status_panel_repeated(self, message: Repeated) -> None:
         message.stop()
+        self._counted = message.last
+        self._runs = message.runs
+        if self._state is not None:
+            self._show_outcome(self._state)
         static = self.query_one("#repeated", Static)
         static.display = message.line is not None
         if message.line is not None:
@@ -296,6 +326,9 @@ class StatusPanel(Vertical):
         self._identity: tuple[str, str, str, str] | None = None
         self._last_good: tuple[str, str] | None = None
         self._seen_running: str | None = None  # the run id last seen running
+        self._counted = None
+        self._state = None
+        self._runs = ()
         # When the last real sync succeeded (the app reads the job's summary), and the
         # job's warn_after: the header's "last good mirror 27 h ago".
         self.last_success: datetime | None = None
@@ -325,6 +358,12 @@ class StatusPanel(Vertical):
             s = replace(s, no_progress_for=idle_for(self._watch, s.now.timestamp()))
         else:
             self._watch = ProgressWatch()
+        if s.state.running and self._runs:
+            stats = s.state.stats
+            known = stats is not None and eta_text(stats) != "—"
+            s = replace(s, usual=usual_eta(self._runs, s.state.dry_run,
+                                           stats.eta if known and stats else None,
+                                           s.state.elapsed or 0.0))
         # These lines are one cell high whatever they say (see DEFAULT_CSS): repainting them
         # needs no new layout, which costs ~13 ms a time and ran 10 times a second.
         self.query_one("#state", Static).update(state_line(s, compact), layout=False)
@@ -332,10 +371,18 @@ class StatusPanel(Vertical):
         self.query_one(BytesBar).percent = stats.percent if stats is not None else None
         self.query_one("#progress", Static).update(progress_line(s), layout=False)
         self.query_one("#counters", Static).update(counters_line(s.state), layout=False)
+        self._show_outcome(s.state)
+        self._history_changed(s.state)
+
+    def _show_outcome(self, st: RunState) -> None:
+        self._state = st
         outcome = self.query_one("#outcome", Static)
-        line = outcome_line(s.state) if not s.state.running else None
+        job: Job | None = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
+        # About four lines at the panel's width: the example is cut, never the remedy.
+        width = 4 * max(40, self.size.width or 80) - len("reason: ") - 8
+        line = (outcome_line(st, matches(self._counted, st.run_id, st.legacy), job, width)
+                if not st.running else None)
         if outcome.display != (line is not None):
             outcome.display = line is not None
         if line is not None:
             outcome.update(line)
-        self._history_changed(s.state)

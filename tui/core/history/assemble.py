@@ -19,7 +19,7 @@ from tui.core.history.files import GzPrefetch, is_gz, log_files
 from tui.core.history.model import Fragment, History, LogSpan, Run
 from tui.core.markers import Marker, MarkerKind, parse_marker
 from tui.core.runstate import Outcome, outcome_for
-from tui.core.triage import Tally
+from tui.core.triage import ClassCount, Tally
 from tui.core.verify import counts_from_fields
 
 # --- assembling runs --------------------------------------------------------------------------
@@ -133,11 +133,8 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
     elapsed = end.float_field("elapsed") if end is not None else None
     if elapsed is None and stats is not None and stats.get("elapsed"):
         elapsed = float(stats["elapsed"])
-    tally = Tally()
-    for _, f in group:
-        for cls, count, example in f.classes:
-            tally.merge(str(cls), int(count), str(example))
-    classes = tally.result()
+    classes = _merge_classes([f for _, f in group])
+    attempts = max((f.attempts for _, f in group if f.attempts), default=None)
     failed: list[str] = []
     for _, f in group:
         failed.extend(x for x in f.failed_files if x not in failed)
@@ -154,7 +151,23 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
         deletes_skipped=any(f.deletes_skipped for _, f in group), spans=spans,
         mode=some.fields.get("mode", "sync") if some is not None else "sync",
         verify=counts_from_fields(end.fields) if end is not None and end.verify else None,
+        attempts=attempts,
     )
+
+
+def _merge_classes(frags: Sequence[Fragment]) -> tuple[ClassCount, ...]:
+    """A run's classes over its fragments: a cause seen before and after a rotation (the
+    same file failing on each attempt) counts once."""
+    tally = Tally()
+    examples = {str(c[0]): str(c[2]) for f in reversed(frags) for c in f.classes}
+    for f in frags:
+        if f.causes or not f.classes:
+            for cls, key in f.causes:
+                tally.count(cls, key, examples.get(cls, ""))
+        else:
+            for cls, count, example in f.classes:
+                tally.merge(str(cls), int(count), str(example))
+    return tally.result()
 
 
 def _merge_stats(items: list[dict[str, float] | None]) -> dict[str, float] | None:

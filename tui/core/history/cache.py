@@ -14,7 +14,7 @@ from tui.core.history.files import GzPrefetch, is_gz, open_buffer
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.history.scan import scan_bytes
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 HEAD_BYTES = 4096
 
 

@@ -62,6 +62,9 @@ class Run:
     # "sync", "dry-run" or "verify" (a sampled `rclone check`, see docs/verify.md).
     mode: str = "sync"
     verify: dict[str, int] | None = None  # a verify's counts (tui/core/verify.py)
+    # rclone's failed attempts (it retries a failed sync, 3 attempts by default); the error
+    # classes count each failing file or cause once, whatever the attempts.
+    attempts: int | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -90,6 +93,7 @@ class Run:
             "deletes": self.deletes,
             "renames": self.renames,
             "errors": self.errors,
+            "attempts": self.attempts,
             "error_classes": [
                 {"class": c.cls, "count": c.count, "example": c.example}
                 for c in self.error_classes
@@ -135,6 +139,10 @@ class Fragment:
     counted: dict[str, int] | None = None  # per-file line counts (line-by-line parse only)
     error_lines: int = 0
     classes: list[list[Any]] = field(default_factory=list)  # [class, count, example]
+    # [class, file or message]: each cause once, so that a run split by rotation merges
+    # without counting a cause twice (empty when there were too many to keep).
+    causes: list[list[str]] = field(default_factory=list)
+    attempts: int | None = None  # rclone's failed attempts (`Attempt N/M failed`)
     failed_files: list[str] = field(default_factory=list)
     deletes_skipped: bool = False
 

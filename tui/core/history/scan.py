@@ -46,6 +46,7 @@ OPEN_COUNT_BYTES = 256 * 1024 * 1024
 LONG_LINE_WINDOW = 512 * 1024
 MAX_WARNINGS_PER_FILE = 50
 MAX_FAILED_FILES = 1000
+MAX_CAUSES = 10000  # causes kept per fragment for merging across rotation
 MAX_MARKER_LINE = 4096
 
 _TEXT_ERROR = b"ERROR : "  # also journald's `<3>ERROR : `
@@ -265,7 +266,7 @@ class _FileScanner:
             frag.counted = {"copied": state.copied, "deleted": state.deleted,
                             "renamed": state.renamed}
         frag.deletes_skipped = frag.deletes_skipped or state.deletes_skipped_for_io_errors
-        frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
+        _keep_tally(frag, tally)
 
     def _report_bad_utf8(self, raw: bytes, base: int) -> None:
         pos = 0
@@ -309,7 +310,7 @@ class _FileScanner:
                 if detail:
                     event = replace(event, detail=detail)
                 self._error(frag, tally, event, line)
-        frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
+        _keep_tally(frag, tally)
         stats = self._last_stats(frag, lo, hi)
         if stats is not None:
             frag.stats = _stats_dict(stats)
@@ -396,6 +397,13 @@ class _FileScanner:
             self.warnings.append(HistoryWarning(self.name, None,
                                                 f"{self._suppressed} more warnings not shown"))
         return FileScan(frags, self.warnings, self.hi)
+
+
+def _keep_tally(frag: Fragment, tally: Tally) -> None:
+    frag.classes = [[c.cls, c.count, c.example] for c in tally.result()]
+    causes = tally.causes()
+    frag.causes = causes if len(causes) <= MAX_CAUSES else []
+    frag.attempts = tally.attempts
 
 
 def _marker_dict(marker: Marker) -> dict[str, Any]:
