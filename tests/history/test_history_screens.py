@@ -117,6 +117,8 @@ async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
         assert "Exit 1" in summary and "skipped every delete" in summary
         # Why, which files, what to do: first, in the summary (issue 15).
         assert "io ×1" in summary and "Files (1): c/new.txt" in summary
+        # … and the remedy, which needs the job: History passes it on.
+        assert "    → " in summary and "needs the job" not in summary, summary
         logview = detail.query_one(LogView)
         # The run's 13 lines in tests/fixtures/history/mixed.log (129-141), less its one
         # stats line, shown by the progress figures instead.

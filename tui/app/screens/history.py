@@ -314,7 +314,8 @@ class HistoryScreen(KeyedScreen):
         from tui.app.screens.run_detail import RunDetailScreen
 
         runs = self.history.runs if self.history is not None else [run]
-        self.app.push_screen(RunDetailScreen(run, persistent=persistent_at(runs, run)))
+        self.app.push_screen(RunDetailScreen(run, persistent=persistent_at(runs, run),
+                                             job=self.job))
 
     def action_open(self) -> None:
         self.query_one("#history-table", DataTable).action_select_cursor()
