@@ -30,11 +30,20 @@ from tui.core.triage import CLASSES, Tally, classify, is_consequence
     ("a.bin: Failed to copy: AccessDenied: Access Denied status code: 403", "permission"),
     ("a.bin: Failed to copy: write /mnt/b/a.bin: no space left on device", "quota"),
     ("Signal received: interrupt", "interrupted"),
+    # The job's own limits, recorded from rclone 1.75.2 (tests/snapshots/logs/failed.log and
+    # tests/integration/test_window_end.py): a decision to make, not a fault to repair.
+    ("music/file-002.bin: Got fatal error on delete: --max-delete threshold reached", "limit"),
+    ("Failed to sync: max transfer duration reached as set by --max-duration", "limit"),
     ("something nobody has seen before", "other"),
 ])
 def test_classify(text: str, cls: str) -> None:
     assert cls in CLASSES
     assert classify(text) == cls
+
+
+def test_the_guards_cancel_line_is_a_consequence() -> None:
+    """After the cap, rclone says why it stops; that restates the limit, it is no cause."""
+    assert is_consequence("Cancelling sync due to fatal error: failed to delete 3 files")
 
 
 def test_summary_lines_are_not_causes() -> None:

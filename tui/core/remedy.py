@@ -118,6 +118,13 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
                     f"{src} (the runner needs to read every file)")
         return (f"{_provider(job)} refused access: check that the key in {_where(job)} may "
                 f"write to {bucket(dest)} (its capabilities or bucket policy)")
+    if cls == "limit":
+        if "max-delete" in low:
+            return ("the delete guard stopped the sync at its cap: see what it wanted to delete "
+                    "with `space-mirror plan`; if those deletes are right, run `space-mirror "
+                    "run --allow-deletes N`")
+        return ("the job's own limit ended the run (--max-transfer, or max_duration / "
+                "window_end): nothing is wrong; the next run continues where this one stopped")
     if cls == "source-missing":
         return (f"the source {src} is missing or not mounted: check `findmnt {src}` and the "
                 "disk; nothing was deleted at the destination")

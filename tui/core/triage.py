@@ -22,14 +22,15 @@ import re
 from dataclasses import dataclass
 
 CLASSES = ("auth", "network", "rate-limit", "quota", "permission", "source-missing",
-           "not-found", "io", "interrupted", "other")
+           "not-found", "io", "limit", "interrupted", "other")
 
 # Lines that restate an earlier error instead of reporting a new cause. They are still
 # ERROR lines (and still counted as such), but classing them would count a cause twice.
 _ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors")
 _CONSEQUENCE = re.compile(
     r"Attempt \d+/\d+ failed with \d+ errors"
-    r"|not deleting (?:files|directories) as there were IO errors",
+    r"|not deleting (?:files|directories) as there were IO errors"
+    r"|Cancelling sync due to fatal error",
     re.IGNORECASE,
 )
 # rclone's last word on a command, at whatever level (1.6x logs it at NOTICE, older ones
@@ -38,6 +39,9 @@ _CONSEQUENCE = re.compile(
 _FAILED_COMMAND = re.compile(r"Failed to \w+(?: with \d+ errors)?:")
 
 _PATTERNS: tuple[tuple[str, str], ...] = (
+    # The job's own limits stopped rclone (--max-delete: the delete guard; --max-transfer;
+    # --max-duration: max_duration or window_end): no fault to repair, a decision to make.
+    ("limit", r"--max-delete threshold reached|max transfer (?:limit|duration) reached"),
     ("source-missing", r"error reading source root directory"
                        r"|source directory not found"),
     ("interrupted", r"Signal received|context canceled|interrupted system call"),
