@@ -39,6 +39,9 @@ SHOTS: list[tuple[str, str, Sequence[str], tuple[int, int]]] = [
     ("history", "failed", ("h",), SIZE),
     ("dashboard-small-60x20", "running", (), (60, 20)),
     ("dashboard-tiny-40x10", "running", (), (40, 10)),
+    ("dashboard-failed-80x24", "failed", (), (80, 24)),
+    ("last-run-80x24", "failed", ("l",), (80, 24)),
+    ("dialog-bandwidth", "running", ("w",), SIZE),
 ]
 
 
@@ -49,8 +52,14 @@ async def shoot(name: str, scene_name: str, keys: Sequence[str], size: tuple[int
     async with app.run_test(size=size) as pilot:
         await settle_then(scene)(pilot)
         if keys:
+            first = pilot.app.screen
             await pilot.press(*keys)
-            await pilot.pause(0.3)  # let a pushed screen compose and paint
+            # A key that opens a screen may load it in a worker first (`l` reads the
+            # history): wait for the new screen, then let it compose and paint.
+            deadline = time.monotonic() + 10
+            while pilot.app.screen is first and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            await pilot.pause(0.3)
         await pilot.pause()
         path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
     return path
@@ -72,6 +81,9 @@ async def shoot_history() -> list[Path]:
     from screens_app import HistoryApp
 
     shots = [("history-list", (), (100, 30)),
+             ("history-list-80x24", (), (80, 24)),
+             ("history-failures-only", ("f",), (100, 30)),
+             ("history-search", ("slash", *"new.txt", "enter"), (100, 30)),
              ("history-run-detail", ("down", "down", "down", "enter"), (100, 30)),
              ("history-run-detail-errors", ("down",) * 11 + ("enter", "e"), (100, 30))]
     paths: list[Path] = []
