@@ -8,33 +8,29 @@ ends with an end marker in the log, so the log alone tells what happened.
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import secrets
 import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from tui.config import Job
 from tui.core import exitcodes, remedy
 from tui.core.follow import LogFollower
-from tui.core.logline import Event, LineParser, LogRecord, decode
-from tui.core.markers import MarkerKind, format_end, format_start, now
-from tui.core.runstate import RunState, apply_all
+from tui.core.logline import LineParser
+from tui.core.markers import MarkerKind, now
+from tui.core.runstate import RunState
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
-    health,
     lock,
     logfile,
     metrics,
-    notify,
     partials,
-    ping,
     preflight,
     processes,
     rc,
@@ -43,27 +39,13 @@ from tui.ops import (
     safety,
     watchdog,
 )
+from tui.ops.afterrun import AfterRun
+from tui.ops.runbase import Abort, RunOptions
 
-STATUS_INTERVAL = 5.0
-MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
+__all__ = ["RunOptions", "Runner", "new_run_id", "run_job", "started_by_default"]
+
 LOCK_RACE_RETRIES = 5
 STUCK_LOCK_DEFAULT = 86400.0  # a lock older than this (or max_duration) fails the unit
-
-
-@dataclass
-class RunOptions:
-    dry_run: bool = False
-    offline: bool = False  # skip the destination check (tests, or a known-good remote)
-    started_by: str = "cli"
-    force: bool = False
-    extra_start_fields: dict[str, str] = field(default_factory=dict)
-    max_delete: int | None = None
-
-
-@dataclass
-class _Abort:
-    requested_by: str | None = None  # the signal name that asked us to stop
-    count: int = 0
 
 
 def new_run_id(clock: Callable[[], float] = time.time) -> str:
@@ -76,7 +58,7 @@ def started_by_default(environ: Mapping[str, str]) -> str:
     return "timer" if environ.get("INVOCATION_ID") else "cli"
 
 
-class Runner:
+class Runner(AfterRun):
     def __init__(self, job: Job, options: RunOptions, out: TextIO | None = None,
                  err: TextIO | None = None) -> None:
         self.job = job
@@ -87,7 +69,7 @@ class Runner:
         self.run_id = new_run_id()
         self.mode = "dry-run" if options.dry_run else "sync"
         self.secrets: frozenset[str] = frozenset()
-        self.abort = _Abort()
+        self.abort = Abort()
         self.state = RunState()
         self._proc: asyncio.subprocess.Process | None = None
         self._escalation: asyncio.TimerHandle | None = None
@@ -111,39 +93,10 @@ class Runner:
         # Each failing file or cause once, whatever rclone's retries: the end marker's reason.
         self._errors = remedy.OnceCounter()
 
-    # -- output ---------------------------------------------------------------------------
-    def say(self, text: str) -> None:
-        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
 
-    def complain(self, text: str) -> None:
-        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err, flush=True)
 
-    def _append_log(self, line: str, fresh_line: bool = False) -> bool:
-        """Append one line; `fresh_line`: after a cut-off last line (a full disk), start on
-        a new one, so a marker is never glued to the end of someone else's line."""
-        data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
-        try:
-            logfile.append_line(self.job.log_file, data, fresh_line)
-        except OSError as exc:  # a full disk must not cost the run its exit code
-            self._log_write_failed(exc)
-            return False
-        return True
 
-    def _note_log_full(self) -> None:
-        """Remember (and say, once) that the log's file system is full: rclone's lines are
-        being lost, so the counters read from the log fall short."""
-        if logfile.file_system_full(self.job.log_file) and not self._log_full:
-            self._log_full = True
-            self.complain(f"the file system of {self.job.log_file} is full "
-                          f"({os.strerror(errno.ENOSPC)}): rclone's log lines are being lost; "
-                          "free space there")
 
-    def _log_write_failed(self, exc: OSError) -> None:
-        # Said once: the start and end markers would otherwise repeat the same complaint.
-        # Later writes are still tried (a full disk may have room again by the end marker).
-        if not self._log_complained:
-            self._log_complained = True
-            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
 
     # -- the run --------------------------------------------------------------------------
     async def run(self) -> int:
@@ -306,32 +259,6 @@ class Runner:
             self._safety_fields["max_delete"] = str(self.delete_cap.limit)
         return None
 
-    def _write_start_marker(self) -> None:
-        extra = {"by": self.opts.started_by, **self.opts.extra_start_fields,
-                 **self._safety_fields}
-        line = format_start(self.run_id, self.job.name, self.mode, os.getpid(), now(), extra)
-        self._append_log(line, fresh_line=True)
-
-    def _write_end_marker(self, kind: MarkerKind, code: int, reason: str | None) -> None:
-        """The end marker, whatever the disk says: into the room reserved for it, then once
-        more, then to stderr (the journal under systemd), so the run's end is on record.
-        Its `elapsed` is the run's wall time, not rclone's (which stops with its last stats)."""
-        counters = {**self.state.counters(),
-                    "elapsed": f"{time.monotonic() - self._wall_start:.1f}"}
-        line = format_end(kind, self.run_id, code, now(), counters, reason)
-        logfile.free_reserve(self.job.log_file)
-        if self._append_log(line, fresh_line=True) or self._log_unusable or \
-                self._append_log(line, fresh_line=True):
-            return
-        self.complain(f"the end marker could not be written to {self.job.log_file}; "
-                      f"here it is instead: {line}")
-
-    def _log_size(self) -> int:
-        try:
-            return os.stat(self.job.log_file).st_size
-        except OSError:
-            return 0
-
     async def _run_rclone(
         self, argv: list[str], env: dict[str, str], held: lock.HeldLock, offset: int
     ) -> tuple[int, str | None, MarkerKind]:
@@ -385,214 +312,27 @@ class Runner:
             code = self._trip.code
         return (code, *self._verdict(code))
 
-    async def _watchdog(self) -> None:
-        """Stall and max_duration limits: a WARNING line in the log, then stop rclone."""
-        trip = await watchdog.Watchdog(self.job, lambda: self.state).tripped()
-        self._trip = trip
-        self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror WARNING: "
-                         f"{trip.reason}; stopping rclone run={self.run_id}")
-        self.complain(f"warning: {trip.reason}; stopping rclone")
-        self._terminate()
 
-    def _verdict(self, code: int) -> tuple[str | None, MarkerKind]:
-        if code == 0:
-            # rclone finished before a late signal could stop it: the sync is complete.
-            return None, MarkerKind.COMPLETE
-        remains = self._remains or partials.remains_text(None)
-        if self._trip is not None:
-            return f"{self._trip.reason}; {remains}", MarkerKind.FAILED
-        if self.abort.requested_by:
-            return (f"aborted by operator ({self.abort.requested_by}); rclone stopped; "
-                    f"{remains}: what it had synced stays, the rest waits for the next run",
-                    MarkerKind.ABORTED)
-        if code == 2 and self._crashed:
-            return exitcodes.CRASHED.meaning, MarkerKind.FAILED
-        if exitcodes.is_abort(code):
-            return (f"rclone was stopped by {signal.Signals(code - 128).name}; {remains}",
-                    MarkerKind.ABORTED)
-        cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
-        # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
-        # for each delete past the cap, then exits 7 having deleted exactly the cap.
-        if code == 7 and cap is not None and self._max_delete_hit:
-            return (f"max-delete guard reached, {self.state.deletes} of {cap} deletes allowed "
-                    "(the sync wanted more); check the source, see `space-mirror plan`, and "
-                    "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
-        counted = self._errors.result()
-        if counted.classes:
-            # The main class, its count and example, then the remedy: never rclone's
-            # `Attempt N/M failed with K errors` summary.
-            return remedy.reason_line(counted, self.job), MarkerKind.FAILED
-        last = self.state.recent_errors[-1] if self.state.recent_errors else None
-        last_error = remedy.clean_reason(last) if last else None
-        meaning = exitcodes.meaning(code).meaning
-        if code > 128 and self._remains:
-            meaning = f"{meaning.split(';')[0]}; {self._remains}."
-        return (f"{meaning} Last error: {last_error}" if last_error else meaning), MarkerKind.FAILED
 
-    def _apply(self, events: list[Event]) -> None:
-        for event in events:
-            if isinstance(event, LogRecord) and event.is_error:
-                self._errors.add(event.object, event.msg)
-        self.state = apply_all(self.state, events)
 
-    def _consume(self, lines: list[bytes]) -> None:
-        events: list[Event] = []
-        for raw in lines:
-            if MAX_DELETE_NEEDLE in raw:
-                self._max_delete_hit = True
-            if exitcodes.is_go_crash_line(raw):
-                self._crashed = True
-            events.extend(self._parser.feed(decode(raw)))
-        self._apply(events)
 
-    async def _watch(self, follower: LogFollower) -> None:
-        last_status = 0.0
-        async for batch in follower.batches():
-            self._consume(batch.lines)
-            self._note_log_full()
-            if time.monotonic() - last_status >= STATUS_INTERVAL:
-                last_status = time.monotonic()
-                notify.sd_notify(f"STATUS={self.status_line()}")
 
-    def _drain(self, follower: LogFollower) -> None:
-        # rclone has exited: read what it wrote after our last poll, up to the end of file.
-        batch = follower.poll()
-        while batch.lines:
-            self._consume(batch.lines)
-            batch = follower.poll()
-        self._apply(self._parser.flush())
-        follower.close()
 
-    def status_line(self) -> str:
-        s = self.state.stats
-        if s is None:
-            return f"{self.mode}: starting"
-        pct = f" ({s.percent:.0f}%)" if s.percent is not None else ""
-        eta = f", ETA {format_duration(s.eta)}" if s.eta is not None else ""
-        return (f"{self.mode}: {format_bytes(s.bytes)} / {format_bytes(s.total_bytes)}{pct}, "
-                f"{s.transfers}/{s.total_transfers} files, {s.deletes} deleted, "
-                f"{s.errors} errors{eta}")
 
-    # -- signals --------------------------------------------------------------------------
-    def _on_signal(self, sig: signal.Signals) -> None:
-        self.abort.count += 1
-        if self.abort.requested_by is None:
-            self.abort.requested_by = sig.name
-        if self.abort.count > 1:
-            self._kill()  # asked twice: stop waiting for a graceful end
-            return
-        self._terminate()
 
-    def _terminate(self) -> None:
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            # A stopped (SIGSTOPped) rclone acts on SIGTERM only once it runs again. SIGCONT
-            # goes first: send_signal() polls (reaps) the child, and after the SIGTERM it may
-            # already have exited, which would steal its exit code from asyncio's watcher.
-            proc.send_signal(signal.SIGCONT)
-            proc.send_signal(signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        loop = asyncio.get_running_loop()
-        self._escalation = loop.call_later(self.job.abort_grace, self._kill)
 
-    def _kill(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            try:
-                proc.kill()
-            except ProcessLookupError:
-                pass
 
-    # -- metrics ----------------------------------------------------------------------------
-    def _metrics_in_progress(self, started_ts: float) -> None:
-        """`run_in_progress 1` in the textfile before rclone starts: a run that dies
-        leaves that evidence behind."""
-        path = self.job.metrics_path
-        try:
-            previous = (safefile.read_private(path) or b"").decode("utf-8")
-            metrics.write_atomic(path, metrics.in_progress_text(
-                previous, self.job.name, started_ts, self._run_max()))
-        except (OSError, UnicodeDecodeError) as exc:
-            self.complain(f"warning: could not write {path}: {exc}")
 
-    def _run_max(self) -> float:
-        return self.job.max_duration or metrics.DEFAULT_RUN_MAX
 
-    def _health_fields(self, outcome: str, ended: float) -> dict[str, object]:
-        """The summary's carried-over and monitoring fields (docs/runner.md#metrics)."""
-        tripped = [g.name for g in self.source.refused] if self.source else []
-        if self._max_delete_hit:
-            tripped.append("max_delete")
-        persistent = health.persistent_summary(self.job)
-        return {
-            **metrics.carry(metrics.read_summary(self.job.summary_path), mode=self.mode,
-                            outcome=outcome, ended=ended, ran_rclone=self._proc is not None,
-                            deletes_skipped=self.state.deletes_skipped_for_io_errors),
-            "stalled": self._trip is not None and self._trip.code == exitcodes.STALLED,
-            "guards_tripped": tripped,
-            "persistent_failed_files": persistent.files if persistent else None,
-        }
 
-    async def _ping(self, event: str, code: int | None = None) -> None:
-        """A Healthchecks-style ping for real syncs (tui/ops/ping.py); never fatal."""
-        url = self.job.ping_url
-        if not url or self.mode != "sync":
-            return
-        body = b"" if event == "start" else ping.log_tail(self.job.log_file, self.secrets)
-        problem = await asyncio.to_thread(ping.send, ping.target(url, event, code), body,
-                                          min(ping.TIMEOUT, self.job.hook_timeout or ping.TIMEOUT))
-        if problem:
-            self.complain(f"warning: {problem}; the run's exit code is unchanged")
 
-    # -- after the run --------------------------------------------------------------------
-    async def _after_run(self, code: int, outcome: str, reason: str | None,
-                         started_ts: float) -> None:
-        ended = time.time()
-        summary = metrics.RunSummary(
-            job=self.job.name, run_id=self.run_id, mode=self.mode, started=started_ts,
-            ended=ended, exit_code=code, outcome=outcome,
-            reason=credentials.redact(reason, self.secrets) if reason else None,
-            bytes=self.state.bytes, transfers=self.state.transfers, checks=self.state.checks,
-            deletes=self.state.deletes, renames=self.state.renames, errors=self.state.errors,
-            extra=safety.summary_fields(
-                self._baseline or safety.read_baseline(self.job.summary_path, self.job),
-                self.run_id, outcome == "success" and self.mode == "sync",
-                self.source.source_files if self.source else None,
-                interrupted=self.mode == "sync" and self._proc is not None
-                and outcome != "success", job=self.job) | self._health_fields(outcome, ended),
-        )
-        for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary,
-                                             self._run_max()):
-            self.complain(f"warning: {warning}")
-        notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
-        await self._ping("success" if outcome == "success" else "failure", code)
-        hook = self.job.on_success if outcome == "success" else self.job.on_failure
-        if not hook:
-            return
-        facts = {f"SPACE_MIRROR_{k.upper()}": "" if v is None else str(v)
-                 for k, v in summary.as_dict().items()}
-        facts["SPACE_MIRROR_LOG"] = str(self.job.log_file)
-        result = await notify.run_hook(hook, facts, os.environ, self.job.hook_timeout,
-                                       self._env_file_names)
-        if result.problem:
-            self.complain(f"warning: {result.problem} ({_first_word(hook)}); "
-                          "the run's exit code is unchanged")
-            self._append_log(f"[{now().isoformat(timespec='seconds')}] space-mirror hook: "
-                             f"{result.problem} run={self.run_id}")
 
 
 def _signum(name: str) -> int:
     return int(signal.Signals[name])
 
 
-def _first_word(command: str) -> str:
-    return command.split()[0] if command.split() else command
-
 
 def run_job(job: Job, options: RunOptions) -> int:
     """Entry point for the CLI."""
     return asyncio.run(Runner(job, options).run())
-
