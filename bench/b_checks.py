@@ -206,13 +206,14 @@ async def _flood(config: Path, total: int) -> tuple[float, float]:
                 raise RuntimeError("the dashboard never caught up with the start marker")
             await pilot.pause(0.05)
         acted: list[float] = []
-        toggle = app.action_toggle_errors
+        screen = app.dashboard  # the dashboard's keys are the DashboardScreen's (issue 14)
+        toggle = screen.action_toggle_errors
 
-        def timed_toggle() -> None:
+        def timed_toggle(how: str = "") -> None:
             acted.append(time.perf_counter())
-            toggle()
+            toggle(how)
 
-        app.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
+        screen.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
         updates_before = app.state_updates
         t0 = time.perf_counter()
         chunk = 10_000
