@@ -12,7 +12,6 @@ from textual.message import Message
 
 from tui.app.messages import BandwidthRead, LastRunLoaded
 from tui.config import Job
-from tui.core.history import persistent_at
 from tui.core.runstate import Outcome
 
 Post = Callable[[Message], object]
@@ -20,6 +19,8 @@ Post = Callable[[Message], object]
 
 def load_last_run(job: Job, post: Post) -> None:
     """The newest run that has ended (a running or interrupted one has no answer yet)."""
+    # Here, not at the top: the history is read after the first frame, not before it.
+    from tui.core.history import persistent_at
     from tui.ops.history import load_history
 
     try:

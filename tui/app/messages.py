@@ -5,13 +5,17 @@ Workers never touch widgets; the app's @on handlers turn these into what is show
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from tui.app.feed import LogEntry
-from tui.core.history import Persistent, Run
 from tui.core.runstate import RunState
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
+
+if TYPE_CHECKING:  # the history is read after the first frame: not imported before it
+    from tui.core.history import Persistent, Run
 
 
 class LogLinesRead(Message):
