@@ -31,10 +31,7 @@ def open_private(path: Path, flags: int, mode: int) -> int:
     try:
         fd = os.open(path, flags | _OPEN, mode)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
-                             "(remove it, or point the job at the real file)") from None
-        raise
+        raise _no_link(path, exc) from None
     try:
         check_fd(fd, path)
         st = os.fstat(fd)
@@ -44,6 +41,14 @@ def open_private(path: Path, flags: int, mode: int) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _no_link(path: Path, exc: OSError) -> OSError:
+    """O_NOFOLLOW's ELOOP, said as what it means and what to do; other errors unchanged."""
+    if exc.errno != errno.ELOOP:
+        return exc
+    return UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
+                      "(remove it, or point the job at the real file)")
 
 
 def check_fd(fd: int, path: Path | str) -> None:
@@ -77,10 +82,7 @@ def read_private(path: Path, limit: int = 1 << 20) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFile(errno.ELOOP, f"{path} is a symbolic link; refusing to follow it "
-                             "(remove it, or point the job at the real file)") from None
-        raise
+        raise _no_link(path, exc) from None
     try:
         check_fd(fd, path)
         return os.read(fd, limit)
