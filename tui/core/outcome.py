@@ -55,5 +55,7 @@ def outcome_text(reason: str | None, exit_code: int | None, count: ErrorCount | 
         return meaning.meaning, meaning.advice
     if from_rclone:
         return clean_reason(reason) or meaning.meaning, meaning.advice
-    prescribed = " — " in reason and "×" in reason.split(" — ", 1)[0]
-    return reason, (None if prescribed else meaning.advice)
+    # The runner's own verdict (the delete guard, the watchdog, an abort, a remedy line)
+    # already says what to do; the exit code's generic advice would contradict it (seen:
+    # "Check credentials and quota" after "max-delete guard reached").
+    return reason, None
