@@ -22,7 +22,8 @@ async def test_a_failed_runs_instruction_is_whole_at_80x24(job_dir: JobDir) -> N
         shown = await wait_text(pilot, "LAST RUN FAILED")
         flat = " ".join(line.strip() for line in shown.splitlines())
         assert "allow them with `space-mirror run --allow-deletes N`" in flat
-        assert "review the plan." in flat  # the advice's last words: nothing cut
+        assert "[l] details" in flat  # the reason line's last words: nothing cut
+        assert "Check credentials" not in flat  # no exit-code advice against the verdict
 
 
 async def test_the_history_table_shows_errors_and_notes_at_80_columns(job_dir: JobDir) -> None:
