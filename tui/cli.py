@@ -206,7 +206,8 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
-    from tui.ops.runner import RunOptions, run_job, started_by_default
+    from tui.ops.run.context import RunOptions, started_by_default
+    from tui.ops.run.sync import run_job
 
     job, _ = resolve_job(ns)
     opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
@@ -310,7 +311,7 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
 
 def _cmd_verify(ns: argparse.Namespace) -> int:
     from tui.core.verify import DEFAULT_PERCENT, percent_problem
-    from tui.ops.runner import started_by_default
+    from tui.ops.run.context import started_by_default
     from tui.ops.verify import VerifyOptions, verify_job
 
     percent = DEFAULT_PERCENT if ns.sample is None else ns.sample
@@ -380,7 +381,8 @@ def _cmd_demo(ns: argparse.Namespace) -> int:
     ns_job = build_parser().parse_args(args)
     job, _ = resolve_job(ns_job)
     if ns.print_only or not sys.stdout.isatty():
-        from tui.ops.runner import RunOptions, run_job
+        from tui.ops.run.context import RunOptions
+        from tui.ops.run.sync import run_job
 
         return run_job(job, RunOptions(offline=True))
     return _open_dashboard(job, args)

@@ -54,9 +54,10 @@ def test_history_counts_the_streaks(nights: tuple[Path, Path, Path], tmp_path: P
     (f,) = p.files
     assert (f.path, f.runs_in_a_row, f.first_failed, f.last_failed) == (
         "locked.bin", 3, runs[1].started, runs[3].started)
+    # Both facts, the failing file first: the dashboard hid it behind the delete debt.
     assert dashboard_line(p, str(src)) == (
-        f"deletes skipped 3 runs in a row, 1 deletes waiting: the mirror still holds files "
-        f"removed from {src}")
+        f"locked.bin failed 3 runs in a row; deletes skipped 3 runs in a row: the mirror "
+        f"still holds 1 file removed from {src}")
 
 
 @pytest.mark.parametrize(("cut", "shown"), [(("--limit", "1"), 1), (("--outcome", "success"), 2)])

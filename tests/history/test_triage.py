@@ -46,6 +46,36 @@ def test_the_guards_cancel_line_is_a_consequence() -> None:
     assert is_consequence("Cancelling sync due to fatal error: failed to delete 3 files")
 
 
+def test_rclones_no_retry_note_is_no_cause() -> None:
+    """`Fatal error received - not attempting retries` says rclone gives up; the fatal
+    error is its own line (issue 18: the demo's failure counted it as a cause)."""
+    from tui.core.remedy import count_once
+
+    assert is_consequence("Fatal error received - not attempting retries")
+    counted = count_once([
+        ("a.bin", "Failed to copy: 403 storage_cap_exceeded"),
+        (None, "Fatal error received - not attempting retries"),
+    ])
+    assert [(c.cls, c.count) for c in counted.classes] == [("quota", 1)]
+    assert counted.files == ("a.bin",)
+
+
+def test_one_counter_for_the_runner_history_and_the_run_detail() -> None:
+    """The runner's end reason (a record at a time), history and the run detail count with
+    the same Tally: the same records give the same classes, files and attempts."""
+    from tui.core.remedy import count_once, error_count
+
+    records = [("x/a.txt", "Failed to copy: open: permission denied"),
+               (None, "Attempt 1/3 failed with 1 errors and: permission denied"),
+               ("x/a.txt", "Failed to copy: open: permission denied"),
+               (None, "Attempt 2/3 failed with 1 errors and: permission denied")]
+    tally = Tally()
+    for obj, msg in records:
+        tally.add_record(obj, msg)
+    assert error_count(tally) == count_once(records)
+    assert error_count(tally).attempts == 2 and error_count(tally).files == ("x/a.txt",)
+
+
 def test_summary_lines_are_not_causes() -> None:
     tally = Tally()
     assert tally.add("Attempt 1/3 failed with 1 errors and: directory not found") is None

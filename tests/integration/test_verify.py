@@ -119,7 +119,9 @@ def test_verify_usage_and_lock(job_config, make_tree, run_cli) -> None:
     finally:
         os.close(fd)
     assert r.returncode == 75
-    assert "is busy (pid 4242, run r1, mode sync); not verifying now" in r.stderr
+    # The engine's one lock policy (the same words as `run`), ending with what it won't do.
+    assert ("a sync of job 't' is already running (pid 4242, run r1, started s); "
+            "not verifying now") in r.stderr
     assert not [m for m in markers(job) if m.verify]
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops.watchdog import window_flags
+from tui.ops.run.watchdog import window_flags
 
 
 def test_soft_cutoff_finishes_in_flight_files_and_starts_no_more(

@@ -138,15 +138,34 @@ def test_interrupted_runs_are_counted_until_a_success(tmp_path: Path) -> None:
     (("--transfers=8",), 2, 16),
     (("--transfers", "16"), 9, 48),  # at most three interrupted runs are counted
 ])
-def test_partial_files_of_interrupted_runs_raise_the_cap(flags: tuple[str, ...],
-                                                         interrupted: int, extra: int) -> None:
+def test_uncountable_partial_files_raise_the_cap_by_an_estimate(
+        flags: tuple[str, ...], interrupted: int, extra: int) -> None:
+    """A destination whose partial files cannot be counted: up to --transfers per
+    interrupted run, said as an estimate ("may have left")."""
     job = replace(JOB, flags=flags)
-    guard = safety.delete_guard(job, 0, None, interrupted)
+    left = safety.PartialsLeft(None, interrupted)
+    guard = safety.delete_guard(job, 0, None, left)
     assert guard.limit == extra  # 50% of an empty mirror is 0: only the allowance remains
     if extra:
-        assert "partial files" in guard.why
+        assert "may have left" in guard.why
     # An operator's explicit --allow-deletes N stays exactly N.
-    assert safety.delete_guard(job, 0, 7, interrupted).limit == 7
+    assert safety.delete_guard(job, 0, 7, left).limit == 7
+
+
+@pytest.mark.parametrize(("found", "interrupted", "extra", "why"), [
+    (0, 2, 0, None),  # issue 18: "+ 8 for partial files left by 2 interrupted runs" was false
+    (3, 1, 3, "+ 3 for the partial files at the destination"),
+    (1, 6, 1, "+ 1 for the partial file at the destination"),
+])
+def test_counted_partial_files_raise_the_cap_by_exactly_their_number(
+        found: int, interrupted: int, extra: int, why: str | None) -> None:
+    job = replace(JOB, flags=("--transfers", "16"))
+    guard = safety.delete_guard(job, 0, None, safety.PartialsLeft(found, interrupted))
+    assert guard.limit == extra
+    if why is None:
+        assert "partial" not in guard.why
+    else:
+        assert why in guard.why
 
 
 def test_read_baseline_tolerates_garbage(tmp_path: Path) -> None:

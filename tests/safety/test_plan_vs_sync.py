@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from safety_helpers import Fingerprint, MirrorJob, assert_nothing_lost, fingerprint, write
@@ -105,7 +106,10 @@ def test_plan_takes_the_job_lock(mirror: MirrorJob,
                                  seeded: Callable[[int], Fingerprint]) -> None:
     seeded(3)
     record = lock.LockRecord(pid=os.getpid(), run_id="held-by-test", job="t", mode="sync",
-                             log=str(mirror.log), started="2026-11-25T03:00:00+00:00")
+                             log=str(mirror.log),
+                             # now: a start days ago would be a stuck lock (exit 69), whatever
+                             # day the suite runs on
+                             started=datetime.now(UTC).isoformat(timespec="seconds"))
     held = lock.try_acquire(mirror.base / "lock", record)
     assert isinstance(held, lock.HeldLock)
     try:

@@ -20,7 +20,7 @@ from tui.core.progress import (
 from tui.core.runstate import RunState
 from tui.core.stats import Stats, Transfer
 from tui.core.window import seconds_until
-from tui.ops.watchdog import Watchdog, start_timeout, window_flags
+from tui.ops.run.watchdog import Watchdog, start_timeout, window_flags
 
 
 def state(run: str = "r1", **stats: object) -> RunState:

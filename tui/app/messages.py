@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from tui.app.feed import LogEntry
+from tui.core import dashboard as dm
 from tui.core.runstate import RunState
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
@@ -65,27 +66,14 @@ class RunLaunched(Message):
         self.dry_run = dry_run
 
 
-class RunnerExited(Message):
-    """The runner the dashboard started has exited; `complaint` is its last stderr line."""
+class ModelEvent(Message):
+    """A dashboard-model event (tui/core/dashboard.py) that a worker saw: the runner
+    exited, the launch failed, the abort went out. Textual routes messages by class, so the
+    core event travels inside this one message, never copied into a Message of its own."""
 
-    def __init__(self, code: int, complaint: str) -> None:
+    def __init__(self, event: dm.RunnerExited | dm.LaunchFailed | dm.AbortSent) -> None:
         super().__init__()
-        self.code = code
-        self.complaint = complaint
-
-
-class LaunchFailed(Message):
-    def __init__(self, problem: str) -> None:
-        super().__init__()
-        self.problem = problem
-
-
-class AbortSent(Message):
-    """The abort signal went out (problem is None) or could not be sent."""
-
-    def __init__(self, problem: str | None) -> None:
-        super().__init__()
-        self.problem = problem
+        self.event = event
 
 
 class LastRunLoaded(Message):

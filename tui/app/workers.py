@@ -15,16 +15,15 @@ from textual.message import Message
 
 from tui.app.feed import Feed, make_entry
 from tui.app.messages import (
-    AbortSent,
-    LaunchFailed,
     LogLinesRead,
+    ModelEvent,
     PreflightFailed,
     RunLaunched,
-    RunnerExited,
     StateUpdated,
     VitalsSampled,
 )
 from tui.config import Job
+from tui.core import dashboard as dm
 from tui.core.follow import LogFollower, last_start_offset
 from tui.core.text import printable
 from tui.ops import preflight as preflight_ops
@@ -152,7 +151,7 @@ def check_and_launch(job: Job, job_args: list[str], dry_run: bool, probes: Probe
     try:
         launched = _checked_launch(job, job_args, dry_run, probes, stop, post)
     except Exception as exc:  # whatever it was, the dashboard must not wait for good
-        post(LaunchFailed(launch_problem(exc)))
+        post(ModelEvent(dm.LaunchFailed(launch_problem(exc))))
         return
     if launched is None:
         return
@@ -187,7 +186,7 @@ def reap(launched: Launched, stop: threading.Event, wake: threading.Event, post:
                 os.unlink(launched.stderr_path)
             except OSError:
                 pass
-            post(RunnerExited(code, complaint))
+            post(ModelEvent(dm.RunnerExited(code, complaint)))
             wake.set()
             return
         if stop.wait(0.2):
@@ -200,10 +199,10 @@ def send_abort(job: Job, probes: Probes, known: RunningSync | None, wake: thread
         running = probes.find_running(job) or known
     except Exception as exc:  # psutil races, a lock record of another version …
         # The operator pressed y: say what happened rather than nothing at all.
-        post(AbortSent(f"could not find the sync to abort: {exc}"))
+        post(ModelEvent(dm.AbortSent(f"could not find the sync to abort: {exc}")))
         return
     if running is None:
-        post(AbortSent("nothing to abort: the sync has already ended"))
+        post(ModelEvent(dm.AbortSent("nothing to abort: the sync has already ended")))
         return
-    post(AbortSent(processes.request_abort(running)))
+    post(ModelEvent(dm.AbortSent(processes.request_abort(running))))
     wake.set()

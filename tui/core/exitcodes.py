@@ -105,8 +105,8 @@ def meaning(code: int | None) -> ExitMeaning:
         except ValueError:
             name = f"signal {signum}"
         if signum in (signal.SIGINT, signal.SIGTERM):
-            return ExitMeaning(code, "aborted", f"Stopped by {name}; rclone removed its partial "
-                               "files and the mirror stays as it was.",
+            return ExitMeaning(code, "aborted", f"Stopped by {name}; what rclone had synced "
+                               "stays, and partial files may remain until the next run.",
                                "Start the sync again when ready.")
         return ExitMeaning(code, "killed", f"Killed by {name}; partial files may remain at the "
                            "destination.", "Run the sync again: it cleans up the partial files.")

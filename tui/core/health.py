@@ -1,5 +1,10 @@
-"""A job's health in one verdict: Nagios plugin codes (0 OK, 1 WARNING, 2 CRITICAL,
-3 UNKNOWN) from facts gathered elsewhere (tui/ops/health.py). Pure; `now` is a fact.
+"""The one health model of a job, and its verdict: Nagios plugin codes (0 OK, 1 WARNING,
+2 CRITICAL, 3 UNKNOWN) from facts gathered once (tui/ops/health.py). Pure; `now` is a fact.
+
+`Facts` is the model: the last outcome, the last good mirror's age, running or not, progress
+and stall, the files failing run after run (with their runs in a row), delete debt, and the
+partial files a stopped run really left. `status` (text and JSON), the overview, the
+dashboard's header, the fleet rows and the metrics read it; nothing else computes these.
 
     CRITICAL  the last success is older than crit_after (or there never was one); a running
               sync has made no progress for stall_timeout
@@ -14,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tui.core.history.persistent import PersistentFailure
 from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
 from tui.core.progress import SHOW_STALL_AFTER, progress_key
@@ -31,6 +37,8 @@ class LastRun:
     exit_code: int | None
     ended: float | None
     reason: str | None
+    stalled: bool = False  # the stall watchdog stopped it
+    partials_left: int | None = None  # partial files it left at the destination, if counted
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,40 @@ class Facts:
     no_progress_for: float | None = None  # seconds, while a run is going
     deletes_skipped_runs: int = 0
     pending_deletes: int | None = None  # None: unknown
-    persistent_files: int | None = None
+    # The latest real run's failing files with their runs in a row (None: history unknown).
+    failures: tuple[PersistentFailure, ...] | None = None
+
+    @property
+    def persistent(self) -> tuple[PersistentFailure, ...] | None:
+        """Files that failed in more than one real run in a row: "run after run"."""
+        if self.failures is None:
+            return None
+        return tuple(f for f in self.failures if f.runs_in_a_row > 1)
+
+    @property
+    def persistent_files(self) -> int | None:
+        p = self.persistent
+        return None if p is None else len(p)
+
+    @property
+    def stalled_now(self) -> bool:
+        """A running sync has made no progress for stall_timeout."""
+        return bool(self.running and self.no_progress_for is not None and self.stall_timeout
+                    and self.no_progress_for >= self.stall_timeout)
+
+    @property
+    def stalled(self) -> bool:
+        """Stalled now, or the last run was stopped by the stall watchdog and none ran
+        since: the fact the summary and `space_mirror_stalled` carry."""
+        if self.running:
+            return self.stalled_now
+        return self.last_run is not None and self.last_run.stalled
+
+    @property
+    def delete_debt(self) -> bool:
+        """rclone skipped deletes in 2+ runs in a row, and no dry run since found none due
+        (only a dry run knows whether files are really gone from the source)."""
+        return self.deletes_skipped_runs >= 2 and self.pending_deletes != 0
 
 
 @dataclass(frozen=True)
@@ -86,12 +127,41 @@ def evaluate(f: Facts) -> Verdict:
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":
         reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})"))
-    if f.deletes_skipped_runs >= 2:
-        reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a row"))
-    if f.persistent_files:
-        reasons.append((WARNING, f"{f.persistent_files} files fail run after run"))
+    if lr is not None and lr.stalled and f.running is None:
+        reasons.append((WARNING, "the last run stalled and the watchdog stopped it"))
+    if f.delete_debt:
+        owed = (f" ({f.pending_deletes} deletes due)" if f.pending_deletes else "")
+        reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a "
+                                 f"row{owed}"))
+    if f.persistent:
+        worst = f.persistent[0]
+        reasons.append((WARNING, f"{len(f.persistent)} files fail run after run "
+                                 f"({worst.path}: {worst.runs_in_a_row} runs in a row)"))
     code = max((c for c, _ in reasons), default=OK)
     return Verdict(code, [r for c, r in sorted(reasons, key=lambda x: -x[0])])
+
+
+def notes(f: Facts) -> list[str]:
+    """The model's facts that need an operator, short (the overview's and fleet's rows)."""
+    out: list[str] = []
+    if f.stalled:
+        out.append("stalled")
+    if f.persistent:
+        worst = f.persistent[0]
+        noun = "file fails" if len(f.persistent) == 1 else "files fail"
+        out.append(f"{len(f.persistent)} {noun} {worst.runs_in_a_row} runs in a row")
+    if f.delete_debt:
+        out.append(f"deletes skipped {f.deletes_skipped_runs} runs")
+    lr = f.last_run
+    if lr is not None and lr.partials_left:
+        out.append(f"{lr.partials_left} partial files left")
+    return out
+
+
+def last_good_text(f: Facts) -> str:
+    """The last good mirror's age, as people say it; `never` when there was none."""
+    age = success_age(f)
+    return "never" if age is None else age_text(age)
 
 
 def age_text(seconds: float) -> str:
@@ -122,6 +192,8 @@ def one_line(f: Facts, v: Verdict) -> str:
         facts.append(f"{f.pending_deletes} deletes pending")
     if f.persistent_files is not None:
         facts.append(f"{f.persistent_files} persistent failures")
+    if lr is not None and lr.partials_left:
+        facts.append(f"{lr.partials_left} partial files left")
     lead = "; ".join(v.reasons) if v.reasons else "mirror healthy"
     perf = (f"age={int(age)}s;{int(f.warn_after)};{int(f.crit_after)};0"
             if age is not None else "")
@@ -137,13 +209,15 @@ def as_json(f: Facts, v: Verdict) -> dict[str, object]:
         "warn_after": f.warn_after, "crit_after": f.crit_after,
         "last_run": None if lr is None else {
             "run_id": lr.run_id, "mode": lr.mode, "outcome": lr.outcome,
-            "exit_code": lr.exit_code, "ended": lr.ended, "reason": lr.reason},
+            "exit_code": lr.exit_code, "ended": lr.ended, "reason": lr.reason,
+            "stalled": lr.stalled, "partials_left": lr.partials_left},
         "running": f.running is not None, "lock_holder": f.running,
         "no_progress_for_s": f.no_progress_for,
-        "stalled": bool(f.running and f.no_progress_for is not None and f.stall_timeout
-                        and f.no_progress_for >= f.stall_timeout),
+        "stalled": f.stalled, "stalled_now": f.stalled_now,
         "deletes_skipped_runs": f.deletes_skipped_runs, "pending_deletes": f.pending_deletes,
         "persistent_failed_files": f.persistent_files,
+        "persistent_failures": None if f.persistent is None else [
+            p.as_json() for p in f.persistent],
     }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tui.core.logline import LineParser, LogRecord
-from tui.core.triage import CLASSES, ClassCount, classify, is_consequence
+from tui.core.triage import ClassCount, Tally
 
 _ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors(?: and)?:?\s*")
 _LAST_ERROR = re.compile(r"\s*Last error:\s*$")
@@ -168,50 +168,10 @@ class ErrorCount:
         return sum(c.count for c in self.classes)
 
 
-class OnceCounter:
-    """`count_once`, one record at a time: for a scanner or a follower that sees a run's
-    ERROR records as they come (keep one per run; memory grows with distinct causes)."""
-
-    __slots__ = ("_attempts", "_examples", "_files", "_lines", "_max_attempts", "_seen")
-
-    def __init__(self) -> None:
-        self._seen: set[tuple[str, str]] = set()
-        self._examples: dict[str, str] = {}
-        self._files: dict[str, None] = {}
-        self._attempts: int | None = None
-        self._max_attempts: int | None = None
-        self._lines = 0
-
-    def add(self, obj: str | None, message: str) -> None:
-        """One ERROR (or CRITICAL) record: its object (a file, or None) and its message."""
-        line = f"{obj}: {message}" if obj else message
-        m = _ATTEMPT.search(line)
-        if m is not None:
-            self._attempts = max(self._attempts or 0, int(m[1]))
-            self._max_attempts = int(m[2])
-            return
-        if is_consequence(line):
-            return
-        self._lines += 1
-        cls = classify(message)
-        key = (cls, obj if obj else message)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self._examples.setdefault(cls, line)
-        if obj and not _whole_remote(obj):
-            self._files.setdefault(obj, None)
-
-    def result(self) -> ErrorCount:
-        counts: dict[str, int] = {}
-        for cls, _ in self._seen:
-            counts[cls] = counts.get(cls, 0) + 1
-        order = {c: i for i, c in enumerate(CLASSES)}
-        classes = tuple(
-            ClassCount(c, n, self._examples[c])
-            for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]])))
-        return ErrorCount(classes, tuple(self._files), self._attempts, self._max_attempts,
-                          self._lines)
+def error_count(tally: Tally) -> ErrorCount:
+    """A run's errors as the tally counted them (each failing file or cause once)."""
+    return ErrorCount(tally.result(), tally.files, tally.attempts, tally.max_attempts,
+                      tally.lines)
 
 
 def count_once(records: Iterable[tuple[str | None, str]]) -> ErrorCount:
@@ -221,30 +181,25 @@ def count_once(records: Iterable[tuple[str | None, str]]) -> ErrorCount:
     attempt: 3 files failing three times are 3 causes, not 9. A record names a file by its
     object; one without an object (a whole-remote error) is a cause by its message. The
     `Attempt N/M failed …` summaries give the attempts and count as nothing else."""
-    counter = OnceCounter()
+    tally = Tally()
     for obj, message in records:
-        counter.add(obj, message)
-    return counter.result()
+        tally.add_record(obj, message)
+    return error_count(tally)
 
 
 def count_log_lines(lines: Iterable[str]) -> ErrorCount:
     """`count_once` over a run's log lines (JSON or text), e.g. `history.run_log_lines(run)`:
     what the run detail shows instead of one count per retry."""
     parser = LineParser()
-    counter = OnceCounter()
+    tally = Tally()
     for line in lines:
         for event in parser.feed(line):
             if isinstance(event, LogRecord) and event.is_error:
-                counter.add(event.object, event.msg)
+                tally.add_record(event.object, event.msg)
     for event in parser.flush():
         if isinstance(event, LogRecord) and event.is_error:
-            counter.add(event.object, event.msg)
-    return counter.result()
-
-
-def _whole_remote(obj: str) -> bool:
-    return (" file system at " in obj or obj.startswith(("S3 bucket ", "B2 bucket "))
-            or obj.endswith(" root"))
+            tally.add_record(event.object, event.msg)
+    return error_count(tally)
 
 
 def clean_reason(reason: str) -> str:

@@ -30,7 +30,9 @@ _ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors")
 _CONSEQUENCE = re.compile(
     r"Attempt \d+/\d+ failed with \d+ errors"
     r"|not deleting (?:files|directories) as there were IO errors"
-    r"|Cancelling sync due to fatal error",
+    r"|Cancelling sync due to fatal error"
+    # rclone's note that it gives up retrying: the fatal error itself is its own line.
+    r"|Fatal error received - not attempting retries",
     re.IGNORECASE,
 )
 # rclone's last word on a command, at whatever level (1.6x logs it at NOTICE, older ones
@@ -157,19 +159,25 @@ def classify(message: str, detail: str | None = None, obj: str | None = None) ->
 
 
 class Tally:
-    """Counts causes over a run's ERROR lines once each, keeping the first line of each class
+    """The one error-cause counter (the runner's end reason, history and the run detail).
+
+    Counts causes over a run's ERROR lines once each, keeping the first line of each class
     as example. rclone retries a failed sync and logs every error again on each attempt: a
     cause is (class, object), or (class, message) for a line that names no file, and counts
-    once however many attempts repeated it. The attempts are kept apart (`attempts`)."""
+    once however many attempts repeated it. The attempts are kept apart (`attempts`), and so
+    are the failing files (`files`, first seen first) and the ERROR lines counted (`lines`)."""
 
-    __slots__ = ("_counts", "_examples", "_seen", "attempts", "max_attempts")
+    __slots__ = ("_counts", "_examples", "_files", "_seen", "attempts", "lines",
+                 "max_attempts")
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self._examples: dict[str, str] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._files: dict[str, None] = {}
         self.attempts: int | None = None
         self.max_attempts: int | None = None
+        self.lines = 0
 
     def add(self, message: str, example: str | None = None, detail: str | None = None,
             obj: str | None = None) -> str | None:
@@ -187,9 +195,21 @@ class Tally:
         named = obj is not None or line != message
         if _CONSEQUENCE.search(line) is not None or (not named and is_consequence(message)):
             return None
+        self.lines += 1
         cls = classify(message, detail, obj)
         self.count(cls, obj or message, line)
+        if obj and not whole_remote(obj):
+            self._files.setdefault(obj, None)
         return cls
+
+    def add_record(self, obj: str | None, message: str) -> str | None:
+        """One ERROR (or CRITICAL) record as a follower sees it: its object and message."""
+        return self.add(message, f"{obj}: {message}" if obj else None, obj=obj)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The failing files, first seen first."""
+        return tuple(self._files)
 
     def count(self, cls: str, key: str, example: str) -> bool:
         """Count cause `key` of class `cls` once; False when it was counted already."""
@@ -216,3 +236,10 @@ class Tally:
             ClassCount(c, n, self._examples[c])
             for c, n in sorted(self._counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
         )
+
+
+def whole_remote(obj: str) -> bool:
+    """An object that names a whole remote (`B2 bucket x`, `Local file system at /d`), not a
+    file: it is a cause, never a failing file."""
+    return (" file system at " in obj or obj.startswith(("S3 bucket ", "B2 bucket "))
+            or obj.endswith(" root"))

@@ -112,7 +112,8 @@ def mutate_tree(root: Path, rng: random.Random, rewrite_bytes: int) -> None:
 
 def _record_history(config: Path, rng: random.Random) -> None:
     """Real runs by the real runner, fast (no bandwidth limit): two good, one failed."""
-    from tui.ops.runner import RunOptions, run_job
+    from tui.ops.run.context import RunOptions
+    from tui.ops.run.sync import run_job
 
     job = load_job(config, JOB_NAME, Overrides())
     fast = replace(job, flags=tuple(f for f in job.flags if f not in ("--bwlimit", BWLIMIT)))

@@ -8,26 +8,20 @@ are None, and every consumer shows "unknown" rather than a made-up zero.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tui.config import Job
 from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
+from tui.core.history.persistent import Persistent
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.ops import metrics, processes
 
 
-@dataclass(frozen=True, slots=True)
-class Persistent:
-    deletes_skipped_runs: int
-    pending_deletes: int | None
-    files: int  # files that failed in several runs in a row
-
-
-def persistent_summary(job: Job) -> Persistent | None:
-    """Delete debt and persistent failures from the job's history; None when unknown."""
-    from tui.core.history import persistent_summary as from_runs
+def persistent_of(job: Job) -> Persistent | None:
+    """What repeats across the job's runs (tui/core/history/persistent.py), read through the
+    incremental cache; None when the history cannot be read or holds no run."""
+    from tui.core.history import persistent_summary
     from tui.ops.history import load_history
 
     try:
@@ -36,8 +30,7 @@ def persistent_summary(job: Job) -> Persistent | None:
         return None
     if not runs:  # a log with no run (or none yet) knows nothing: unknown, not zero
         return None
-    found = from_runs(runs)
-    return Persistent(found.deletes_skipped_runs, found.pending_deletes, len(found.files))
+    return persistent_summary(runs)
 
 
 TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
@@ -55,7 +48,7 @@ def gather(job: Job, now: float | None = None) -> Facts:
         running = (f"pid {sync.pid}, run {sync.run_id or 'legacy'}, started {sync.started}, "
                    f"by {sync.started_by}")
         idle = _no_progress_for(job, when)
-    persistent = persistent_summary(job)
+    persistent = persistent_of(job)
     skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
     return Facts(
         job=job.name, now=when, warn_after=job.warn_after, crit_after=job.crit_after,
@@ -65,7 +58,7 @@ def gather(job: Job, now: float | None = None) -> Facts:
         deletes_skipped_runs=(persistent.deletes_skipped_runs if persistent
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
-        persistent_files=persistent.files if persistent else None,
+        failures=persistent.files if persistent else None,
     )
 
 
@@ -81,11 +74,15 @@ def _last_run(summary: dict[str, object]) -> LastRun | None:
     code = summary.get("exit_code")
     ended = summary.get("ended")
     run_id, reason = summary.get("run_id"), summary.get("reason")
+    partials = summary.get("partials_left")
     return LastRun(run_id=run_id if isinstance(run_id, str) else None,
                    mode=str(summary.get("mode", "?")), outcome=str(summary.get("outcome", "?")),
                    exit_code=code if isinstance(code, int) else None,
                    ended=float(ended) if isinstance(ended, (int, float)) else None,
-                   reason=reason if isinstance(reason, str) else None)
+                   reason=reason if isinstance(reason, str) else None,
+                   stalled=summary.get("stalled") is True,
+                   partials_left=partials if isinstance(partials, int)
+                   and not isinstance(partials, bool) else None)
 
 
 def _no_progress_for(job: Job, now: float) -> float | None:

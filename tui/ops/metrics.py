@@ -5,12 +5,11 @@ never sees half a file."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.ops import safefile
+from tui.ops.monitor import prom
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def read_summary(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-Sample = tuple[str, str, float | int | None, str]  # name, help, value, extra labels
+Sample = prom.Sample
 
 _IN_PROGRESS = ("run_in_progress", "run_start_timestamp_seconds")
 
@@ -128,6 +127,10 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
         ("last_run_deletes", "Files deleted at the destination by the last run.", s.deletes, ""),
         ("last_run_renames", "Files renamed at the destination by the last run.", s.renames, ""),
         ("last_run_errors", "Errors counted by the last run.", s.errors, ""),
+        ("last_run_partial_files", "Partial files the last run left at the destination "
+         "(counted after a stop; absent when not counted).",
+         _int(x.get("partials_left")) if isinstance(x.get("partials_left"), int) else None,
+         ""),
     ]
     for guard in GUARDS:
         out.append(("guard_tripped", "1 if this safety guard stopped the last run.",
@@ -136,25 +139,9 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
     return out
 
 
-def _render(job: str, samples: list[Sample]) -> str:
-    labels = f'job="{_label(job)}"'
-    out: list[str] = []
-    seen: set[str] = set()
-    for name, help_text, value, extra in samples:
-        if value is None:
-            continue  # an unknown value is an absent series, never a made-up 0
-        metric = f"space_mirror_{name}"
-        if metric not in seen:
-            seen.add(metric)
-            out.append(f"# HELP {metric} {help_text}")
-            out.append(f"# TYPE {metric} gauge")
-        out.append(f"{metric}{{{labels}{extra}}} {_num(value)}")
-    return "\n".join(out) + "\n"
-
-
 def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX) -> str:
     """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md)."""
-    return _render(s.job, _samples(s, run_max))
+    return prom.render(s.job, _samples(s, run_max))
 
 
 def in_progress_text(previous: str, job: str, started: float,
@@ -164,7 +151,7 @@ def in_progress_text(previous: str, job: str, started: float,
     names = {f"space_mirror_{n}" for n in (*_IN_PROGRESS, "run_max_duration_seconds")}
     kept = [line for line in previous.splitlines()
             if line and not any(_names_metric(line, n) for n in names)]
-    fresh = _render(job, [
+    fresh = prom.render(job, [
         ("run_in_progress", "1 while a run is going (written at its start).", 1, ""),
         ("run_start_timestamp_seconds", "Start of the run in progress, unix time.", started, ""),
         ("run_max_duration_seconds", "How long a run may take (max_duration, else 24 h).",
@@ -176,11 +163,6 @@ def in_progress_text(previous: str, job: str, started: float,
 def _names_metric(line: str, metric: str) -> bool:
     body = line[7:] if line.startswith(("# HELP ", "# TYPE ")) else line
     return body.startswith((metric + "{", metric + " "))
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write `text` to `path` so readers see the old file or the new one, never a mix."""
-    safefile.write_atomic(path, text.encode("utf-8"), mode)
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
@@ -195,59 +177,11 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
     if s.mode != "dry-run":
         files.insert(0, (prom_path, prometheus_text(s, run_max)))
     for path, text in files:
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            warnings.append(f"could not write {path}: {exc.strerror or exc}")
+        warning = prom.write(path, text)
+        if warning:
+            warnings.append(warning)
     return warnings
-
-
-def lock_metrics_path(prom_path: Path) -> Path:
-    """Beside the job's textfile: a lock problem must not replace the last run's series."""
-    return prom_path.with_name(f"{prom_path.stem}_lock.prom")
-
-
-def write_lock_metrics(prom_path: Path, job: str, held_seconds: float, foreign: bool,
-                       stuck: bool) -> list[str]:
-    """A run that did not start because of the lock: how long it has been held, and
-    whether its holder is no runner of this job or has held it too long."""
-    labels = f'job="{_label(job)}"'
-    lines = []
-    for name, help_text, value in (
-        ("lock_held_seconds", "How long the job's lock has been held by another process.",
-         held_seconds),
-        ("lock_foreign_holder", "1 if the lock is held by a process that is no runner of "
-         "this job.", 1 if foreign else 0),
-        ("lock_stuck", "1 if the lock has been held longer than the job's maximum duration.",
-         1 if stuck else 0),
-    ):
-        metric = f"space_mirror_{name}"
-        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                  f"{metric}{{{labels}}} {_num(value)}"]
-    path = lock_metrics_path(prom_path)
-    try:
-        write_atomic(path, "\n".join(lines) + "\n")
-    except OSError as exc:
-        return [f"could not write {path}: {exc.strerror or exc}"]
-    return []
-
-
-def clear_lock_metrics(prom_path: Path) -> None:
-    try:
-        os.unlink(lock_metrics_path(prom_path))
-    except OSError:
-        pass
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _num(value: float | int) -> str:
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.3f}"
-    return str(int(value))

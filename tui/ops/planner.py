@@ -16,9 +16,8 @@ the list of deletes short. The delete guard is computed here and shown beside th
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -29,11 +28,13 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.follow import LogFollower
 from tui.core.logline import StatsUpdate, decode, parse_line
-from tui.core.markers import now
 from tui.core.plan import Plan, PlanBuilder
 from tui.core.stats import Stats
-from tui.ops import credentials, lock, preflight, processes, rclonecmd, safety
-from tui.ops.runner import new_run_id
+from tui.ops import credentials, lock, preflight, rclonecmd, safety
+from tui.ops.run import locking
+from tui.ops.run.context import new_run_id
+from tui.ops.run.journal import Journal
+from tui.ops.run.rclone import RcloneProcess
 
 POLL_SECONDS = 0.2
 CANCELLED = exitcodes.signal_exit_code(15)
@@ -62,19 +63,15 @@ def compute_plan(
     run_id = "plan-" + new_run_id()
     tmp = Path(tempfile.mkdtemp(prefix="space-mirror-plan-"))
     log = tmp / "dry-run.log"
-    record = lock.LockRecord(pid=os.getpid(), pid_start=processes.create_time(os.getpid()),
-                             run_id=run_id, job=job.name, mode="dry-run",
-                             log=str(log), started=now().isoformat(timespec="seconds"),
-                             started_by=started_by)
+    record = locking.record_for(job.name, run_id, "dry-run", str(log), started_by)
     try:
-        try:
-            got = lock.try_acquire(job.lock_path, record, folder_lock=job.lock_file is None)
-        except lock.LockError as exc:
-            return PlanOutcome(exitcodes.CONFIG, problems=[str(exc)])
-        if not isinstance(got, lock.HeldLock):
-            who = f"pid {got.pid}, run {got.run_id}" if got else "holder unknown"
-            return PlanOutcome(exitcodes.LOCKED, problems=[
-                f"a sync of job {job.name!r} is running ({who}); plan again when it ends"])
+        said = io.StringIO()  # the lock's refusal, as the plan's problems
+        got = locking.acquire(job, record, Journal(job.log_file, said, said))
+        if isinstance(got, int):
+            lines = [ln.removeprefix("space-mirror: ") for ln in said.getvalue().splitlines()]
+            if got == exitcodes.LOCKED:
+                lines = [f"{ln}; plan again when it ends" for ln in lines]
+            return PlanOutcome(got, problems=lines)
         try:
             return _plan_locked(job, got, log, offline, force, cancel, progress)
         finally:
@@ -97,7 +94,11 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
     if not verdict.ok:
         return PlanOutcome(exitcodes.CONFIG, problems=[g.line() for g in verdict.refused])
     dest = safety.destination_files(job, baseline, ctx.rclone, ctx.env)
-    guard = safety.delete_guard(job, dest, interrupted=baseline.interrupted)  # as the runner
+    left = safety.partials_at_destination(job, baseline, str(ctx.rclone), ctx.env)
+    # As the runner: it removes counted partial files before the sync (no allowance for
+    # them); only uncountable ones get one.
+    guard = safety.delete_guard(job, dest, None, safety.PartialsLeft(
+        None if left.found is None else 0, left.interrupted))
     argv = rclonecmd.sync_command(ctx.rclone, replace(job, log_file=log), dry_run=True)
     if cancel is not None and cancel.is_set():  # stopped during the pre-flight: start nothing
         return PlanOutcome(CANCELLED, problems=["the plan was cancelled"], guard=guard)
@@ -106,12 +107,17 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
         env = {**ctx.env, "SPACE_MIRROR_RUN_ID": held.record.run_id}  # abort checks it
         code = _run_dry(argv, env, held, log, builder, cancel, progress, job.abort_grace)
     except OSError as exc:
-        return PlanOutcome(exitcodes.CONFIG, problems=[f"rclone could not start: {exc.strerror}"])
+        return PlanOutcome(exitcodes.CONFIG, problems=[
+            f"rclone could not start: {exc.strerror}" if exc.strerror else str(exc)])
     if code == CANCELLED:
         return PlanOutcome(code, problems=["the plan was cancelled"], guard=guard)
     plan = replace(builder.build(code), delete_guard=guard.limit, delete_guard_why=guard.why)
     for g in verdict.overridden:
         plan = plan.with_warning(f"--force overrides the {g.name} guard: {g.detail}")
+    if left.found:
+        noun = "file" if left.found == 1 else "files"
+        plan = plan.with_warning(f"{left.found} partial {noun} left by an interrupted run: "
+                                 "the sync removes them before it starts")
     if plan.exceeds_guard:
         n = len(plan.deletes)
         plan = plan.with_warning(
@@ -126,48 +132,32 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
 def _run_dry(argv: list[str], env: dict[str, str], held: lock.HeldLock, log: Path,
              builder: PlanBuilder, cancel: threading.Event | None,
              progress: Callable[[Stats], None] | None, grace: float) -> int:
-    # rclone's stdout/stderr go to the same file: nothing is piped back to us.
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd,
-                                pass_fds=held.fds)
-    finally:
-        os.close(fd)
-    # An abort from elsewhere (another dashboard) must reach rclone, not this process.
-    held.update(replace(held.record, rclone_pid=proc.pid,
-                        rclone_start=processes.create_time(proc.pid)))
-    # rclone's own file, as the runner reads it (tail -f).
+    """The dry run on the engine's rclone process: its output into the private log, read
+    back as it comes (tail -f), stopped with the engine's policy when cancelled."""
+    proc = RcloneProcess(argv, env, log, held, grace, output_mode=0o600, new_session=False)
+    problem = proc.start()
+    if problem is not None:
+        raise OSError(problem)
     follower = LogFollower(log, follow_name=False)
+    cancelled = False
+
+    def tick() -> None:
+        nonlocal cancelled
+        if cancel is not None and cancel.is_set() and not cancelled:
+            cancelled = True
+            proc.stop()
+        _feed(follower.poll().lines, builder, progress)
+
     try:
-        while True:
-            try:
-                code = proc.wait(timeout=POLL_SECONDS)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                _stop(proc, grace)
-                return CANCELLED
-            _feed(follower.poll().lines, builder, progress)
+        code = proc.wait(tick, POLL_SECONDS)
         batch = follower.poll()
         while batch.lines:
             _feed(batch.lines, builder, progress)
             batch = follower.poll()
     finally:
-        if proc.poll() is None:  # an exception (KeyboardInterrupt) while waiting
-            _stop(proc, grace)
+        proc.finish()  # an exception (KeyboardInterrupt) while waiting
         follower.close()
-    return code if code >= 0 else exitcodes.signal_exit_code(-code)
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM (rclone removes its partial files), then SIGKILL after the job's grace."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return CANCELLED if cancelled else code
 
 
 def _feed(lines: list[bytes], builder: PlanBuilder,

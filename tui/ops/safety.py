@@ -31,9 +31,8 @@ from typing import Any
 
 from tui.config import Job, is_local
 from tui.ops.credentials import display_remote
-from tui.ops.metrics import write_atomic
 from tui.ops.preflight import CheckResult
-from tui.ops.safefile import read_private
+from tui.ops.safefile import read_private, write_atomic
 
 DEFAULT_DELETE_PERCENT = 50.0
 EMPTY, SENTINEL, RATIO = "empty", "sentinel", "ratio"
@@ -182,7 +181,7 @@ def presume_interrupted(job: Job, previous: Baseline, run_id: str,
                                   job=job))
     current["in_progress_run_id"] = run_id
     try:
-        write_atomic(job.summary_path, json.dumps(current, indent=2) + "\n")
+        write_atomic(job.summary_path, (json.dumps(current, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         return f"could not write {job.summary_path}: {exc.strerror or exc}"
     return None
@@ -259,29 +258,58 @@ def transfers_flag(job: Job) -> int:
     return 4
 
 
-# Partial-file allowance: counted for at most this many interrupted runs in a row.
+@dataclass(frozen=True)
+class PartialsLeft:
+    """Partial files interrupted runs left at the destination, which the next sync deletes
+    (rclone counts each against --max-delete). `found`: counted there now; None when the
+    backend cannot be counted cheaply, and then `interrupted` runs may have left some."""
+
+    found: int | None
+    interrupted: int
+
+
+# When they cannot be counted: at most this many interrupted runs in a row are allowed for.
 MAX_INTERRUPTED_COUNTED = 3
 
 
-def partial_allowance(job: Job, interrupted: int) -> int:
-    """Deletes to allow beyond the guard for `.partial` files that interrupted runs left:
-    rclone cleans them up on the next sync and counts each as a delete. Each run leaves at
-    most one per transfer in flight. Without this, the recovery run after an abort fails at
-    the guard when the mirror is small (seen: 50% of 0 files)."""
-    return transfers_flag(job) * min(interrupted, MAX_INTERRUPTED_COUNTED)
+def partials_at_destination(job: Job, baseline: Baseline, rclone: str,
+                            env: Mapping[str, str]) -> PartialsLeft:
+    """Counted only after an interrupted run: a clean history leaves none to count."""
+    if not baseline.interrupted:
+        return PartialsLeft(0, 0)
+    from tui.ops.run import partials
+
+    found = partials.count(job, rclone, dict(env), min(job.remote_timeout, 10.0))
+    return PartialsLeft(found, baseline.interrupted)
+
+
+def partial_allowance(job: Job, left: PartialsLeft) -> tuple[int, str]:
+    """Deletes to allow beyond the guard for the partial files really at the destination,
+    and why; (0, "") when there are none. Without this, the recovery run after an abort
+    fails at the guard when the mirror is small (seen: 50% of 0 files)."""
+    if left.found is not None:
+        if not left.found:
+            return 0, ""
+        noun = "file" if left.found == 1 else "files"
+        return left.found, f"+ {left.found} for the partial {noun} at the destination"
+    if not left.interrupted:
+        return 0, ""
+    runs = min(left.interrupted, MAX_INTERRUPTED_COUNTED)
+    extra = transfers_flag(job) * runs
+    return extra, (f"+ up to {extra} for partial files {runs} interrupted "
+                   f"run{'s' if runs > 1 else ''} may have left (not countable on this "
+                   "destination)")
 
 
 def delete_guard(job: Job, dest_files: int | None, allow: int | None = None,
-                 interrupted: int = 0) -> DeleteGuard:
+                 left: PartialsLeft | None = None) -> DeleteGuard:
     """The --max-delete value for a real sync (see the module doc)."""
     if allow is not None:
         return DeleteGuard(max(0, allow), f"--allow-deletes {allow}", dest_files)
     guard = _configured_guard(job, dest_files)
-    extra = partial_allowance(job, interrupted)
+    extra, why = partial_allowance(job, left or PartialsLeft(0, 0))
     if extra:
-        return DeleteGuard(guard.limit + extra,
-                           f"{guard.why}, + {extra} for partial files left by {interrupted} "
-                           f"interrupted run{'s' if interrupted > 1 else ''}", dest_files)
+        return DeleteGuard(guard.limit + extra, f"{guard.why}, {why}", dest_files)
     return guard
 
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops import credentials, watchdog
+from tui.ops import credentials
+from tui.ops.run import watchdog
 
 
 def executable() -> str:
@@ -98,7 +99,7 @@ def _managed(folder: Path) -> bool:
 
 
 def _start_timeout(job: Job) -> str:
-    """TimeoutStartSec= from the job's limits (tui/ops/watchdog.py): systemd's backstop if
+    """TimeoutStartSec= from the job's limits (tui/ops/run/watchdog.py): systemd's backstop if
     the runner itself hangs; the runner's own limits end a run first."""
     limit = watchdog.start_timeout(job)
     if limit is None:

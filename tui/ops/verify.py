@@ -11,12 +11,9 @@ The exit code is rclone check's (0: no differences; 1: differences found or erro
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -27,9 +24,12 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core import verify as core
-from tui.core.markers import VERIFY, MarkerKind, format_end, format_start, now
+from tui.core.markers import VERIFY, MarkerKind
 from tui.ops import credentials, lock, preflight, verify_metrics
-from tui.ops.runner import new_run_id
+from tui.ops.run import locking
+from tui.ops.run.context import new_run_id
+from tui.ops.run.journal import Journal
+from tui.ops.run.rclone import RcloneProcess
 
 LIST_TIMEOUT = 6 * 3600.0
 
@@ -45,40 +45,27 @@ class VerifyOptions:
 
 @dataclass
 class _State:
-    proc: subprocess.Popen[bytes] | None = None
+    proc: RcloneProcess | None = None
     signal_name: str | None = None
     started: float = field(default_factory=time.time)
 
 
 class Verifier:
+    """A verify on the run engine (tui/ops/run): its lock, journal and rclone process."""
+
     def __init__(self, job: Job, opts: VerifyOptions, out: TextIO | None = None,
                  err: TextIO | None = None) -> None:
         self.job = job
         self.opts = opts
-        self.out = out if out is not None else sys.stdout
-        self.err = err if err is not None else sys.stderr
+        self.journal = Journal(job.log_file, out, err)
         self.run_id = new_run_id()
-        self.secrets: frozenset[str] = frozenset()
         self.state = _State()
 
     def say(self, text: str) -> None:
-        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
+        self.journal.say(text)
 
     def complain(self, text: str) -> None:
-        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err,
-              flush=True)
-
-    def _append_log(self, line: str) -> None:
-        data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
-        try:
-            fd = os.open(self.job.log_file,
-                         os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            self.complain(f"cannot write to log {self.job.log_file}: {exc.strerror}")
+        self.journal.complain(text)
 
     # -- the run ----------------------------------------------------------------------------
     def run(self) -> int:
@@ -95,23 +82,18 @@ class Verifier:
         if first:
             self.state.signal_name = signal.Signals(signum).name
         proc = self.state.proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM if first else signal.SIGKILL)
+        if proc is not None:
+            if first:
+                proc.stop()
+            else:
+                proc.kill()
 
     def _run_locked(self) -> int:
-        record = lock.LockRecord(
-            pid=os.getpid(), run_id=self.run_id, job=self.job.name, mode=VERIFY,
-            log=str(self.job.log_file), started=now().isoformat(timespec="seconds"),
-            started_by=self.opts.started_by)
-        try:
-            got = lock.try_acquire(self.job.lock_path, record)
-        except lock.LockError as exc:
-            self.complain(f"{exc}; fix: set lock_file to a writable place")
-            return exitcodes.CONFIG
-        if not isinstance(got, lock.HeldLock):
-            who = f"pid {got.pid}, run {got.run_id}, mode {got.mode}" if got else "holder unknown"
-            self.complain(f"job {self.job.name!r} is busy ({who}); not verifying now")
-            return exitcodes.LOCKED
+        record = locking.record_for(self.job.name, self.run_id, VERIFY, str(self.job.log_file),
+                                    self.opts.started_by)
+        got = locking.acquire(self.job, record, self.journal, "not verifying now")
+        if isinstance(got, int):
+            return got
         try:
             return self._run_with_lock(got)
         finally:
@@ -119,17 +101,19 @@ class Verifier:
 
     def _run_with_lock(self, held: lock.HeldLock) -> int:
         results, ctx = preflight.run_checks(self.job, False, True)
-        self.secrets = ctx.secrets
+        self.journal.secrets = ctx.secrets
         if self.state.signal_name:
             return self._stopped()
-        if preflight.failed(results):
+        bad = preflight.failed(results)
+        if bad:
             for r in preflight.causes(results):
                 self.complain(r.line())
+            self.journal.complained = self.journal.unusable = any(r.name == "log" for r in bad)
             why = "pre-flight: " + "; ".join(f"{r.name}: {r.detail}"
                                              for r in preflight.causes(results))
             return self._refused(why, {})
         assert ctx.rclone is not None and ctx.env is not None
-        workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700
+        workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700, ours
         try:
             return self._sample_and_check(ctx.rclone, ctx.env, held, workdir)
         finally:
@@ -138,7 +122,7 @@ class Verifier:
     def _sample_and_check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
                           workdir: Path) -> int:
         listing = workdir / "listing"
-        total, problem = self._list_source(rclone, env, listing)
+        total, problem = self._list_source(rclone, env, held, listing)
         if self.state.signal_name:
             return self._stopped()
         if problem is not None:
@@ -154,24 +138,31 @@ class Verifier:
         _copy_lines(listing, files_from, picks)
         return self._check(rclone, env, held, files_from, len(picks), total, extra, workdir)
 
-    def _list_source(self, rclone: Path, env: dict[str, str],
+    def _list_source(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
                      listing: Path) -> tuple[int, str | None]:
         """`rclone lsf` of the source into `listing`; (number of files, problem or None)."""
         argv = [str(rclone), "lsf", "-R", "--files-only", "--format", "p", self.job.source,
                 *self.job.flags]
         errors = listing.with_suffix(".err")
+        proc = RcloneProcess(argv, env, errors, held, self.job.abort_grace, stdout=listing,
+                             output_mode=0o600)
+        problem = proc.start()
+        if problem is not None:
+            return 0, f"listing the source failed: {problem}"
+        self.state.proc = proc
+        deadline = time.monotonic() + LIST_TIMEOUT
+
+        def too_long() -> None:
+            if time.monotonic() > deadline:
+                proc.stop()
+
         try:
-            with open(listing, "wb") as out, open(errors, "wb") as err:
-                self.state.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                                   stdout=out, stderr=err)
-                code = self.state.proc.wait(timeout=LIST_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            if self.state.proc is not None and self.state.proc.poll() is None:
-                self.state.proc.kill()
-                self.state.proc.wait()
-            return 0, f"listing the source failed: {exc}"
+            code = proc.wait(too_long)
         finally:
+            proc.finish()
             self.state.proc = None
+        if time.monotonic() > deadline:
+            return 0, f"listing the source took longer than {LIST_TIMEOUT / 3600:g} h"
         if code != 0:
             text = errors.read_bytes()[-4096:].decode("utf-8", "replace")
             last = next((ln for ln in reversed(text.splitlines()) if ln.strip()),
@@ -191,28 +182,19 @@ class Verifier:
         self.say(f"space-mirror: verify {self.run_id}: checking {sampled} of {total} files "
                  f"({self.opts.percent:g}%) of {self.job.source} against "
                  f"{credentials.display_remote(self.job.destination)}")
-        self._append_log(format_start(self.run_id, self.job.name, VERIFY, os.getpid(), now(),
-                                      extra))
+        self.journal.start_marker(self.run_id, self.job.name, VERIFY, extra)
         started = time.monotonic()
-        try:
-            log_fd = os.open(self.job.log_file,
-                             os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        except OSError as exc:
-            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
-                               f"cannot open the log for rclone: {exc.strerror}", 0.0)
-        try:
-            self.state.proc = subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-                start_new_session=True, pass_fds=(held.fd,))
-        except OSError as exc:
-            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled,
-                               f"rclone could not start: {exc.strerror}", 0.0)
-        finally:
-            os.close(log_fd)
+        proc = RcloneProcess(argv, env, self.job.log_file, held, self.job.abort_grace)
+        problem = proc.start()
+        if problem is not None:
+            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled, problem, 0.0)
+        self.state.proc = proc
         if self.state.signal_name:
-            self.state.proc.terminate()
-        returncode = self.state.proc.wait()
-        code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
+            proc.stop()
+        try:
+            code = proc.wait()
+        finally:
+            proc.finish()
         try:
             text = combined.read_text("utf-8", "surrogateescape")
         except OSError:
@@ -227,10 +209,9 @@ class Verifier:
         return exitcodes.signal_exit_code(int(signal.Signals[name]))
 
     def _refused(self, why: str, extra: dict[str, str]) -> int:
-        self._append_log(format_start(self.run_id, self.job.name, VERIFY, os.getpid(), now(),
-                                      extra))
-        self._append_log(format_end(MarkerKind.FAILED, self.run_id, exitcodes.CONFIG, now(),
-                                    _counters(core.CheckResult(), 0, 0.0), why))
+        self.journal.start_marker(self.run_id, self.job.name, VERIFY, extra)
+        self.journal.end_marker(MarkerKind.FAILED, self.run_id, exitcodes.CONFIG,
+                                _counters(core.CheckResult(), 0, 0.0), why)
         self._write_metrics(exitcodes.CONFIG, core.CheckResult(), 0)
         self.complain(f"verify {self.run_id} not done: {why}")
         return exitcodes.CONFIG
@@ -251,8 +232,8 @@ class Verifier:
                 reason = summary if result.differences else exitcodes.meaning(code).meaning
             else:
                 reason = f"{exitcodes.meaning(code).meaning} ({summary})"
-        self._append_log(format_end(kind, self.run_id, code, now(),
-                                    _counters(result, sampled, elapsed), reason))
+        self.journal.end_marker(kind, self.run_id, code, _counters(result, sampled, elapsed),
+                                reason)
         self._write_metrics(code, result, sampled)
         self.say(f"space-mirror: verify {self.run_id} {kind} (exit {code}): {summary}")
         labels = core.LABELS

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops.metrics import write_atomic
+from tui.ops.monitor import prom
 
 
 @dataclass(frozen=True)
@@ -50,22 +50,10 @@ def prometheus_text(f: VerifyFacts) -> str:
               "success": int(f.success), "exit_code": f.exit_code, "sampled": f.sampled,
               "differences": f.differences, "missing": f.missing, "differ": f.differ,
               "errors": f.errors}
-    job = f.job.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    out: list[str] = []
-    for name, help_text, key in _METRICS:
-        metric = f"space_mirror_last_verify_{name}"
-        value = values[key]
-        text = f"{value:.3f}" if isinstance(value, float) and not value.is_integer() \
-            else str(int(value))
-        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                f'{metric}{{job="{job}"}} {text}']
-    return "\n".join(out) + "\n"
+    return prom.render(f.job, [(f"last_verify_{name}", help_text, values[key], "")
+                               for name, help_text, key in _METRICS])
 
 
 def write(path: Path, facts: VerifyFacts) -> str | None:
     """Write atomically; a warning when it cannot be written (never fatal)."""
-    try:
-        write_atomic(path, prometheus_text(facts))
-    except OSError as exc:
-        return f"could not write {path}: {exc.strerror or exc}"
-    return None
+    return prom.write(path, prometheus_text(facts))

@@ -233,30 +233,23 @@ class DashboardScreen(RunControls):
                     "it keeps running if the dashboard closes.", timeout=4, markup=False)
         self.fold(dm.Launched())
 
-    @on(msg.RunnerExited)
+    @on(msg.ModelEvent)
     @while_mounted
-    def _runner_exited(self, message: msg.RunnerExited) -> None:
-        if message.code in REFUSALS:
-            meaning = exitcodes.meaning(message.code)
+    def _model_event(self, message: msg.ModelEvent) -> None:
+        event = message.event
+        if isinstance(event, dm.RunnerExited) and event.code in REFUSALS:
+            meaning = exitcodes.meaning(event.code)
             self.query_one(ProblemPanel).show_refusal(
-                message.code, message.complaint, f"{meaning.meaning} {meaning.advice}")
-        self.fold(dm.RunnerExited(message.code, message.complaint))
-
-    @on(msg.LaunchFailed)
-    @while_mounted
-    def _launch_failed(self, message: msg.LaunchFailed) -> None:
-        self.query_one(ProblemPanel).show_problem("Nothing was started", message.problem)
-        self.fold(dm.LaunchFailed(message.problem))
-
-    @on(msg.AbortSent)
-    @while_mounted
-    def _abort_sent(self, message: msg.AbortSent) -> None:
-        if message.problem:
-            self.notify(message.problem, title="Abort", severity="error", markup=False)
-            return
-        self.notify("Abort sent: rclone stops and removes its partial files.",
-                    title="Abort", markup=False)
-        self.fold(dm.AbortSent(None))
+                event.code, event.complaint, f"{meaning.meaning} {meaning.advice}")
+        elif isinstance(event, dm.LaunchFailed):
+            self.query_one(ProblemPanel).show_problem("Nothing was started", event.problem)
+        elif isinstance(event, dm.AbortSent):
+            if event.problem:
+                self.notify(event.problem, title="Abort", severity="error", markup=False)
+                return
+            self.notify("Abort sent: rclone stops; what it had synced stays, and the next "
+                        "run removes any partial files.", title="Abort", markup=False)
+        self.fold(event)
 
     def situation(self) -> Situation:
         m = self.model

@@ -17,8 +17,8 @@ from tui.app.screens.base import move
 
 ABORT_TEXT = (
     "Abort the running sync?\n\n"
-    "rclone removes its partial files; the mirror stays as it is: files already copied "
-    "stay copied, nothing else changes. The next run continues from there."
+    "rclone stops: files already copied stay copied, a file cut short may leave a partial "
+    "file, and the next run removes it and continues from there."
 )
 
 
@@ -81,7 +81,7 @@ class QuitScreen(_Dialog):
             "Quit the dashboard while the sync is running?\n\n"
             "Leave it running: the sync goes on by itself, and the dashboard re-attaches "
             "to it the next time you open it.\n"
-            "Abort it: rclone removes its partial files and the mirror stays as it is.",
+            "Abort it: rclone stops; what it had copied stays, and the next run continues.",
             "l  leave it running and quit     a  abort it and quit     Esc  stay")
 
 

@@ -1,9 +1,11 @@
 """Every job of the host on one screen: OverviewScreen(jobs).
 
 One row per job: its state (the same DashboardModel answer as its dashboard), the last
-run's outcome and age, progress while running, and the next timer run (systemd, when it is
-there). Enter opens the job's DashboardScreen, which follows its log at full rate; here a
-single worker looks at every job every few seconds, reading only the bytes each log grew by.
+run's outcome and age, progress while running, the next timer run (systemd, when it is
+there), and from the job's health model (tui/core/health.py, the one `status` reads) the
+last good mirror's age and what needs the operator. Enter opens the job's DashboardScreen,
+which follows its log at full rate; here a single worker looks at every job every few
+seconds, reading only the bytes each log grew by.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.dashboard import DashboardModel
 from tui.core.follow import LogFollower
+from tui.core.health import Facts, last_good_text, notes
 from tui.core.runstate import Phase
 from tui.core.text import printable
 from tui.core.units import format_duration
+from tui.ops import health as health_ops
 from tui.ops.processes import RunningSync
 from tui.ops.systemd import next_timer_runs, timer_unit_name
 
@@ -54,11 +58,15 @@ KEYS: tuple[Key, ...] = (
 )
 
 
+HEALTH_INTERVAL = 30.0  # the health model is gathered again at most this often, or on change
+
+
 @dataclass(frozen=True)
 class JobRow:
     name: str
     model: DashboardModel
     running: RunningSync | None = None
+    health: Facts | None = None  # the job's health model (tui/core/health.py)
 
 
 class JobsSurveyed(Message):
@@ -82,6 +90,9 @@ class _Watch:
                                     poll_interval=SURVEY_INTERVAL)
         self.feed = Feed(1)
         self.model = DashboardModel()
+        self.health: Facts | None = None
+        self._health_key: tuple[object, ...] | None = None
+        self._health_at = float("-inf")
 
     def look(self, find_running: Callable[[Job], RunningSync | None], now: datetime) -> JobRow:
         while True:
@@ -97,7 +108,16 @@ class _Watch:
             running = None
         m = dm.reduce(self.model, dm.LogRead(self.feed.state, self.feed.started_by, True, now))
         self.model = dm.reduce(m, dm.Probed(running))
-        return JobRow(self.job.name, self.model, running)
+        # The health model reads the summary and the history: again when the run changes
+        # (started, ended) or every HEALTH_INTERVAL, not at every look.
+        key = (self.model.run.run_id, self.model.run.phase, running is not None)
+        if key != self._health_key or now.timestamp() - self._health_at >= HEALTH_INTERVAL:
+            try:
+                self.health = health_ops.gather(self.job, now.timestamp())
+            except Exception:  # a job whose files cannot be read keeps its row
+                self.health = None
+            self._health_key, self._health_at = key, now.timestamp()
+        return JobRow(self.job.name, self.model, running, self.health)
 
 
 def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[str, ...]:
@@ -122,7 +142,9 @@ def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[st
             nxt = "in " + format_duration((next_run - now).total_seconds())
         except TypeError:
             nxt = "?"
-    return (printable(row.name), word.lower(), age, progress, nxt)
+    good = last_good_text(row.health) if row.health is not None else "?"
+    needs = "; ".join(notes(row.health)) if row.health is not None else ""
+    return (printable(row.name), word.lower(), age, progress, nxt, good, printable(needs))
 
 
 class OverviewScreen(KeyedScreen):
@@ -158,11 +180,11 @@ class OverviewScreen(KeyedScreen):
         table = self.query_one(DataTable)
         # Fixed widths: the cells change every survey, the columns must not jump.
         names = max([3, *(len(printable(job.name)) for job, _ in self.jobs)])
-        for label, width in (("Job", names), ("State", 20), ("Last", 14), ("Progress", 8),
-                             ("Next run", 14)):
+        for label, width in (("Job", names), ("State", 18), ("Last", 12), ("Progress", 8),
+                             ("Next run", 12), ("Last good", 9), ("Needs you", 36)):
             table.add_column(label, width=width)
         for job, _ in self.jobs:
-            table.add_row(printable(job.name), "reading…", "", "", "", key=job.name)
+            table.add_row(printable(job.name), "reading…", "", "", "", "", "", key=job.name)
         table.focus()
         self._survey()
 

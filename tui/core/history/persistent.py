@@ -7,9 +7,10 @@ reads the runs of a history and says what has been going on for several of them.
 
 Only real runs that ran to their end count (a sync that succeeded or failed): a dry run
 deletes nothing and fails no file, a verify (a sampled `rclone check`) copies nothing, and
-an aborted or killed run may not have reached a file at all, so none of them continues or
-breaks a streak. Only runs of the latest run's job count (a log holds one job; the legacy
-wrapper's runs have no job name and count together).
+an aborted or killed run, or one the watchdog or the window's cutoff stopped, may not have
+reached a file at all, so none of them continues or breaks a streak. Only runs of the
+latest run's job count (a log holds one job; the legacy wrapper's runs have no job name and
+count together).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui.core import exitcodes
 from tui.core.history.model import Run, iso
 from tui.core.markers import VERIFY
 from tui.core.runstate import Outcome
@@ -49,6 +51,12 @@ class Persistent:
     pending_deletes: int | None  # what the latest dry run since then would delete
     files: tuple[PersistentFailure, ...]  # most runs in a row first
 
+    @property
+    def repeating(self) -> tuple[PersistentFailure, ...]:
+        """Files that failed in more than one real run in a row ("run after run"); a file
+        that failed only in the latest run is that run's failure, not a persistent one."""
+        return tuple(f for f in self.files if f.runs_in_a_row > 1)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "deletes_skipped_runs": self.deletes_skipped_runs,
@@ -58,8 +66,14 @@ class Persistent:
         }
 
 
+# Runs the job's own limits stopped before their end (the stall watchdog, max_duration, the
+# window's cutoff): like an abort, they may not have reached a file at all.
+_STOPPED_EARLY = frozenset({exitcodes.STALLED, exitcodes.TIMED_OUT, 10})
+
+
 def _finished_real(runs: Sequence[Run]) -> list[Run]:
-    return [r for r in runs if not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED]
+    return [r for r in runs if not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED
+            and r.exit_code not in _STOPPED_EARLY]
 
 
 def persistent_summary(runs: Sequence[Run]) -> Persistent:
@@ -69,13 +83,17 @@ def persistent_summary(runs: Sequence[Run]) -> Persistent:
         job = runs[-1].job
         runs = [r for r in runs if r.job == job]
     real = _finished_real(runs)
+    # A run stopped early that reached its deletes (it deleted files) paid the debt too.
+    reached = [r for r in runs if r in real or (
+        not r.dry_run and r.mode != VERIFY and r.exit_code in _STOPPED_EARLY
+        and not r.deletes_skipped and (r.deletes or 0) > 0)]
     skipped = 0
-    for run in reversed(real):
+    for run in reversed(reached):
         if not run.deletes_skipped:
             break
         skipped += 1
-    since = real[-skipped].started if skipped else None
-    return Persistent(skipped, since, _pending_deletes(runs, real, skipped), _files(real))
+    since = reached[-skipped].started if skipped else None
+    return Persistent(skipped, since, _pending_deletes(runs, reached, skipped), _files(real))
 
 
 def _pending_deletes(runs: Sequence[Run], real: list[Run], skipped: int) -> int | None:
@@ -123,10 +141,17 @@ def describe(p: Persistent) -> list[str]:
     lines: list[str] = []
     if p.deletes_skipped_runs > 1:  # one run's skip is in its own summary
         since = f" since {_day(p.deletes_skipped_since)}" if p.deletes_skipped_since else ""
-        lines.append(f"Deletes skipped {_runs(p.deletes_skipped_runs)} in a row{since}: "
-                     "files removed from the source are still on the mirror.")
-        if p.pending_deletes is not None:
-            lines.append(f"The latest dry run would delete {p.pending_deletes} files.")
+        if p.pending_deletes:
+            lines.append(f"Deletes skipped {_runs(p.deletes_skipped_runs)} in a row{since}: "
+                         f"the latest dry run would delete {p.pending_deletes} files that "
+                         "are gone from the source.")
+        elif p.pending_deletes == 0:
+            lines.append(f"Deletes skipped {_runs(p.deletes_skipped_runs)} in a row{since}; "
+                         "the latest dry run found no delete due.")
+        else:
+            lines.append(f"Deletes skipped {_runs(p.deletes_skipped_runs)} in a row{since} "
+                         "(rclone deletes nothing after an I/O error); whether any delete is "
+                         "due: `space-mirror plan`.")
     for f in p.files:
         if f.runs_in_a_row > 1:
             lines.append(f"{f.path}: failed {_runs(f.runs_in_a_row)} in a row, "
@@ -143,15 +168,23 @@ def _runs(n: int) -> str:
 
 
 def dashboard_line(p: Persistent, source: str) -> str | None:
-    """One sentence for the dashboard about what has gone wrong in more than one run in a
-    row (one run's trouble is the last run's reason); None when nothing has."""
-    if p.deletes_skipped_runs > 1:
-        waiting = (f", {p.pending_deletes} deletes waiting" if p.pending_deletes else "")
-        return (f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row{waiting}: "
-                f"the mirror still holds files removed from {source}")
-    stuck = [f for f in p.files if f.runs_in_a_row > 1]
-    if not stuck:
-        return None
-    worst = stuck[0]
-    others = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
-    return f"{worst.path} failed {_runs(worst.runs_in_a_row)} in a row{others}"
+    """One line for the dashboard about what has gone wrong in more than one run in a row
+    (one run's trouble is the last run's reason): the file failing longest first, then the
+    delete debt; None when nothing has."""
+    parts: list[str] = []
+    stuck = p.repeating
+    if stuck:
+        worst = stuck[0]
+        others = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
+        parts.append(f"{worst.path} failed {_runs(worst.runs_in_a_row)} in a row{others}")
+    if p.deletes_skipped_runs > 1 and p.pending_deletes != 0:
+        # Only a dry run knows whether files are really gone from the source: without one,
+        # say what rclone did and where to look, never that the mirror holds removed files.
+        if p.pending_deletes:
+            noun = "file" if p.pending_deletes == 1 else "files"
+            parts.append(f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row: the "
+                         f"mirror still holds {p.pending_deletes} {noun} removed from {source}")
+        else:
+            parts.append(f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row "
+                         "(I/O errors); p: whether any are due")
+    return "; ".join(parts) or None
