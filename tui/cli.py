@@ -230,9 +230,9 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     bad: list[object] = list(preflight.failed(results))
     if not bad:
         # The source guards the runner applies next (docs/safety.md).
-        from tui.ops import safety
+        from tui.ops.guards import source
 
-        verdict = safety.check_source(job, force=False)
+        verdict = source.check_source(job, force=False)
         for g in verdict.guards:
             print(g.line())
         bad += verdict.refused

@@ -14,7 +14,7 @@ from tui.config import Job
 from tui.core import exitcodes, runfilter
 from tui.core.history import Run
 from tui.core.units import format_bytes, format_duration
-from tui.core.verify import notes as verify_notes
+from tui.core.verify import history_note as verify_notes
 from tui.ops.history import load_history
 
 
@@ -27,7 +27,7 @@ def history_command(job: Job, as_json: bool, limit: int | None,
     every_run = history.runs
     if where is not None and where.active:
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
-        history.runs = runfilter.apply(history.runs, where)
+        history.runs = runfilter.select(history.runs, where)
     if as_json:
         # One write: json.dump() would make tens of thousands of small ones.
         sys.stdout.write(json.dumps(history.as_json(limit, every_run), ensure_ascii=False) + "\n")

@@ -86,11 +86,11 @@ async def test_no_progress_line_eta_dash_and_last_good(tmp_path: Path) -> None:
 
 
 def test_last_good_mirror_is_coloured_past_warn_after() -> None:
-    from tui.app.widgets.status import last_good_text
+    from tui.app.widgets.status import last_good_line
 
     now = T0
-    fresh = last_good_text(now - timedelta(hours=3), now, warn_after=26 * 3600)
-    stale = last_good_text(now - timedelta(hours=27), now, warn_after=26 * 3600)
+    fresh = last_good_line(now - timedelta(hours=3), now, warn_after=26 * 3600)
+    stale = last_good_line(now - timedelta(hours=27), now, warn_after=26 * 3600)
     assert fresh == ("last good mirror 3 h ago", "$text-muted")
     assert stale == ("last good mirror 27 h ago", "$text-error bold")
-    assert last_good_text(None, now, 1.0) is None
+    assert last_good_line(None, now, 1.0) is None

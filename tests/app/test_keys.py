@@ -12,15 +12,15 @@ from textual.screen import Screen
 from tui.app import keys as K
 from tui.app.app import MirrorApp
 from tui.app.screens.base import KeyedScreen
-from tui.app.screens.dashboard import DashboardScreen, JobDashboardScreen
+from tui.app.screens.dashboard import DashboardScreen
 from tui.app.screens.dialogs import HelpScreen
 from tui.app.screens.history import HistoryScreen
 from tui.app.screens.overview import OverviewScreen
 from tui.app.screens.plan import PlanScreen
 from tui.app.screens.run_detail import RunDetailScreen
 
-SCREENS: list[type[KeyedScreen]] = [DashboardScreen, JobDashboardScreen, HistoryScreen,
-                                    RunDetailScreen, OverviewScreen, PlanScreen]
+SCREENS: list[type[KeyedScreen]] = [DashboardScreen, HistoryScreen, RunDetailScreen,
+                                    OverviewScreen, PlanScreen]
 # Keys that are not actions one would pick from a list: moving, Esc, n/N (nothing to do
 # without a search typed after /) and ctrl+q (the palette's own Quit comes from q). Named by
 # their Key objects, not by copied titles.
@@ -70,14 +70,17 @@ async def test_the_palette_and_help_of_the_running_app(job_dir: JobDir) -> None:
         assert isinstance(screen, DashboardScreen)
         commands = list(app.get_system_commands(screen))
         titles = {c.title for c in commands}
-        expected = {k.palette_title for k in K.palette_entries(screen.KEYS)}
+        expected = {k.palette_title for k in K.palette_entries(screen.KEYS, first=True)}
         assert titles == expected
+        # The first screen's q quits; "Back" (to an overview there is not) is not offered.
+        assert K.QUIT_TOP.palette_title in titles and "Back" not in titles
         assert not titles & {"Theme", "Screenshot", "Keys", "Maximize", "Minimize"}
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         shown = screen_text(pilot)
-        for key, text in K.help_rows(screen.KEYS):
+        for key, text in K.help_rows(screen.KEYS, first=True):
             assert key in shown and text[:30] in shown, key
+        assert K.BACK_TO_OVERVIEW.help not in shown  # only what works here
         await pilot.press("q")  # q closes the help, not the app
         await wait_until(pilot, lambda: app.screen is screen, what="back from help")
 
@@ -91,3 +94,27 @@ async def test_a_palette_command_runs_its_action(job_dir: JobDir) -> None:
                        if c.title == K.HELP.palette_title)
         await command.callback()  # type: ignore[misc]
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+
+
+async def test_q_means_back_on_a_dashboard_opened_from_the_overview(tmp_path) -> None:
+    """One DashboardScreen (no subclass for the overview's case): its key table holds both
+    meanings of q, and only the one that applies shows, in the footer and in the help."""
+    from dataclasses import replace
+
+    from app_helpers import make_job_dir
+
+    from tui.config import Job
+
+    jobs: list[Job] = []
+    for name in ("a", "b"):
+        jd = make_job_dir(tmp_path / name, files=2)
+        jobs.append(replace(jd.job, name=name))
+    app = MirrorApp(jobs[0], [], hostname="h", jobs=[(j, []) for j in jobs])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), what="overview")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="dash")
+        await wait_until(pilot, lambda: "q Back" in screen_text(pilot), what="q Back")
+        assert "q Quit" not in screen_text(pilot)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), what="back")

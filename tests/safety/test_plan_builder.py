@@ -11,7 +11,7 @@ import pytest
 
 from tui.config import Job
 from tui.core.plan import Plan, PlanFile, build_plan, group_by_top, top_folder
-from tui.ops import safety
+from tui.ops.guards import baseline, deletes, source
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plan"
 
@@ -103,31 +103,31 @@ JOB = Job(name="g", source="/nonexistent-src", destination="/nonexistent-dst")
 ])
 def test_delete_guard(changes: dict[str, object], dest: int | None, allow: int | None,
                       limit: int, why: str) -> None:
-    guard = safety.delete_guard(replace(JOB, **changes), dest, allow)  # type: ignore[arg-type]
+    guard = deletes.delete_guard(replace(JOB, **changes), dest, allow)  # type: ignore[arg-type]
     assert guard.limit == limit
     assert why in guard.why
 
 
 def test_summary_fields_carry_the_baseline_forward() -> None:
-    prev = safety.Baseline(100, 100, "r1")
-    failed = safety.summary_fields(prev, "r2", synced_ok=False, source_files=3)
+    prev = baseline.Baseline(100, 100, "r1")
+    failed = baseline.summary_fields(prev, "r2", synced_ok=False, source_files=3)
     assert failed == {"source_files": 3, "last_success_run_id": "r1",
                       "last_success_source_files": 100, "last_success_dest_files": 100,
                       "interrupted_since_success": 0}
-    ok = safety.summary_fields(prev, "r3", synced_ok=True, source_files=90)
+    ok = baseline.summary_fields(prev, "r3", synced_ok=True, source_files=90)
     assert ok["last_success_run_id"] == "r3" and ok["last_success_dest_files"] == 90
 
 
 def test_interrupted_runs_are_counted_until_a_success(tmp_path: Path) -> None:
     summary = tmp_path / "summary.json"
-    base = safety.Baseline(100, 100, "r1")
+    base = baseline.Baseline(100, 100, "r1")
     for run_id in ("r2", "r3"):
-        fields = safety.summary_fields(base, run_id, synced_ok=False, source_files=100,
+        fields = baseline.summary_fields(base, run_id, synced_ok=False, source_files=100,
                                        interrupted=True)
         summary.write_text(json.dumps(fields))
-        base = safety.read_baseline(summary)
+        base = baseline.read_baseline(summary)
     assert base.interrupted == 2 and base.run_id == "r1"
-    fields = safety.summary_fields(base, "r4", synced_ok=True, source_files=100)
+    fields = baseline.summary_fields(base, "r4", synced_ok=True, source_files=100)
     assert fields["interrupted_since_success"] == 0
 
 
@@ -143,13 +143,13 @@ def test_uncountable_partial_files_raise_the_cap_by_an_estimate(
     """A destination whose partial files cannot be counted: up to --transfers per
     interrupted run, said as an estimate ("may have left")."""
     job = replace(JOB, flags=flags)
-    left = safety.PartialsLeft(None, interrupted)
-    guard = safety.delete_guard(job, 0, None, left)
+    left = deletes.PartialsLeft(None, interrupted)
+    guard = deletes.delete_guard(job, 0, None, left)
     assert guard.limit == extra  # 50% of an empty mirror is 0: only the allowance remains
     if extra:
         assert "may have left" in guard.why
     # An operator's explicit --allow-deletes N stays exactly N.
-    assert safety.delete_guard(job, 0, 7, left).limit == 7
+    assert deletes.delete_guard(job, 0, 7, left).limit == 7
 
 
 @pytest.mark.parametrize(("found", "interrupted", "extra", "why"), [
@@ -160,7 +160,7 @@ def test_uncountable_partial_files_raise_the_cap_by_an_estimate(
 def test_counted_partial_files_raise_the_cap_by_exactly_their_number(
         found: int, interrupted: int, extra: int, why: str | None) -> None:
     job = replace(JOB, flags=("--transfers", "16"))
-    guard = safety.delete_guard(job, 0, None, safety.PartialsLeft(found, interrupted))
+    guard = deletes.delete_guard(job, 0, None, deletes.PartialsLeft(found, interrupted))
     assert guard.limit == extra
     if why is None:
         assert "partial" not in guard.why
@@ -170,12 +170,12 @@ def test_counted_partial_files_raise_the_cap_by_exactly_their_number(
 
 def test_read_baseline_tolerates_garbage(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
-    assert safety.read_baseline(path) == safety.Baseline()
+    assert baseline.read_baseline(path) == baseline.Baseline()
     path.write_text("[1, 2]")
-    assert safety.read_baseline(path) == safety.Baseline()
+    assert baseline.read_baseline(path) == baseline.Baseline()
     path.write_text(json.dumps({"last_success_source_files": True,
                                 "last_success_dest_files": 7, "last_success_run_id": 5}))
-    assert safety.read_baseline(path) == safety.Baseline(None, 7, None)
+    assert baseline.read_baseline(path) == baseline.Baseline(None, 7, None)
 
 
 def test_count_files_skips_symlinks_and_counts_nested(tmp_path: Path) -> None:
@@ -184,11 +184,12 @@ def test_count_files_skips_symlinks_and_counts_nested(tmp_path: Path) -> None:
     (tmp_path / "g").write_text("y")
     (tmp_path / "link").symlink_to(tmp_path / "g")
     (tmp_path / "dirlink").symlink_to(tmp_path / "a")
-    assert safety.count_files(tmp_path) == 2
+    assert source.count_files(tmp_path) == 2
 
 
-@pytest.mark.parametrize("module", ["tui.core.plan", "tui.ops.safety", "tui.ops.planner",
-                                    "tui.plan_cli"])
+@pytest.mark.parametrize("module", ["tui.core.plan", "tui.ops.guards.source",
+                                    "tui.ops.guards.deletes", "tui.ops.guards.baseline",
+                                    "tui.ops.planner", "tui.plan_cli"])
 def test_no_textual_or_rich_below_the_app(module: str) -> None:
     import subprocess
     import sys

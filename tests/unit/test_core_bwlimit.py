@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tui.config import Job
-from tui.core.bwlimit import format_rate, limit_text, rate_problem, schedule_problem
+from tui.core.bwlimit import limit_text, rate_problem, rate_text, schedule_problem
 from tui.ops import rc
 
 RECORDED = {
@@ -33,10 +33,10 @@ def test_limit_text_from_recorded_answers(rate: str, text: str) -> None:
     assert limit_text(json.loads(RECORDED[rate])) == text
 
 
-def test_format_rate() -> None:
-    assert format_rate(262144) == "256 KiB/s"
-    assert format_rate(100) == "100 B/s"
-    assert format_rate(-1) == "off"
+def test_rate_text() -> None:
+    assert rate_text(262144) == "256 KiB/s"
+    assert rate_text(100) == "100 B/s"
+    assert rate_text(-1) == "off"
 
 
 # Accepted and refused by rclone 1.75.2's --bwlimit (tried one by one with `rclone lsf`).

@@ -10,13 +10,13 @@ from tui.core.dashboard import (
     STARTING,
     AbortSent,
     DashboardModel,
-    Launched,
     LaunchFailed,
     LogRead,
     PreflightRefused,
     Probed,
     Requested,
     RunnerExited,
+    RunnerLaunched,
     reduce,
 )
 from tui.core.runstate import Outcome, Phase, RunState
@@ -76,7 +76,7 @@ def test_the_launch_cycle() -> None:
     m = fold(LogRead(ENDED, "cli", True), Requested())
     assert m.pending == PREFLIGHT and m.busy and not m.live
     assert m.refusal() == f"Already busy: {PREFLIGHT} …"
-    m = fold(Launched(), model=m)
+    m = fold(RunnerLaunched(), model=m)
     assert m.pending == STARTING and m.run_before_launch == "r1"
     # The same run re-read does not end the wait; our run's start marker does.
     m = fold(LogRead(ENDED, "cli", True), model=m)
@@ -86,7 +86,7 @@ def test_the_launch_cycle() -> None:
 
 
 def test_the_lock_also_ends_the_wait_for_the_start() -> None:
-    m = fold(Requested(), Launched(), Probed(Holder(started_by="dashboard")))
+    m = fold(Requested(), RunnerLaunched(), Probed(Holder(started_by="dashboard")))
     assert m.pending is None and m.live
 
 
@@ -97,7 +97,7 @@ def test_a_refused_or_failed_launch_is_idle_again() -> None:
 
 
 def test_the_runner_exiting_is_recorded() -> None:
-    m = fold(Requested(), Launched(), RunnerExited(78, "refused"))
+    m = fold(Requested(), RunnerLaunched(), RunnerExited(78, "refused"))
     assert m.pending is None and m.last_exit == (78, "refused")
 
 

@@ -24,11 +24,11 @@ def runs() -> list[Run]:
 
 
 def test_outcome_filter(runs: list[Run]) -> None:
-    failed = runfilter.apply(runs, runfilter.build("failed", None, None, None, UTC))
+    failed = runfilter.select(runs, runfilter.build("failed", None, None, None, UTC))
     assert len(failed) == 6 and {r.outcome for r in failed} == {Outcome.FAILED}
-    both = runfilter.apply(runs, runfilter.build("failed,aborted", None, None, None, UTC))
+    both = runfilter.select(runs, runfilter.build("failed,aborted", None, None, None, UTC))
     assert len(both) == 8
-    problems = runfilter.apply(runs, runfilter.build("problem", None, None, None, UTC))
+    problems = runfilter.select(runs, runfilter.build("problem", None, None, None, UTC))
     assert {r.outcome for r in problems} == {Outcome.FAILED, Outcome.ABORTED,
                                              Outcome.INCOMPLETE}
     with pytest.raises(runfilter.FilterError, match="'faild' is not one of success"):
@@ -37,7 +37,7 @@ def test_outcome_filter(runs: list[Run]) -> None:
 
 def test_search_over_ids_reasons_files_and_classes(runs: list[Run]) -> None:
     def ids(query: str) -> list[str]:
-        return [r.id for r in runfilter.apply(runs, runfilter.RunFilter(search=query))]
+        return [r.id for r in runfilter.select(runs, runfilter.RunFilter(search=query))]
 
     assert ids("143055-bf90") == ["20261125T143055-bf90"]
     assert len(ids("network")) == 2  # the class, in a legacy and a runner run
@@ -56,7 +56,7 @@ def test_dates_are_whole_days_in_the_given_zone(runs: list[Run]) -> None:
 
     def ids(since: str | None, until: str | None, zone: object) -> list[str]:
         f = runfilter.build(None, since, until, None, zone)  # type: ignore[arg-type]
-        return [r.id for r in runfilter.apply(at, f)]
+        return [r.id for r in runfilter.select(at, f)]
 
     assert ids("2026-11-25", "2026-11-25", UTC) == ["r1", "r2"]
     # The same day in Tokyo is 2026-11-24T15:00Z .. 2026-11-25T15:00Z.

@@ -12,7 +12,7 @@ import pytest
 from tui.core.charts import log_trend, spark_samples
 from tui.core.history import Run, scan_history
 from tui.core.runstate import Outcome
-from tui.core.typical import about, eta_text, usual_duration
+from tui.core.typical import about, usual_duration, usual_eta_text
 
 MIXED = Path(__file__).resolve().parents[1] / "fixtures" / "history" / "mixed.log"
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
@@ -37,14 +37,15 @@ def test_usually_is_the_median_of_the_last_similar_successes(success: Run) -> No
     runs.append(timed(success, 21, 1, dry_run=True))  # another kind
     runs.append(timed(success, 22, 1, mode="verify"))
     assert usual_duration(runs, dry_run=False) == 14 * 60  # the 100-min run is 11 runs back
-    assert eta_text(runs, dry_run=False) == "usually 14 min (median of the last 10 similar runs)"
-    assert eta_text(runs, dry_run=False, elapsed=11 * 60) == (
+    assert usual_eta_text(runs, dry_run=False) == (
+        "usually 14 min (median of the last 10 similar runs)")
+    assert usual_eta_text(runs, dry_run=False, elapsed=11 * 60) == (
         "usually 14 min, 3 min left (median of the last 10 similar runs)")
-    assert eta_text(runs, dry_run=False, elapsed=20 * 60) == (
+    assert usual_eta_text(runs, dry_run=False, elapsed=20 * 60) == (
         "usually 14 min, longer than usual (median of the last 10 similar runs)")
-    assert eta_text(runs, dry_run=False, rclone_eta=30.0) is None  # rclone's figure wins
-    assert eta_text(runs, dry_run=True) == "usually 60 s (the last similar run)"
-    assert eta_text(runs[-3:-1], dry_run=False) is None  # only a failure and a dry run
+    assert usual_eta_text(runs, dry_run=False, rclone_eta=30.0) is None  # rclone's figure wins
+    assert usual_eta_text(runs, dry_run=True) == "usually 60 s (the last similar run)"
+    assert usual_eta_text(runs[-3:-1], dry_run=False) is None  # only a failure and a dry run
 
 
 def test_about() -> None:

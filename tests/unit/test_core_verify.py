@@ -13,7 +13,7 @@ from tui.config import Job
 from tui.core.markers import MarkerKind, format_end, format_start, parse_marker
 from tui.core.verify import (
     counts_from_fields,
-    notes,
+    history_note,
     parse_combined,
     percent_problem,
     pick_indexes,
@@ -74,8 +74,8 @@ def test_verify_markers_round_trip_and_stay_out_of_sync_greps() -> None:
     counts = counts_from_fields(e.fields)
     assert counts == {"sampled": 4, "differences": 1, "missing": 1, "differ": 0,
                       "unreadable": 0}
-    assert notes(counts) == "verify: 4 sampled, 1 missing on destination, 0 differ, 0 errors"
-    assert notes({"sampled": 4, "differences": 0}) == "verify: 4 sampled, no differences"
+    assert history_note(counts) == "verify: 4 sampled, 1 missing on destination, 0 differ, 0 errors"
+    assert history_note({"sampled": 4, "differences": 0}) == "verify: 4 sampled, no differences"
     assert counts_from_fields({"run": "x"}) is None
 
 

@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from tui.app import keys as K
 from tui.app import workers
-from tui.app.screens.dashboard import DashboardScreen, JobDashboardScreen
+from tui.app.screens.dashboard import DashboardScreen
 from tui.app.screens.dialogs import QuitScreen
 from tui.app.styles import css_path
 from tui.app.widgets.logview import MAX_LINES
@@ -81,8 +81,7 @@ class MirrorApp(App[int]):
     def dashboard_for(self, job: Job, job_args: list[str]) -> DashboardScreen:
         """A job's dashboard: the first screen (q quits), or one opened from the overview
         (q goes back to it)."""
-        kind = DashboardScreen if len(self.jobs) <= 1 else JobDashboardScreen
-        return kind(job, job_args, self.system, clock=self.clock, hostname=self.hostname,
+        return DashboardScreen(job, job_args, self.system, clock=self.clock, hostname=self.hostname,
                     sample_interval=self._sample_interval, max_lines=self._max_lines)
 
     def get_default_screen(self) -> Screen[Any]:
@@ -110,7 +109,8 @@ class MirrorApp(App[int]):
     # -- the palette: the current screen's key table, and nothing of Textual's own -----------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         table: tuple[K.Key, ...] = getattr(screen, "KEYS", ())
-        for key in K.palette_entries(table):
+        is_first = getattr(screen, "is_first", None)
+        for key in K.palette_entries(table, is_first() if callable(is_first) else None):
             yield SystemCommand(key.palette_title, f"{key.help} ({key.shown_keys})",
                                 functools.partial(self.run_action, K.runnable_action(key),
                                                   screen))

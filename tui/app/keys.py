@@ -34,6 +34,9 @@ class Key:
     palette: bool = True
     priority: bool = False
     title: str = ""  # the palette's title, when it should say more than the label
+    # Only on the first screen of the stack, or only on a screen above another: the same
+    # key can then mean "quit" on one and "back" on the other, in one table.
+    where: Literal["first", "stacked"] | None = None
 
     @property
     def shown_keys(self) -> str:
@@ -66,10 +69,13 @@ PALETTE_MIN_WIDTH = 100  # the footer's "^p palette" shows from this width
 HELP = Key("question_mark", "help", "Help", "the keys of this screen", "?",
            title="Help: the keys of this screen")
 BACK = Key("q", "back", "Back", "go back to the screen below", "q")
+# The dashboard opened from the overview: q goes back there (the same action, shown so).
+BACK_TO_OVERVIEW = Key("q", "back_stacked", "Back", "go back to the overview", "q",
+                       where="stacked")
 # q on the first screen: quits (asks first whether to leave a running sync running).
 QUIT_TOP = Key("q", "back", "Quit",
                "quit (asks whether to leave a running sync running or abort it)", "q",
-               title="Quit")
+               title="Quit", where="first")
 ESCAPE = Key("escape", "escape", "Clear / back",
              "clear the search or filter first, then go back", "Esc", footer=False,
              palette=False)
@@ -99,12 +105,18 @@ def bindings(table: Iterable[Key]) -> list[BindingType]:
     return out + twins
 
 
-def help_rows(table: Iterable[Key]) -> list[tuple[str, str]]:
-    return [(k.shown_keys, k.help) for k in table]
+def applies(k: Key, first: bool) -> bool:
+    """The key works on this screen: on the first screen of the stack, or above another."""
+    return k.where is None or (k.where == "first") == first
 
 
-def palette_entries(table: Iterable[Key]) -> list[Key]:
-    return [k for k in table if k.palette]
+def help_rows(table: Iterable[Key], first: bool | None = None) -> list[tuple[str, str]]:
+    """The help's rows; with `first`, only the keys that work where the screen is."""
+    return [(k.shown_keys, k.help) for k in table if first is None or applies(k, first)]
+
+
+def palette_entries(table: Iterable[Key], first: bool | None = None) -> list[Key]:
+    return [k for k in table if k.palette and (first is None or applies(k, first))]
 
 
 def has_twin(k: Key) -> bool:
@@ -123,12 +135,16 @@ def action_name(action: str) -> str:
 
 
 def footer_allows(table: Iterable[Key], action: str, parameters: tuple[object, ...],
-                  *, live: bool, width: int) -> bool:
-    """Whether the footer shows this binding now (a twin, with parameters, always runs)."""
+                  *, live: bool, width: int, first: bool = True) -> bool:
+    """Whether the footer shows this binding now (a twin, with parameters, always runs).
+    A key that does not apply where the screen is (`where`) neither shows nor runs: its key
+    then reaches the next binding of the same key."""
     if parameters:
         return True
     for k in table:
         if action_name(k.action) == action and "(" not in k.action:
+            if not applies(k, first):
+                return False
             if (k.when == "idle" and live) or (k.when == "live" and not live):
                 return False
             return width >= k.min_width

@@ -52,7 +52,7 @@ def schedule_problem(text: str) -> str | None:
     return None
 
 
-def format_rate(bytes_per_second: float) -> str:
+def rate_text(bytes_per_second: float) -> str:
     """Bytes per second → `512 KiB/s`, `4 MiB/s`, `1.5 GiB/s`; negative means no limit."""
     if bytes_per_second < 0:
         return "off"
@@ -79,8 +79,8 @@ def limit_text(response: Mapping[str, object]) -> str:
     if tx == rx or rx is None or tx is None:
         value = tx if tx is not None else rx
         assert value is not None
-        return "off (no limit)" if value < 0 else format_rate(value)
-    return f"upload {format_rate(tx)}, download {format_rate(rx)}"
+        return "off (no limit)" if value < 0 else rate_text(value)
+    return f"upload {rate_text(tx)}, download {rate_text(rx)}"
 
 
 def _number(value: object) -> float | None:

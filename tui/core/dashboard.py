@@ -21,7 +21,7 @@ STARTING = "starting"
 MISSES_FOR_INTERRUPTED = 2
 
 
-class Holder(Protocol):
+class HolderView(Protocol):
     """What holds the job's lock (tui.ops.processes.RunningSync fits)."""
 
     @property
@@ -46,7 +46,7 @@ class LogRead:
 class Probed:
     """What is running now (None: nothing holds the lock)."""
 
-    running: Holder | None
+    running: HolderView | None
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class PreflightRefused:
 
 
 @dataclass(frozen=True)
-class Launched:
+class RunnerLaunched:
     """The runner was started."""
 
 
@@ -80,7 +80,7 @@ class AbortSent:
     problem: str | None = None
 
 
-Event = (LogRead | Probed | Requested | PreflightRefused | Launched | LaunchFailed
+Event = (LogRead | Probed | Requested | PreflightRefused | RunnerLaunched | LaunchFailed
          | RunnerExited | AbortSent)
 
 
@@ -89,7 +89,7 @@ class DashboardModel:
     run: RunState = field(default_factory=RunState)
     started_by: str | None = None
     caught_up: bool = False
-    running: Holder | None = None
+    running: HolderView | None = None
     probes: int = 0  # probe answers received
     misses: int = 0  # probes in a row that found nothing running
     pending: str | None = None  # PREFLIGHT | STARTING
@@ -153,7 +153,7 @@ def reduce(model: DashboardModel, event: Event) -> DashboardModel:
         return replace(model, pending=PREFLIGHT)
     if isinstance(event, PreflightRefused | LaunchFailed):
         return replace(model, pending=None)
-    if isinstance(event, Launched):
+    if isinstance(event, RunnerLaunched):
         return replace(model, pending=STARTING, run_before_launch=model.run.run_id)
     if isinstance(event, RunnerExited):
         return replace(model, pending=None, last_exit=(event.code, event.complaint),

@@ -41,7 +41,7 @@ class HistoryView:
 
     def _refilter(self) -> None:
         where = failures_filter() if self.failures_only else runfilter.RunFilter()
-        self.rows = list(reversed(runfilter.apply(self.runs, where)))
+        self.rows = list(reversed(runfilter.select(self.runs, where)))
         self.search(self.matches.term)
 
     def toggle_failures(self) -> None:

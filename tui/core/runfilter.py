@@ -146,7 +146,7 @@ def matches(run: Run, f: RunFilter) -> bool:
     return matches_search(run, f.search)
 
 
-def apply(runs: Sequence[Run], f: RunFilter) -> list[Run]:
+def select(runs: Sequence[Run], f: RunFilter) -> list[Run]:
     """The runs that pass, in their order."""
     return [r for r in runs if matches(r, f)]
 

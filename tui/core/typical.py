@@ -3,7 +3,7 @@
 "usually 14 min (median of the last 10 similar runs)": similar means the same kind (a sync
 or a dry run; verifies never count) that ended in success, so that a failed run cut short
 or an aborted one does not pull the figure down. Replaced by rclone's own ETA as soon as
-rclone has one (the caller decides: `eta_text` returns None once `rclone_eta` is known).
+rclone has one (the caller decides: `usual_eta_text` returns None once `rclone_eta` is known).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def usual_duration(runs: Sequence[Run], dry_run: bool, limit: int = SIMILAR) -> 
     return statistics.median(durations) if durations else None
 
 
-def eta_text(runs: Sequence[Run], dry_run: bool, rclone_eta: float | None = None,
+def usual_eta_text(runs: Sequence[Run], dry_run: bool, rclone_eta: float | None = None,
              elapsed: float = 0.0, limit: int = SIMILAR) -> str | None:
     """`usually 14 min (median of the last 10 similar runs)`, or `usually 14 min, 3 min left
     (…)` once the run has been going; None when rclone has its own ETA or history has no

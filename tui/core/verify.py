@@ -46,7 +46,7 @@ def sample(names: Sequence[str], percent: float, rng: random.Random) -> list[str
 
 
 @dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckCounts:
     """What `rclone check --combined` reported for the sampled files."""
 
     same: int = 0
@@ -69,7 +69,7 @@ _CLASSES = {"+": "missing", "*": "differ", "!": "error", "=": "same", "-": "extr
 LABELS = {"missing": "missing on destination", "differ": "differ", "error": "error"}
 
 
-def parse_combined(text: str) -> CheckResult:
+def parse_combined(text: str) -> CheckCounts:
     counts = dict.fromkeys(_CLASSES.values(), 0)
     examples: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -79,11 +79,11 @@ def parse_combined(text: str) -> CheckResult:
         counts[cls] += 1
         if cls in LABELS and len(examples) < MAX_EXAMPLES:
             examples.append((cls, line[2:]))
-    return CheckResult(same=counts["same"], missing=counts["missing"], differ=counts["differ"],
+    return CheckCounts(same=counts["same"], missing=counts["missing"], differ=counts["differ"],
                        errors=counts["error"], extra=counts["extra"], examples=tuple(examples))
 
 
-def summary(result: CheckResult, sampled: int) -> str:
+def summary(result: CheckCounts, sampled: int) -> str:
     """One line: `2 differences in 40 sampled files: 1 missing on destination (docs/a.txt),
     1 differ (b.bin), 0 errors`."""
     if result.differences == 0:
@@ -113,7 +113,7 @@ def counts_from_fields(fields: dict[str, str]) -> dict[str, int] | None:
     return out or None
 
 
-def notes(counts: dict[str, int] | None) -> str:
+def history_note(counts: dict[str, int] | None) -> str:
     """`verify: 40 sampled, 1 missing on destination, 1 differ, 0 errors` for a history row."""
     if counts is None:
         return "verify"

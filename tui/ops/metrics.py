@@ -29,7 +29,7 @@ class RunSummary:
     renames: int
     errors: int
     # Further flat fields for the JSON summary (the safety guards' file counts, see
-    # tui/ops/safety.py); appended after the fixed ones.
+    # tui/ops/guards/); appended after the fixed ones.
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

@@ -30,7 +30,8 @@ from tui.core.follow import LogFollower
 from tui.core.logline import StatsUpdate, decode, parse_line
 from tui.core.plan import Plan, PlanBuilder
 from tui.core.stats import Stats
-from tui.ops import credentials, lock, preflight, rclonecmd, safety
+from tui.ops import credentials, lock, preflight, rclonecmd
+from tui.ops.guards import baseline, deletes, source
 from tui.ops.run import locking
 from tui.ops.run.context import new_run_id
 from tui.ops.run.journal import Journal
@@ -48,7 +49,7 @@ class PlanOutcome:
     code: int
     plan: Plan | None = None
     problems: list[str] = field(default_factory=list)  # one line each, secrets redacted
-    guard: safety.DeleteGuard | None = None
+    guard: deletes.DeleteGuard | None = None
 
 
 def compute_plan(
@@ -89,15 +90,15 @@ def _plan_locked(job: Job, held: lock.HeldLock, log: Path, offline: bool, force:
         return PlanOutcome(exitcodes.CONFIG, problems=[
             credentials.redact(r.line(), ctx.secrets) for r in bad])
     assert ctx.rclone is not None and ctx.env is not None
-    baseline = safety.read_baseline(job.summary_path, job)
-    verdict = safety.check_source(job, force, baseline)
+    base = baseline.read_baseline(job.summary_path, job)
+    verdict = source.check_source(job, force, base)
     if not verdict.ok:
         return PlanOutcome(exitcodes.CONFIG, problems=[g.line() for g in verdict.refused])
-    dest = safety.destination_files(job, baseline, ctx.rclone, ctx.env)
-    left = safety.partials_at_destination(job, baseline, str(ctx.rclone), ctx.env)
+    dest = deletes.destination_files(job, base, ctx.rclone, ctx.env)
+    left = deletes.partials_at_destination(job, base, str(ctx.rclone), ctx.env)
     # As the runner: it removes counted partial files before the sync (no allowance for
     # them); only uncountable ones get one.
-    guard = safety.delete_guard(job, dest, None, safety.PartialsLeft(
+    guard = deletes.delete_guard(job, dest, None, deletes.PartialsLeft(
         None if left.found is None else 0, left.interrupted))
     argv = rclonecmd.sync_command(ctx.rclone, replace(job, log_file=log), dry_run=True)
     if cancel is not None and cancel.is_set():  # stopped during the pre-flight: start nothing

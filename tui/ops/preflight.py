@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tui.config import Job, is_local
+from tui.config import Job
 from tui.ops import credentials, lock, rclonecmd, safefile
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
-IGNORED_IN_EMPTY_SOURCE = {"lost+found"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,9 @@ def run_checks(
     env_result = _check_environment(ctx)
     if env_result is not None:
         results.append(env_result)
-    results.extend(check_source(job))
+    from tui.ops.guards import source  # it imports CheckResult from here
+
+    results.extend(source.access(job))
     results.append(_check_log_folder(job))
     results.append(check_shared_dirs(job))
     if not lock_is_ours:
@@ -162,43 +163,6 @@ def _check_credentials(
     present = [n for g in groups for n in g if env.get(n)]
     return env_result, CheckResult("credentials", True,
                                    f"{backend}: {', '.join(present) or 'present'} (values hidden)")
-
-
-def check_source(job: Job) -> list[CheckResult]:
-    """Exists, readable, not empty; and a mount point when the job requires one."""
-    src = Path(job.source)
-    if not is_local(job.source):
-        return [CheckResult("source", True, f"{job.source} (remote; not checked locally)")]
-    if not src.exists():
-        return [CheckResult("source", False, f"{src} does not exist",
-                            f"mount or create {src}, or fix the job's source")]
-    if not src.is_dir():
-        return [CheckResult("source", False, f"{src} is not a directory", "fix the job's source")]
-    try:
-        with os.scandir(src) as it:
-            entries = [e.name for _, e in zip(range(64), it, strict=False)]
-    except PermissionError:
-        return [CheckResult("source", False, f"{src} is not readable (permission denied)",
-                            "run as root, or fix the folder's permissions")]
-    except OSError as exc:
-        return [CheckResult("source", False, f"{src} cannot be read: {exc.strerror}",
-                            "check the disk and the mount")]
-    results: list[CheckResult] = []
-    content = [e for e in entries if e not in IGNORED_IN_EMPTY_SOURCE]
-    if not content:
-        results.append(CheckResult(
-            "source", False, f"{src} is empty: a sync would delete the whole mirror",
-            "mount the source file system, or restore its content"))
-    else:
-        results.append(CheckResult("source", True, f"{src} is readable and not empty"))
-    if job.require_mount:
-        if os.path.ismount(src):
-            results.append(CheckResult("mount", True, f"{src} is a mount point"))
-        else:
-            results.append(CheckResult(
-                "mount", False, f"{src} is not a mount point (require_mount is set)",
-                f"mount the file system on {src}, or set require_mount = false"))
-    return results
 
 
 def _check_log_folder(job: Job) -> CheckResult:

@@ -56,7 +56,7 @@ Type=oneshot
 {env_file}ExecStart={exec_start}
 # rclone's exit codes are reported as they are; 75 (locked) is not a failure of this unit.
 SuccessExitStatus=75
-{_start_timeout(job)}# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
+{_timeout_start_line(job)}# Stop: the runner forwards SIGTERM to rclone and writes its end marker.
 KillMode=mixed
 TimeoutStopSec={int(job.abort_grace) + 30}
 Nice=10
@@ -98,7 +98,7 @@ def _managed(folder: Path) -> bool:
                for base in (Path("/run/space-mirror"), Path("/var/lib/space-mirror")))
 
 
-def _start_timeout(job: Job) -> str:
+def _timeout_start_line(job: Job) -> str:
     """TimeoutStartSec= from the job's limits (tui/ops/run/watchdog.py): systemd's backstop if
     the runner itself hangs; the runner's own limits end a run first."""
     limit = watchdog.start_timeout(job)

@@ -26,6 +26,7 @@ from tui.core import exitcodes
 from tui.core import verify as core
 from tui.core.markers import VERIFY, MarkerKind
 from tui.ops import credentials, lock, preflight, verify_metrics
+from tui.ops.monitor import prom
 from tui.ops.run import locking
 from tui.ops.run.context import new_run_id
 from tui.ops.run.journal import Journal
@@ -187,7 +188,7 @@ class Verifier:
         proc = RcloneProcess(argv, env, self.job.log_file, held, self.job.abort_grace)
         problem = proc.start()
         if problem is not None:
-            return self._ended(exitcodes.CONFIG, core.CheckResult(), sampled, problem, 0.0)
+            return self._ended(exitcodes.CONFIG, core.CheckCounts(), sampled, problem, 0.0)
         self.state.proc = proc
         if self.state.signal_name:
             proc.stop()
@@ -211,12 +212,12 @@ class Verifier:
     def _refused(self, why: str, extra: dict[str, str]) -> int:
         self.journal.start_marker(self.run_id, self.job.name, VERIFY, extra)
         self.journal.end_marker(MarkerKind.FAILED, self.run_id, exitcodes.CONFIG,
-                                _counters(core.CheckResult(), 0, 0.0), why)
-        self._write_metrics(exitcodes.CONFIG, core.CheckResult(), 0)
+                                _counters(core.CheckCounts(), 0, 0.0), why)
+        self._write_metrics(exitcodes.CONFIG, core.CheckCounts(), 0)
         self.complain(f"verify {self.run_id} not done: {why}")
         return exitcodes.CONFIG
 
-    def _ended(self, code: int, result: core.CheckResult, sampled: int, problem: str | None,
+    def _ended(self, code: int, result: core.CheckCounts, sampled: int, problem: str | None,
                elapsed: float) -> int:
         summary = core.summary(result, sampled)
         if code == 0 and result.differences == 0:
@@ -244,14 +245,14 @@ class Verifier:
                      "(the run's ERROR lines are in the log: `space-mirror history`)")
         return code
 
-    def _write_metrics(self, code: int, result: core.CheckResult, sampled: int) -> None:
+    def _write_metrics(self, code: int, result: core.CheckCounts, sampled: int) -> None:
         facts = verify_metrics.VerifyFacts(
             job=self.job.name, started=self.state.started, ended=time.time(), exit_code=code,
             success=code == 0 and result.differences == 0, sampled=sampled,
             differences=result.differences, missing=result.missing, differ=result.differ,
             errors=result.errors)
         path = verify_metrics.verify_metrics_path(self.job)
-        warning = verify_metrics.write(path, facts)
+        warning = prom.write(path, verify_metrics.verify_text(facts))
         if warning:
             self.complain(f"warning: {warning}")
 
@@ -279,7 +280,7 @@ def _copy_lines(src: Path, dst: Path, picks: list[int]) -> None:
                     break
 
 
-def _counters(result: core.CheckResult, sampled: int, elapsed: float) -> dict[str, str]:
+def _counters(result: core.CheckCounts, sampled: int, elapsed: float) -> dict[str, str]:
     # `errors` is what the history counts (its ERRORS column): here, every difference.
     return {"mode": VERIFY, "sampled": str(sampled), "checks": str(result.checked),
             "errors": str(result.differences), "differences": str(result.differences),

@@ -45,15 +45,10 @@ def verify_metrics_path(job: Job) -> Path:
     return prom.with_name(f"{prom.stem}_verify{prom.suffix or '.prom'}")
 
 
-def prometheus_text(f: VerifyFacts) -> str:
+def verify_text(f: VerifyFacts) -> str:
     values = {"ended": f.ended, "duration": max(0.0, f.ended - f.started),
               "success": int(f.success), "exit_code": f.exit_code, "sampled": f.sampled,
               "differences": f.differences, "missing": f.missing, "differ": f.differ,
               "errors": f.errors}
     return prom.render(f.job, [(f"last_verify_{name}", help_text, values[key], "")
                                for name, help_text, key in _METRICS])
-
-
-def write(path: Path, facts: VerifyFacts) -> str | None:
-    """Write atomically; a warning when it cannot be written (never fatal)."""
-    return prom.write(path, prometheus_text(facts))

@@ -86,7 +86,8 @@ class KeyedScreen(Screen[Any]):
             move(target, how)
 
     def help_rows(self) -> list[tuple[str, str]]:
-        return help_rows(self.KEYS) + list(self.HELP_EXTRA)
+        first = self.is_first() if self.is_attached else True
+        return help_rows(self.KEYS, first) + list(self.HELP_EXTRA)
 
     def help_note(self) -> str:
         return ""

@@ -23,12 +23,12 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from tui.app import keys as K
+from tui.app import lookups, workers
 from tui.app import messages as msg
-from tui.app import workers
 from tui.app.keys import Key
-from tui.app.screens.controls import RunControls
+from tui.app.screens.controls import Bandwidth
 from tui.app.screens.dialogs import AbortScreen
-from tui.app.screens.logscreen import search_box
+from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import LogView
 from tui.app.widgets.preflight import ProblemPanel
@@ -67,6 +67,7 @@ KEYS: tuple[Key, ...] = (
         when="idle", min_width=60),
     K.HELP,
     K.QUIT_TOP,
+    K.BACK_TO_OVERVIEW,
     K.SEARCH[0],
     Key("e", "toggle_errors", "Errors", "log: errors only (on/off)", min_width=80,
         title="Errors only"),
@@ -101,7 +102,7 @@ def while_mounted(handler: Callable[[DashboardScreen, M], None]
 W = TypeVar("W", bound=Widget)
 
 
-class DashboardScreen(RunControls):
+class DashboardScreen(LogScreen):
     KEYS = KEYS
     BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)
     HELP_EXTRA = (("← →", "scroll long log lines sideways"),
@@ -124,7 +125,7 @@ class DashboardScreen(RunControls):
         self.vitals: Vitals | None = None
         self.known_running: RunningSync | None = None
         self._footer_key: tuple[bool, int] | None = None
-        self.bwlimit = None
+        self.bandwidth = Bandwidth()
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -192,13 +193,27 @@ class DashboardScreen(RunControls):
         workers.send_abort(self.job, self.probes, self.known_running, self._wake,
                            self.post_message)
 
+    @work(thread=True, group="bandwidth", exclusive=True, exit_on_error=False)
+    def _read_bandwidth(self, run_id: str | None) -> None:
+        lookups.read_bandwidth(self.job, run_id, self.stop, self.post_message)
+
+    @work(thread=True, group="bandwidth", exclusive=True, exit_on_error=False)
+    def _set_bandwidth(self, run_id: str | None, rate: str) -> None:
+        lookups.set_bandwidth(self.job, run_id, rate, self.post_message)
+
+    @work(thread=True, group="last-run", exclusive=True, exit_on_error=False)
+    def _load_last_run(self) -> None:
+        lookups.load_last_run(self.job, self.post_message)
+
     # -- messages → model → what is shown ----------------------------------------------------
     def fold(self, event: dm.Event) -> None:
         old = self.model
         self.model = dm.reduce(old, event)
         if old.run.running and not self.model.run.running:
             self._wake.set()  # the lock is about to go: look again soon
-        self.ask_bandwidth()  # after a start: rclone's limit, when it has a remote control
+        asked = self.bandwidth.to_ask(self.model.run)
+        if asked is not None:  # after a start: rclone's limit, when it has a remote control
+            self._read_bandwidth(asked)
         self.refresh_status()
 
     @on(msg.LogLinesRead)
@@ -231,7 +246,7 @@ class DashboardScreen(RunControls):
         what = "dry run" if message.dry_run else "sync"
         self.notify(f"{what.capitalize()} started (runner pid {message.launched.process.pid}); "
                     "it keeps running if the dashboard closes.", timeout=4, markup=False)
-        self.fold(dm.Launched())
+        self.fold(dm.RunnerLaunched())
 
     @on(msg.ModelEvent)
     @while_mounted
@@ -257,7 +272,7 @@ class DashboardScreen(RunControls):
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
                          caught_up=m.caught_up,
-                         bwlimit=self.bwlimit if m.run.running else None)
+                         bwlimit=self.bandwidth.limit if m.run.running else None)
 
     def refresh_status(self) -> None:
         try:
@@ -279,7 +294,7 @@ class DashboardScreen(RunControls):
     # -- the footer shows what can be done now, and what fits ----------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return K.footer_allows(self.KEYS, action, parameters, live=self.model.busy,
-                               width=self.app.size.width)
+                               width=self.app.size.width, first=self.is_first())
 
     def _refresh_footer(self) -> None:
         key = (self.model.busy, self.app.size.width)
@@ -350,6 +365,53 @@ class DashboardScreen(RunControls):
         else:
             await self.app.action_quit()  # asks first while a sync runs
 
+    async def action_back_stacked(self, _how: str = "") -> None:
+        await self.action_back()
+
+    # -- the last run's detail (`l`) ---------------------------------------------------------
+    def action_last_run(self, _how: str = "") -> None:
+        self._load_last_run()
+
+    @on(msg.LastRunLoaded)
+    @while_mounted
+    def _last_run_loaded(self, message: msg.LastRunLoaded) -> None:
+        if message.run is None:
+            self.notify(message.problem, severity="warning", markup=False)
+            return
+        from tui.app.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(message.run, persistent=message.persistent,
+                                             job=self.job))
+
+    # -- bandwidth (`w`) -----------------------------------------------------------------------
+    def action_bandwidth(self, _how: str = "") -> None:
+        if not self.model.live:
+            self.notify("Nothing to limit: no sync is running (a limit for every run is the "
+                        "job's bwlimit key).", severity="warning", markup=False)
+            return
+        from tui.app.screens.bandwidth import BandwidthScreen
+
+        run_id = self.model.run.run_id
+        self.app.push_screen(BandwidthScreen(self.bandwidth.limit),
+                             lambda rate: self._bandwidth_chosen(run_id, rate))
+
+    def _bandwidth_chosen(self, run_id: str | None, rate: str | None) -> None:
+        if rate is not None:
+            self._set_bandwidth(run_id, rate)
+
+    @on(msg.BandwidthRead)
+    @while_mounted
+    def _bandwidth_read(self, message: msg.BandwidthRead) -> None:
+        if message.problem:
+            self.notify(message.problem, title="Bandwidth", severity="error", markup=False)
+            return
+        if not self.bandwidth.answer(self.model.run, message.run_id, message.limit):
+            return  # an answer about a run that has ended
+        if message.changed and message.limit:
+            self.notify(f"Bandwidth limit now {message.limit}", title="Bandwidth",
+                        markup=False)
+        self.refresh_status()
+
     def quit_chosen(self, choice: str | None) -> None:
         """The quit dialog's answer (asked by the App for this screen's running sync)."""
         if choice == "leave":
@@ -373,10 +435,3 @@ class DashboardScreen(RunControls):
             self.refresh_status()
             return True
         return False
-
-
-class JobDashboardScreen(DashboardScreen):
-    """A job's dashboard opened from the overview: q and Esc go back to it."""
-
-    KEYS = tuple(K.BACK if k is K.QUIT_TOP else k for k in KEYS)
-    BINDINGS: ClassVar[list[BindingType]] = K.bindings(KEYS)

@@ -35,7 +35,7 @@ from tui.core.progress import (
 from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
-from tui.core.typical import eta_text as usual_eta
+from tui.core.typical import usual_eta_text as usual_eta
 from tui.core.units import format_bytes, format_duration, format_rate
 from tui.ops.processes import RunningSync, Vitals
 
@@ -158,7 +158,7 @@ def identity_line(job: str, source: str, destination: str, host: str,
                             *tail)
 
 
-def last_good_text(last: datetime | None, now: datetime | None,
+def last_good_line(last: datetime | None, now: datetime | None,
                    warn_after: float) -> tuple[str, str] | None:
     """`last good mirror 27 h ago`, coloured once older than warn_after."""
     if last is None or now is None:
@@ -302,7 +302,7 @@ class StatusPanel(Vertical):
         from tui.ops.history import load_history
 
         history = load_history(job)
-        line = dashboard_line(persistent_summary(history.runs), job.source)
+        line = dashboard_line(persistent_summary(history.runs))
         ended = [r for r in history.runs if r.ended is not None]
         self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None,
                                         tuple(history.runs)))
@@ -340,7 +340,7 @@ class StatusPanel(Vertical):
             identity_line(job, source, destination, host, self._last_good))
 
     def _show_last_good(self, now: datetime | None) -> None:
-        text = last_good_text(self.last_success, now, self.warn_after)
+        text = last_good_line(self.last_success, now, self.warn_after)
         if text != self._last_good and self._identity is not None:
             self._last_good = text
             self.show_identity(*self._identity)

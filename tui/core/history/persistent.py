@@ -167,7 +167,7 @@ def _runs(n: int) -> str:
     return f"{n} run{'s' if n != 1 else ''}"
 
 
-def dashboard_line(p: Persistent, source: str) -> str | None:
+def dashboard_line(p: Persistent) -> str | None:
     """One line for the dashboard about what has gone wrong in more than one run in a row
     (one run's trouble is the last run's reason): the file failing longest first, then the
     delete debt; None when nothing has."""
@@ -182,8 +182,8 @@ def dashboard_line(p: Persistent, source: str) -> str | None:
         # say what rclone did and where to look, never that the mirror holds removed files.
         if p.pending_deletes:
             noun = "file" if p.pending_deletes == 1 else "files"
-            parts.append(f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row: the "
-                         f"mirror still holds {p.pending_deletes} {noun} removed from {source}")
+            parts.append(f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row: "
+                         f"{p.pending_deletes} {noun} gone from the source still mirrored")
         else:
             parts.append(f"deletes skipped {_runs(p.deletes_skipped_runs)} in a row "
                          "(I/O errors); p: whether any are due")

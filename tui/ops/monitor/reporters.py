@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tui.core.markers import now
-from tui.ops import credentials, metrics, notify, ping, safefile, safety
+from tui.ops import credentials, metrics, notify, ping, safefile
+from tui.ops.guards import baseline
 from tui.ops.monitor import prom
 from tui.ops.run.context import RunContext
 from tui.ops.run.journal import Journal
@@ -40,8 +41,8 @@ def run_end(ctx: RunContext, code: int, outcome: str, reason: str | None) -> Run
         ended=ended, exit_code=code, outcome=outcome, reason=reason,
         bytes=ctx.state.bytes, transfers=ctx.state.transfers, checks=ctx.state.checks,
         deletes=ctx.state.deletes, renames=ctx.state.renames, errors=ctx.state.errors,
-        extra=safety.summary_fields(
-            ctx.baseline or safety.read_baseline(ctx.job.summary_path, ctx.job),
+        extra=baseline.summary_fields(
+            ctx.baseline or baseline.read_baseline(ctx.job.summary_path, ctx.job),
             ctx.run_id, outcome == "success" and ctx.mode == "sync",
             ctx.source.source_files if ctx.source else None,
             interrupted=ctx.mode == "sync" and ctx.ran_rclone and outcome != "success",

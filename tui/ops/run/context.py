@@ -11,7 +11,7 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.runstate import RunState
 from tui.core.triage import Tally
-from tui.ops import safety
+from tui.ops.guards import baseline, deletes, source
 from tui.ops.run.watchdog import Trip
 
 
@@ -63,9 +63,9 @@ class RunContext:
     partials_counted: bool = False
     # The safety guards: the summary's baseline before this run, the source verdict, the
     # --max-delete passed, and the fields they add to the start marker.
-    baseline: safety.Baseline | None = None
-    source: safety.SourceVerdict | None = None
-    delete_cap: safety.DeleteGuard | None = None
+    baseline: baseline.Baseline | None = None
+    source: source.SourceVerdict | None = None
+    delete_cap: deletes.DeleteGuard | None = None
     safety_fields: dict[str, str] = field(default_factory=dict)
 
     @property

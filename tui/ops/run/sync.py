@@ -20,7 +20,8 @@ from tui.core.logline import Event, LineParser, LogRecord, decode
 from tui.core.markers import MarkerKind, now
 from tui.core.runstate import apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, logfile, notify, preflight, rc, rclonecmd, safety
+from tui.ops import credentials, lock, logfile, notify, preflight, rc, rclonecmd
+from tui.ops.guards import baseline, deletes, source
 from tui.ops.monitor.reporters import Reporter, RunEnd, default_reporters, run_end
 from tui.ops.run import locking, partials, verdict, watchdog
 from tui.ops.run.context import RunContext, RunOptions
@@ -128,9 +129,9 @@ class SyncRun:
     async def _check_safety(self, rclone: Path, env: dict[str, str]) -> str | None:
         """Source sanity guards, then the delete guard; the refusal's reason, or None."""
         ctx, journal = self.ctx, self.journal
-        ctx.baseline = await asyncio.to_thread(safety.read_baseline, ctx.job.summary_path,
+        ctx.baseline = await asyncio.to_thread(baseline.read_baseline, ctx.job.summary_path,
                                                ctx.job)
-        verdict_ = await asyncio.to_thread(safety.check_source, ctx.job, ctx.opts.force,
+        verdict_ = await asyncio.to_thread(source.check_source, ctx.job, ctx.opts.force,
                                            ctx.baseline)
         ctx.source = verdict_
         if ctx.opts.force:
@@ -144,28 +145,28 @@ class SyncRun:
             return "source guard: " + "; ".join(f"{g.name}: {g.detail}"
                                                 for g in verdict_.refused)
         if not ctx.opts.dry_run:
-            dest = await asyncio.to_thread(safety.destination_files, ctx.job, ctx.baseline,
+            dest = await asyncio.to_thread(deletes.destination_files, ctx.job, ctx.baseline,
                                            rclone, env)
             left = await asyncio.to_thread(self._clean_partials, str(rclone), env)
-            ctx.delete_cap = safety.delete_guard(ctx.job, dest, ctx.opts.max_delete, left)
+            ctx.delete_cap = deletes.delete_guard(ctx.job, dest, ctx.opts.max_delete, left)
             ctx.safety_fields["max_delete"] = str(ctx.delete_cap.limit)
         return None
 
-    def _clean_partials(self, rclone: str, env: dict[str, str]) -> safety.PartialsLeft:
+    def _clean_partials(self, rclone: str, env: dict[str, str]) -> deletes.PartialsLeft:
         """After an interrupted run: remove the partial files it left (tui/ops/run/
         partials.py says why here and not in rclone); where that cannot be done, the delete
         guard allows for them instead."""
         ctx = self.ctx
         interrupted = ctx.baseline.interrupted if ctx.baseline else 0
         if not interrupted:
-            return safety.PartialsLeft(0, 0)
+            return deletes.PartialsLeft(0, 0)
         removed = partials.clean(ctx.job, rclone, env, min(ctx.job.remote_timeout, 10.0))
         if removed:
             noun = "file" if removed == 1 else "files"
             ctx.safety_fields["partials_removed"] = str(removed)
             self.journal.say(f"space-mirror: removed {removed} partial {noun} that an "
                              "interrupted run left at the destination")
-        return safety.PartialsLeft(None if removed is None else 0, interrupted)
+        return deletes.PartialsLeft(None if removed is None else 0, interrupted)
 
     def _start_marker(self) -> None:
         ctx = self.ctx
@@ -200,7 +201,7 @@ class SyncRun:
         self._start_marker()
         if not ctx.opts.dry_run and ctx.baseline is not None:
             warning = await asyncio.to_thread(
-                safety.presume_interrupted, ctx.job, ctx.baseline, ctx.run_id,
+                baseline.presume_interrupted, ctx.job, ctx.baseline, ctx.run_id,
                 ctx.source.source_files if ctx.source else None)
             if warning:
                 journal.warn(warning)
