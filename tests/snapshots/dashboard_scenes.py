@@ -9,23 +9,39 @@ from __future__ import annotations
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from tui.app.app import MirrorApp
 from tui.config import Job
+from tui.core.markers import Marker, MarkerKind, parse_marker
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import RunningSync, Vitals
 
 LOGS = Path(__file__).parent / "logs"
-NOW = datetime(2026, 11, 25, 17, 45, 0, tzinfo=UTC)
+
+
+def _last_start(log: Path) -> Marker:
+    """The last run's start marker in a recorded log (record_logs.py writes them)."""
+    starts = [m for m in map(parse_marker, log.read_text().splitlines())
+              if m is not None and m.kind is MarkerKind.START]
+    return starts[-1]
+
+
+# The scenes' clock and running sync come from the recorded logs, so that re-recording them
+# with today's runner (record_logs.py) needs no edit here: "now" is 3 h 15 min after the
+# second night's run started, the run the `running` scene shows.
+_SECOND = _last_start(LOGS / "running.log")
+assert _SECOND.time is not None
+NOW = (_SECOND.time + timedelta(hours=3, minutes=15)).replace(second=0, microsecond=0)
 HOST = "nas01"
 RCLONE_PID = 13850
-RUNNING = RunningSync(kind="runner", pid=13829, rclone_pid=RCLONE_PID,
-                      run_id="20261125T143031-65dc", started="2026-11-25T14:30:32+00:00",
-                      mode="sync", started_by="cli")
+RUNNING = RunningSync(kind="runner", pid=int(_SECOND.fields.get("pid", "13829")),
+                      rclone_pid=RCLONE_PID, run_id=_SECOND.run_id,
+                      started=_SECOND.time.isoformat(timespec="seconds"), mode="sync",
+                      started_by="cli")
 VITALS = Vitals(pid=RCLONE_PID, cpu_percent=23.0, rss=48 * 1024 * 1024,
                 read_bps=409_600.0, write_bps=409_600.0)
 FAILED_CHECKS = [

@@ -88,10 +88,10 @@ def main() -> None:
     proc.wait(30)
     shutil.copy(log, OUT / "aborted.log")
 
-    # Third night: files deleted at the source, and the delete guard at 0 stops the run.
+    # Third night: files deleted at the source, and a delete guard of 1 stops the run at it.
     for victim in sorted((src / "music").glob("*.bin"))[:3]:
         victim.unlink()
-    assert _run(_config(None), "--allow-deletes", "0") != 0
+    assert _run(_config(None), "--allow-deletes", "1") != 0
     shutil.copy(log, OUT / "failed.log")
     print(f"recorded {sorted(p.name for p in OUT.glob('*.log'))}")
 

@@ -8,29 +8,44 @@ are None, and every consumer shows "unknown" rather than a made-up zero.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tui.config import Job
+from tui.core import exitcodes
 from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
+from tui.core.history.model import Run
 from tui.core.history.persistent import Persistent
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.ops import metrics, processes
 
 
-def persistent_of(job: Job) -> Persistent | None:
-    """What repeats across the job's runs (tui/core/history/persistent.py), read through the
-    incremental cache; None when the history cannot be read or holds no run."""
-    from tui.core.history import persistent_summary
+def _runs(job: Job) -> Sequence[Run] | None:
+    """The job's runs from its log (through the incremental cache); None when the log
+    cannot be read or holds no run: unknown, never a made-up zero."""
     from tui.ops.history import load_history
 
     try:
         runs = load_history(job).runs
     except Exception:  # an unreadable log costs the figures, never the run or `status`
         return None
-    if not runs:  # a log with no run (or none yet) knows nothing: unknown, not zero
-        return None
-    return persistent_summary(runs)
+    return runs or None
+
+
+def persistent_of(job: Job) -> Persistent | None:
+    """What repeats across the job's runs (tui/core/history/persistent.py)."""
+    from tui.core.history import persistent_summary
+
+    runs = _runs(job)
+    return None if runs is None else persistent_summary(runs)
+
+
+def _history_last_run(run: Run) -> LastRun:
+    return LastRun(run_id=run.id, mode=run.mode, outcome=str(run.outcome),
+                   exit_code=run.exit_code,
+                   ended=run.ended.timestamp() if run.ended else None, reason=run.reason,
+                   stalled=run.exit_code == exitcodes.STALLED)
 
 
 TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
@@ -48,13 +63,24 @@ def gather(job: Job, now: float | None = None) -> Facts:
         running = (f"pid {sync.pid}, run {sync.run_id or 'legacy'}, started {sync.started}, "
                    f"by {sync.started_by}")
         idle = _no_progress_for(job, when)
-    persistent = persistent_of(job)
+    from tui.core.history import last_success, persistent_summary
+
+    runs = _runs(job)
+    persistent = None if runs is None else persistent_summary(runs)
     skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
+    # The summary is the runner's own record; a job the old wrapper ran (or a summary out of
+    # reach) still has its log: the history answers then.
+    good = metrics.last_success_of(summary)
+    if good is None and runs is not None:
+        ended = last_success(runs)
+        good = ended.timestamp() if ended is not None else None
+    last = _last_run(summary)
+    if last is None and runs is not None:
+        last = _history_last_run(runs[-1])
     return Facts(
         job=job.name, now=when, warn_after=job.warn_after, crit_after=job.crit_after,
-        stall_timeout=job.stall_timeout, recorded=bool(summary),
-        last_success=metrics.last_success_of(summary),
-        last_run=_last_run(summary), running=running, no_progress_for=idle,
+        stall_timeout=job.stall_timeout, recorded=bool(summary) or runs is not None,
+        last_success=good, last_run=last, running=running, no_progress_for=idle,
         deletes_skipped_runs=(persistent.deletes_skipped_runs if persistent
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
@@ -63,7 +89,9 @@ def gather(job: Job, now: float | None = None) -> Facts:
 
 
 def last_success_time(job: Job) -> datetime | None:
-    """For the dashboard's header: when the last real sync succeeded."""
+    """For the dashboard's first frame: when the last real sync succeeded, by the summary
+    (cheap). The history's answer, for a job with no summary, follows with the dashboard's
+    history read (StatusPanel), as `gather` gives it."""
     value = metrics.last_success_of(metrics.read_summary(job.summary_path))
     return None if value is None else datetime.fromtimestamp(value, UTC)
 

@@ -144,7 +144,8 @@ def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[st
             nxt = "?"
     good = last_good_text(row.health) if row.health is not None else "?"
     needs = "; ".join(notes(row.health)) if row.health is not None else ""
-    return (printable(row.name), word.lower(), age, progress, nxt, good, printable(needs))
+    # What needs the operator first; the next timer run, the least urgent, last.
+    return (printable(row.name), word.lower(), good, printable(needs), age, progress, nxt)
 
 
 class OverviewScreen(KeyedScreen):
@@ -180,8 +181,9 @@ class OverviewScreen(KeyedScreen):
         table = self.query_one(DataTable)
         # Fixed widths: the cells change every survey, the columns must not jump.
         names = max([3, *(len(printable(job.name)) for job, _ in self.jobs)])
-        for label, width in (("Job", names), ("State", 18), ("Last", 12), ("Progress", 8),
-                             ("Next run", 12), ("Last good", 9), ("Needs you", 36)):
+        for label, width in (("Job", names), ("State", 10), ("Last good", 9),
+                             ("Needs you", 24), ("Last run", 12), ("Done", 4),
+                             ("Next run", 11)):
             table.add_column(label, width=width)
         for job, _ in self.jobs:
             table.add_row(printable(job.name), "reading…", "", "", "", "", "", key=job.name)

@@ -250,6 +250,8 @@ class BytesBar(Widget):
 class StatusPanel(Vertical):
     """Identity, state, bar, progress, counters and (after a failure) the reason."""
 
+    last_success: datetime | None  # the header's "last good mirror …"
+
     DEFAULT_CSS = """
     StatusPanel { height: auto; }
     StatusPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -266,11 +268,12 @@ class StatusPanel(Vertical):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
 
         def __init__(self, line: str | None, last: Counted | None = None,
-                     runs: Sequence[Run] = ()) -> None:
+                     runs: Sequence[Run] = (), last_success: datetime | None = None) -> None:
             super().__init__()
             self.line = line
             self.last = last  # the newest finished run's errors, counted once per cause
             self.runs = runs  # every run, for the usual duration (the ETA before rclone's)
+            self.last_success = last_success  # the log's last real success
 
     def compose(self) -> ComposeResult:
         yield Static(id="identity")
@@ -298,19 +301,24 @@ class StatusPanel(Vertical):
     @work(thread=True, exclusive=True, group="repeated", exit_on_error=False)
     def _repeated(self, job: Job) -> None:
         # Imported here: the history is read after the first frame, not before it.
-        from tui.core.history import dashboard_line, persistent_summary
+        from tui.core.history import dashboard_line, last_success, persistent_summary
         from tui.ops.history import load_history
 
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs))
         ended = [r for r in history.runs if r.ended is not None]
         self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None,
-                                        tuple(history.runs)))
+                                        tuple(history.runs), last_success(history.runs)))
 
     def on_status_panel_repeated(self, message: Repeated) -> None:
         message.stop()
         self._counted = message.last
         self._runs = message.runs
+        logged = message.last_success
+        if self.last_success is None and logged is not None:
+            # No summary says it (a job the old wrapper ran): the log's last success does.
+            self.last_success = logged
+            self._show_last_good(self._now)
         if self._state is not None:
             self._show_outcome(self._state)
         static = self.query_one("#repeated", Static)
@@ -333,6 +341,7 @@ class StatusPanel(Vertical):
         # job's warn_after: the header's "last good mirror 27 h ago".
         self.last_success: datetime | None = None
         self.warn_after = 26 * 3600.0
+        self._now: datetime | None = None  # the clock at the last show()
 
     def show_identity(self, job: str, source: str, destination: str, host: str) -> None:
         self._identity = (job, source, destination, host)
@@ -351,6 +360,7 @@ class StatusPanel(Vertical):
                 and st.outcome is Outcome.SUCCESS and st.ended is not None):
             self.last_success = st.ended  # watched it succeed: no need to wait for a file
         self._seen_running = st.run_id if st.phase is Phase.RUNNING else None
+        self._now = s.now
         self._show_last_good(s.now)
         live = (s.state.running and not s.interrupted) or s.running is not None
         if s.now is not None and live and s.caught_up:

@@ -19,14 +19,35 @@ from tui.core.history.persistent import (
     PersistentFailure,
     dashboard_line,
     describe,
+    last_success,
     persistent_at,
     persistent_summary,
 )
 from tui.core.history.report import format_report
 from tui.core.history.scan import scan_bytes
 
-__all__ = ["CACHE_VERSION", "FileScan", "Fragment", "History", "HistoryWarning", "LogSpan",
-           "Persistent", "PersistentFailure", "Run", "RunningCheck", "cache_path",
-           "dashboard_line", "default_cache_dir", "describe", "format_report", "log_files",
-           "persistent_at", "persistent_summary", "read_span", "run_log_lines", "scan_bytes",
-           "scan_history"]
+__all__ = [
+    "CACHE_VERSION",
+    "FileScan",
+    "Fragment",
+    "History",
+    "HistoryWarning",
+    "LogSpan",
+    "Persistent",
+    "PersistentFailure",
+    "Run",
+    "RunningCheck",
+    "cache_path",
+    "dashboard_line",
+    "default_cache_dir",
+    "describe",
+    "format_report",
+    "last_success",
+    "log_files",
+    "persistent_at",
+    "persistent_summary",
+    "read_span",
+    "run_log_lines",
+    "scan_bytes",
+    "scan_history",
+]

@@ -128,6 +128,17 @@ def _files(real: list[Run]) -> tuple[PersistentFailure, ...]:
     return tuple(found)
 
 
+def last_success(runs: Sequence[Run]) -> datetime | None:
+    """When the last real sync of the latest run's job succeeded (its end), or None."""
+    if runs:
+        job = runs[-1].job
+        for run in reversed(runs):
+            if (run.job == job and run.outcome is Outcome.SUCCESS and not run.dry_run
+                    and run.mode != VERIFY and run.ended is not None):
+                return run.ended
+    return None
+
+
 def persistent_at(runs: Sequence[Run], run: Run) -> Persistent:
     """The summary as it stood when `run` ended (what its run detail shows)."""
     for i, r in enumerate(runs):
