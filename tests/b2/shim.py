@@ -121,6 +121,7 @@ class _State:
     calls: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the shim's own failures (a test bug)
     max_page: int = 10_000  # a smaller page makes every listing page (B2 allows 10000)
+    stall_after: str | None = None  # the first call of this operation starts a stall
 
 
 _ERRORS: tuple[tuple[type[BaseException], int, str], ...] = (
@@ -207,8 +208,13 @@ class B2Shim:
         with self._lock:
             self.state.sim.key_id_to_key[self.key_id].capabilities = list(capabilities)
 
-    def stall(self) -> None:
-        """Stop answering: every B2 request from now on hangs until unstall() or reset()."""
+    def stall(self, at: str | None = None) -> None:
+        """Stop answering: every B2 request from now on (or from the first call of operation
+        `at` on, that one included) hangs until unstall() or reset()."""
+        if at is not None:
+            with self._lock:
+                self.state.stall_after = at
+            return
         self._released.clear()
         self._stalled.set()
 
@@ -358,6 +364,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._control(path[len("/_shim/"):], body)
             return
         op = _op_name(method, path)
+        with shim._lock:
+            if shim.state.stall_after == op:
+                shim.state.stall_after = None
+                shim.stall()
         shim._gate()
         try:
             with shim._lock:
@@ -395,7 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
             "inject": lambda: shim.inject(**args),
             "delay": lambda: shim.delay(**args),
             "expire": shim.expire_tokens,
-            "stall": shim.stall,
+            "stall": lambda: shim.stall(args.get("at")),
             "unstall": shim.unstall,
             "dump": shim.dump,
             "calls": shim.calls,

@@ -318,6 +318,10 @@ def _check_destination(job: Job, ctx: Context, can_try: bool) -> CheckResult:
         return CheckResult("destination", True,
                            f"{job.destination} answers (folder not created yet)")
     cause, fix = classify_remote_error(err)
+    if cause == "auth" and job.backend == "b2":
+        from tui.core.remedy import remedy  # names the seed's variables and env file
+
+        fix = remedy("auth", job)
     last = _last_error_line(err)
     return CheckResult("destination", False, f"{job.destination}: {cause} ({last})", fix)
 
