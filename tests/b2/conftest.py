@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_testkit import CANARY_KEY_ID, CANARY_SECRET, JobFiles
+from sm_testkit import CANARY_KEY_ID, CANARY_SECRET, JobFiles, wait_until
 
 from tests.b2.shim import BUCKET, B2Shim
 
@@ -90,3 +91,28 @@ def b2_job(job_config: Callable[..., JobFiles], b2_env: Path) -> Callable[..., J
         return job_config(name, **table)
 
     return make
+
+
+def killed_large_upload(b2: B2Shim, rclone_bin: Path, cli_env: dict[str, str],
+                        src: Path) -> int:
+    """A real rclone upload of the large files in `src`, SIGKILLed once its first part is
+    stored at B2 (the parts after it hang): B2 is left with an unfinished large file.
+    Returns the bytes its stored parts hold."""
+    b2.delay("b2_upload_part", 30, after=1)
+    env = {**cli_env, "RCLONE_B2_ACCOUNT": b2.key_id, "RCLONE_B2_KEY": b2.key,
+           "RCLONE_B2_ENDPOINT": b2.url, "RCLONE_B2_CHUNK_SIZE": "5M",
+           "RCLONE_B2_UPLOAD_CUTOFF": "5M", "RCLONE_B2_UPLOAD_CONCURRENCY": "1"}
+    proc = subprocess.Popen([str(rclone_bin), "copy", str(src), f":b2:{BUCKET}"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stored() -> int:
+        return sum(v["size"] for v in b2.dump() if v["action"] == "start")
+
+    try:
+        wait_until(lambda: stored() > 0 and b2.calls().count("b2_upload_part") >= 2, 30,
+                   "the first part stored and the second one started")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    b2.delay("b2_upload_part", 0)
+    return stored()

@@ -117,7 +117,7 @@ class _State:
     account_id: str
     bucket_id: str
     injections: list[Injection] = field(default_factory=list)
-    delays: dict[str, float] = field(default_factory=dict)
+    delays: dict[str, tuple[float, int]] = field(default_factory=dict)  # op → (s, after)
     calls: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the shim's own failures (a test bug)
     max_page: int = 10_000  # a smaller page makes every listing page (B2 allows 10000)
@@ -195,9 +195,11 @@ class B2Shim:
         with self._lock:
             self.state.injections.append(Injection(op, status, code, count, retry_after, message))
 
-    def delay(self, op: str, seconds: float) -> None:
+    def delay(self, op: str, seconds: float, after: int = 0) -> None:
+        """Hold each call of `op` (or "*") for `seconds` before answering it, except the
+        first `after` ones."""
         with self._lock:
-            self.state.delays[op] = seconds
+            self.state.delays[op] = (seconds, after)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -374,7 +376,8 @@ class _Handler(BaseHTTPRequestHandler):
                 state = shim.state
                 state.calls.append(op)
                 injected = _take_injection(state, op)
-                delay = state.delays.get(op, 0.0) or state.delays.get("*", 0.0)
+                seconds, after = state.delays.get(op) or state.delays.get("*") or (0.0, 0)
+                delay = seconds if state.calls.count(op) > after else 0.0
             if delay:
                 time.sleep(delay)
             if injected is not None:

@@ -5,15 +5,14 @@ each test also proves the operation it is named after was exercised)."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sm_testkit import digest_tree, make_tree_at, wait_until
+from sm_testkit import digest_tree, make_tree_at
 
-from tests.b2.conftest import LARGE
+from tests.b2.conftest import LARGE, killed_large_upload
 from tests.b2.shim import BUCKET, B2Shim
 
 DEST = f":b2:{BUCKET}"
@@ -194,28 +193,11 @@ def test_lifecycle_rule_is_stored_and_applied_on_the_fake_clock(
     assert [v["fileName"] for v in b2.dump()] == ["a"]
 
 
-def unfinished_upload(b2: B2Shim, rclone_bin: Path, cli_env: dict[str, str],
-                      src: Path, tmp_path: Path) -> None:
-    """A real rclone upload of a large file, SIGKILLed after its first part reached B2."""
-    b2.delay("b2_upload_part", 30)  # parts after the first hang: the kill lands mid-file
-    env = {**cli_env, "RCLONE_B2_ACCOUNT": b2.key_id, "RCLONE_B2_KEY": b2.key,
-           "RCLONE_B2_ENDPOINT": b2.url, "RCLONE_B2_CHUNK_SIZE": "5M",
-           "RCLONE_B2_UPLOAD_CUTOFF": "5M", "RCLONE_B2_UPLOAD_CONCURRENCY": "1"}
-    proc = subprocess.Popen([str(rclone_bin), "copy", str(src), DEST], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: "b2_upload_part" in b2.calls(), 20, "the first part upload")
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    b2.delay("b2_upload_part", 0)
-
-
 def test_unfinished_large_file_is_listed_and_cleaned_up(
         b2: B2Shim, b2_rclone: Rclone, rclone_bin: Path, cli_env: dict[str, str],
         tmp_path: Path) -> None:
     src = make_tree_at(tmp_path / "src", {"huge.bin": LARGE})
-    unfinished_upload(b2, rclone_bin, cli_env, src, tmp_path)
+    killed_large_upload(b2, rclone_bin, cli_env, src)
     starts = [v for v in b2.dump() if v["action"] == "start"]
     assert len(starts) == 1 and starts[0]["fileName"] == "huge.bin"
     assert lsjson(b2_rclone) == []  # not a file anyone can see
