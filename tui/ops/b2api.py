@@ -55,12 +55,17 @@ def authorize(env: Mapping[str, str], timeout: float = 20.0) -> Session:
                    tuple(allowed.get("capabilities") or ()), names, timeout)
 
 
-def bucket_id(s: Session, bucket: str) -> str:
+def bucket_info(s: Session, bucket: str) -> dict[str, Any]:
+    """The bucket as b2_list_buckets describes it (bucketId, lifecycleRules, …)."""
     answer = _post(s, "b2_list_buckets", {"accountId": s.account_id, "bucketName": bucket})
     for b in answer.get("buckets", []):
         if b.get("bucketName") == bucket:
-            return str(b["bucketId"])
+            return dict(b)
     raise B2Error(f"bucket {bucket!r} not found (or the key may not list it)")
+
+
+def bucket_id(s: Session, bucket: str) -> str:
+    return str(bucket_info(s, bucket)["bucketId"])
 
 
 def unfinished_large_files(s: Session, bucket: str, prefix: str = "") -> list[Unfinished]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tui.config import Job
 from tui.core import b2audit
+from tui.core.plan import Plan
 from tui.core.remedy import bucket as bucket_of
 from tui.ops import b2api, credentials, rclonecmd
 from tui.ops.metrics import write_atomic
@@ -42,6 +43,18 @@ def job_environment(job: Job) -> JobEnv:
             raise AuditError(str(exc)) from None
     env = credentials.child_environment(os.environ, values, job.env)
     return JobEnv(env, credentials.secret_values(values, env))
+
+
+def with_delete_meaning(job: Job, plan: Plan) -> Plan:
+    """The plan, saying what its deletes do on this destination (B2 only)."""
+    if job.backend != "b2":
+        return plan
+    try:
+        env: dict[str, str] = job_environment(job).env
+    except AuditError:
+        env = dict(job.env)  # the pre-flight says what is wrong with the env file
+    hard = b2audit.hard_delete_on(job.flags, env)
+    return replace(plan, delete_meaning=b2audit.delete_meaning(job.backend, hard))
 
 
 def bucket_root(job: Job) -> str:

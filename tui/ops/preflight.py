@@ -76,6 +76,9 @@ def run_checks(
         # Not with refused flags: a credential in the remote string would go on rclone's argv.
         results.append(_check_destination(
             job, ctx, flags_result.ok and creds_result.ok and ctx.rclone is not None))
+        from tui.ops.b2check import b2_checks  # B2 only: key, lifecycle, hard delete
+
+        results.extend(b2_checks(job, ctx, destination_ok=results[-1].ok))
     return results, ctx
 
 
