@@ -75,6 +75,11 @@ def test_audit_json_reports_exactly_what_the_bucket_keeps(
             in prom)
     assert f'space_mirror_b2_lifecycle_removes_versions{{job="{job.name}"}} 0' in prom
 
+    # status --json carries what the last audit found.
+    status = json.loads(run_cli("--config", str(job.config), "status", "--json").stdout)
+    assert (status["b2"]["hidden_bytes"], status["b2"]["unfinished_bytes"]) == (
+        expect["hidden"], expect["unfinished"])
+
     text = run_cli("--config", str(job.config), "audit")
     assert text.returncode == 1
     assert "2 hidden version(s) of deleted files" in text.stdout

@@ -16,7 +16,7 @@ from tui.config import Job
 from tui.core import b2audit
 from tui.core.plan import Plan
 from tui.core.remedy import bucket as bucket_of
-from tui.ops import b2api, credentials, rclonecmd
+from tui.ops import b2api, credentials, rclonecmd, safefile
 from tui.ops.metrics import write_atomic
 
 
@@ -175,3 +175,40 @@ def write_metrics(job: Job, a: b2audit.Audit, now: float) -> str | None:
     except OSError as exc:
         return f"could not write {path}: {exc.strerror or exc}"
     return None
+
+
+# -- the last audit, for `status --json` ------------------------------------------------------
+
+def b2_state_path(job: Job) -> Path:
+    """Beside the job's last-run summary: `<job>.b2audit.json`."""
+    return job.summary_path.with_name(f"{job.name}.b2audit.json")
+
+
+def write_state(job: Job, a: b2audit.Audit, now: float) -> str | None:
+    data = {"audited_at": now, "hidden_bytes": a.hidden_bytes,
+            "hidden_versions": a.hidden_count, "old_version_bytes": a.old_bytes,
+            "unfinished_bytes": a.unfinished_bytes, "unfinished_files": len(a.unfinished),
+            "extra_monthly_cost": round(a.cost(a.extra_bytes), 4), "status": a.code}
+    path = b2_state_path(job)
+    try:
+        safefile.write_atomic(path, json.dumps(data).encode(), 0o644)
+    except OSError as exc:
+        return f"could not write {path}: {exc.strerror or exc}"
+    return None
+
+
+def last_state(job: Job) -> dict[str, Any] | None:
+    """The last audit's numbers, or None (no audit yet, or the file is not root's)."""
+    if job.backend != "b2":
+        return None
+    try:
+        raw = safefile.read_private(b2_state_path(job))
+    except OSError:
+        return None
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
