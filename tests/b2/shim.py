@@ -119,6 +119,7 @@ class _State:
     injections: list[Injection] = field(default_factory=list)
     delays: dict[str, tuple[float, int]] = field(default_factory=dict)  # op → (s, after)
     calls: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() of each call
     errors: list[str] = field(default_factory=list)  # the shim's own failures (a test bug)
     max_page: int = 10_000  # a smaller page makes every listing page (B2 allows 10000)
     stall_after: str | None = None  # the first call of this operation starts a stall
@@ -227,6 +228,12 @@ class B2Shim:
     def calls(self) -> list[str]:
         with self._lock:
             return list(self.state.calls)
+
+    def call_times(self, op: str) -> list[float]:
+        """When each call of `op` arrived (time.monotonic())."""
+        with self._lock:
+            return [t for c, t in zip(self.state.calls, self.state.times, strict=True)
+                    if c == op]
 
     def dump(self) -> list[dict[str, Any]]:
         """Every file version in the bucket, newest first per name: live files, old versions,
@@ -375,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             with shim._lock:
                 state = shim.state
                 state.calls.append(op)
+                state.times.append(time.monotonic())
                 injected = _take_injection(state, op)
                 seconds, after = state.delays.get(op) or state.delays.get("*") or (0.0, 0)
                 delay = seconds if state.calls.count(op) > after else 0.0

@@ -234,6 +234,15 @@ def test_injected_throttling_is_retried(b2: B2Shim, b2_rclone: Rclone, tmp_path:
     assert "ERROR" not in r.stderr
 
 
+def test_retry_after_is_honoured(b2: B2Shim, b2_rclone: Rclone, tmp_path: Path) -> None:
+    src = make_tree_at(tmp_path / "src", {"a": b"1"})
+    b2.inject("b2_upload_file", 429, "too_many_requests", count=1, retry_after=3)
+    ok(b2_rclone("copy", str(src), DEST))
+    first, second = b2.call_times("b2_upload_file")
+    # rclone waited as B2 asked (its own pacer alone waits about 1 s after a 429).
+    assert second - first >= 2.9
+
+
 def test_cap_exceeded_is_fatal_at_once(b2: B2Shim, b2_rclone: Rclone, tmp_path: Path) -> None:
     src = make_tree_at(tmp_path / "src", {"a": b"1"})
     b2.inject("b2_upload_file", 403, "storage_cap_exceeded", count=100,
