@@ -147,6 +147,7 @@ class B2Shim:
         self._stalled = threading.Event()
         self._released = threading.Event()
         self.clock = _Clock()
+        self._delay_gen = 0  # changed by delay() and reset(): wakes and drops delayed calls
         shim = self
 
         class Handler(_Handler):
@@ -178,6 +179,7 @@ class B2Shim:
         """A new, empty bucket; no injections, delays, stall or recorded calls."""
         self.unstall()
         with self._lock:
+            self._delay_gen += 1
             self.state = self._fresh()
 
     def close(self) -> None:
@@ -200,6 +202,7 @@ class B2Shim:
         """Hold each call of `op` (or "*") for `seconds` before answering it, except the
         first `after` ones."""
         with self._lock:
+            self._delay_gen += 1  # calls held by an earlier delay are dropped, not stored
             self.state.delays[op] = (seconds, after)
 
     def expire_tokens(self) -> None:
@@ -263,8 +266,11 @@ class B2Shim:
     # -- serving ----------------------------------------------------------------------------
 
     def _gate(self) -> None:
+        """Hold a call while B2 is stalled. Once released it is dropped, never stored: its
+        client has given up (a timeout, or the watchdog killed it) long before."""
         if self._stalled.is_set():
             self._released.wait()
+            raise _error(503, "service_unavailable", "dropped: B2 was stalled")
 
 
 def _stored_size(f: FileSimulator) -> int:
@@ -377,8 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
             if shim.state.stall_after == op:
                 shim.state.stall_after = None
                 shim.stall()
-        shim._gate()
         try:
+            shim._gate()
             with shim._lock:
                 state = shim.state
                 state.calls.append(op)
@@ -387,7 +393,11 @@ class _Handler(BaseHTTPRequestHandler):
                 seconds, after = state.delays.get(op) or state.delays.get("*") or (0.0, 0)
                 delay = seconds if state.calls.count(op) > after else 0.0
             if delay:
-                time.sleep(delay)
+                gen, end = shim._delay_gen, time.monotonic() + delay
+                while time.monotonic() < end and shim._delay_gen == gen:
+                    time.sleep(0.05)
+                if shim._delay_gen != gen:  # its client was killed meanwhile: never stored
+                    raise _error(503, "service_unavailable", "dropped by the test")
             if injected is not None:
                 raise _error(injected.status, injected.code, injected.message,
                              injected.retry_after)
