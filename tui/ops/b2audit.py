@@ -17,7 +17,8 @@ from tui.core import b2audit
 from tui.core.plan import Plan
 from tui.core.remedy import bucket as bucket_of
 from tui.ops import b2api, credentials, rclonecmd, safefile
-from tui.ops.metrics import write_atomic
+from tui.ops.metrics import Sample, write_atomic
+from tui.ops.metrics import _render as render_samples
 
 
 class AuditError(Exception):
@@ -148,24 +149,18 @@ def b2_metrics_path(job: Job) -> Path:
 
 
 def prometheus_text(job_name: str, a: b2audit.Audit, now: float) -> str:
-    values: dict[str, float] = {
+    """Rendered by the run metrics' own renderer: one format, one home."""
+    values: dict[str, float | int] = {
         "b2_audit_timestamp_seconds": now, "b2_live_bytes": a.live_bytes,
         "b2_hidden_bytes": a.hidden_bytes, "b2_hidden_versions": a.hidden_count,
         "b2_old_version_bytes": a.old_bytes, "b2_unfinished_bytes": a.unfinished_bytes,
         "b2_unfinished_files": len(a.unfinished),
         "b2_lifecycle_removes_versions": int(a.cover.removes_versions),
         "b2_lifecycle_removes_unfinished": int(a.cover.removes_unfinished),
-        "b2_extra_monthly_cost": round(a.cost(a.extra_bytes), 4),
+        "b2_extra_monthly_cost": round(a.cost(a.extra_bytes), 3),
     }
-    label = job_name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    out: list[str] = []
-    for name, help_text in _METRICS:
-        metric = f"space_mirror_{name}"
-        value = values[name]
-        text = str(int(value)) if float(value).is_integer() else f"{value:.4f}"
-        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                f'{metric}{{job="{label}"}} {text}']
-    return "\n".join(out) + "\n"
+    samples: list[Sample] = [(name, help_text, values[name], "") for name, help_text in _METRICS]
+    return render_samples(job_name, samples)
 
 
 def write_metrics(job: Job, a: b2audit.Audit, now: float) -> str | None:
