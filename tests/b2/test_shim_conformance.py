@@ -13,7 +13,7 @@ import pytest
 from sm_testkit import digest_tree, make_tree_at
 
 from tests.b2.conftest import LARGE, killed_large_upload
-from tests.b2.shim import BUCKET, B2Shim
+from tests.b2.shim import BUCKET, B2Shim, control
 
 DEST = f":b2:{BUCKET}"
 Rclone = Callable[..., subprocess.CompletedProcess[str]]
@@ -251,3 +251,15 @@ def test_cap_exceeded_is_fatal_at_once(b2: B2Shim, b2_rclone: Rclone, tmp_path: 
     assert r.returncode == 7, r.stderr[-2000:]
     assert "storage_cap_exceeded" in r.stderr
     assert b2.calls().count("b2_upload_file") == 1  # never retried
+
+
+def test_controls_over_http(b2: B2Shim, b2_rclone: Rclone, tmp_path: Path) -> None:
+    """The same controls for a test that drives the shim from another process."""
+    src = make_tree_at(tmp_path / "src", {"a": b"1"})
+    control(b2.url, "inject", op="b2_upload_file", status=503, code="service_unavailable",
+            count=1)
+    ok(b2_rclone("copy", str(src), DEST))
+    assert control(b2.url, "calls").count("b2_upload_file") == 2
+    assert [v["fileName"] for v in control(b2.url, "dump")] == ["a"]
+    control(b2.url, "reset")
+    assert control(b2.url, "dump") == []
