@@ -17,8 +17,6 @@ from tui.core import b2audit
 from tui.core.plan import Plan
 from tui.core.remedy import bucket as bucket_of
 from tui.ops import b2api, credentials, rclonecmd, safefile
-from tui.ops.metrics import Sample, write_atomic
-from tui.ops.metrics import _render as render_samples
 
 
 class AuditError(Exception):
@@ -149,7 +147,7 @@ def b2_metrics_path(job: Job) -> Path:
 
 
 def prometheus_text(job_name: str, a: b2audit.Audit, now: float) -> str:
-    """Rendered by the run metrics' own renderer: one format, one home."""
+    """Gauges labelled `job`, as the run metrics (port: tui/ops/monitor/prom.render)."""
     values: dict[str, float | int] = {
         "b2_audit_timestamp_seconds": now, "b2_live_bytes": a.live_bytes,
         "b2_hidden_bytes": a.hidden_bytes, "b2_hidden_versions": a.hidden_count,
@@ -159,14 +157,20 @@ def prometheus_text(job_name: str, a: b2audit.Audit, now: float) -> str:
         "b2_lifecycle_removes_unfinished": int(a.cover.removes_unfinished),
         "b2_extra_monthly_cost": round(a.cost(a.extra_bytes), 3),
     }
-    samples: list[Sample] = [(name, help_text, values[name], "") for name, help_text in _METRICS]
-    return render_samples(job_name, samples)
+    label = job_name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    out: list[str] = []
+    for name, help_text in _METRICS:
+        metric, value = f"space_mirror_{name}", values[name]
+        text = str(int(value)) if float(value).is_integer() else f"{value:.3f}"
+        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
+                f'{metric}{{job="{label}"}} {text}']
+    return "\n".join(out) + "\n"
 
 
 def write_metrics(job: Job, a: b2audit.Audit, now: float) -> str | None:
     path = b2_metrics_path(job)
     try:
-        write_atomic(path, prometheus_text(job.name, a, now))
+        safefile.write_atomic(path, prometheus_text(job.name, a, now).encode(), 0o644)
     except OSError as exc:
         return f"could not write {path}: {exc.strerror or exc}"
     return None
