@@ -98,6 +98,7 @@ def killed_large_upload(b2: B2Shim, rclone_bin: Path, cli_env: dict[str, str],
     """A real rclone upload of the large files in `src`, SIGKILLed once its first part is
     stored at B2 (the parts after it hang): B2 is left with an unfinished large file.
     Returns the bytes its stored parts hold."""
+    before = b2.calls().count("b2_upload_part")
     b2.delay("b2_upload_part", 30, after=1)
     env = {**cli_env, "RCLONE_B2_ACCOUNT": b2.key_id, "RCLONE_B2_KEY": b2.key,
            "RCLONE_B2_ENDPOINT": b2.url, "RCLONE_B2_CHUNK_SIZE": "5M",
@@ -109,8 +110,8 @@ def killed_large_upload(b2: B2Shim, rclone_bin: Path, cli_env: dict[str, str],
         return sum(v["size"] for v in b2.dump() if v["action"] == "start")
 
     try:
-        wait_until(lambda: stored() > 0 and b2.calls().count("b2_upload_part") >= 2, 30,
-                   "the first part stored and the second one started")
+        wait_until(lambda: stored() > 0 and b2.calls().count("b2_upload_part") >= before + 2,
+                   30, "the first part stored and the second one started")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

@@ -15,6 +15,7 @@ Where the simulator needs help (each fixed here, in the shim, not by editing b2s
   offset), strictly increasing;
 - file ids counted down and were compared as strings: fixed-width ids, so both orders agree;
 - `list_file_names` / `list_file_versions` have no `delimiter`: folded and paged here;
+- `list_file_names` lets an unfinished large file hide the finished version under it;
 - lifecycle rules are stored, never applied: `apply_lifecycle` applies them on a fake clock;
 - its API URL is hard-coded and checked on every call: set to the shim's own.
 
@@ -200,10 +201,10 @@ class B2Shim:
 
     def delay(self, op: str, seconds: float, after: int = 0) -> None:
         """Hold each call of `op` (or "*") for `seconds` before answering it, except the
-        first `after` ones."""
+        next `after` ones."""
         with self._lock:
             self._delay_gen += 1  # calls held by an earlier delay are dropped, not stored
-            self.state.delays[op] = (seconds, after)
+            self.state.delays[op] = (seconds, after + self.state.calls.count(op))
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -668,12 +669,17 @@ def _list(sim: _ShimSimulator, token: str, req: dict[str, Any], versions: bool,
     limit = max(1, min(int(req.get("maxFileCount") or 100), max_page))
     start_name, start_id = req.get("startFileName") or "", req.get("startFileId") or ""
     # The simulator stops at the first name outside the prefix, so it starts at the prefix.
-    if versions:
-        everything = sim.list_file_versions(sim.API_URL, token, bucket_id, prefix or None,
-                                            None, 10**9, prefix or None)["files"]
-    else:
-        everything = sim.list_file_names(sim.API_URL, token, bucket_id, prefix or None,
-                                         10**9, prefix or None)["files"]
+    # Its file-name listing takes each name's newest version, even an unfinished large
+    # file's start marker, and then hides the finished one under it: B2 lists the newest
+    # finished version. So both listings come from the versions, checked as listFiles.
+    everything = sim.list_file_versions(sim.API_URL, token, bucket_id, prefix or None,
+                                        None, 10**9, prefix or None)["files"]
+    if not versions:
+        current: dict[str, dict[str, Any]] = {}
+        for f in everything:  # newest first per name
+            if f["action"] != "start":
+                current.setdefault(f["fileName"], f)
+        everything = [f for f in current.values() if f["action"] == "upload"]
     entries: list[dict[str, Any]] = []
     seen_folders: set[str] = set()
     for f in everything:

@@ -131,3 +131,19 @@ def _job(files: JobFiles):  # type: ignore[no-untyped-def]
     from tui.config import load_job
 
     return load_job(files.config, files.name)
+
+
+def test_an_unfinished_new_version_of_a_live_file_is_not_an_old_version(
+        b2: B2Shim, b2_rclone: Rclone, rclone_bin: Path, cli_env: dict[str, str],
+        b2_job: Callable[..., JobFiles], run_cli: Run, tmp_path: Path) -> None:
+    """`lsjson --b2-versions` then shows the start marker as the file and the live version
+    with a version suffix: the audit tells them apart by id."""
+    src = make_tree_at(tmp_path / "src", {"huge.bin": LARGE})
+    ok(b2_rclone("copy", str(src), DEST))
+    (src / "huge.bin").write_bytes(b"x" * LARGE)
+    stored = killed_large_upload(b2, rclone_bin, cli_env, src)
+    got = json.loads(run_cli("--config", str(b2_job().config), "audit", "--json").stdout)
+    assert got["live"] == {"count": 1, "bytes": LARGE}
+    assert got["old_versions"]["count"] == 0 and got["hidden_versions"]["count"] == 0
+    assert (got["unfinished_large_files"]["count"],
+            got["unfinished_large_files"]["bytes"]) == (1, stored)
