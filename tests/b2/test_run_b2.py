@@ -162,8 +162,9 @@ def test_throttling_bursts_are_ridden_out(b2: B2Shim, b2_job: Callable[..., JobF
 
 
 @pytest.mark.parametrize(("code", "message", "remedy"), [
-    ("storage_cap_exceeded", "Cannot upload files, storage cap exceeded.", "storage cap"),
-    ("transaction_cap_exceeded", "Transaction cap exceeded.", "transaction cap"),
+    ("storage_cap_exceeded", "Cannot upload files, storage cap exceeded.",
+     "raise the storage cap"),
+    ("transaction_cap_exceeded", "Transaction cap exceeded.", "raise the transaction cap"),
 ])
 def test_cap_exceeded_fails_at_once_with_its_class_and_remedy(
         b2: B2Shim, b2_job: Callable[..., JobFiles], make_tree: Callable[..., Path],
