@@ -78,6 +78,9 @@ class Job:
     # A root run refuses configured paths in folders other users can write to, unless this
     # is set (docs/security.md).
     allow_shared_dirs: bool = False
+    # `space-mirror audit` prices what a B2 bucket keeps beyond the mirror at this many
+    # dollars per TB-month (10^12 bytes); the default is B2's list price (docs/b2.md).
+    b2_price_per_tb_month: float = 6.95
 
     @property
     def run_path(self) -> Path:

@@ -17,6 +17,7 @@ from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
 from tui.core.units import format_bytes
+from tui.ops.b2audit import with_delete_meaning
 from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
 
@@ -53,11 +54,12 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
         if outcome.code == exitcodes.CONFIG:
             print("space-mirror: nothing was run; fix the above (see docs/safety.md)", file=err)
         return outcome.code
+    plan = with_delete_meaning(job, outcome.plan)
     if as_json:
-        json.dump(outcome.plan.to_json(), out, ensure_ascii=False)
+        json.dump(plan.to_json(), out, ensure_ascii=False)
         out.write("\n")
     else:
-        out.write(format_plan(job, outcome.plan))
+        out.write(format_plan(job, plan))
     return outcome.code
 
 
@@ -68,6 +70,8 @@ def format_plan(job: Job, plan: Plan) -> str:
     known = "" if plan.delete_bytes_known else " (some sizes unknown)"
     lines.append(f"  delete  {len(plan.deletes):>7} file(s)  "
                  f"{format_bytes(plan.delete_bytes)}{known}")
+    if plan.delete_meaning:
+        lines.append(f"          deletes: {plan.delete_meaning}")
     lines.append(f"  rename  {len(plan.renames):>7} file(s)")
     if plan.delete_guard is not None:
         state = "EXCEEDED" if plan.exceeds_guard else "ok"

@@ -20,7 +20,12 @@ def status_command(job: Job, as_json: bool, now: float | None = None,
     facts = gather(job, now)
     verdict = health.evaluate(facts)
     if as_json:
-        stream.write(json.dumps(health.as_json(facts, verdict), ensure_ascii=False) + "\n")
+        answer = health.as_json(facts, verdict)
+        from tui.ops.b2audit import last_state  # B2: what the last `audit` found
+
+        if (b2 := last_state(job)) is not None:
+            answer["b2"] = b2
+        stream.write(json.dumps(answer, ensure_ascii=False) + "\n")
     else:
         # Reasons come from the summary, which the runner redacted when it wrote it.
         stream.write(health.one_line(facts, verdict) + "\n")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tui.core import b2audit
+from tui.ops import b2audit as b2audit_ops
 from tui.ops import metrics
 from tui.ops.metrics import RunSummary
 
@@ -35,11 +37,13 @@ def test_promtool(args: list[str]) -> None:
 
 
 def test_rules_use_only_series_we_write() -> None:
-    used = set(re.findall(r"space_mirror_[a-z_]+", RULES.read_text()))
+    used = set(re.findall(r"space_mirror_[a-z0-9_]+", RULES.read_text()))
     used = {u for u in used if not u.endswith("_")}
     s = RunSummary(job="j", run_id="r", mode="sync", started=1.0, ended=2.0, exit_code=0,
                    outcome="success", reason=None, bytes=0, transfers=0, checks=0, deletes=0,
                    renames=0, errors=0, extra={"last_success_ended": 2.0})
-    written = metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
-    names = set(re.findall(r"^(space_mirror_[a-z_]+)\{", written, re.M))
+    audit = b2audit.build(":b2:b", ":b2:b", [], [], [], [], hard_delete=True)
+    written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
+               + b2audit_ops.prometheus_text("j", audit, 3.0))
+    names = set(re.findall(r"^(space_mirror_[a-z0-9_]+)\{", written, re.M))
     assert used and used <= names, used - names

@@ -66,7 +66,8 @@ def test_auth_remedy_names_the_real_variables_and_file() -> None:
     assert ("S3 rejected the credentials: check RCLONE_S3_ACCESS_KEY_ID and "
             "RCLONE_S3_SECRET_ACCESS_KEY in /etc/space-mirror/s3.env") in line
     assert remedy("auth", SEED) == (
-        "the B2 key was rejected: check B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY in "
+        "the B2 key was rejected (a wrong or expired key): check B2_APPLICATION_KEY_ID and "
+        "B2_APPLICATION_KEY in "
         "/etc/miket/storage-credentials.env and that the key is not expired, deleted or "
         "restricted to another bucket than miket-space-mirror")
 
@@ -90,6 +91,13 @@ def test_remedies_use_the_jobs_paths() -> None:
     assert "under /tmp/rem/dst" in remedy("io", LOCAL, "x: mkdir /tmp/rem/dst/x: not a directory")
     assert "df -h /tmp/rem/dst" in remedy("quota", LOCAL, "no space left on device")
     assert "Caps & Alerts" in remedy("quota", SEED, "cap_exceeded")
+    # Each of B2's caps names itself, and the storage cap points at what fills it.
+    storage = remedy("quota", SEED, "Failed to copy: Cannot upload files, storage cap "
+                     "exceeded. (403 storage_cap_exceeded)")
+    assert "storage cap" in storage and "space-mirror audit" in storage
+    download = remedy("quota", SEED, "download cap exceeded (403 download_cap_exceeded)")
+    assert "download cap" in download and "daily reset" in download
+    assert "transaction cap" in remedy("quota", SEED, "(403 transaction_cap_exceeded)")
     assert "rclone config reconnect photos:" in remedy("auth", Job(destination="photos:backup"))
 
 

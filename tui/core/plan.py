@@ -57,6 +57,9 @@ class Plan:
     # The delete guard for the real run, filled in by the planner (None = not computed).
     delete_guard: int | None = None
     delete_guard_why: str = ""
+    # What a delete does to the data on this destination, when it is not a plain delete
+    # (B2: permanent with hard delete, else a hidden version kept until a lifecycle rule).
+    delete_meaning: str | None = None
 
     @property
     def copy_bytes(self) -> int:
@@ -91,7 +94,8 @@ class Plan:
             "copy": {"count": len(self.copies), "bytes": self.copy_bytes,
                      "files": [f.path for f in self.copies]},
             "delete": {"count": len(self.deletes), "bytes": self.delete_bytes,
-                       "files": [f.path for f in self.deletes]},
+                       "files": [f.path for f in self.deletes],
+                       **({"meaning": self.delete_meaning} if self.delete_meaning else {})},
             "rename": {"count": len(self.renames),
                        "files": [[r.source, r.target] for r in self.renames]},
             "warnings": list(self.warnings),

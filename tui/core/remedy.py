@@ -76,6 +76,25 @@ def _provider(job: JobFacts) -> str:
     return _PROVIDER.get(job.backend, job.backend)
 
 
+def _b2_cap(low: str, bucket_name: str) -> str:
+    """B2's caps (403 *_cap_exceeded): rclone gives up at once, so the next run fails the
+    same way until the cap is raised (or resets: download and transaction caps are daily)."""
+    console = "in the B2 web console (Caps & Alerts)"
+    if "storage_cap" in low or "storage cap" in low:
+        return (f"the B2 account hit its storage cap: raise the storage cap {console}, or free "
+                f"space in {bucket_name} (`space-mirror audit` shows the hidden versions and "
+                "unfinished uploads that count against it); then re-run")
+    if "download_cap" in low or "download cap" in low:
+        return (f"the B2 account hit its daily download cap: raise the download cap {console}, "
+                "or wait for the daily reset (00:00 UTC); then re-run")
+    if "transaction_cap" in low or "transaction cap" in low:
+        return (f"the B2 account hit a daily transaction cap: raise the transaction cap "
+                f"{console}, or wait for the daily reset (00:00 UTC); --fast-list saves list "
+                "calls; then re-run")
+    return (f"the B2 account hit a cap: raise the caps {console} or free space in "
+            f"{bucket_name}; then re-run")
+
+
 def remedy(cls: str, job: JobFacts, example: str = "") -> str:
     """One or two lines: what to do about errors of class `cls` in this job."""
     backend, dest, src = job.backend, job.destination, job.source
@@ -84,9 +103,9 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
     if cls == "auth":
         keys = _KEY_NAMES.get(backend, "the credential variables")
         if backend == "b2":
-            return (f"the B2 key was rejected: check {keys} in {_where(job)} and that the key "
-                    f"is not expired, deleted or restricted to another bucket than "
-                    f"{bucket(dest)}")
+            return (f"the B2 key was rejected (a wrong or expired key): check {keys} in "
+                    f"{_where(job)} and that the key is not expired, deleted or restricted to "
+                    f"another bucket than {bucket(dest)}")
         if backend.startswith("remote:"):
             return (f"{_provider(job)} refused the login: run `rclone config reconnect "
                     f"{backend[7:]}:` or fix its credentials in rclone's config")
@@ -104,8 +123,7 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
             return (f"the destination's disk is full: free space under {dest} (`df -h {dest}`) "
                     "or grow it; then re-run")
         if backend == "b2":
-            return (f"the B2 account hit a cap: raise the caps (B2 web console, Caps & Alerts) "
-                    f"or free space in {bucket(dest)}; then re-run")
+            return _b2_cap(low, bucket(dest))
         return (f"{_provider(job)} refused for quota: free space in {bucket(dest)} or raise the "
                 "account's quota; then re-run")
     if cls == "permission":

@@ -77,6 +77,9 @@ def run_checks(
         # Not with refused flags: a credential in the remote string would go on rclone's argv.
         results.append(_check_destination(
             job, ctx, flags_result.ok and creds_result.ok and ctx.rclone is not None))
+        from tui.ops.b2check import b2_checks  # B2 only: key, lifecycle, hard delete
+
+        results.extend(b2_checks(job, ctx, destination_ok=results[-1].ok))
     return results, ctx
 
 
@@ -282,6 +285,10 @@ def _check_destination(job: Job, ctx: Context, can_try: bool) -> CheckResult:
         return CheckResult("destination", True,
                            f"{job.destination} answers (folder not created yet)")
     cause, fix = classify_remote_error(err)
+    if cause == "auth" and job.backend == "b2":
+        from tui.core.remedy import remedy  # names the seed's variables and env file
+
+        fix = remedy("auth", job)
     last = _last_error_line(err)
     return CheckResult("destination", False, f"{job.destination}: {cause} ({last})", fix)
 

@@ -142,3 +142,18 @@ def sync_command(
     if dry_run:
         argv.append("--dry-run")
     return argv
+
+
+def b2_audit_commands(binary: Path, job: Job, bucket_root: str) -> dict[str, list[str]]:
+    """argv of the read-only listings `space-mirror audit` runs on a B2 destination: the
+    live files, every version (--b2-versions), and the bucket's lifecycle rules (read, not
+    set: no -o option). Credentials travel in the environment, never here."""
+    timeouts = ["--contimeout", f"{max(1, int(job.remote_timeout // 2))}s",
+                "--timeout", f"{max(1, int(job.remote_timeout))}s",
+                "--low-level-retries", "2", "--retries", "1"]
+    listing = [str(binary), "lsjson", "-R", "--files-only", "--fast-list", *timeouts]
+    return {
+        "live": [*listing, job.destination],
+        "versions": [*listing, "--b2-versions", job.destination],
+        "lifecycle": [str(binary), "backend", "lifecycle", *timeouts, bucket_root],
+    }

@@ -44,6 +44,7 @@ from tui.core.stats import Stats
 from tui.core.text import printable
 from tui.core.units import format_bytes
 from tui.ops import processes
+from tui.ops.b2audit import with_delete_meaning
 from tui.ops.credentials import display_remote
 from tui.ops.planner import PlanOutcome, compute_plan
 from tui.ops.processes import Launched
@@ -200,6 +201,8 @@ class PlanScreen(KeyedScreen):
         yield Static(Content(summary_text(plan)), id="plan-summary")
         yield Static(Content(guard_text(plan)), id="plan-guard",
                      classes="exceeded" if plan.exceeds_guard else "")
+        if plan.delete_meaning:
+            yield Static(Content(f"Deletes: {plan.delete_meaning}"), id="plan-delete-meaning")
         if plan.warnings:
             yield Static(Content("\n".join(f"! {w}" for w in plan.warnings)), id="plan-warnings")
         renamed = {r.source: f"{r.source} → {r.target}" for r in plan.renames}
@@ -239,6 +242,8 @@ class PlanScreen(KeyedScreen):
         try:
             outcome = compute_plan(self.job, force=self.force, cancel=self._cancel,
                                    progress=self._progress_from_thread, started_by="dashboard")
+            if outcome.plan is not None:
+                outcome = replace(outcome, plan=with_delete_meaning(self.job, outcome.plan))
         except Exception as exc:  # shown on the screen, never a traceback
             outcome = PlanOutcome(exitcodes.SOFTWARE,
                                   problems=[f"the plan could not be computed: {exc}"])
