@@ -16,7 +16,7 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import b2audit
 from tui.ops import credentials
-from tui.ops.b2audit import AuditError, run_audit, write_metrics, write_state
+from tui.ops.b2audit import AuditError, run_audit, write_b2_metrics, write_state
 
 
 def audit_command(job: Job, as_json: bool, out: TextIO = sys.stdout,
@@ -30,7 +30,7 @@ def audit_command(job: Job, as_json: bool, out: TextIO = sys.stdout,
         print(f"space-mirror: audit: {exc}", file=err)
         return b2audit.UNKNOWN
     now = time.time()
-    warning = write_metrics(job, audit, now) or write_state(job, audit, now)
+    warning = write_b2_metrics(job, audit, now) or write_state(job, audit, now)
     if as_json:
         out.write(json.dumps(audit.to_json(), ensure_ascii=False) + "\n")
     else:

@@ -13,7 +13,7 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes, runfilter
 from tui.core.history import Run
-from tui.core.units import format_bytes, format_duration
+from tui.core.units import count_text, format_bytes, format_duration
 from tui.core.verify import history_note as verify_notes
 from tui.ops.history import load_history
 
@@ -45,8 +45,6 @@ COLUMNS = ("STARTED", "OUTCOME", "EXIT", "DURATION", "BYTES", "FILES", "DELETES"
 _RIGHT = {"EXIT", "DURATION", "BYTES", "FILES", "DELETES", "RENAMES", "ERRORS"}
 
 
-def _num(value: int | None) -> str:
-    return "-" if value is None else str(value)
 
 
 def run_notes(run: Run) -> str:
@@ -69,10 +67,10 @@ def table_rows(runs: list[Run]) -> list[tuple[str, ...]]:
     for r in runs:
         started = r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "?"
         rows.append((
-            started, runfilter.outcome_cell(r, 24), _num(r.exit_code),
+            started, runfilter.outcome_cell(r, 24), count_text(r.exit_code),
             format_duration(r.duration_s),
-            format_bytes(r.bytes) if r.bytes is not None else "-", _num(r.transfers),
-            _num(r.deletes), _num(r.renames), _num(r.errors), r.id, run_notes(r),
+            format_bytes(r.bytes) if r.bytes is not None else "-", count_text(r.transfers),
+            count_text(r.deletes), count_text(r.renames), count_text(r.errors), r.id, run_notes(r),
         ))
     return rows
 

@@ -42,8 +42,8 @@ def test_rules_use_only_series_we_write() -> None:
     s = RunSummary(job="j", run_id="r", mode="sync", started=1.0, ended=2.0, exit_code=0,
                    outcome="success", reason=None, bytes=0, transfers=0, checks=0, deletes=0,
                    renames=0, errors=0, extra={"last_success_ended": 2.0})
-    audit = b2audit.build(":b2:b", ":b2:b", [], [], [], [], hard_delete=True)
+    audit = b2audit.assess(":b2:b", ":b2:b", [], [], [], [], hard_delete=True)
     written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
-               + b2audit_ops.prometheus_text("j", audit, 3.0))
+               + b2audit_ops.b2_text("j", audit, 3.0))
     names = set(re.findall(r"^(space_mirror_[a-z0-9_]+)\{", written, re.M))
     assert used and used <= names, used - names

@@ -9,7 +9,7 @@ from pathlib import Path
 from tui.config import Job
 from tui.core.history import scan_history
 from tui.core.history.model import Run
-from tui.core.outcome import counted, matches, outcome_text
+from tui.core.outcome import count_for, counted, outcome_text
 from tui.core.remedy import ErrorCount
 from tui.core.rundetail import answer_lines
 
@@ -34,13 +34,13 @@ def _run(tmp_path: Path, code: int = 1, reason: str = LEGACY) -> Run:
 
 def test_an_old_reason_gives_way_to_the_counted_classes(tmp_path: Path) -> None:
     run = _run(tmp_path)
-    count = matches(counted(run), RUN, legacy=False)
+    count = count_for(counted(run), RUN, legacy=False)
     assert count is not None and count.attempts == 3
     text, advice = outcome_text(run.reason, 1, count, LOCAL)
     assert text.startswith("permission ×2 (ro/a.txt: open /tmp/rem/dst/ro/a.txt.")
     assert "Attempt" not in text and advice is None
     # Another run's count is not this run's.
-    assert matches(counted(run), "another", legacy=False) is None
+    assert count_for(counted(run), "another", legacy=False) is None
 
 
 def test_without_classes_the_old_reason_is_cleaned() -> None:

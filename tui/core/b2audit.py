@@ -202,7 +202,7 @@ def lifecycle_command(remote: str, cover: LifecycleCover) -> str:
             f"-o daysFromStartingToCancelingUnfinishedLargeFiles={cancel}")
 
 
-def build(destination: str, remote: str, live: Iterable[Mapping[str, Any]],
+def assess(destination: str, remote: str, live: Iterable[Mapping[str, Any]],
           versions: Iterable[Mapping[str, Any]], unfinished: Iterable[Unfinished],
           rules: Sequence[Mapping[str, Any]] | None, hard_delete: bool,
           price_per_tb_month: float = DEFAULT_PRICE_PER_TB_MONTH) -> Audit:

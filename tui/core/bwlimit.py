@@ -71,8 +71,8 @@ def limit_text(response: Mapping[str, object]) -> str:
     "rate": "4Mi"}` → `4 MiB/s`; `-1` everywhere (`"rate": "off"`) → `off (no limit)`;
     different upload and download limits → `upload 10 MiB/s, download 1 MiB/s`.
     """
-    tx = _number(response.get("bytesPerSecondTx", response.get("bytesPerSecond")))
-    rx = _number(response.get("bytesPerSecondRx", response.get("bytesPerSecond")))
+    tx = _as_float(response.get("bytesPerSecondTx", response.get("bytesPerSecond")))
+    rx = _as_float(response.get("bytesPerSecondRx", response.get("bytesPerSecond")))
     if tx is None and rx is None:
         rate = response.get("rate")
         return str(rate) if isinstance(rate, str) and rate else "unknown"
@@ -83,7 +83,7 @@ def limit_text(response: Mapping[str, object]) -> str:
     return f"upload {rate_text(tx)}, download {rate_text(rx)}"
 
 
-def _number(value: object) -> float | None:
+def _as_float(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)

@@ -108,7 +108,7 @@ def format_start(
 ) -> str:
     fields = {"run": run_id, "job": job, "mode": mode, "pid": str(pid), **(extra or {})}
     head = START_TEXT.replace("Mirror...", "Mirror verify...") if mode == VERIFY else START_TEXT
-    return f"[{_iso(when)}] {head} {_format_fields(fields)}"
+    return f"[{iso(when)}] {head} {_format_fields(fields)}"
 
 
 def format_end(
@@ -135,7 +135,7 @@ def format_end(
     fields.update(counters)
     if fields.get("mode") == VERIFY:
         head = head.replace("Space Mirror ", "Space Mirror verify ", 1)
-    return f"[{_iso(when)}] {head} {_format_fields(fields)}"
+    return f"[{iso(when)}] {head} {_format_fields(fields)}"
 
 
 def parse_marker(line: str) -> Marker | None:
@@ -190,8 +190,9 @@ def parse_marker_time(text: str) -> datetime | None:
     return naive.astimezone()
 
 
-def _iso(when: datetime) -> str:
-    return when.isoformat(timespec="seconds")
+def iso(when: datetime | None) -> str | None:
+    """ISO 8601 to the second, the markers' own format; None stays None."""
+    return None if when is None else when.isoformat(timespec="seconds")
 
 
 def _format_fields(fields: dict[str, str]) -> str:

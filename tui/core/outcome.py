@@ -34,7 +34,7 @@ def counted(run: Run) -> Counted:
     return Counted(run.id, run.legacy, count)
 
 
-def matches(c: Counted | None, run_id: str | None, legacy: bool) -> ErrorCount | None:
+def count_for(c: Counted | None, run_id: str | None, legacy: bool) -> ErrorCount | None:
     """The history's count when it is of the run the dashboard shows (a legacy run has no
     id: the newest legacy run stands for it)."""
     if c is None:

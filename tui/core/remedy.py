@@ -64,7 +64,7 @@ def bucket(destination: str) -> str:
     return destination
 
 
-def _where(job: JobFacts) -> str:
+def _site(job: JobFacts) -> str:
     if job.backend.startswith("remote:"):
         return f"the remote {job.backend[7:]!r} in rclone's config"
     return str(job.env_file) if job.env_file else "the job's env file (env_file)"
@@ -104,12 +104,12 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         keys = _KEY_NAMES.get(backend, "the credential variables")
         if backend == "b2":
             return (f"the B2 key was rejected (a wrong or expired key): check {keys} in "
-                    f"{_where(job)} and that the key is not expired, deleted or restricted to "
+                    f"{_site(job)} and that the key is not expired, deleted or restricted to "
                     f"another bucket than {bucket(dest)}")
         if backend.startswith("remote:"):
             return (f"{_provider(job)} refused the login: run `rclone config reconnect "
                     f"{backend[7:]}:` or fix its credentials in rclone's config")
-        return (f"{_provider(job)} rejected the credentials: check {keys} in {_where(job)}; "
+        return (f"{_provider(job)} rejected the credentials: check {keys} in {_site(job)}; "
                 "for S3 also the key's policy and this host's clock (signatures expire)")
     if cls == "network":
         return (f"{_provider(job) if not local else dest} could not be reached: check DNS, "
@@ -134,7 +134,7 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         if src in example or "reading source" in low:
             return (f"cannot read the source: check the owner and mode of the files named under "
                     f"{src} (the runner needs to read every file)")
-        return (f"{_provider(job)} refused access: check that the key in {_where(job)} may "
+        return (f"{_provider(job)} refused access: check that the key in {_site(job)} may "
                 f"write to {bucket(dest)} (its capabilities or bucket policy)")
     if cls == "limit":
         if "max-delete" in low:

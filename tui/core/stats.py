@@ -61,9 +61,9 @@ class Stats:
         transferring = tuple(
             Transfer(
                 name=str(t.get("name", "")),
-                size=_int(t.get("size")),
-                bytes=_int(t.get("bytes")),
-                percentage=_int(t.get("percentage")),
+                size=_as_int(t.get("size")),
+                bytes=_as_int(t.get("bytes")),
+                percentage=_as_int(t.get("percentage")),
                 speed=_float(t.get("speed")),
                 eta=_opt_float(t.get("eta")),
             )
@@ -71,23 +71,23 @@ class Stats:
             if isinstance(t, dict)
         )
         return cls(
-            bytes=_int(obj.get("bytes")),
-            total_bytes=_int(obj.get("totalBytes")),
+            bytes=_as_int(obj.get("bytes")),
+            total_bytes=_as_int(obj.get("totalBytes")),
             speed=_float(obj.get("speed")),
             eta=_opt_float(obj.get("eta")),
-            transfers=_int(obj.get("transfers")),
-            total_transfers=_int(obj.get("totalTransfers")),
-            checks=_int(obj.get("checks")),
-            total_checks=_int(obj.get("totalChecks")),
-            listed=_int(obj.get("listed")),
-            deletes=_int(obj.get("deletes")),
-            deleted_dirs=_int(obj.get("deletedDirs")),
-            renames=_int(obj.get("renames")),
-            errors=_int(obj.get("errors")),
+            transfers=_as_int(obj.get("transfers")),
+            total_transfers=_as_int(obj.get("totalTransfers")),
+            checks=_as_int(obj.get("checks")),
+            total_checks=_as_int(obj.get("totalChecks")),
+            listed=_as_int(obj.get("listed")),
+            deletes=_as_int(obj.get("deletes")),
+            deleted_dirs=_as_int(obj.get("deletedDirs")),
+            renames=_as_int(obj.get("renames")),
+            errors=_as_int(obj.get("errors")),
             fatal_error=bool(obj.get("fatalError", False)),
             retry_error=bool(obj.get("retryError", False)),
             elapsed=_float(obj.get("elapsedTime")),
-            server_side_moves=_int(obj.get("serverSideMoves")),
+            server_side_moves=_as_int(obj.get("serverSideMoves")),
             transferring=transferring,
         )
 
@@ -251,7 +251,7 @@ def _leading_int(text: str) -> int:
     return int(m[1]) if m else 0
 
 
-def _int(value: object) -> int:
+def _as_int(value: object) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):

@@ -37,3 +37,15 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m{s:02d}s"
     return f"{s}s"
+
+
+def count(value: object) -> int | None:
+    """A count read from JSON or a marker: a non-negative int (never a bool), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def count_text(value: int | None, unknown: str = "-") -> str:
+    """A count for a table cell or a line; `unknown` when it is not known."""
+    return unknown if value is None else str(value)

@@ -44,7 +44,7 @@ def authorize(env: Mapping[str, str], timeout: float = 20.0) -> Session:
                       "environment")
     endpoint = (env.get("RCLONE_B2_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
     basic = base64.b64encode(f"{key_id}:{key}".encode()).decode()
-    answer = _call("GET", f"{endpoint}/b2api/v4/b2_authorize_account", None,
+    answer = _b2_request("GET", f"{endpoint}/b2api/v4/b2_authorize_account", None,
                    {"Authorization": f"Basic {basic}"}, timeout, "b2_authorize_account")
     storage = answer.get("apiInfo", {}).get("storageApi", {})
     allowed = storage.get("allowed") or {}
@@ -103,11 +103,11 @@ def _parts_bytes(s: Session, file_id: str) -> int:
 
 
 def _post(s: Session, op: str, body: dict[str, Any]) -> dict[str, Any]:
-    return _call("POST", f"{s.api_url}/b2api/v1/{op}", body, {"Authorization": s.token},
+    return _b2_request("POST", f"{s.api_url}/b2api/v1/{op}", body, {"Authorization": s.token},
                  s.timeout, op)
 
 
-def _call(method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str],
+def _b2_request(method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str],
           timeout: float, op: str) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method,

@@ -17,6 +17,7 @@ from tui.core import b2audit
 from tui.core.plan import Plan
 from tui.core.remedy import bucket as bucket_of
 from tui.ops import b2api, credentials, rclonecmd, safefile
+from tui.ops.monitor import prom
 
 
 class AuditError(Exception):
@@ -94,7 +95,7 @@ def run_audit(job: Job) -> tuple[b2audit.Audit, JobEnv]:
     except b2api.B2Error as exc:
         raise AuditError(credentials.redact(f"B2: {exc}", jenv.secrets)) from None
     hard = b2audit.hard_delete_on(job.flags, jenv.env)
-    audit = b2audit.build(job.destination, bucket_root(job), live, versions, unfinished,
+    audit = b2audit.assess(job.destination, bucket_root(job), live, versions, unfinished,
                           rules, hard, job.b2_price_per_tb_month)
     return audit, jenv
 
@@ -146,8 +147,8 @@ def b2_metrics_path(job: Job) -> Path:
     return prom.with_name(f"{prom.stem}_b2audit{prom.suffix or '.prom'}")
 
 
-def prometheus_text(job_name: str, a: b2audit.Audit, now: float) -> str:
-    """Gauges labelled `job`, as the run metrics (port: tui/ops/monitor/prom.render)."""
+def b2_text(job_name: str, a: b2audit.Audit, now: float) -> str:
+    """The audit's gauges, through the one renderer (labelled `job`, as the run metrics)."""
     values: dict[str, float | int] = {
         "b2_audit_timestamp_seconds": now, "b2_live_bytes": a.live_bytes,
         "b2_hidden_bytes": a.hidden_bytes, "b2_hidden_versions": a.hidden_count,
@@ -157,23 +158,12 @@ def prometheus_text(job_name: str, a: b2audit.Audit, now: float) -> str:
         "b2_lifecycle_removes_unfinished": int(a.cover.removes_unfinished),
         "b2_extra_monthly_cost": round(a.cost(a.extra_bytes), 3),
     }
-    label = job_name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    out: list[str] = []
-    for name, help_text in _METRICS:
-        metric, value = f"space_mirror_{name}", values[name]
-        text = str(int(value)) if float(value).is_integer() else f"{value:.3f}"
-        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                f'{metric}{{job="{label}"}} {text}']
-    return "\n".join(out) + "\n"
+    return prom.render(job_name, [(name, help_text, values[name], "")
+                                  for name, help_text in _METRICS])
 
 
-def write_metrics(job: Job, a: b2audit.Audit, now: float) -> str | None:
-    path = b2_metrics_path(job)
-    try:
-        safefile.write_atomic(path, prometheus_text(job.name, a, now).encode(), 0o644)
-    except OSError as exc:
-        return f"could not write {path}: {exc.strerror or exc}"
-    return None
+def write_b2_metrics(job: Job, a: b2audit.Audit, now: float) -> str | None:
+    return prom.write(b2_metrics_path(job), b2_text(job.name, a, now))
 
 
 # -- the last audit, for `status --json` ------------------------------------------------------

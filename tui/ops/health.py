@@ -21,7 +21,7 @@ from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.ops import metrics, processes
 
 
-def _runs(job: Job) -> Sequence[Run] | None:
+def _job_runs(job: Job) -> Sequence[Run] | None:
     """The job's runs from its log (through the incremental cache); None when the log
     cannot be read or holds no run: unknown, never a made-up zero."""
     from tui.ops.history import load_history
@@ -37,7 +37,7 @@ def persistent_of(job: Job) -> Persistent | None:
     """What repeats across the job's runs (tui/core/history/persistent.py)."""
     from tui.core.history import persistent_summary
 
-    runs = _runs(job)
+    runs = _job_runs(job)
     return None if runs is None else persistent_summary(runs)
 
 
@@ -65,7 +65,7 @@ def gather(job: Job, now: float | None = None) -> Facts:
         idle = _no_progress_for(job, when)
     from tui.core.history import last_success, persistent_summary
 
-    runs = _runs(job)
+    runs = _job_runs(job)
     persistent = None if runs is None else persistent_summary(runs)
     skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
     # The summary is the runner's own record; a job the old wrapper ran (or a summary out of

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.core.units import count
 from tui.ops.monitor import prom
 
 
@@ -61,7 +62,7 @@ def carry(previous: Mapping[str, object], *, mode: str, outcome: str, ended: flo
     of I/O errors (+1 for such a run, 0 after a run that did not, unchanged when rclone
     did not run or it was a dry run)."""
     last = last_success_of(previous)
-    skipped = _int(previous.get(DELETES_SKIPPED_RUNS))
+    skipped = count(previous.get(DELETES_SKIPPED_RUNS)) or 0
     if mode == "sync":
         if outcome == "success":
             last = ended
@@ -118,9 +119,9 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
         ("stalled", "1 if the last run was stopped by the stall watchdog.",
          1 if x.get("stalled") else 0, ""),
         ("deletes_skipped_runs", "Real runs in a row in which rclone skipped every delete "
-         "because of I/O errors.", _int(x.get(DELETES_SKIPPED_RUNS)), ""),
+         "because of I/O errors.", count(x.get(DELETES_SKIPPED_RUNS)) or 0, ""),
         ("persistent_failed_files", "Files that failed in several runs in a row.",
-         _int(persistent) if persistent is not None else None, ""),
+         count(persistent), ""),
         ("last_run_bytes", "Bytes transferred by the last run.", s.bytes, ""),
         ("last_run_transfers", "Files transferred by the last run.", s.transfers, ""),
         ("last_run_checks", "Files checked by the last run.", s.checks, ""),
@@ -129,8 +130,7 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
         ("last_run_errors", "Errors counted by the last run.", s.errors, ""),
         ("last_run_partial_files", "Partial files the last run left at the destination "
          "(counted after a stop; absent when not counted).",
-         _int(x.get("partials_left")) if isinstance(x.get("partials_left"), int) else None,
-         ""),
+         count(x.get("partials_left")), ""),
     ]
     for guard in GUARDS:
         out.append(("guard_tripped", "1 if this safety guard stopped the last run.",
@@ -183,5 +183,3 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
     return warnings
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

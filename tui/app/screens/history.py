@@ -34,7 +34,7 @@ from tui.core.historyview import HistoryView, outcome_width, trend_bar
 from tui.core.runfilter import FilterError, outcome_cell
 from tui.core.runstate import Outcome
 from tui.core.text import printable
-from tui.core.units import format_bytes, format_duration
+from tui.core.units import count_text, format_bytes, format_duration
 from tui.ops.history import load_history
 from tui.ops.processes import RunningSync
 
@@ -61,8 +61,6 @@ def default_loader(job: Job, find_running: FindRunning | None = None) -> History
     return lambda: load_history(job, find_running)
 
 
-def _num(v: int | None) -> str:
-    return "-" if v is None else str(v)
 
 
 def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
@@ -77,10 +75,10 @@ def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
         run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?",
         Text(format_duration(run.duration_s), justify="right"),
         Text(format_bytes(run.bytes) if run.bytes is not None else "-", justify="right"),
-        Text(_num(run.transfers), justify="right"),
-        Text(_num(run.deletes), justify="right"),
-        Text(_num(run.renames), justify="right"),
-        Text(_num(run.errors), justify="right",
+        Text(count_text(run.transfers), justify="right"),
+        Text(count_text(run.deletes), justify="right"),
+        Text(count_text(run.renames), justify="right"),
+        Text(count_text(run.errors), justify="right",
              style="bold red" if run.errors else ""),
         Text("; ".join(notes), style="red" if run.deletes_skipped else ""),
     )

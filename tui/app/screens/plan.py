@@ -54,15 +54,15 @@ from tui.ops.processes import Launched
 MAX_FILES_PER_FOLDER = 500
 
 
-def _files(n: int) -> str:
+def _n_files(n: int) -> str:
     return f"{n} file" if n == 1 else f"{n} files"
 
 
-def summary_text(plan: Plan) -> str:
+def plan_totals_text(plan: Plan) -> str:
     known = "" if plan.delete_bytes_known else "+"
-    return (f"Copy {_files(len(plan.copies))} ({format_bytes(plan.copy_bytes)})  ·  "
-            f"Delete {_files(len(plan.deletes))} ({format_bytes(plan.delete_bytes)}{known})  ·  "
-            f"Rename {_files(len(plan.renames))}")
+    return (f"Copy {_n_files(len(plan.copies))} ({format_bytes(plan.copy_bytes)})  ·  "
+            f"Delete {_n_files(len(plan.deletes))} ({format_bytes(plan.delete_bytes)}{known})  ·  "
+            f"Rename {_n_files(len(plan.renames))}")
 
 
 def guard_text(plan: Plan) -> str:
@@ -198,7 +198,7 @@ class PlanScreen(KeyedScreen):
                          classes="problem" if self.problems else "")
             yield Footer()
             return
-        yield Static(Content(summary_text(plan)), id="plan-summary")
+        yield Static(Content(plan_totals_text(plan)), id="plan-summary")
         yield Static(Content(guard_text(plan)), id="plan-guard",
                      classes="exceeded" if plan.exceeds_guard else "")
         if plan.delete_meaning:
@@ -213,7 +213,7 @@ class PlanScreen(KeyedScreen):
                 ("Rename", "rename", [r.source for r in plan.renames], renamed.__getitem__),
             ):
                 with TabPane(f"{title} ({len(paths)})", id=f"tab-{tab_id}"):
-                    tree: Tree[str] = Tree(Text(f"{title}: {_files(len(paths))}"),
+                    tree: Tree[str] = Tree(Text(f"{title}: {_n_files(len(paths))}"),
                                            id=f"tree-{tab_id}")
                     fill_tree(tree, paths, label)
                     yield tree

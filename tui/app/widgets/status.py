@@ -23,7 +23,7 @@ from textual.widgets import Static
 from tui.config import Job
 from tui.core.health import age_text
 from tui.core.history.model import Run
-from tui.core.outcome import Counted, counted, matches, outcome_text
+from tui.core.outcome import Counted, count_for, counted, outcome_text
 from tui.core.progress import (
     SHOW_STALL_AFTER,
     ProgressWatch,
@@ -390,7 +390,7 @@ class StatusPanel(Vertical):
         job: Job | None = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
         # About four lines at the panel's width: the example is cut, never the remedy.
         width = 4 * max(40, self.size.width or 80) - len("reason: ") - 8
-        line = (outcome_line(st, matches(self._counted, st.run_id, st.legacy), job, width)
+        line = (outcome_line(st, count_for(self._counted, st.run_id, st.legacy), job, width)
                 if not st.running else None)
         if outcome.display != (line is not None):
             outcome.display = line is not None

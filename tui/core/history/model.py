@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui.core.markers import iso
 from tui.core.runstate import Outcome
 from tui.core.triage import ClassCount
 
@@ -167,5 +168,3 @@ class FileScan:
         return max(ends) if ends else 0
 
 
-def iso(when: datetime | None) -> str | None:
-    return None if when is None else when.isoformat(timespec="seconds")

@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from tui.core import exitcodes
-from tui.core.history.model import Run, iso
-from tui.core.markers import VERIFY
+from tui.core.history.model import Run
+from tui.core.markers import VERIFY, iso
 from tui.core.runstate import Outcome
 
 _FINISHED = (Outcome.SUCCESS, Outcome.FAILED)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.core.history.model import Run, iso
+from tui.core.history.model import Run
 from tui.core.history.persistent import Persistent, describe
+from tui.core.markers import iso
 
 
 # --- a plain-text triage report -----------------------------------------------------------------

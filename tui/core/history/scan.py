@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from tui.core.history.model import FileScan, Fragment, HistoryWarning, iso
+from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.logline import (
     MAX_DETAIL_LINES,
     Event,
@@ -26,7 +26,7 @@ from tui.core.logline import (
     parse_line,
     real_name,
 )
-from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, parse_marker
+from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, iso, parse_marker
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply_all, outcome_for
 from tui.core.stats import Stats
 from tui.core.triage import Tally

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Job
+from tui.core.units import count
 from tui.ops.credentials import display_remote
 from tui.ops.safefile import read_private, write_atomic
 
@@ -51,10 +52,10 @@ def read_baseline(summary_path: Path, job: Job | None = None) -> Baseline:
         if recorded != (None, None) and recorded != identity(job):
             return Baseline(foreign=f"{recorded[0]} → {recorded[1]}")
     run_id = data.get("last_success_run_id")
-    return Baseline(_int(data.get("last_success_source_files")),
-                    _int(data.get("last_success_dest_files")),
+    return Baseline(count(data.get("last_success_source_files")),
+                    count(data.get("last_success_dest_files")),
                     run_id if isinstance(run_id, str) else None,
-                    _int(data.get("interrupted_since_success")) or 0)
+                    count(data.get("interrupted_since_success")) or 0)
 
 
 def identity(job: Job) -> tuple[str, str]:
@@ -108,5 +109,3 @@ def presume_interrupted(job: Job, previous: Baseline, run_id: str,
     return None
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Job
-from tui.ops.guards.baseline import Baseline, _int
+from tui.core.units import count
+from tui.ops.guards.baseline import Baseline
 
 DEFAULT_DELETE_PERCENT = 50.0
 
@@ -65,7 +66,7 @@ def partials_at_destination(job: Job, baseline: Baseline, rclone: str,
         return PartialsLeft(0, 0)
     from tui.ops.run import partials
 
-    found = partials.count(job, rclone, dict(env), min(job.remote_timeout, 10.0))
+    found = partials.count_left(job, rclone, dict(env), min(job.remote_timeout, 10.0))
     return PartialsLeft(found, baseline.interrupted)
 
 
@@ -141,7 +142,7 @@ def count_remote_files(rclone: Path, job: Job, env: Mapping[str, str]) -> int | 
         data: Any = json.loads(proc.stdout)
     except ValueError:
         return None
-    return _int(data.get("count")) if isinstance(data, dict) else None
+    return count(data.get("count")) if isinstance(data, dict) else None
 
 
 def destination_files(job: Job, baseline: Baseline, rclone: Path | None,

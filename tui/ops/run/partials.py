@@ -57,7 +57,7 @@ def count_sftp(rclone: str, destination: str, env: dict[str, str], timeout: floa
     return None if names is None else len(names)
 
 
-def count(job: Job, rclone: str, env: dict[str, str], timeout: float) -> int | None:
+def count_left(job: Job, rclone: str, env: dict[str, str], timeout: float) -> int | None:
     """The number of `.partial` files at the destination, or None when unknown."""
     if is_local(job.destination):
         root = Path(job.destination)
