@@ -18,14 +18,14 @@ FILES_SHOWN = 6  # failed files listed on the first screen (the rest further dow
 
 
 
-def _count(value: int | None) -> str:
+def _cell(value: int | None) -> str:
     return count_text(value, "unknown")
 
 
 def _head(run: Run) -> str:
     started = run.started.strftime("%Y-%m-%d %H:%M %Z") if run.started else "unknown"
     attempts = f" · {run.attempts} attempts" if run.attempts and run.attempts > 1 else ""
-    return (f"{str(run.outcome).upper()} · exit {_count(run.exit_code)} · {started}"
+    return (f"{str(run.outcome).upper()} · exit {_cell(run.exit_code)} · {started}"
             f" · took {format_duration(run.duration_s)}{attempts}"
             + (" · dry run" if run.dry_run else ""))
 
@@ -68,10 +68,10 @@ def facts_lines(run: Run) -> list[str]:
     meaning = exitcodes.meaning(run.exit_code)
     lines = [
         f"{format_bytes(run.bytes) if run.bytes is not None else '? bytes'}  ·  "
-        f"{_count(run.transfers)} transferred  ·  {_count(run.checks)} checked  ·  "
-        f"{_count(run.deletes)} deleted  ·  {_count(run.renames)} renamed  ·  "
-        f"{_count(run.errors)} errors (rclone's count, retries included)",
-        f"Exit {_count(run.exit_code)} ({meaning.name}): {meaning.meaning}",
+        f"{_cell(run.transfers)} transferred  ·  {_cell(run.checks)} checked  ·  "
+        f"{_cell(run.deletes)} deleted  ·  {_cell(run.renames)} renamed  ·  "
+        f"{_cell(run.errors)} errors (rclone's count, retries included)",
+        f"Exit {_cell(run.exit_code)} ({meaning.name}): {meaning.meaning}",
     ]
     # The runner's reason already leads with the main class (`permission ×2 (…) — …`): the
     # answer above says it; an older run's reason is rclone's last error, worth a line.

@@ -253,7 +253,7 @@ class SyncRun:
         self._drain(follower)
         if code != 0 and (ctx.trip or ctx.abort.requested_by or code > 128):
             ctx.partials_left = await asyncio.to_thread(
-                partials.count, ctx.job, argv[0], env, min(ctx.job.remote_timeout, 10.0))
+                partials.count_left, ctx.job, argv[0], env, min(ctx.job.remote_timeout, 10.0))
             ctx.partials_counted = True
         if ctx.trip is not None and code != 0:
             code = ctx.trip.code
