@@ -9,7 +9,7 @@ from tui.core.b2audit import (
     OK,
     WARNING,
     Unfinished,
-    build,
+    assess,
     delete_meaning,
     hard_delete_on,
     lifecycle_command,
@@ -46,7 +46,7 @@ def test_strip_version() -> None:
 
 
 def test_build_classifies_hidden_old_and_unfinished() -> None:
-    a = build(":b2:b", ":b2:b", LIVE, VERSIONS, [BIG], [], hard_delete=True,
+    a = assess(":b2:b", ":b2:b", LIVE, VERSIONS, [BIG], [], hard_delete=True,
               price_per_tb_month=6.0)
     assert (a.live_count, a.live_bytes) == (2, 7)
     assert (a.hidden_count, a.hidden_bytes) == (1, 5)
@@ -62,9 +62,9 @@ def test_build_classifies_hidden_old_and_unfinished() -> None:
 def test_a_rule_covers_the_findings() -> None:
     rules = [{"fileNamePrefix": "", "daysFromHidingToDeleting": 1,
               "daysFromStartingToCancelingUnfinishedLargeFiles": 3}]
-    a = build(":b2:b", ":b2:b", LIVE, VERSIONS, [BIG], rules, hard_delete=False)
+    a = assess(":b2:b", ":b2:b", LIVE, VERSIONS, [BIG], rules, hard_delete=False)
     assert a.code == OK and all(f.covered for f in a.findings)
-    assert build(":b2:b", ":b2:b", LIVE, LIVE, [], [], True).findings == ()
+    assert assess(":b2:b", ":b2:b", LIVE, LIVE, [], [], True).findings == ()
 
 
 def test_lifecycle_cover_and_command() -> None:
