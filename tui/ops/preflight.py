@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui.config import Job, is_local
-from tui.ops import credentials, lock, rclonecmd, safefile
+from tui.core import rclone_version
+from tui.ops import credentials, lock, rclone_probe, rclonecmd, safefile
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
 IGNORED_IN_EMPTY_SOURCE = {"lost+found"}
@@ -56,7 +58,7 @@ def run_checks(
     early failure, so that one `check` shows everything that is wrong."""
     ctx = Context()
     results: list[CheckResult] = []
-    results.append(_check_rclone(job, ctx))
+    results.extend(check_rclone(job, ctx))
     flags_result = _check_flags(job)
     results.append(flags_result)
     env_result, creds_result = _check_credentials(
@@ -96,18 +98,40 @@ def causes(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in bad if not r.consequence] or bad
 
 
-def _check_rclone(job: Job, ctx: Context) -> CheckResult:
+def check_rclone(job: Job, ctx: Context | None = None) -> list[CheckResult]:
+    """The rclone the job runs, by absolute path and version; then one line per feature that
+    degrades at that version (tui/core/rclone_version.py). Refused below the floor."""
     binary = rclonecmd.resolve_rclone(job.rclone)
     if binary is None:
-        where = f"{job.rclone!r} is not an executable" if job.rclone else "not on PATH nor bundled"
-        return CheckResult("rclone", False, f"rclone not found ({where})",
-                           "install rclone, or set `rclone = \"/path/to/rclone\"` in the job")
-    version = rclonecmd.rclone_version(binary)
-    if version is None:
-        return CheckResult("rclone", False, f"{binary} does not run (`rclone version` failed)",
-                           "reinstall rclone, or point the job's rclone at a working binary")
-    ctx.rclone = binary
-    return CheckResult("rclone", True, f"{binary} ({version})")
+        where = (f"{job.rclone!r} is not an executable" if job.rclone
+                 else "the bundled rclone is missing")
+        return [CheckResult("rclone", False, f"rclone not found ({where})",
+                            "reinstall space-mirror (it bundles rclone), or set "
+                            "`rclone = \"/path/to/rclone\"` in the job")]
+    info = rclone_probe.probe(binary)
+    if info is None:
+        return [CheckResult("rclone", False,
+                            f"{binary} does not run (`rclone version` failed)",
+                            "reinstall rclone, or point the job's rclone at a working binary")]
+    problem = rclone_version.support_problem(info.version)
+    if problem is not None:
+        return [CheckResult("rclone", False, f"{binary}: {problem}",
+                            "remove the job's `rclone` key to run the bundled rclone, or "
+                            "install a newer one")]
+    if ctx is not None:
+        ctx.rclone = binary
+    if info.bundled:
+        results = [CheckResult("rclone", True, f"{binary} ({info.version}, bundled)")]
+        other = shutil.which("rclone")
+        if not job.rclone and other and Path(other).resolve() != binary.resolve():
+            results[0] = replace(results[0], detail=results[0].detail
+                                 + f"; not the {other} on PATH")
+        return results
+    bundled = "v{}.{}.{}".format(*rclone_version.BUNDLED)
+    head = CheckResult("rclone", True, f"{binary} ({info.version}, the job's rclone key; "
+                       f"the bundled one is {bundled})")
+    return [head] + [CheckResult("rclone", True, f"degraded: {line}")
+                     for line in rclone_version.degradations(info.version)]
 
 
 def _check_flags(job: Job) -> CheckResult:
