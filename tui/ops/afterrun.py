@@ -51,6 +51,7 @@ class AfterRun(RcloneControl):
             "stalled": self._trip is not None and self._trip.code == exitcodes.STALLED,
             "guards_tripped": tripped,
             "persistent_failed_files": persistent.files if persistent else None,
+            "rclone_version": self._safety_fields.get("rclone_version"),
         }
 
     async def _ping(self, event: str, code: int | None = None) -> None:

@@ -17,6 +17,7 @@ from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     notify,
     partials,
+    rclone_probe,
     watchdog,
 )
 from tui.ops.runbase import MAX_DELETE_NEEDLE, STATUS_INTERVAL
@@ -51,6 +52,12 @@ class RcloneControl(RunOutput):
         if exitcodes.is_abort(code):
             return (f"rclone was stopped by {signal.Signals(code - 128).name}; {remains}",
                     MarkerKind.ABORTED)
+        info = rclone_probe.for_job(self.job)
+        cutoff = exitcodes.cutoff_reason(code, self.state.recent_errors,
+                                         info is None or info.caps.exit_max_duration,
+                                         str(info.version) if info else "")
+        if cutoff is not None:
+            return cutoff, MarkerKind.FAILED
         cap = self.delete_cap.limit if self.delete_cap else self.opts.max_delete
         # rclone 1.75.2 logs `Got fatal error on delete: --max-delete threshold reached` (ERROR)
         # for each delete past the cap, then exits 7 having deleted exactly the cap.

@@ -23,6 +23,7 @@ from tui.core import exitcodes, remedy
 from tui.core.follow import LogFollower
 from tui.core.logline import LineParser
 from tui.core.markers import MarkerKind, now
+from tui.core.progress import in_flight
 from tui.core.runstate import RunState
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
@@ -34,6 +35,7 @@ from tui.ops import (
     preflight,
     processes,
     rc,
+    rclone_probe,
     rclonecmd,
     safefile,
     safety,
@@ -187,6 +189,7 @@ class Runner(AfterRun):
             await self._after_run(exitcodes.CONFIG, "failed", why, started_ts)
             return exitcodes.CONFIG
         assert ctx.rclone is not None and ctx.env is not None
+        self._safety_fields.update(rclone_probe.marker_fields(ctx.rclone))
         refusal = await self._check_safety(ctx.rclone, ctx.env)
         if self.abort.requested_by:  # stopped while the source was counted: start nothing
             self.complain(f"stopped by {self.abort.requested_by} before rclone started")
@@ -306,7 +309,8 @@ class Runner(AfterRun):
         code = returncode if returncode >= 0 else exitcodes.signal_exit_code(-returncode)
         if code != 0 and (self._trip or self.abort.requested_by or code > 128):
             found = await asyncio.to_thread(partials.count, self.job, argv[0], env,
-                                            min(self.job.remote_timeout, 10.0))
+                                            min(self.job.remote_timeout, 10.0),
+                                            in_flight(self.state))
             self._remains = partials.remains_text(found)
         if self._trip is not None and code != 0:
             code = self._trip.code
