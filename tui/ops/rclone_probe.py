@@ -69,6 +69,12 @@ def probe(binary: Path) -> RcloneInfo | None:
     return RcloneInfo(binary, version, capabilities(version), bundled)
 
 
+def marker_fields(binary: Path) -> dict[str, str]:
+    """The start marker's (and so the summary's and the metrics') record of the rclone."""
+    info = probe(binary)
+    return info.fields if info is not None else {"rclone_path": str(binary)}
+
+
 def for_job(job: Job) -> RcloneInfo | None:
     """The rclone this job runs (tui/ops/rclonecmd.resolve_rclone) and what it can do."""
     binary = rclonecmd.resolve_rclone(job.rclone)
