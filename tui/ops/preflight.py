@@ -46,6 +46,7 @@ class Context:
     env: dict[str, str] | None = None
     secrets: frozenset[str] = frozenset()
     env_file_names: frozenset[str] = frozenset()  # what the env file defined: never for hooks
+    env_file_placeholders: tuple[str, ...] = ()  # names whose value is an example value
 
 
 def run_checks(
@@ -69,6 +70,9 @@ def run_checks(
     env_result = _check_environment(ctx)
     if env_result is not None:
         results.append(env_result)
+    placeholder_result = _check_placeholders(job, ctx)
+    if placeholder_result is not None:
+        results.append(placeholder_result)
     results.extend(check_source(job))
     results.append(_check_log_folder(job))
     results.append(check_shared_dirs(job))
@@ -166,6 +170,8 @@ def _check_credentials(
     if job.env_file is not None:
         # Under the unit's EnvironmentFile= these names are in our environment too.
         ctx.env_file_names = frozenset(env_values) | credentials.env_file_names(job.env_file)
+    ctx.env_file_placeholders = tuple(sorted(
+        name for name, value in env_values.items() if _PLACEHOLDER.search(value.strip())))
     env = credentials.child_environment(environ, env_values, job.env)
     ctx.env = env
     ctx.secrets = credentials.secret_values(env_values, env)
@@ -249,6 +255,58 @@ def _check_environment(ctx: Context) -> CheckResult | None:
     return CheckResult("environment", False, "; ".join(problems),
                        "remove these from the job's env, the env file and the unit's "
                        "environment")
+
+
+# A value copied from an example and never filled in: `https://hc-ping.com/…`, `<key>`,
+# `changeme`. A real URL or key holds none of these.
+_PLACEHOLDER = re.compile(r"…|\.\.\.|<[^<>]*>|^(changeme|change[-_]me|xxx+|todo|your[-_]\S*)$",
+                          re.I)
+
+
+def _check_placeholders(job: Job, ctx: Context) -> CheckResult | None:
+    """Refuses example values left in the job or the env file (their values never shown
+    for the env file: it holds secrets)."""
+    found: list[str] = []
+    for key in ("ping_url", "on_success", "on_failure"):
+        value = getattr(job, key)
+        if isinstance(value, str) and _PLACEHOLDER.search(value.strip()):
+            found.append(f"{key} = {value!r}")
+    found += [f"{name} in {job.env_file} (value hidden)" for name in ctx.env_file_placeholders]
+    if not found:
+        return None
+    return CheckResult("placeholders", False,
+                       "example values never filled in: " + "; ".join(found),
+                       "put the real value there (see docs/install.md), or remove the key")
+
+
+def check_unit(job: Job, unit_dir: Path | None = None) -> list[CheckResult]:
+    """The job's systemd unit against the job: the installed one when there is one (its
+    problems fail the check), else the one `space-mirror unit --install` would write (its
+    problems are warnings: nothing runs under it yet)."""
+    from tui.ops import systemd, unit_install
+
+    folder = unit_dir if unit_dir is not None else unit_install.UNIT_DIR
+    path = folder / f"space-mirror-{job.name}.service"
+    try:
+        text = path.read_text("utf-8", "replace") if path.exists() else None
+    except OSError as exc:
+        return [CheckResult("unit", False, f"cannot read {path}: {exc.strerror}",
+                            "fix its permissions, or reinstall it")]
+    installed = text is not None
+    problems = systemd.sandbox_problems(job, text if text is not None
+                                        else systemd.service_unit(job, None))
+    label = str(path) if installed else "the unit `space-mirror unit --install` would write"
+    if not problems:
+        return [CheckResult("unit", True, f"{label}: its sandbox lets the job write its "
+                            "log, lock, metrics and destination")]
+    results = []
+    for p in problems:
+        detail, _, fix = p.rpartition("; ")
+        if installed:
+            results.append(CheckResult("unit", False, f"{label}: {detail}", fix))
+        else:
+            results.append(CheckResult("unit", True, f"warning: {label}: {detail} ({fix})"))
+    return results
 
 
 def check_shared_dirs(job: Job, uid: int | None = None) -> CheckResult:
