@@ -259,8 +259,7 @@ def _check_environment(ctx: Context) -> CheckResult | None:
 
 # A value copied from an example and never filled in: `https://hc-ping.com/…`, `<key>`,
 # `changeme`. A real URL or key holds none of these.
-_PLACEHOLDER = re.compile(r"…|\.\.\.|<[^<>]*>|^(changeme|change[-_]me|xxx+|todo|your[-_]\S*)$",
-                          re.I)
+_PLACEHOLDER = re.compile(r"…|\.\.\.|<[^<>]*>|\byour[-_]|^(changeme|change[-_]me|xxx+|todo)$", re.I)
 
 
 def _check_placeholders(job: Job, ctx: Context) -> CheckResult | None:
