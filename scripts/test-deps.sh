@@ -3,7 +3,8 @@
 # first; `.ci/run` only calls `make test`). Quiet, and quick, when everything is there.
 #   Debian packages: tmux (terminal end-to-end tests), faketime (the weekday/timezone matrix),
 #     prometheus (promtool), prometheus-node-exporter, prometheus-alertmanager (monitoring
-#     tests), systemd (systemd-analyze verify of the generated units).
+#     tests), systemd (systemd-analyze verify of the generated units), systemd-container
+#     (systemd-nspawn boots a real systemd to start the generated unit in).
 #   Debian 12's rclone 1.60.1, the floor of the supported range (docs/install.md): fetched
 #     with `apt-get download` and unpacked with `dpkg -x` into .cache/rclone-debian/, never
 #     installed and never on PATH. The version matrix tests run it by absolute path.
@@ -22,6 +23,7 @@ command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 command -v prometheus-node-exporter >/dev/null 2>&1 || packages+=(prometheus-node-exporter)
 command -v prometheus-alertmanager >/dev/null 2>&1 || packages+=(prometheus-alertmanager)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+command -v systemd-nspawn >/dev/null 2>&1 || packages+=(systemd-container)
 need_deb=0
 if ! "$DEB_RCLONE" version 2>/dev/null | head -1 | grep -q "^rclone $DEB_VERSION"; then
     need_deb=1

@@ -1,8 +1,9 @@
 """A unit that starts on any host (issue 19): optional folders get systemd's `-` prefix, a
 local destination is writable under ProtectSystem=strict, and `check` reads the unit against
-the job. systemd itself is not PID 1 here: `systemd-analyze verify` checks the syntax and
-systemd.sandbox_problems checks what verify does not (a listed path that is missing stops
-the unit with 226/NAMESPACE; a folder the job writes that is not listed is read-only)."""
+the job. `systemd-analyze verify` checks the syntax; systemd.sandbox_problems checks what
+verify does not (a listed path that is missing stops the unit with 226/NAMESPACE; a folder the
+job writes that is not listed is read-only). tests/e2e/test_unit_under_systemd.py starts the
+unit under a real systemd (systemd-nspawn)."""
 
 from __future__ import annotations
 
