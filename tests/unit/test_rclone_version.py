@@ -157,3 +157,19 @@ def test_probe_caches_per_binary(rclone_bin: Path) -> None:
     assert info.fields == {"rclone_version": "v1.75.2", "rclone_path": str(rclone_bin)}
     old = rclone_probe.probe(debian_rclone())
     assert old is not None and not old.bundled and str(old.version) == "v1.60.1-DEV"
+
+
+def test_the_dashboard_says_listed_unknown_for_an_rclone_that_does_not_count() -> None:
+    from tui.app.widgets.status import counters_line
+
+    old = apply_all(RunState(), [parse_line(MAX_DELETE_1_60[-1])])
+    assert old.stats is not None and not old.stats.listed_known
+    assert counters_line(old).plain.endswith("listed –")  # was "listed 0", all run long
+    new_line = ('{"time":"2026-12-07T01:42:50.772513448Z","level":"info","msg":"stats",'
+                '"stats":{"bytes":23,"checks":0,"listed":1,"transfers":1,"totalTransfers":1}}')
+    new = apply_all(RunState(), [parse_line(new_line)])
+    assert counters_line(new).plain.endswith("listed 1")
+    text = Stats.from_text("Checks:                 6 / 6, 100%\n")  # 1.60.1's text form
+    assert text is not None and not text.listed_known
+    text = Stats.from_text("Checks:                 2 / 2, 100%, Listed 2\n")  # 1.75.2's
+    assert text is not None and text.listed_known and text.listed == 2
