@@ -53,6 +53,9 @@ def data() -> Iterator[Path]:
 
 
 def boot_and_start(data: Path, service: str) -> dict[str, str]:
+    if REPO.is_relative_to("/tmp"):
+        pytest.fail(f"this checkout ({REPO}) is under /tmp, which the unit's PrivateTmp=yes "
+                    "hides from its ExecStart (exit 203); run it from a checkout elsewhere")
     nspawn = shutil.which("systemd-nspawn")
     if nspawn is None:
         pytest.fail("systemd-nspawn is missing: `sudo make test-deps` installs systemd-container")
