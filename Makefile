@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-time lint bench bench-quick screenshots wheel clean
+.PHONY: demo test test-deps test-fast test-time lint bench bench-quick screenshots wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,14 +14,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/space-mirror demo
 
-test: $(STAMP)
+# Debian packages and Debian 12's rclone 1.60.1 the tests drive: installed when missing
+# (as root), nothing to do when present (scripts/test-deps.sh).
+test-deps:
+	@scripts/test-deps.sh
+
+test: test-deps $(STAMP)
 	$(PY) -m pytest -q
 
 # The history and unit suites on each weekday (faketime) and at UTC+14.
-test-time: $(STAMP)
+test-time: test-deps $(STAMP)
 	PY=$(PY) scripts/time-matrix.sh
 
-test-fast: $(STAMP)
+test-fast: test-deps $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not e2e"
 
 lint: $(STAMP)
@@ -44,4 +49,4 @@ screenshots: $(STAMP)
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build $(DIST) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache build $(DIST) *.egg-info .pytest_cache .mypy_cache .ruff_cache

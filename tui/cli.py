@@ -230,6 +230,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
     job, _ = resolve_job(ns)
     results, ctx = preflight.run_checks(job, offline=ns.offline)
+    results += preflight.check_unit(job)  # `check` only: a run is not the unit's business
     print(f"space-mirror check: job {job.name!r} ({job.source} → "
           f"{credentials.display_remote(job.destination)})")
     for r in results:

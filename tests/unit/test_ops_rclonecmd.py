@@ -44,22 +44,30 @@ def test_sync_command(tmp_path: Path) -> None:
 
 
 def test_resolve_rclone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.core.rclone_version import Version
+    from tui.ops import rclone_probe
+
     assert rclonecmd.resolve_rclone("/nonexistent/rclone") is None
     fake = tmp_path / "rclone"
     fake.write_text("#!/bin/sh\necho 'rclone v0.0.1-test'\n")
     fake.chmod(0o755)
     assert rclonecmd.resolve_rclone(str(fake)) == fake
-    assert rclonecmd.rclone_version(fake) == "v0.0.1-test"
+    assert rclone_probe.version_of(fake) == Version(0, 0, 1, "-test")
     broken = tmp_path / "broken"
     broken.write_text("#!/bin/sh\nexit 1\n")
     broken.chmod(0o755)
-    assert rclonecmd.rclone_version(broken) is None
-    # nothing on PATH: the bundled binary
+    assert rclone_probe.version_of(broken) is None
+    # No rclone key: the bundled binary, by absolute path, whatever PATH holds. Debian's
+    # apt rclone (1.60.1) first on PATH used to win here and fail every run.
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     found = rclonecmd.resolve_rclone(None)
-    assert found is not None and found.name == "rclone"
+    assert found is not None and found.name == "rclone" and found.is_absolute()
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert rclonecmd.resolve_rclone(None) == fake  # PATH comes before the bundled one
+    assert rclonecmd.resolve_rclone(None) == found != fake
+    # A bare name in the job's key is looked up on PATH, and made absolute.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", ".")
+    assert rclonecmd.resolve_rclone("rclone") == fake
 
 
 def test_bwlimit_key_and_rc_socket_reach_the_argv() -> None:

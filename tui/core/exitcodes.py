@@ -7,9 +7,11 @@ Ours never overlap rclone's 0–10: they come from sysexits.h (64–78), are 79 
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 OK = 0
+MAX_DURATION = 10  # rclone's --max-duration exit, since 1.64 (tui/core/rclone_version.py)
 # Our own codes.
 USAGE = 64  # EX_USAGE: bad command line or config file syntax
 UNAVAILABLE = 69  # EX_UNAVAILABLE: `bwlimit`: no sync of the job runs, or it has no rc socket
@@ -111,6 +113,29 @@ def meaning(code: int | None) -> ExitMeaning:
         return ExitMeaning(code, "killed", f"Killed by {name}; partial files may remain at the "
                            "destination.", "Run the sync again: it cleans up the partial files.")
     return ExitMeaning(code, "unknown", f"Unknown exit code {code}.", "Read the log of the run.")
+
+
+# rclone's ERROR line when --max-duration (the job's window_end) stops a run, in every version.
+MAX_DURATION_NEEDLE = "max transfer duration reached as set by --max-duration"
+
+
+def cutoff_reason(code: int, errors: Iterable[str], has_exit_10: bool,
+                  version: str = "") -> str | None:
+    """The reason of a run that --max-duration (window_end) stopped, read per rclone version:
+    exit 10 since rclone had it; before (Debian 12's 1.60.1) the same cutoff exits 7, the
+    code of auth and quota failures, so the code alone must not be read as one of those.
+    None when the run did not end that way."""
+    if not any(MAX_DURATION_NEEDLE in e for e in errors):
+        return None
+    what = ("the window ended (rclone's --max-duration): rclone started no new transfer, "
+            "finished those in flight")
+    if code == MAX_DURATION:
+        return f"{what} and exited 10; the next run continues where this one stopped"
+    if code == 7 and not has_exit_10:
+        return (f"{what} and exited 7, which is how rclone {version or 'before 1.64'} ends a "
+                "--max-duration cutoff (it has no exit 10); not an auth, quota or "
+                "--max-delete failure; the next run continues where this one stopped")
+    return None
 
 
 def is_abort(code: int | None) -> bool:

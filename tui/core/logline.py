@@ -137,6 +137,10 @@ def _parse_json(line: str) -> Event:
     if isinstance(stats, dict):
         return StatsUpdate(time, Stats.from_json(stats))
     level = str(obj.get("level", "info")).upper()
+    if level == "WARNING":
+        # rclone has no WARNING level: before 1.66 its JSON log (logrus) wrote NOTICE as
+        # "warning" (Debian 12's 1.60.1 does). A NOTICE it is, in every version.
+        level = "NOTICE"
     size = obj.get("size")
     obj_name = obj.get("object")
     skipped = obj.get("skipped")

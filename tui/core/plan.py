@@ -13,6 +13,7 @@ Pure: no I/O, no textual, no rich.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,6 +22,7 @@ from tui.core.logline import LogRecord, StatsUpdate, decode, parse_line
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES
 
 MOVE_PREFIX = "move to "
+RENAMED_FROM = "Renamed from "
 # Skipped actions that touch directories or metadata only: not a file the sync changes.
 NOT_FILE_ACTIONS = frozenset({
     "set directory modification time",
@@ -129,6 +131,9 @@ class PlanBuilder:
     _error_count: int = 0
     _deletes_skipped: bool = False
     _fatal: bool = False
+    # rclone before 1.64 (Debian 12's 1.60.1) logs a dry-run move as `skipped: "move"`, with
+    # no target, then `Renamed from "OLD"` on the new name: {old path: size} until then.
+    _moves_without_target: dict[str, int | None] = field(default_factory=dict)
 
     def feed_line(self, line: str) -> None:
         event = parse_line(line)
@@ -140,6 +145,12 @@ class PlanBuilder:
     def feed(self, rec: LogRecord) -> None:
         if rec.skipped is not None:
             self._skipped(rec)
+            return
+        if rec.msg.startswith(RENAMED_FROM) and rec.object:
+            old = _unquote(rec.msg[len(RENAMED_FROM):].strip())
+            if old in self._moves_without_target:
+                size = self._moves_without_target.pop(old)
+                self._renames[old] = PlanRename(old, rec.object, size)
             return
         if rec.is_error:
             self._error_count += 1
@@ -159,6 +170,8 @@ class PlanBuilder:
             self._deletes[path] = PlanFile(path, size)
         elif action.startswith(MOVE_PREFIX):
             self._renames[path] = PlanRename(path, action[len(MOVE_PREFIX):], size)
+        elif action == "move":
+            self._moves_without_target[path] = size
         elif action in NOT_FILE_ACTIONS:
             self._other.add((action, path))
         else:
@@ -166,6 +179,10 @@ class PlanBuilder:
 
     def build(self, exit_code: int | None = 0) -> Plan:
         warnings: list[str] = []
+        if self._moves_without_target:  # never named their new path: said, not guessed
+            self._unknown["move"] = self._unknown.get("move", 0) + len(
+                self._moves_without_target)
+            self._moves_without_target.clear()
         if exit_code not in (None, 0):
             warnings.append(f"the dry run ended with exit code {exit_code}: "
                             "the lists below may be incomplete")
@@ -189,6 +206,15 @@ class PlanBuilder:
             other_actions=len(self._other),
             complete=exit_code in (None, 0) and not self._fatal,
         )
+
+
+def _unquote(text: str) -> str:
+    """Go's %q quoting (`"a \\"b\\".txt"`) back to the name; JSON reads the common cases."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text.strip('"')
+    return value if isinstance(value, str) else text
 
 
 def build_plan(lines: Iterable[str | bytes], exit_code: int | None = 0) -> Plan:

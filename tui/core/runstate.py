@@ -20,6 +20,8 @@ RECENT_ERRORS = 20
 FINISHED_NAMES = 64  # "Copied" names kept until the next stats line (tui/core/progress.py)
 SPEED_SAMPLES = 60
 IO_ERRORS_SKIP_DELETES = "not deleting files as there were IO errors"
+# `Got fatal error on delete: --max-delete threshold reached`: one delete refused.
+MAX_DELETE_REFUSED = "--max-delete threshold reached"
 
 
 class Phase(StrEnum):
@@ -66,6 +68,9 @@ class RunState:
     copied: int = 0
     deleted: int = 0
     renamed: int = 0
+    # `--max-delete threshold reached` errors: a delete rclone refused. rclone 1.60 counts
+    # each one in its stats' `deletes` as if it had deleted the file.
+    refused_deletes: int = 0
     error_lines: int = 0
     recent_errors: tuple[str, ...] = ()
     deletes_skipped_for_io_errors: bool = False
@@ -87,7 +92,8 @@ class RunState:
 
     @property
     def deletes(self) -> int:
-        return max(self.stats.deletes if self.stats else 0, self.deleted)
+        counted = (self.stats.deletes - self.refused_deletes) if self.stats else 0
+        return max(counted, self.deleted)
 
     @property
     def renames(self) -> int:
@@ -161,7 +167,7 @@ _FILE_DONE = ("Copied (", "Moved (", "Renamed from", "Deleted")
 def apply_all(state: RunState, events: list[Event]) -> RunState:
     """Fold a batch of events; equal to folding `apply`, but builds one new state per run
     of plain log records instead of one per record (the live path sees 20k+ lines/s)."""
-    copied = deleted = renamed = errors = lines = 0
+    copied = deleted = renamed = errors = lines = refused = 0
     recent: list[str] = []
     done: list[str] = []
     io_skip = False
@@ -174,6 +180,8 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
                 recent.append(event.text)
                 if msg.startswith(IO_ERRORS_SKIP_DELETES):
                     io_skip = True
+                elif MAX_DELETE_REFUSED in msg:
+                    refused += 1
             else:
                 if msg.startswith("Copied ("):
                     copied += 1
@@ -186,23 +194,24 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
             continue
         if lines:
             state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
-                                done)
-            copied = deleted = renamed = errors = lines = 0
+                                done, refused)
+            copied = deleted = renamed = errors = lines = refused = 0
             recent = []
             done = []
             io_skip = False
         state = apply(state, event)
     if lines:
         state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
-                            done)
+                            done, refused)
     return state
 
 
 def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors: int,
                 lines: int, recent: list[str], io_skip: bool,
-                done: list[str] | None = None) -> RunState:
+                done: list[str] | None = None, refused: int = 0) -> RunState:
     return replace(
         state,
+        refused_deletes=state.refused_deletes + refused,
         copied=state.copied + copied,
         deleted=state.deleted + deleted,
         renamed=state.renamed + renamed,
@@ -284,6 +293,7 @@ def _apply_record(state: RunState, rec: LogRecord) -> RunState:
             recent_errors=recent,
             deletes_skipped_for_io_errors=state.deletes_skipped_for_io_errors
             or msg.startswith(IO_ERRORS_SKIP_DELETES),
+            refused_deletes=state.refused_deletes + (MAX_DELETE_REFUSED in msg),
             lines=lines,
         )
     if not msg.startswith(_FILE_DONE):

@@ -37,6 +37,9 @@ class Stats:
     checks: int = 0
     total_checks: int = 0
     listed: int = 0
+    # False when rclone prints no listed count at all (before 1.64: Debian 12's 1.60.1), so
+    # a 0 there means "not told", never "nothing listed yet".
+    listed_known: bool = True
     deletes: int = 0
     deleted_dirs: int = 0
     renames: int = 0
@@ -80,6 +83,7 @@ class Stats:
             checks=_as_int(obj.get("checks")),
             total_checks=_as_int(obj.get("totalChecks")),
             listed=_as_int(obj.get("listed")),
+            listed_known="listed" in obj,
             deletes=_as_int(obj.get("deletes")),
             deleted_dirs=_as_int(obj.get("deletedDirs")),
             renames=_as_int(obj.get("renames")),
@@ -123,6 +127,8 @@ class Stats:
                 listed = _LISTED.search(rest)
                 if listed:
                     values["listed"] = int(listed[1])
+                elif m:  # a Checks line with no `Listed N`: an rclone that does not count
+                    values["listed_known"] = False
             elif key == "Deleted":
                 m = _DELETED.match(rest)
                 if m:

@@ -132,6 +132,10 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
          "(counted after a stop; absent when not counted).",
          count(x.get("partials_left")), ""),
     ]
+    version = x.get("rclone_version")
+    if isinstance(version, str) and version:
+        out.append(("rclone_info", "1, labelled with the version of the rclone the last run "
+                    "used.", 1, f',version="{prom.label(version)}"'))
     for guard in GUARDS:
         out.append(("guard_tripped", "1 if this safety guard stopped the last run.",
                     1 if isinstance(tripped, (list, tuple)) and guard in tripped else 0,

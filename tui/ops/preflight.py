@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui.config import Job
-from tui.ops import credentials, lock, rclonecmd, safefile
+from tui.core import rclone_version
+from tui.ops import credentials, lock, rclone_probe, rclonecmd, safefile
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
 
@@ -43,6 +45,7 @@ class Context:
     env: dict[str, str] | None = None
     secrets: frozenset[str] = frozenset()
     env_file_names: frozenset[str] = frozenset()  # what the env file defined: never for hooks
+    env_file_placeholders: tuple[str, ...] = ()  # names whose value is an example value
 
 
 def run_checks(
@@ -55,7 +58,7 @@ def run_checks(
     early failure, so that one `check` shows everything that is wrong."""
     ctx = Context()
     results: list[CheckResult] = []
-    results.append(_check_rclone(job, ctx))
+    results.extend(check_rclone(job, ctx))
     flags_result = _check_flags(job)
     results.append(flags_result)
     env_result, creds_result = _check_credentials(
@@ -66,6 +69,9 @@ def run_checks(
     env_result = _check_environment(ctx)
     if env_result is not None:
         results.append(env_result)
+    placeholder_result = _check_placeholders(job, ctx)
+    if placeholder_result is not None:
+        results.append(placeholder_result)
     from tui.ops.guards import source  # it imports CheckResult from here
 
     results.extend(source.access(job))
@@ -100,18 +106,40 @@ def causes(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in bad if not r.consequence] or bad
 
 
-def _check_rclone(job: Job, ctx: Context) -> CheckResult:
+def check_rclone(job: Job, ctx: Context | None = None) -> list[CheckResult]:
+    """The rclone the job runs, by absolute path and version; then one line per feature that
+    degrades at that version (tui/core/rclone_version.py). Refused below the floor."""
     binary = rclonecmd.resolve_rclone(job.rclone)
     if binary is None:
-        where = f"{job.rclone!r} is not an executable" if job.rclone else "not on PATH nor bundled"
-        return CheckResult("rclone", False, f"rclone not found ({where})",
-                           "install rclone, or set `rclone = \"/path/to/rclone\"` in the job")
-    version = rclonecmd.rclone_version(binary)
-    if version is None:
-        return CheckResult("rclone", False, f"{binary} does not run (`rclone version` failed)",
-                           "reinstall rclone, or point the job's rclone at a working binary")
-    ctx.rclone = binary
-    return CheckResult("rclone", True, f"{binary} ({version})")
+        where = (f"{job.rclone!r} is not an executable" if job.rclone
+                 else "the bundled rclone is missing")
+        return [CheckResult("rclone", False, f"rclone not found ({where})",
+                            "reinstall space-mirror (it bundles rclone), or set "
+                            "`rclone = \"/path/to/rclone\"` in the job")]
+    info = rclone_probe.probe(binary)
+    if info is None:
+        return [CheckResult("rclone", False,
+                            f"{binary} does not run (`rclone version` failed)",
+                            "reinstall rclone, or point the job's rclone at a working binary")]
+    problem = rclone_version.support_problem(info.version)
+    if problem is not None:
+        return [CheckResult("rclone", False, f"{binary}: {problem}",
+                            "remove the job's `rclone` key to run the bundled rclone, or "
+                            "install a newer one")]
+    if ctx is not None:
+        ctx.rclone = binary
+    if info.bundled:
+        results = [CheckResult("rclone", True, f"{binary} ({info.version}, bundled)")]
+        other = shutil.which("rclone")
+        if not job.rclone and other and Path(other).resolve() != binary.resolve():
+            results[0] = replace(results[0], detail=results[0].detail
+                                 + f"; not the {other} on PATH")
+        return results
+    bundled = "v{}.{}.{}".format(*rclone_version.BUNDLED)
+    head = CheckResult("rclone", True, f"{binary} ({info.version}, the job's rclone key; "
+                       f"the bundled one is {bundled})")
+    return [head] + [CheckResult("rclone", True, f"degraded: {line}")
+                     for line in rclone_version.degradations(info.version)]
 
 
 def _check_flags(job: Job) -> CheckResult:
@@ -146,6 +174,8 @@ def _check_credentials(
     if job.env_file is not None:
         # Under the unit's EnvironmentFile= these names are in our environment too.
         ctx.env_file_names = frozenset(env_values) | credentials.env_file_names(job.env_file)
+    ctx.env_file_placeholders = tuple(sorted(
+        name for name, value in env_values.items() if _PLACEHOLDER.search(value.strip())))
     env = credentials.child_environment(environ, env_values, job.env)
     ctx.env = env
     ctx.secrets = credentials.secret_values(env_values, env)
@@ -192,6 +222,57 @@ def _check_environment(ctx: Context) -> CheckResult | None:
     return CheckResult("environment", False, "; ".join(problems),
                        "remove these from the job's env, the env file and the unit's "
                        "environment")
+
+
+# A value copied from an example and never filled in: `https://hc-ping.com/…`, `<key>`,
+# `changeme`. A real URL or key holds none of these.
+_PLACEHOLDER = re.compile(r"…|\.\.\.|<[^<>]*>|\byour[-_]|^(changeme|change[-_]me|xxx+|todo)$", re.I)
+
+
+def _check_placeholders(job: Job, ctx: Context) -> CheckResult | None:
+    """Refuses example values left in the job or the env file (their values never shown
+    for the env file: it holds secrets)."""
+    found: list[str] = []
+    for key in ("ping_url", "on_success", "on_failure"):
+        value = getattr(job, key)
+        if isinstance(value, str) and _PLACEHOLDER.search(value.strip()):
+            found.append(f"{key} = {value!r}")
+    found += [f"{name} in {job.env_file} (value hidden)" for name in ctx.env_file_placeholders]
+    if not found:
+        return None
+    return CheckResult("placeholders", False,
+                       "example values never filled in: " + "; ".join(found),
+                       "put the real value there (see docs/install.md), or remove the key")
+
+
+def check_unit(job: Job, unit_dir: Path | None = None) -> list[CheckResult]:
+    """The job's systemd unit against the job: the installed one when there is one (its
+    problems fail the check), else the one `space-mirror unit --install` would write (its
+    problems are warnings: nothing runs under it yet)."""
+    from tui.ops import systemd, unit_install
+
+    folder = unit_dir if unit_dir is not None else unit_install.UNIT_DIR
+    path = folder / f"space-mirror-{job.name}.service"
+    try:
+        text = path.read_text("utf-8", "replace") if path.exists() else None
+    except OSError as exc:
+        return [CheckResult("unit", False, f"cannot read {path}: {exc.strerror}",
+                            "fix its permissions, or reinstall it")]
+    installed = text is not None
+    problems = systemd.sandbox_problems(job, text if text is not None
+                                        else systemd.service_unit(job, None))
+    label = str(path) if installed else "the unit `space-mirror unit --install` would write"
+    if not problems:
+        return [CheckResult("unit", True, f"{label}: its sandbox lets the job write its "
+                            "log, lock, metrics and destination")]
+    results = []
+    for p in problems:
+        detail, _, fix = p.rpartition("; ")
+        if installed:
+            results.append(CheckResult("unit", False, f"{label}: {detail}", fix))
+        else:
+            results.append(CheckResult("unit", True, f"warning: {label}: {detail} ({fix})"))
+    return results
 
 
 def check_shared_dirs(job: Job, uid: int | None = None) -> CheckResult:

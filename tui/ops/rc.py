@@ -24,7 +24,7 @@ from typing import Any
 
 from tui.config import Job
 from tui.core import bwlimit
-from tui.ops import lock
+from tui.ops import lock, rclone_probe
 
 # sun_path is 108 bytes on Linux, including the terminating NUL.
 MAX_SOCKET_PATH = 107
@@ -66,7 +66,11 @@ def prepare_socket(job: Job) -> tuple[Path | None, str | None]:
     """(socket path to give rclone, None) — or (None, why the remote control stays off).
 
     Called with the job's lock held, so a socket left at the path is a dead run's and is
-    removed."""
+    removed. An rclone that cannot serve rc on a unix socket (before 1.61) gets no --rc:
+    it would refuse to start the sync."""
+    version_problem = unsupported_by_rclone(job)
+    if version_problem is not None:
+        return None, version_problem
     path = job.rc_socket_path.absolute()
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
         return None, f"{path} is longer than a unix socket path may be ({MAX_SOCKET_PATH} bytes)"
@@ -86,6 +90,17 @@ def prepare_socket(job: Job) -> tuple[Path | None, str | None]:
     except OSError as exc:
         return None, f"cannot remove the old socket {path}: {exc.strerror}"
     return path, None
+
+
+def unsupported_by_rclone(job: Job) -> str | None:
+    """Why the job's rclone cannot serve the remote control here, or None when it can (or
+    when its version is unknown: the pre-flight reports that)."""
+    info = rclone_probe.for_job(job)
+    if info is None or info.caps.rc_unix_socket:
+        return None
+    return (f"rclone {info.version} ({info.path}) cannot serve its remote control on a unix "
+            "socket (rclone 1.61+ can); set the job's bwlimit key for the next run, or remove "
+            "the job's rclone key to run the bundled rclone")
 
 
 def remove_socket(socket_path: Path | None) -> None:
@@ -167,6 +182,9 @@ def _running_socket(job: Job) -> Path:
     except OSError:
         is_socket = False
     if not is_socket:
+        why = unsupported_by_rclone(job)
+        if why is not None:
+            raise RcError(f"run {holder.run_id} of job {job.name!r} has no remote control: {why}")
         raise RcError(f"run {holder.run_id} of job {job.name!r} has no remote control "
                       f"(no socket at {path}; the runner's start said why)")
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import sysconfig
 from collections.abc import Mapping
@@ -99,30 +98,17 @@ def bundled_rclone() -> Path:
 
 
 def resolve_rclone(configured: str | None) -> Path | None:
-    """The configured path, else `rclone` on PATH, else the bundled one; None if none runs."""
+    """The job's rclone, as an absolute path: the configured path (a bare name is looked up
+    on PATH), else the bundled one. Never whatever PATH finds first: a host's apt-installed
+    rclone (Debian 12: 1.60.1) would silently replace the version the runner is tested with.
+    None if none runs."""
     if configured:
         found = shutil.which(configured)
-        return Path(found) if found else None
-    on_path = shutil.which("rclone")
-    if on_path:
-        return Path(on_path)
+        return Path(found).absolute() if found else None
     for candidate in (bundled_rclone(), Path(sys.prefix) / "bin" / "rclone"):
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+            return candidate.absolute()
     return None
-
-
-def rclone_version(binary: Path, timeout: float = 10.0) -> str | None:
-    """'v1.75.2', or None when the binary does not run."""
-    try:
-        out = subprocess.run(
-            [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
-            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    first = out.stdout.splitlines()[0] if out.stdout else ""
-    return first.split()[-1] if first.startswith("rclone ") else None
 
 
 def sync_command(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui.config import Job
+from tui.config import Job, is_local
 from tui.ops import credentials
 from tui.ops.run import watchdog
 
@@ -38,10 +38,7 @@ def service_unit(job: Job, config: Path | None, command: tuple[str, ...] = ("run
     uses_env_file = job.env_file is not None and (
         credentials.needs_credentials(job.backend) or not job.env_file_is_default)
     env_file = f"EnvironmentFile={job.env_file}\n" if uses_env_file else ""
-    # RuntimeDirectory= and StateDirectory= are writable without being listed.
-    rw_paths = sorted({str(p) for p in (job.log_file.parent, job.lock_path.parent,
-                                         job.metrics_path.parent, job.summary_path.parent)
-                       if not _managed(p)})
+    rw_paths = read_write_paths(job)
     source_ro = f"ReadOnlyPaths={job.source}\n" if job.source.startswith("/") else ""
     mount = (f"RequiresMountsFor={job.source}\n"
              if job.require_mount and job.source.startswith("/") else "")
@@ -91,6 +88,77 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_FOWNER
 {source_ro}ReadWritePaths={' '.join(rw_paths)}
 """
+
+
+def read_write_paths(job: Job) -> list[str]:
+    """ReadWritePaths= for the job: what it writes, outside the folders systemd makes
+    (RuntimeDirectory=, StateDirectory=). systemd refuses to start a unit whose listed path is
+    missing (226/NAMESPACE), so a folder that may be missing on a host gets the `-` prefix:
+    the metrics and summary folders (node_exporter's is absent without node-exporter) and a
+    local destination (rclone makes it on the first run; `check` says when the sandbox
+    cannot). The log's folder must exist: listed as it is."""
+    required = {job.log_file.parent, job.lock_path.parent}
+    optional = {job.metrics_path.parent, job.summary_path.parent}
+    if is_local(job.destination):
+        optional.add(Path(job.destination))
+    entries = {str(p): str(p) for p in required if not _managed(p)}
+    for p in optional:
+        if not _managed(p) and str(p) not in entries:
+            entries[str(p)] = f"-{p}"
+    return sorted(entries.values(), key=lambda e: e.lstrip("-"))
+
+
+def parse_unit(text: str) -> dict[str, list[str]]:
+    """`Key=value` lines of a unit, every value of each key in order (no sections)."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and not key.startswith(("#", ";", "[")):
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+def sandbox_problems(job: Job, unit_text: str) -> list[str]:
+    """What keeps this unit from running this job on this host, one line each (empty: fine).
+    The unit's ProtectSystem=strict makes everything read-only but ReadWritePaths= and the
+    folders systemd makes; a listed path without `-` that is missing stops the unit
+    (226/NAMESPACE)."""
+    keys = parse_unit(unit_text)
+    problems: list[str] = []
+    listed: list[Path] = []
+    for value in keys.get("ReadWritePaths", []):
+        for entry in value.split():
+            optional = entry.startswith("-")
+            path = Path(entry.lstrip("-+"))
+            listed.append(path)
+            if not optional and not path.exists():
+                problems.append(f"ReadWritePaths={entry} does not exist: systemd would refuse "
+                                "to start the unit (226/NAMESPACE); create it, or regenerate "
+                                "the unit (`space-mirror unit --install`)")
+    strict = "strict" in keys.get("ProtectSystem", [])
+    writes = {"log folder": job.log_file.parent, "run folder": job.lock_path.parent,
+              "metrics folder": job.metrics_path.parent,
+              "summary folder": job.summary_path.parent}
+    if is_local(job.destination):
+        writes["destination"] = Path(job.destination)
+    for what, folder in writes.items():
+        covered = _managed(folder) or any(folder == p or p in folder.parents for p in listed)
+        if strict and not covered:
+            problems.append(f"the {what} {folder} is read-only under the unit "
+                            "(ProtectSystem=strict, not in ReadWritePaths=); regenerate the "
+                            "unit (`space-mirror unit --install`)")
+        elif what in ("log folder", "destination") and not _managed(folder) and not \
+                folder.is_dir():
+            problems.append(f"the {what} {folder} does not exist, and the unit's sandbox "
+                            f"cannot create it; mkdir -p {folder}")
+    exec_start = (keys.get("ExecStart") or [""])[-1].split()
+    if exec_start and not (exec_start[0].startswith("/") and Path(exec_start[0]).exists()):
+        problems.append(f"ExecStart={exec_start[0]} is not an existing absolute path; "
+                        "regenerate the unit (`space-mirror unit --install`)")
+    if job.rclone and not job.rclone.startswith("/"):
+        problems.append(f"rclone = {job.rclone!r} is looked up on the unit's PATH, not yours; "
+                        "give an absolute path, or remove the key to run the bundled rclone")
+    return problems
 
 
 def _managed(folder: Path) -> bool:

@@ -258,8 +258,9 @@ class PlanScreen(KeyedScreen):
     def _progress(self, message: Progressed) -> None:
         if self.plan is None and not self.problems:
             for status in self.query("#plan-status").results(Static):
-                status.update(Content(f"Dry run: {message.stats.checks} checked, "
-                                      f"{message.stats.listed} listed …"))
+                listed = (f", {message.stats.listed} listed" if message.stats.listed_known
+                          else "")
+                status.update(Content(f"Dry run: {message.stats.checks} checked{listed} …"))
 
     @on(Computed)
     def _show(self, message: Computed) -> None:

@@ -201,7 +201,8 @@ def counters_line(st: RunState) -> Content:
     stats = st.stats
     total_files = stats.total_transfers if stats else 0
     checks = f"{st.checks}/{stats.total_checks}" if stats else "0"
-    listed = stats.listed if stats else 0
+    # "–" when this rclone prints no listed count (1.60): not a listing stuck at 0.
+    listed = (str(stats.listed) if stats.listed_known else "–") if stats else "0"
     err_style = "$text-error bold" if st.errors else ""
     return Content.assemble(
         ("files ", "$text-muted"), f"{st.transfers}/{total_files}",
@@ -209,7 +210,7 @@ def counters_line(st: RunState) -> Content:
         ("  deletes ", "$text-muted"), str(st.deletes),
         ("  renames ", "$text-muted"), str(st.renames),
         ("  errors ", "$text-muted"), (str(st.errors), err_style),
-        ("  listed ", "$text-muted"), str(listed),
+        ("  listed ", "$text-muted"), listed,
     )
 
 

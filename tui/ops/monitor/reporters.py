@@ -73,6 +73,7 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
         # What a stopped rclone left at the destination: counted (a number), unknown
         # (null after a stop we could not count), or not applicable (absent).
         **({"partials_left": ctx.partials_left} if ctx.partials_counted else {}),
+        "rclone_version": ctx.safety_fields.get("rclone_version"),
     }
 
 

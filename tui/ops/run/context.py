@@ -60,6 +60,7 @@ class RunContext:
     max_delete_hit: bool = False  # rclone logged `--max-delete threshold reached`
     trip: Trip | None = None  # the watchdog stopped this run
     partials_left: int | None = None  # counted after a stop; None: unknown or not counted
+    cut_short_left: int | None = 0  # in-place files an older rclone cut short (partials.py)
     partials_counted: bool = False
     # The safety guards: the summary's baseline before this run, the source verdict, the
     # --max-delete passed, and the fields they add to the start marker.

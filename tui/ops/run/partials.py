@@ -11,6 +11,11 @@ uploads its file again, while the sync also deletes it as extraneous, so the fir
 fails (`Couldn't delete: … no such file or directory`, `Attempt 1/3 failed`) and the run
 recovers only because --retries is at least 2; each one also counted against --max-delete.
 Only rclone's own temporary names are removed, and never one that the source itself holds.
+
+rclone before 1.63 (Debian 12's 1.60.1) writes local files in place, under their real
+names: a file in flight when rclone stopped is left cut short (`cut_short`). Those are the
+in-flight files (rclone's last stats line) whose size at the destination is not the size
+rclone was copying; the next run replaces them.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from tui.config import Job, is_local
+from tui.core.stats import Transfer
+from tui.ops import rclone_probe
 
 SUFFIX = ".partial"
 # rclone's temporary name: the file's name, a dot, 8 random characters, `.partial`.
@@ -67,13 +75,45 @@ def count_left(job: Job, rclone: str, env: dict[str, str], timeout: float) -> in
     return None
 
 
-def remains_text(found: int | None) -> str:
-    if found is None:
+def writes_in_place(rclone: str) -> bool:
+    info = rclone_probe.probe(Path(rclone))
+    return info is not None and not info.caps.partial_names
+
+
+def cut_short(job: Job, rclone: str, in_flight: Iterable[Transfer]) -> int | None:
+    """In-flight files an in-place rclone left cut short under their real names: 0 for an
+    rclone that writes `.partial` names, None when the destination is not local."""
+    flying = list(in_flight)
+    if not flying or not writes_in_place(rclone):
+        return 0
+    if not is_local(job.destination):
+        return None
+    root = Path(job.destination)
+    found = 0
+    for t in flying:
+        try:
+            size = (root / t.name).stat().st_size
+        except (OSError, ValueError):
+            continue
+        if size != t.size:
+            found += 1
+    return found
+
+
+def remains_text(found: int | None, cut: int | None = 0) -> str:
+    if found is None or cut is None:
         return "partial files may remain at the destination (the next run removes them)"
-    if found == 0:
+    parts = []
+    if found:
+        noun = "partial file remains" if found == 1 else "partial files remain"
+        parts.append(f"{found} {noun}")
+    if cut:
+        parts.append("1 file cut short remains under its real name" if cut == 1 else
+                     f"{cut} files cut short remain under their real names")
+    if not parts:
         return "no partial file remains at the destination"
-    noun = "partial file remains" if found == 1 else "partial files remain"
-    return f"{found} {noun} at the destination (the next run removes them)"
+    fix = "the next run replaces them" if cut else "the next run removes them"
+    return f"{' and '.join(parts)} at the destination ({fix})"
 
 
 def _stale(rel: str, source: str) -> bool:

@@ -18,9 +18,10 @@ from tui.core import exitcodes
 from tui.core.follow import LogFollower
 from tui.core.logline import Event, LineParser, LogRecord, decode
 from tui.core.markers import MarkerKind, now
+from tui.core.progress import in_flight
 from tui.core.runstate import apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, logfile, notify, preflight, rc, rclonecmd
+from tui.ops import credentials, lock, logfile, notify, preflight, rc, rclone_probe, rclonecmd
 from tui.ops.guards import baseline, deletes, source
 from tui.ops.monitor.reporters import Reporter, RunEnd, default_reporters, run_end
 from tui.ops.run import locking, partials, verdict, watchdog
@@ -119,6 +120,7 @@ class SyncRun:
             return await self._refuse("pre-flight: " + "; ".join(
                 f"{r.name}: {r.detail}" for r in preflight.causes(results)))
         assert pre.rclone is not None and pre.env is not None
+        ctx.safety_fields.update(rclone_probe.marker_fields(pre.rclone))
         refusal = await self._check_safety(pre.rclone, pre.env)
         if (code := self._stopped_early()) is not None:
             return code
@@ -254,6 +256,8 @@ class SyncRun:
         if code != 0 and (ctx.trip or ctx.abort.requested_by or code > 128):
             ctx.partials_left = await asyncio.to_thread(
                 partials.count_left, ctx.job, argv[0], env, min(ctx.job.remote_timeout, 10.0))
+            ctx.cut_short_left = await asyncio.to_thread(
+                partials.cut_short, ctx.job, argv[0], in_flight(ctx.state))
             ctx.partials_counted = True
         if ctx.trip is not None and code != 0:
             code = ctx.trip.code

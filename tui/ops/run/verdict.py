@@ -8,6 +8,7 @@ import signal
 
 from tui.core import exitcodes, remedy
 from tui.core.markers import MarkerKind
+from tui.ops import rclone_probe
 from tui.ops.run import partials
 from tui.ops.run.context import RunContext
 
@@ -16,7 +17,8 @@ def judge(ctx: RunContext, code: int) -> tuple[str | None, MarkerKind]:
     if code == 0:
         # rclone finished before a late signal could stop it: the sync is complete.
         return None, MarkerKind.COMPLETE
-    remains = partials.remains_text(ctx.partials_left) if ctx.partials_counted else None
+    remains = (partials.remains_text(ctx.partials_left, ctx.cut_short_left)
+               if ctx.partials_counted else None)
     left = f"; {remains}" if remains else ""
     if ctx.trip is not None:
         return f"{ctx.trip.reason}{left}", MarkerKind.FAILED
@@ -37,6 +39,19 @@ def judge(ctx: RunContext, code: int) -> tuple[str | None, MarkerKind]:
                 "(the sync wanted more); check the source, see `space-mirror plan`, and "
                 "allow them with `space-mirror run --allow-deletes N`", MarkerKind.FAILED)
     counted = remedy.error_count(ctx.errors)
+    # Exit codes read per rclone version: before 1.64 (Debian 12's 1.60.1) a --max-duration
+    # cutoff exits 7, the code of auth and quota failures (tui/core/rclone_version.py).
+    info = rclone_probe.for_job(ctx.job)
+    cutoff = exitcodes.cutoff_reason(code, ctx.state.recent_errors,
+                                     info is None or info.caps.exit_max_duration,
+                                     str(info.version) if info else "")
+    if cutoff is not None and code == 7 and ctx.job.window_end:
+        also = (f"; also {remedy.reason_line(counted, ctx.job)}"
+                if counted.classes else "")
+        return (f"window_end {ctx.job.window_end} reached: rclone started no new transfer "
+                f"after it and finished those in flight (rclone {info.version if info else ''} "
+                f"exits 7 here: it has no exit 10); the rest waits for the next run{also}",
+                MarkerKind.FAILED)
     if code == 10 and ctx.job.window_end:
         # The job's window closed: rclone started no new transfer and let those in flight
         # finish. The errors it met on the way are not why it stopped.
@@ -45,6 +60,8 @@ def judge(ctx: RunContext, code: int) -> tuple[str | None, MarkerKind]:
         return (f"window_end {ctx.job.window_end} reached: rclone started no new transfer "
                 f"after it and finished those in flight; the rest waits for the next run"
                 f"{also}", MarkerKind.FAILED)
+    if cutoff is not None:  # --max-duration in the job's flags, not its window_end
+        return cutoff, MarkerKind.FAILED
     if counted.classes:
         # The main class, its count and example, then the remedy: never rclone's
         # `Attempt N/M failed with K errors` summary.

@@ -16,10 +16,18 @@ from datetime import datetime
 
 from tui.config import Job
 from tui.core import exitcodes
-from tui.core.progress import ProgressWatch, idle_for, in_flight, observe, stall_reason
+from tui.core.progress import (
+    ProgressWatch,
+    idle_for,
+    in_flight,
+    observe,
+    progress_key,
+    stall_reason,
+)
 from tui.core.runstate import RunState
 from tui.core.units import format_duration
 from tui.core.window import seconds_until
+from tui.ops import rclone_probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +47,16 @@ class Watchdog:
         self._watch = ProgressWatch()
         limits = [x for x in (self.stall_timeout, self.max_duration) if x]
         self.interval = min(5.0, max(0.2, min(limits) / 10)) if limits else 0.0
+        # An rclone without `listed` in its stats (before 1.64: Debian 12's 1.60.1) shows no
+        # progress while it lists: the stall clock waits for its first counter to move.
+        info = rclone_probe.for_job(job) if self.stall_timeout else None
+        self.waits_for_listing = info is not None and not info.caps.listed_stats
 
     def check(self) -> Trip | None:
         now = self._clock()
         state = self._state()
+        if self.waits_for_listing and not any(progress_key(state)):
+            self._watch = ProgressWatch()  # still listing, as far as this rclone shows
         self._watch = observe(self._watch, state, now)
         if self.max_duration and now - self._started >= self.max_duration:
             flight = ", ".join(t.name for t in in_flight(state)[:5]) or "no file"
@@ -68,7 +82,8 @@ class Watchdog:
 
 def window_flags(job: Job, now: datetime) -> list[str]:
     """rclone flags for the job's window_end: stop starting transfers at the end of the
-    window and let the ones in flight finish (rclone 1.75.2 then exits 10)."""
+    window and let the ones in flight finish (rclone then exits 10; before 1.64, 7: see
+    exitcodes.cutoff_reason)."""
     if not job.window_end:
         return []
     return ["--max-duration", f"{seconds_until(job.window_end, now)}s", "--cutoff-mode", "soft"]
