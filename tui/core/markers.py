@@ -145,7 +145,7 @@ def parse_marker(line: str) -> Marker | None:
     m = _MARKER.match(line.rstrip("\r\n"))
     if m is None:
         return None
-    fields = {k: _unquote(v) for k, v in _FIELD.findall(m["rest"])}
+    fields = {k: unquote(v) for k, v in _FIELD.findall(m["rest"])}
     if m["sv"] or m["cv"] or m["bv"]:
         fields["mode"] = VERIFY
     when = parse_marker_time(m["time"])
@@ -206,7 +206,9 @@ def _quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
+    """A quoted value (JSON's or Go's %q, which JSON reads in the common cases) back to
+    its text; an unquoted one as it is."""
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         try:
             loaded = json.loads(value)

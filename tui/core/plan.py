@@ -13,12 +13,12 @@ Pure: no I/O, no textual, no rich.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.core.logline import LogRecord, StatsUpdate, decode, parse_line
+from tui.core.markers import unquote
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES
 
 MOVE_PREFIX = "move to "
@@ -147,7 +147,7 @@ class PlanBuilder:
             self._skipped(rec)
             return
         if rec.msg.startswith(RENAMED_FROM) and rec.object:
-            old = _unquote(rec.msg[len(RENAMED_FROM):].strip())
+            old = unquote(rec.msg[len(RENAMED_FROM):].strip())
             if old in self._moves_without_target:
                 size = self._moves_without_target.pop(old)
                 self._renames[old] = PlanRename(old, rec.object, size)
@@ -208,13 +208,6 @@ class PlanBuilder:
         )
 
 
-def _unquote(text: str) -> str:
-    """Go's %q quoting (`"a \\"b\\".txt"`) back to the name; JSON reads the common cases."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text.strip('"')
-    return value if isinstance(value, str) else text
 
 
 def build_plan(lines: Iterable[str | bytes], exit_code: int | None = 0) -> Plan:

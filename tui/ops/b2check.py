@@ -30,12 +30,12 @@ def b2_checks(job: Job, ctx: Context, destination_ok: bool) -> list[CheckResult]
         detail = credentials.redact(str(exc), ctx.secrets)
         return [CheckResult("B2 key", False, f"cannot read the key's capabilities: {detail}",
                             "check the key in the env file (`space-mirror check` again)")]
-    return [_capabilities(session.capabilities, hard),
+    return [_key_capabilities(session.capabilities, hard),
             _lifecycle(info.get("lifecycleRules"), remote),
             _hard_delete(hard, b2audit.lifecycle_cover(info.get("lifecycleRules")))]
 
 
-def _capabilities(caps: tuple[str, ...], hard_delete: bool) -> CheckResult:
+def _key_capabilities(caps: tuple[str, ...], hard_delete: bool) -> CheckResult:
     have = [word for word, cap in _NEEDED if cap in caps]
     # A delete without hard delete only hides the file: that is a write.
     needed = [(w, c) for w, c in _NEEDED if hard_delete or c != "deleteFiles"]
