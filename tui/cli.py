@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tui import __version__
-from tui.config import ConfigError, Job, Overrides, find_config, job_names, load_job
+from tui.config import ConfigError, ConfigRefused, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
 
 
@@ -171,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
         return _dispatch(ns)
+    except ConfigRefused as exc:  # a pre-flight refusal, as for `check` and `run`
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return exitcodes.CONFIG
     except ConfigError as exc:
         print(f"space-mirror: {exc}", file=sys.stderr)
         return exitcodes.USAGE

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui.config import Job, is_local
-from tui.ops import credentials, lock, rclonecmd, safefile
+from tui.ops import credentials, lock, rclonecmd, safefile, trust
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
 IGNORED_IN_EMPTY_SOURCE = {"lost+found"}
@@ -57,6 +57,9 @@ def run_checks(
     ctx = Context()
     results: list[CheckResult] = []
     results.append(_check_rclone(job, ctx))
+    hooks = check_hooks(job, environ)
+    if hooks is not None:
+        results.append(hooks)
     flags_result = _check_flags(job)
     results.append(flags_result)
     env_result, creds_result = _check_credentials(
@@ -102,12 +105,34 @@ def _check_rclone(job: Job, ctx: Context) -> CheckResult:
         where = f"{job.rclone!r} is not an executable" if job.rclone else "not on PATH nor bundled"
         return CheckResult("rclone", False, f"rclone not found ({where})",
                            "install rclone, or set `rclone = \"/path/to/rclone\"` in the job")
+    problem = rclonecmd.binary_problem(binary)
+    if problem is not None:  # root would run another user's program: never, not even once
+        detail, _, fix = problem.rpartition("; ")
+        return CheckResult("rclone", False, detail or problem,
+                           fix or "use a root-owned rclone in root-owned folders")
     version = rclonecmd.rclone_version(binary)
     if version is None:
         return CheckResult("rclone", False, f"{binary} does not run (`rclone version` failed)",
                            "reinstall rclone, or point the job's rclone at a working binary")
     ctx.rclone = binary
     return CheckResult("rclone", True, f"{binary} ({version})")
+
+
+def check_hooks(job: Job, environ: Mapping[str, str] | None = None) -> CheckResult | None:
+    """Each hook's program (and a script's interpreter) must be one no other user could
+    have written (tui/ops/trust.py): root runs it. None when the job has no hook."""
+    env = os.environ if environ is None else environ
+    hooks = [(key, cmd) for key, cmd in (("on_success", job.on_success),
+                                          ("on_failure", job.on_failure)) if cmd]
+    if not hooks:
+        return None
+    problems = [f"{key}: {problem}" for key, cmd in hooks
+                if (problem := trust.hook_problem(cmd, env.get("PATH"))) is not None]
+    if problems:
+        return CheckResult("hooks", False, "; ".join(problems),
+                           "give each hook a root-owned program in root-owned folders")
+    return CheckResult("hooks", True, ", ".join(key for key, _ in hooks) +
+                       ": programs only root can change")
 
 
 def _check_flags(job: Job) -> CheckResult:
@@ -131,14 +156,9 @@ def _check_credentials(
     use_env_file = job.env_file is not None and (needed or not job.env_file_is_default)
     if use_env_file:
         assert job.env_file is not None
-        check = credentials.check_env_file(job.env_file)
+        # Checked and read on one descriptor: what passed the check is what is loaded.
+        check, env_values = credentials.inspect_env_file(job.env_file)
         env_result = CheckResult("env file", check.ok, check.detail, check.fix)
-        if check.ok:
-            try:
-                env_values = credentials.load_env_file(job.env_file)
-            except credentials.CredentialError as exc:
-                env_result = CheckResult("env file", False, str(exc),
-                                         "fix the file's permissions or content")
     if job.env_file is not None:
         # Under the unit's EnvironmentFile= these names are in our environment too.
         ctx.env_file_names = frozenset(env_values) | credentials.env_file_names(job.env_file)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tui.config import Job
+from tui.ops import trust
 
 # Flags the runner owns (it sets the log file, format, level and stats itself) and flags that
 # would print secrets (rclone logs RCLONE_B2_KEY in clear at DEBUG: `-vv`, --dump …).
@@ -112,15 +113,35 @@ def resolve_rclone(configured: str | None) -> Path | None:
     return None
 
 
+def binary_problem(binary: Path) -> str | None:
+    """Why root must not run this rclone (another user could have written it or swapped its
+    name: tui/ops/trust.py), or None."""
+    try:
+        trust.open_program(binary, "rclone").close()
+    except trust.Untrusted as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"rclone {binary} cannot be opened: {exc.strerror}"
+    return None
+
+
 def rclone_version(binary: Path, timeout: float = 10.0) -> str | None:
-    """'v1.75.2', or None when the binary does not run."""
+    """'v1.75.2', or None when the binary does not run (or is not one to trust). Executed
+    through the checked descriptor: what runs is what was checked."""
+    try:
+        program = trust.open_program(binary, "rclone")
+    except (trust.Untrusted, OSError):
+        return None
     try:
         out = subprocess.run(
             [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
+            executable=trust.exec_path(program.fd), pass_fds=(program.fd,),
             env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
+    finally:
+        program.close()
     first = out.stdout.splitlines()[0] if out.stdout else ""
     return first.split()[-1] if first.startswith("rclone ") else None
 
