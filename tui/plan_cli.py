@@ -7,7 +7,6 @@ run failed (the plan printed is then partial and says so in its warnings).
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
+from tui.core.text import json_text, printable_lines
 from tui.core.units import format_bytes
 from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
@@ -54,10 +54,9 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
             print("space-mirror: nothing was run; fix the above (see docs/safety.md)", file=err)
         return outcome.code
     if as_json:
-        json.dump(outcome.plan.to_json(), out, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(outcome.plan.to_json()) + "\n")
     else:
-        out.write(format_plan(job, outcome.plan))
+        out.write(printable_lines(format_plan(job, outcome.plan)))
     return outcome.code
 
 

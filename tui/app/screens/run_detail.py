@@ -31,15 +31,9 @@ from tui.core.history import (
 from tui.core.logline import LineParser
 from tui.core.remedy import JobFacts
 from tui.core.rundetail import FILES_SHOWN, answer_lines, facts_lines
-from tui.core.text import printable
+from tui.core.text import printable, printable_lines
 
 MAX_LOG_LINES = 5000
-
-
-def printable_lines(text: str) -> str:
-    """Control characters out of each line (the reason, examples and file names come from
-    the log), the line breaks kept."""
-    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def summary_text(run: Run, job: JobFacts | None = None) -> str:
