@@ -8,6 +8,7 @@ import os
 import time
 
 from tui.core.markers import MarkerKind, format_end, format_start, now
+from tui.core.text import printable_lines
 from tui.ops import (
     credentials,
     logfile,
@@ -18,11 +19,12 @@ from tui.ops.runbase import RunnerBase
 class RunOutput(RunnerBase):
     """Stdout, stderr and the log's markers; secrets redacted from all three."""
 
-    def say(self, text: str) -> None:
-        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
+    def say(self, text: str) -> None:  # file names in it: no control or format character raw
+        print(printable_lines(credentials.redact(text, self.secrets)), file=self.out, flush=True)
 
     def complain(self, text: str) -> None:
-        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err, flush=True)
+        print(printable_lines(credentials.redact(f"space-mirror: {text}", self.secrets)),
+              file=self.err, flush=True)
 
     def _append_log(self, line: str, fresh_line: bool = False) -> bool:
         """Append one line; `fresh_line`: after a cut-off last line (a full disk), start on
