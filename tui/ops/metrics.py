@@ -178,9 +178,14 @@ def _names_metric(line: str, metric: str) -> bool:
     return body.startswith((metric + "{", metric + " "))
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write `text` to `path` so readers see the old file or the new one, never a mix."""
-    safefile.write_atomic(path, text.encode("utf-8"), mode)
+def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
+    """Write `text` to `path` so readers see the old file or the new one, never a mix.
+    A textfile (.prom) carries only numbers and the job's name, and node_exporter's own
+    user must read it: 0644. Anything else (the summary names failing files): 0640."""
+    textfile = path.suffix == ".prom"
+    safefile.write_atomic(path, text.encode("utf-8"),
+                          (0o644 if textfile else 0o640) if mode is None else mode,
+                          0o755 if textfile else 0o750)
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
