@@ -265,7 +265,11 @@ def adhoc_job(named: Job, changed: Job, explicit_log: bool) -> Job:
     log = changed.log_file
     if not explicit_log:
         log = keyed(changed.log_file) or changed.log_file
-    return replace(changed, name=name, adhoc_of=named.name, log_file=log,
+    # Its run folder (lock, rc socket) too: the named job's `run_dir` would make the two
+    # share a lock (seen: an ad-hoc run exited 75 while the named job ran).
+    run_dir = None if changed.run_dir is None else \
+        changed.run_dir.with_name(f"{changed.run_dir.name}-{name}")
+    return replace(changed, name=name, adhoc_of=named.name, log_file=log, run_dir=run_dir,
                    lock_file=keyed(changed.lock_file), summary_file=keyed(changed.summary_file),
                    metrics_file=keyed(changed.metrics_file))
 
