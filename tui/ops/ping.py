@@ -68,7 +68,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 # http and https only: no ftp, file or data handlers for a redirect or a URL to reach.
 _OPENER = urllib.request.OpenerDirector()
-for _handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), urllib.request.HTTPSHandler(), _NoRedirect(),
+for _handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
+                 urllib.request.HTTPSHandler(), _NoRedirect(),
                  urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
     _OPENER.add_handler(_handler)
 
