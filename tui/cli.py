@@ -211,6 +211,9 @@ def _dispatch(ns: argparse.Namespace) -> int:
 def _cmd_run(ns: argparse.Namespace) -> int:
     from tui.ops.runner import RunOptions, run_job, started_by_default
 
+    from tui.ops import history
+
+    history.no_cache_in_this_process()  # root's runner writes no user's ~/.cache (row 3b)
     job, _ = resolve_job(ns)
     opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
                       started_by=ns.started_by or started_by_default(os.environ),
@@ -378,7 +381,11 @@ def _cmd_demo(ns: argparse.Namespace) -> int:
     from tui.ops import demo
 
     base = Path(ns.dir) if ns.dir else demo.default_dir()
-    config = demo.prepare(base, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        config = demo.prepare(base, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except OSError as exc:  # UnsafeFile: a folder another user controls, with the fix
+        print(f"space-mirror demo: {exc.strerror or exc}", file=sys.stderr)
+        return exitcodes.CONFIG
     args = ["--config", str(config), "--job", demo.JOB_NAME]
     ns_job = build_parser().parse_args(args)
     job, _ = resolve_job(ns_job)

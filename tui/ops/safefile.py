@@ -168,6 +168,30 @@ def make_private_dir(path: Path) -> None:
         raise UnsafeFile(errno.EPERM, f"{path} {problem}")
 
 
+def private_folder(folder: Path) -> Path:
+    """`folder` for files of ours alone (a cache, reports, the demo), made 0700 when missing.
+    Raises UnsafeFile (one line, with the fix) when another user owns it or can write it, or
+    could swap any folder on the way to it (XDG_CACHE_HOME or HOME pointing at another
+    user's folder under `sudo -E`): see tui/ops/trust.py."""
+    from tui.ops import trust
+
+    existing = folder  # checked before anything is made in it
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        real = trust.resolve(existing)
+        if existing != folder and (problem := trust.folder_problem(real, os.stat(real))):
+            raise trust.Untrusted(problem)
+    except trust.Untrusted as exc:
+        raise UnsafeFile(errno.EPERM, f"{exc} (on the way to {folder})") from None
+    make_dirs(folder, 0o700)
+    problem = folder_problem(folder)
+    if problem:
+        raise UnsafeFile(errno.EPERM, f"{folder} {problem}; remove it, or point "
+                         "XDG_CACHE_HOME (or --dir) at a folder of your own")
+    return folder
+
+
 def folder_problem(path: Path, uid: int | None = None) -> str | None:
     """Why a folder we keep state in is not ours alone, or None."""
     uid = os.geteuid() if uid is None else uid
