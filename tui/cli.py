@@ -209,9 +209,8 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
-    from tui.ops.runner import RunOptions, run_job, started_by_default
-
     from tui.ops import history
+    from tui.ops.runner import RunOptions, run_job, started_by_default
 
     history.no_cache_in_this_process()  # root's runner writes no user's ~/.cache (row 3b)
     job, _ = resolve_job(ns)
