@@ -278,6 +278,12 @@ def check_shared_dirs(job: Job, uid: int | None = None) -> CheckResult:
 def _check_not_running(job: Job) -> CheckResult:
     holder = lock.inspect(job.lock_path)
     if holder is None:
+        from tui.ops import processes
+
+        others = processes.other_rclones(job)  # look-alikes: named, never a reason to wait
+        if others:
+            return CheckResult("lock", True, "warning: " + "; ".join(o.describe()
+                                                                    for o in others))
         return CheckResult("lock", True, f"no other sync of {job.name!r} is running")
     if holder.problem is not None:
         return CheckResult("lock", False, f"lock {job.lock_path} {holder.describe()}",
