@@ -32,7 +32,7 @@ def test_folders_on_the_way_and_the_file_itself(tmp_path: Path) -> None:
     os.close(trust.open_checked(f, "env file"))
     real.chmod(0o755)
     f.chmod(0o664)
-    with pytest.raises(trust.Untrusted, match="mode 0664.*chmod go-w"):
+    with pytest.raises(trust.Untrusted, match=r"mode 0664.*chmod go-w"):
         trust.open_checked(f, "env file")
     f.chmod(0o644)
     os.chown(f, 65534, 65534)
