@@ -78,7 +78,7 @@ def inspect_env_file(path: Path, uid: int | None = None) -> tuple[EnvFileCheck, 
         return EnvFileCheck(False, f"{path} does not exist",
                             "create it with the credentials, mode 0600 (or set env_file)"), {}
     except PermissionError:
-        return EnvFileCheck(False, f"{path} cannot be reached (permission denied)",
+        return EnvFileCheck(False, f"{path} is not readable by this user (permission denied)",
                             "run as root or as the file's owner"), {}
     except trust.Untrusted as exc:
         text = str(exc)

@@ -235,6 +235,8 @@ def hook_problem(command: str, search_path: str | None, uid: int | None = None) 
         open_program(program, "hook program", uid).close()
     except Untrusted as exc:
         return str(exc)
+    except FileNotFoundError:
+        return None  # the shell says so (exit 127), as a failed hook: the folders were checked
     except OSError as exc:
         return f"hook program {program} cannot be opened: {exc.strerror}"
     return None
@@ -249,7 +251,10 @@ def hook_command(command: str, search_path: str | None,
     path = hook_program(command, search_path)
     if path is None:
         return command, None
-    program = open_program(path, "hook program", uid)
+    try:
+        program = open_program(path, "hook program", uid)
+    except FileNotFoundError:  # the folders on the way were checked: nobody can add it
+        return command, None
     stripped = command.lstrip()
     first = shlex.split(command)[0]
     rest = stripped[len(first):]
