@@ -26,6 +26,7 @@ from typing import NoReturn
 from tui import __version__
 from tui.config import ConfigError, ConfigRefused, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
+from tui.core.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,10 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(ns)
     except ConfigRefused as exc:  # a pre-flight refusal, as for `check` and `run`
-        print(f"space-mirror: {exc}", file=sys.stderr)
+        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
         return exitcodes.CONFIG
     except ConfigError as exc:
-        print(f"space-mirror: {exc}", file=sys.stderr)
+        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.signal_exit_code(2)
@@ -230,7 +231,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     print(f"space-mirror check: job {job.name!r} ({job.source} → "
           f"{credentials.display_remote(job.destination)})")
     for r in results:
-        print(credentials.redact(r.line(), ctx.secrets))
+        print(printable(credentials.redact(r.line(), ctx.secrets)))  # rclone's errors in it
     bad: list[object] = list(preflight.failed(results))
     if not bad:
         # The source guards the runner applies next (docs/safety.md).
@@ -238,7 +239,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
         verdict = safety.check_source(job, force=False)
         for g in verdict.guards:
-            print(g.line())
+            print(printable(g.line()))
         bad += verdict.refused
     if bad:
         print(f"{len(bad)} check(s) failed; nothing would start.")

@@ -15,7 +15,7 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
-from tui.core.text import json_text, printable_lines
+from tui.core.text import json_text, printable, printable_lines
 from tui.core.units import format_bytes
 from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
@@ -48,7 +48,7 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
               "was stopped", file=err)
         return exitcodes.signal_exit_code(caught[0])
     for problem in outcome.problems:
-        print(f"space-mirror: {problem}", file=err)
+        print(printable(f"space-mirror: {problem}"), file=err)
     if outcome.plan is None:
         if outcome.code == exitcodes.CONFIG:
             print("space-mirror: nothing was run; fix the above (see docs/safety.md)", file=err)
