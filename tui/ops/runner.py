@@ -37,6 +37,7 @@ from tui.ops import (
     rclonecmd,
     safefile,
     safety,
+    trust,
     watchdog,
 )
 from tui.ops.afterrun import AfterRun
@@ -271,14 +272,23 @@ class Runner(AfterRun):
         except OSError as exc:  # after the start marker: this run still gets its end marker
             return (exitcodes.CONFIG, f"cannot open the log for rclone: {exc.strerror}",
                     MarkerKind.FAILED)
+        try:  # what runs is the file the pre-flight checked, by its descriptor (issue 20)
+            program = trust.open_program(argv[0], "rclone")
+        except (trust.Untrusted, OSError) as exc:
+            os.close(log_fd)
+            why = str(exc) if isinstance(exc, trust.Untrusted) else exc.strerror
+            return exitcodes.CONFIG, f"rclone could not start: {why}", MarkerKind.FAILED
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
-                start_new_session=True, pass_fds=held.fds,
+                start_new_session=True, pass_fds=(*held.fds, program.fd),
+                executable=trust.exec_path(program.fd),
             )
         except OSError as exc:
             os.close(log_fd)
             return exitcodes.CONFIG, f"rclone could not start: {exc.strerror}", MarkerKind.FAILED
+        finally:
+            program.close()
         os.close(log_fd)
         proc = self._proc
         try:
