@@ -83,7 +83,8 @@ def inspect_env_file(path: Path, uid: int | None = None) -> tuple[EnvFileCheck, 
     except trust.Untrusted as exc:
         text = str(exc)
         detail, _, fix = text.rpartition("; ")
-        return EnvFileCheck(False, detail or text, fix or "keep it root's, mode 0600"), {}
+        return EnvFileCheck(False, (detail or text).removeprefix("env file "),
+                            fix or "keep it root's, mode 0600"), {}
     except OSError as exc:
         if exc.errno == errno.EISDIR:
             return EnvFileCheck(False, f"{path} is not a regular file",

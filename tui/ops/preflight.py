@@ -108,7 +108,7 @@ def _check_rclone(job: Job, ctx: Context) -> CheckResult:
     problem = rclonecmd.binary_problem(binary)
     if problem is not None:  # root would run another user's program: never, not even once
         detail, _, fix = problem.rpartition("; ")
-        return CheckResult("rclone", False, detail or problem,
+        return CheckResult("rclone", False, (detail or problem).removeprefix("rclone "),
                            fix or "use a root-owned rclone in root-owned folders")
     version = rclonecmd.rclone_version(binary)
     if version is None:
