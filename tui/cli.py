@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from tui import __version__
-from tui.config import ConfigError, Job, Overrides, find_config, job_names, load_job
+from tui.config import ConfigError, ConfigRefused, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
+from tui.core.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -177,8 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
         return _dispatch(ns)
+    except ConfigRefused as exc:  # a pre-flight refusal, as for `check` and `run`
+        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
+        return exitcodes.CONFIG
     except ConfigError as exc:
-        print(f"space-mirror: {exc}", file=sys.stderr)
+        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.signal_exit_code(2)
@@ -213,9 +217,11 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
+    from tui.ops import history
     from tui.ops.run.context import RunOptions, started_by_default
     from tui.ops.run.sync import run_job
 
+    history.no_cache_in_this_process()  # root's runner writes no user's ~/.cache (row 3b)
     job, _ = resolve_job(ns)
     opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
                       started_by=ns.started_by or started_by_default(os.environ),
@@ -234,7 +240,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     print(f"space-mirror check: job {job.name!r} ({job.source} → "
           f"{credentials.display_remote(job.destination)})")
     for r in results:
-        print(credentials.redact(r.line(), ctx.secrets))
+        print(printable(credentials.redact(r.line(), ctx.secrets)))  # rclone's errors in it
     bad: list[object] = list(preflight.failed(results))
     if not bad:
         # The source guards the runner applies next (docs/safety.md).
@@ -242,7 +248,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
 
         verdict = source.check_source(job, force=False)
         for g in verdict.guards:
-            print(g.line())
+            print(printable(g.line()))
         bad += verdict.refused
     if bad:
         print(f"{len(bad)} check(s) failed; nothing would start.")
@@ -396,7 +402,11 @@ def _cmd_demo(ns: argparse.Namespace) -> int:
     from tui.ops import demo
 
     base = Path(ns.dir) if ns.dir else demo.default_dir()
-    config = demo.prepare(base, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        config = demo.prepare(base, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except OSError as exc:  # UnsafeFile: a folder another user controls, with the fix
+        print(f"space-mirror demo: {exc.strerror or exc}", file=sys.stderr)
+        return exitcodes.CONFIG
     args = ["--config", str(config), "--job", demo.JOB_NAME]
     ns_job = build_parser().parse_args(args)
     job, _ = resolve_job(ns_job)

@@ -26,6 +26,13 @@ class ConfigError(Exception):
     """A config problem, phrased for the operator (what is wrong, and what to do)."""
 
 
+class ConfigRefused(ConfigError):
+    """A config file root must not load (another user could write or swap it): exit 78."""
+
+
+MAX_CONFIG = 1 << 20
+
+
 @dataclass(frozen=True)
 class Job:
     name: str = DEFAULT_JOB_NAME
@@ -261,7 +268,11 @@ def adhoc_job(named: Job, changed: Job, explicit_log: bool) -> Job:
     log = changed.log_file
     if not explicit_log:
         log = keyed(changed.log_file) or changed.log_file
-    return replace(changed, name=name, adhoc_of=named.name, log_file=log,
+    # Its run folder (lock, rc socket) too: the named job's `run_dir` would make the two
+    # share a lock (seen: an ad-hoc run exited 75 while the named job ran).
+    run_dir = None if changed.run_dir is None else \
+        changed.run_dir.with_name(f"{changed.run_dir.name}-{name}")
+    return replace(changed, name=name, adhoc_of=named.name, log_file=log, run_dir=run_dir,
                    lock_file=keyed(changed.lock_file), summary_file=keyed(changed.summary_file),
                    metrics_file=keyed(changed.metrics_file))
 
@@ -275,9 +286,18 @@ def job_names(config_path: Path) -> list[str]:
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib  # here, not at the top: `history --log FILE` needs no config at all
 
+    from tui.ops import trust
+
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        # Checked on the descriptor it is read from: root must not load a config another
+        # user could write or swap (its hooks and rclone would run as root).
+        data = trust.read_checked(path, "config file", MAX_CONFIG)
+        if len(data) > MAX_CONFIG:
+            raise ConfigError(f"config file {path} is over {MAX_CONFIG // 1024} KiB; "
+                              "point --config at the job's config")
+        return tomllib.loads(data.decode("utf-8"))
+    except trust.Untrusted as exc:
+        raise ConfigRefused(str(exc)) from None
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except PermissionError:

@@ -6,13 +6,13 @@ the warnings, in the shape docs/history.md describes.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
 from tui.config import Job
 from tui.core import exitcodes, runfilter
 from tui.core.history import Run
+from tui.core.text import json_text, printable
 from tui.core.units import count_text, format_bytes, format_duration
 from tui.core.verify import history_note as verify_notes
 from tui.ops.history import load_history
@@ -30,13 +30,13 @@ def history_command(job: Job, as_json: bool, limit: int | None,
         history.runs = runfilter.select(history.runs, where)
     if as_json:
         # One write: json.dump() would make tens of thousands of small ones.
-        sys.stdout.write(json.dumps(history.as_json(limit, every_run), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(history.as_json(limit, every_run)) + "\n")
         return exitcodes.OK
     runs = history.runs[-limit:] if limit else history.runs
     print_table(list(reversed(runs)), sys.stdout,
                 filtered=where is not None and where.active)
     for w in history.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(printable(f"warning: {w}"), file=sys.stderr)
     return exitcodes.OK
 
 
@@ -83,7 +83,7 @@ def print_table(runs: list[Run], out: TextIO, filtered: bool = False) -> None:
     def fmt(cells: tuple[str, ...]) -> str:
         parts = [c.rjust(w) if name in _RIGHT else c.ljust(w)
                  for c, w, name in zip(cells, widths, COLUMNS, strict=True)]
-        return "  ".join(parts).rstrip()
+        return printable("  ".join(parts).rstrip())  # file names in the notes
 
     out.write(fmt(COLUMNS) + "\n")
     for row in rows:

@@ -7,7 +7,6 @@ run failed (the plan printed is then partial and says so in its warnings).
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
+from tui.core.text import json_text, printable, printable_lines
 from tui.core.units import format_bytes
 from tui.ops.b2audit import with_delete_meaning
 from tui.ops.credentials import display_remote
@@ -49,17 +49,16 @@ def plan_command(job: Job, as_json: bool, offline: bool = False, force: bool = F
               "was stopped", file=err)
         return exitcodes.signal_exit_code(caught[0])
     for problem in outcome.problems:
-        print(f"space-mirror: {problem}", file=err)
+        print(printable(f"space-mirror: {problem}"), file=err)
     if outcome.plan is None:
         if outcome.code == exitcodes.CONFIG:
             print("space-mirror: nothing was run; fix the above (see docs/safety.md)", file=err)
         return outcome.code
     plan = with_delete_meaning(job, outcome.plan)
     if as_json:
-        json.dump(plan.to_json(), out, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(plan.to_json()) + "\n")
     else:
-        out.write(format_plan(job, plan))
+        out.write(printable_lines(format_plan(job, plan)))
     return outcome.code
 
 

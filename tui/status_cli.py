@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
 from tui.config import Job
 from tui.core import health
+from tui.core.text import json_text, printable
 from tui.ops.health import gather
 
 
@@ -25,18 +25,18 @@ def status_command(job: Job, as_json: bool, now: float | None = None,
 
         if (b2 := last_state(job)) is not None:
             answer["b2"] = b2
-        stream.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        stream.write(json_text(answer) + "\n")
     else:
         # Reasons come from the summary, which the runner redacted when it wrote it.
-        stream.write(health.one_line(facts, verdict) + "\n")
+        stream.write(printable(health.one_line(facts, verdict)) + "\n")
     return verdict.code
 
 
 def unknown(message: str, as_json: bool) -> int:
     """A status that cannot be told (bad config, internal error): UNKNOWN, one line."""
     if as_json:
-        print(json.dumps({"status": "UNKNOWN", "exit_code": health.UNKNOWN,
-                          "reasons": [message]}))
+        print(json_text({"status": "UNKNOWN", "exit_code": health.UNKNOWN,
+                         "reasons": [message]}))
     else:
-        print(f"SPACE-MIRROR UNKNOWN - {message}")
+        print(printable(f"SPACE-MIRROR UNKNOWN - {message}"))
     return health.UNKNOWN

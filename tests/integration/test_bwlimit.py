@@ -83,8 +83,8 @@ def as_nobody_get_bwlimit(job: JobFiles) -> str:
 
 def test_bwlimit_changes_a_running_sync(job_config, run_cli, cli_env, open_base: Path) -> None:
     run_dir = open_base / "run"
-    run_dir.mkdir(mode=0o755)
-    run_dir.chmod(0o755)  # as a careless admin left it: the runner narrows it to 0700
+    run_dir.mkdir(mode=0o700)
+    run_dir.chmod(0o700)  # the runner never narrows a folder it did not make (issue 20 row 5)
     job = job_config(lock_file=str(run_dir / "t.lock"), bwlimit="256k")
     (job.source / "big.bin").write_bytes(os.urandom(SIZE))
     sock = run_dir / "t.rc.sock"

@@ -102,11 +102,13 @@ def _drop_dac_capabilities() -> None:
 
 
 def test_env_file_unreadable(ready_job, run_cli, tmp_path: Path) -> None:
-    # (the folders are opened to all below: the job says that is meant)
+    # (allow_shared_dirs: the job says its folders are meant to be reachable)
     job = env_job(ready_job, tmp_path, s3_env_lines(1), 0o000, allow_shared_dirs=True)
-    # the mode-000 file is ours; everything else the CLI touches must stay reachable
+    # the mode-000 file is ours; everything else the CLI touches must stay reachable (root
+    # owns these folders: without DAC_OVERRIDE it still has the owner's rights; 0777 would
+    # make the config untrusted, issue 20 row 1)
     for p in (tmp_path, tmp_path / "home", job.base):
-        p.chmod(0o777)
+        p.chmod(0o755)
     r = run_cli("--config", str(job.config), "run", preexec_fn=_drop_dac_capabilities)
     assert_one_line(r, 78, "env file", "not readable", job=job)
     # proof that the capability drop worked: the same "root" could not read it either

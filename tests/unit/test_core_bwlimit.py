@@ -80,14 +80,24 @@ def _leave_a_socket(path: Path) -> None:
 
 def test_prepare_socket_removes_a_dead_runs_socket(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    folder.mkdir(mode=0o755)
-    folder.chmod(0o755)
+    folder.mkdir(mode=0o700)
     job = Job(lock_file=folder / "t.lock")
     _leave_a_socket(job.rc_socket_path)
     path, problem = rc.prepare_socket(job)
     assert (path, problem) == (job.rc_socket_path, None)
     assert not job.rc_socket_path.exists()
-    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_prepare_socket_never_narrows_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    path, problem = rc.prepare_socket(Job(lock_file=folder / "t.lock"))
+    assert path is None and problem is not None and f"chmod 700 {folder}" in problem
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o755)
+    made = tmp_path / "new" / "run"
+    assert rc.prepare_socket(Job(lock_file=made / "t.lock"))[1] is None
+    assert oct(made.stat().st_mode & 0o777) == oct(0o700)  # what it makes is 0700
 
 
 def test_prepare_socket_refuses_what_it_cannot_trust(tmp_path: Path) -> None:

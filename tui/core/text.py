@@ -1,16 +1,62 @@
 """Text from outside (file names, rclone's messages, a runner's stderr) made safe to show.
 
 Control characters, ESC above all, must never reach the terminal: a file name can hold any
-of them, and an ESC sequence on root's screen is terminal injection. Markup is a separate
-matter: widgets show such text as plain text, never as markup.
+of them, and an ESC sequence on root's screen is terminal injection. Format characters
+(Unicode category Cf: the bidi overrides and isolates that make `evil\u202eexe.txt` read as
+`eviltxt.exe`, zero-width spaces and joiners) and the line and paragraph separators are
+shown the same way: they change what a reader sees without being seen. Markup is a
+separate matter: widgets show such text as plain text, never as markup.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
+from typing import Any
+
 # C0 and C1 controls and DEL become U+FFFD; a tab becomes one space.
 _CONTROL = {i: "\ufffd" for i in (*range(0, 32), 127, *range(0x80, 0xA0))}
 _CONTROL[9] = " "
+_HIDDEN = frozenset(("Cf", "Zl", "Zp"))
+
+
+def _hidden(ch: str) -> bool:
+    return unicodedata.category(ch) in _HIDDEN
 
 
 def printable(text: str) -> str:
-    return text if text.isprintable() else text.translate(_CONTROL)
+    if text.isprintable():
+        return text
+    text = text.translate(_CONTROL)
+    if text.isprintable():
+        return text
+    return "".join("\ufffd" if _hidden(c) else c for c in text)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` on each line, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+# What json.dumps(ensure_ascii=False) leaves raw and a terminal must not get: DEL, the C1
+# controls, and format and separator characters (escaped as \\uXXXX: the JSON is the same).
+_JSON_RAW = re.compile("[\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+                       "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                       "\ufff9-\ufffb]|[\U000110bd\U000110cd\U00013430-\U0001343f"
+                       "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+                       "\U000e0020-\U000e007f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if code > 0xFFFF:  # a surrogate pair, as JSON spells it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_text(value: Any, **kwargs: Any) -> str:
+    """json.dumps for output a person may read on a terminal: UTF-8 kept readable, but
+    every control, format and separator character escaped."""
+    return _JSON_RAW.sub(_escape, json.dumps(value, ensure_ascii=False, **kwargs))

@@ -7,6 +7,8 @@ string, never our output. `redact` scrubs every known secret value from text we 
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import stat
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from tui.ops import trust
 
 # The seed's names, mapped onto what rclone's b2 backend reads.
 B2_MAPPING = {"B2_APPLICATION_KEY_ID": "RCLONE_B2_ACCOUNT", "B2_APPLICATION_KEY": "RCLONE_B2_KEY"}
@@ -59,57 +63,92 @@ def needs_credentials(backend: str) -> bool:
 
 
 def check_env_file(path: Path, uid: int | None = None) -> EnvFileCheck:
-    """Regular file, mode no wider than 0600, owned by root or the current user."""
-    uid = os.geteuid() if uid is None else uid
+    """Regular file, mode no wider than 0600, owned by root or the current user, in folders
+    no other user can write (tui/ops/trust.py)."""
+    return inspect_env_file(path, uid)[0]
+
+
+def inspect_env_file(path: Path, uid: int | None = None) -> tuple[EnvFileCheck, dict[str, str]]:
+    """The check and the values, both from one descriptor: what was checked is what is read
+    (a check by name and a read by name again let a swap in between feed root another
+    user's values). Values are empty unless the check passed."""
     try:
-        st = os.stat(path)
+        fd = trust.open_checked(path, "env file", uid)
     except FileNotFoundError:
         return EnvFileCheck(False, f"{path} does not exist",
-                            "create it with the credentials, mode 0600 (or set env_file)")
+                            "create it with the credentials, mode 0600 (or set env_file)"), {}
     except PermissionError:
-        return EnvFileCheck(False, f"{path} cannot be reached (permission denied)",
-                            "run as root or as the file's owner")
-    if not stat.S_ISREG(st.st_mode):
-        return EnvFileCheck(False, f"{path} is not a regular file",
-                            "point env_file at a regular file")
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & 0o077:
-        return EnvFileCheck(False, f"{path} has mode {mode:04o}: group/others can read it",
-                            f"chmod 600 {path}")
-    if st.st_uid not in (0, uid):
-        return EnvFileCheck(False, f"{path} is owned by uid {st.st_uid}, not root or you",
-                            f"chown root {path}")
-    if not os.access(path, os.R_OK):
-        return EnvFileCheck(False, f"{path} is not readable by this user",
-                            "run as root or as the file's owner")
-    return EnvFileCheck(True, f"{path} (mode {mode:04o}, owner uid {st.st_uid})", "")
-
-
-def load_env_file(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines with python-dotenv (no shell, no interpolation of commands)."""
+        return EnvFileCheck(False, f"{path} is not readable by this user (permission denied)",
+                            "run as root or as the file's owner"), {}
+    except trust.Untrusted as exc:
+        text = str(exc)
+        detail, _, fix = text.rpartition("; ")
+        return EnvFileCheck(False, (detail or text).removeprefix("env file "),
+                            fix or "keep it root's, mode 0600"), {}
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            return EnvFileCheck(False, f"{path} is not a regular file",
+                                "point env_file at a regular file"), {}
+        return EnvFileCheck(False, f"{path} cannot be opened: {exc.strerror}",
+                            "check the file"), {}
     try:
-        size = os.stat(path).st_size
-    except OSError:
-        size = 0  # the open below says what is wrong
+        st = os.fstat(fd)
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            return EnvFileCheck(False, f"{path} has mode {mode:04o}: group/others can read it",
+                                f"chmod 600 {path}"), {}
+        try:
+            values = _parse_env(path, _read_fd(fd, st.st_size, path))
+        except CredentialError as exc:
+            return EnvFileCheck(False, str(exc), "fix the file's permissions or content"), {}
+        return EnvFileCheck(True, f"{path} (mode {mode:04o}, owner uid {st.st_uid})", ""), values
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int, size: int, path: Path) -> bytes:
     if size > MAX_ENV_FILE:
         raise CredentialError(
             f"env file {path} is {size // 1024} KiB; an env file holds a few credentials "
             f"(at most {MAX_ENV_FILE // 1024} KiB, or rclone cannot start): point env_file at "
             "the right file")
+    data = b""
+    while len(data) <= MAX_ENV_FILE and (chunk := os.read(fd, 65536)):
+        data += chunk
+    return data
+
+
+def _parse_env(path: Path, data: bytes) -> dict[str, str]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            values = dotenv_values(stream=fh, interpolate=False)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(f"env file {path} is not valid UTF-8") from None
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def load_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines with python-dotenv (no shell, no interpolation of commands),
+    from a file checked on its descriptor like every file root loads (tui/ops/trust.py)."""
+    try:
+        fd = trust.open_checked(path, "env file")
     except FileNotFoundError:
         raise CredentialError(f"env file {path} does not exist") from None
     except PermissionError:
         raise CredentialError(f"env file {path} is not readable (permission denied)") from None
-    except IsADirectoryError:
-        raise CredentialError(f"env file {path} is a directory") from None
-    except UnicodeDecodeError:
-        raise CredentialError(f"env file {path} is not valid UTF-8") from None
+    except trust.Untrusted as exc:
+        raise CredentialError(str(exc)) from None
     except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise CredentialError(f"env file {path} is a directory") from None
         raise CredentialError(f"env file {path} cannot be read: {exc.strerror}") from None
-    return {k: v for k, v in values.items() if v is not None}
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise CredentialError(f"env file {path} is a directory")
+        return _parse_env(path, _read_fd(fd, st.st_size, path))
+    finally:
+        os.close(fd)
 
 
 def env_file_names(path: Path) -> frozenset[str]:

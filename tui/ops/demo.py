@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tui.config import Job, Overrides, load_job
+from tui.ops import safefile
 
 JOB_NAME = "demo"
 BWLIMIT = "1M"
@@ -47,7 +48,9 @@ def prepare(base: Path, progress: Callable[[str], None] = lambda _m: None,
             seed: int | None = None) -> Path:
     """Make the demo ready; returns the config file's path."""
     base = base.resolve()
-    base.mkdir(parents=True, exist_ok=True)
+    # Ours alone (0700, refused when another user owns or can write it or a folder on the
+    # way): the config loaded next names the hooks root would run (issue 20 row 3).
+    safefile.private_folder(base)
     config = base / "config.toml"
     rng = random.Random(seed)
     source = base / "space"
@@ -55,11 +58,11 @@ def prepare(base: Path, progress: Callable[[str], None] = lambda _m: None,
     if first_time:
         progress(f"space-mirror demo: generating a tree of files in {source} …")
         generate_tree(source, rng, files=3000)
-        config.write_text(config_text(base), encoding="utf-8")
+        safefile.write_atomic(config, config_text(base).encode("utf-8"), 0o600, 0o700)
         progress("space-mirror demo: recording a few real past runs in the demo log …")
         _record_history(config, rng)
     else:
-        config.write_text(config_text(base), encoding="utf-8")
+        safefile.write_atomic(config, config_text(base).encode("utf-8"), 0o600, 0o700)
     mutate_tree(source, rng, rewrite_bytes=45 * 1024 * 1024)
     return config
 

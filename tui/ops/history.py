@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.config import Job
 from tui.core.history import History, scan_history
+from tui.core.history.cache import default_cache_dir
+from tui.core.text import printable_lines
+from tui.ops import safefile
 
 if TYPE_CHECKING:  # processes imports psutil: only when the probe really runs
     from tui.ops.processes import RunningSync
@@ -39,4 +43,37 @@ def load_history(job: Job, find_running: FindRunning | None = None) -> History:
             return False
         return live.kind == "legacy" if run_id is None else live.run_id == run_id
 
-    return scan_history(job.log_file, is_running=is_running)
+    folder = None if not _use_cache else cache_folder()
+    return scan_history(job.log_file, is_running=is_running, cache_dir=folder,
+                        use_cache=folder is not None, write=_write_private)
+
+
+_use_cache = True
+
+
+def no_cache_in_this_process() -> None:
+    """The runner's own end-of-run history read keeps no cache: run as root (under sudo, with
+    the caller's HOME), it must not write into a user's ~/.cache (issue 20 row 3b)."""
+    global _use_cache
+    _use_cache = False
+
+
+def cache_folder(environ: dict[str, str] | None = None) -> Path | None:
+    """The dashboard's history cache folder, or None (no cache) when it is not ours alone."""
+    try:
+        return safefile.private_folder(default_cache_dir(environ))
+    except OSError:
+        return None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    safefile.write_atomic(path, data, 0o600, 0o700)
+
+
+def save_report(folder: Path, name: str, text: str) -> Path:
+    """A triage report, 0600 in a private folder (it quotes the run's log lines), written
+    through the safe-file layer: a name planted in advance is replaced, never followed.
+    Raises OSError (UnsafeFile names the folder and the fix)."""
+    path = safefile.private_folder(folder) / name
+    safefile.write_atomic(path, printable_lines(text).encode("utf-8"), 0o600, 0o700)
+    return path

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.core.units import count
+from tui.ops import safefile
 from tui.ops.monitor import prom
 
 
@@ -169,6 +170,16 @@ def _names_metric(line: str, metric: str) -> bool:
     return body.startswith((metric + "{", metric + " "))
 
 
+def write_summary(path: Path, data: Mapping[str, object]) -> str | None:
+    """The JSON summary, atomically: 0640 in a folder made 0750, because its reason names
+    failing files (docs/security.md says who may read what). A warning, or None."""
+    try:
+        safefile.write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        return f"could not write {path}: {exc.strerror or exc}"
+    return None
+
+
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
                   run_max: float = DEFAULT_RUN_MAX) -> list[str]:
     """Write both files; returns one warning per file that could not be written.
@@ -176,14 +187,8 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
     A dry run leaves the Prometheus file alone: replacing it would drop the real sync's
     series (and hide a failed nightly sync from the alerts) for a run that changed nothing.
     """
-    warnings: list[str] = []
-    files = [(summary_path, json.dumps(s.as_dict(), indent=2) + "\n")]
-    if s.mode != "dry-run":
-        files.insert(0, (prom_path, prometheus_text(s, run_max)))
-    for path, text in files:
-        warning = prom.write(path, text)
-        if warning:
-            warnings.append(warning)
-    return warnings
+    found = [prom.write(prom_path, prometheus_text(s, run_max))] if s.mode != "dry-run" else []
+    found.append(write_summary(summary_path, s.as_dict()))
+    return [w for w in found if w]
 
 

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tui.ops import credentials
+from tui.ops import credentials, trust
 
 
 def sd_notify(message: str, environ: Mapping[str, str] | None = None) -> bool:
@@ -66,14 +66,23 @@ async def run_hook(
     Its failure is reported and never changes the run's exit code.
     """
     env = hook_environment(base_env, facts, env_file_names)
+    try:  # root runs only a program no other user could write (tui/ops/trust.py)
+        shell_command, program = trust.hook_command(command, env.get("PATH"))
+    except trust.Untrusted as exc:
+        return HookResult(command, None, "", f"hook refused: {exc}")
+    except OSError as exc:
+        return HookResult(command, None, "", f"hook could not start: {exc.strerror}")
     try:
         proc = await asyncio.create_subprocess_shell(
-            command, env=env, stdin=asyncio.subprocess.DEVNULL,
+            shell_command, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, pass_fds=(program.fd,) if program else (),
         )
     except OSError as exc:
         return HookResult(command, None, "", f"hook could not start: {exc.strerror}")
+    finally:
+        if program is not None:
+            program.close()
     assert proc.stdout is not None
     kept = bytearray()
 

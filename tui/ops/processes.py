@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 
 from tui.config import Job
+from tui.core.text import printable
 from tui.ops import lock
 
 
@@ -39,6 +40,8 @@ class RunningSync:
     # is not believed (a file another user made or can write), when it is not.
     record: lock.LockRecord | None = None
     distrust: str | None = None
+    # A legacy rclone's start time when it was proven ours: checked again before a signal.
+    legacy_start: float | None = None
 
 
 @dataclass
@@ -128,24 +131,103 @@ def find_running(job: Job) -> RunningSync | None:
         )
     legacy = find_legacy_rclone(job)
     if legacy is not None:
-        started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(legacy.create_time()))
+        created = legacy.create_time()
+        started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(created))
         return RunningSync("legacy", legacy.pid, legacy.pid, None, started,
-                           "dry-run" if _has_dry_run(legacy) else "sync", "legacy wrapper")
+                           "dry-run" if _has_dry_run(legacy) else "sync", "legacy wrapper",
+                           legacy_start=created)
     return None
 
 
-def find_legacy_rclone(job: Job) -> psutil.Process | None:
-    """An `rclone sync SOURCE DEST` not started by our runner (no lock held)."""
+@dataclass(frozen=True)
+class OtherRclone:
+    """A process that looks like an rclone sync of this job but is not provably ours: shown,
+    never signalled, never taken for a running sync."""
+
+    pid: int
+    user: str
+    command: str
+
+    def describe(self) -> str:
+        return (f"another rclone is running (pid {self.pid}, user {self.user}, command "
+                f"{self.command}); it is not this job's sync and is never signalled")
+
+
+def _candidates(job: Job) -> list[tuple[psutil.Process, list[str]]]:
+    """Processes whose command line reads like `rclone sync SOURCE DEST …` for this job."""
+    found = []
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
             cmd = proc.info.get("cmdline") or []
             if not cmd or "rclone" not in os.path.basename(cmd[0]):
                 continue
             if "sync" in cmd and job.source in cmd and job.destination in cmd:
-                return proc
+                found.append((proc, list(cmd)))
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+    return found
+
+
+def legacy_problem(proc: psutil.Process, cmd: list[str], job: Job) -> str | None:
+    """Why `proc` is not provably the old wrapper's rclone of this job, or None. It must run
+    as root, its executable must be a real rclone (the one this job would run, or a
+    root-owned `rclone` in root-owned folders), and its arguments must be `sync SOURCE DEST`
+    of this job. A name in argv proves nothing: `exec -a rclone` sets any."""
+    try:
+        uids = proc.uids()
+        exe = proc.exe()
+    except psutil.Error as exc:
+        return f"cannot be inspected ({exc.__class__.__name__})"
+    if (uids.real, uids.effective) != (0, 0):
+        return f"runs as uid {uids.effective}, not root"
+    if not exe or not os.path.isabs(exe):
+        return "its executable cannot be read"
+    if not _is_our_rclone(exe, job):
+        return f"its executable {exe} is not an rclone binary root owns"
+    try:
+        at = cmd.index("sync")
+    except ValueError:
+        return "is not an rclone sync"
+    if cmd[at + 1:at + 3] != [job.source, job.destination]:
+        return "its arguments are not this job's source and destination"
     return None
+
+
+def _is_our_rclone(exe: str, job: Job) -> bool:
+    from tui.ops import rclonecmd, trust
+
+    ours = rclonecmd.resolve_rclone(job.rclone)
+    if ours is not None and os.path.realpath(ours) == exe:
+        return True
+    if os.path.basename(exe) != "rclone":
+        return False
+    try:  # owned by root, in folders only root can write (a uid-0 view of trust's rules)
+        os.close(trust.open_checked(exe, "rclone", uid=0))
+    except (trust.Untrusted, OSError):
+        return False
+    return True
+
+
+def find_legacy_rclone(job: Job) -> psutil.Process | None:
+    """The old wrapper's `rclone sync SOURCE DEST`, proven (see legacy_problem)."""
+    for proc, cmd in _candidates(job):
+        if legacy_problem(proc, cmd, job) is None:
+            return proc
+    return None
+
+
+def other_rclones(job: Job) -> list[OtherRclone]:
+    """The look-alikes that are not provably ours (for `check` to name)."""
+    found = []
+    for proc, cmd in _candidates(job):
+        if legacy_problem(proc, cmd, job) is None:
+            continue
+        try:
+            user = proc.username()
+        except (psutil.Error, KeyError):
+            user = "?"
+        found.append(OtherRclone(proc.pid, printable(user), printable(_short(cmd))))
+    return found
 
 
 def _has_dry_run(proc: psutil.Process) -> bool:
@@ -233,6 +315,10 @@ def request_abort(running: RunningSync) -> str | None:
     if running.distrust:
         return f"not signalling anything: {running.distrust}"
     target = running.pid
+    if running.kind == "legacy" and (running.legacy_start is None
+                                     or create_time(target) != running.legacy_start):
+        return (f"not signalling: pid {target} is no longer the rclone that was found "
+                "(it ended, and its pid may be another process's)")
     if running.record is not None and target > 0:
         problem = identity_problem(target, running.record)
         if problem:

@@ -24,7 +24,7 @@ from typing import Any
 
 from tui.config import Job
 from tui.core import bwlimit
-from tui.ops import lock, rclone_probe
+from tui.ops import lock, rclone_probe, safefile
 
 # sun_path is 108 bytes on Linux, including the terminating NUL.
 MAX_SOCKET_PATH = 107
@@ -38,12 +38,12 @@ class RcError(Exception):
 def private_dir_problem(folder: Path) -> str | None:
     """Make `folder` a 0700 directory of ours; None when done, else why it cannot be.
 
-    Created 0700 when missing. An existing folder of ours that others can enter is narrowed
-    to 0700, unless it is a shared folder (world-writable or sticky, like /run/lock or /tmp):
-    that is never changed, and the remote control stays off.
+    Created 0700 when missing. An existing folder is never changed (a configured
+    `lock_file = "/run/x.lock"` must not chmod /run): one that others can enter keeps the
+    remote control off, and the reason says what to do.
     """
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        safefile.make_dirs(folder, 0o700)
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         return f"cannot open {folder}: {exc.strerror}"
@@ -56,7 +56,9 @@ def private_dir_problem(folder: Path) -> str | None:
             if mode & (stat.S_ISVTX | stat.S_IWOTH):
                 return (f"{folder} is a shared folder (mode {mode:04o}); set lock_file in a "
                         "folder of its own, e.g. /run/space-mirror/")
-            os.fchmod(fd, 0o700)
+            return (f"{folder} has mode {mode:04o}: other users can enter it; "
+                    f"`chmod 700 {folder}` if it is the job's own, or set lock_file in a "
+                    "folder of its own, e.g. /run/space-mirror/")
     finally:
         os.close(fd)
     return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tui.config import Job
 from tui.core.rclone_version import Capabilities, Version, capabilities, parse_version
-from tui.ops import rclonecmd
+from tui.ops import rclonecmd, trust
 
 VERSION_TIMEOUT = 10.0
 
@@ -38,23 +38,28 @@ _lock = threading.Lock()
 
 def version_of(binary: Path, timeout: float = VERSION_TIMEOUT) -> Version | None:
     """The binary's version, or None when it does not run or prints no rclone version."""
-    try:
-        st = binary.stat()
-    except OSError:
+    try:  # what runs is what was checked: root never runs another user's program
+        program = trust.open_program(binary, "rclone")
+    except (trust.Untrusted, OSError):
         return None
-    key = (str(binary), st.st_mtime_ns, st.st_size)
-    with _lock:
-        if key in _cache:
-            return _cache[key]
     try:
-        out = subprocess.run(
-            [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
-        )
-        version = parse_version(out.stdout) if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
-        version = None
+        st = os.fstat(program.fd)
+        key = (str(binary), st.st_mtime_ns, st.st_size)
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+        try:
+            out = subprocess.run(
+                [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
+                stdin=subprocess.DEVNULL, executable=trust.exec_path(program.fd),
+                pass_fds=(program.fd,),
+                env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
+            )
+            version = parse_version(out.stdout) if out.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
+            version = None
+    finally:
+        program.close()
     with _lock:
         _cache[key] = version
     return version

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tui.config import Job
+from tui.ops import trust
 
 # Flags the runner owns (it sets the log file, format, level and stats itself) and flags that
 # would print secrets (rclone logs RCLONE_B2_KEY in clear at DEBUG: `-vv`, --dump …).
@@ -108,6 +109,18 @@ def resolve_rclone(configured: str | None) -> Path | None:
     for candidate in (bundled_rclone(), Path(sys.prefix) / "bin" / "rclone"):
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate.absolute()
+    return None
+
+
+def binary_problem(binary: Path) -> str | None:
+    """Why root must not run this rclone (another user could have written it or swapped its
+    name: tui/ops/trust.py), or None."""
+    try:
+        trust.open_program(binary, "rclone").close()
+    except trust.Untrusted as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"rclone {binary} cannot be opened: {exc.strerror}"
     return None
 
 

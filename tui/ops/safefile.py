@@ -95,9 +95,11 @@ def append_fd(path: Path, mode: int = 0o640) -> int:
     return open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)  # RDWR: pread
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 0o750) -> None:
     """Readers see the old file or the new one, never a mix; the mode is set on the
-    descriptor, so no name is ever chmod-ed.
+    descriptor, so no name is ever chmod-ed. What we write may name files (a summary's
+    reason): 0640 by default, and folders we create are 0750 (docs/security.md says who
+    may read what).
 
     The temp file is made inside a private 0700 folder of ours beside the target and renamed
     through directory descriptors: in a folder others can write, a temp *name* of its own
@@ -106,7 +108,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     folder nobody else can add, swap or remove a name, and the descriptor stays ours even if
     the folder itself is renamed away."""
     parent = path.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(parent, folder_mode)
     pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         private = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))  # 0700, ours
@@ -148,16 +150,46 @@ def _write_new(dfd: int, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def make_private_dir(path: Path) -> None:
-    """mkdir -p with mode 0700 for what we create; an existing folder is checked, not changed."""
+def make_dirs(path: Path, mode: int) -> None:
+    """mkdir -p with `mode` for every folder we create (not just the last, as Path.mkdir
+    does); existing folders are left as they are."""
     for parent in reversed([path, *path.parents]):
         try:
-            os.mkdir(parent, 0o700)
+            os.mkdir(parent, mode)
         except FileExistsError:
-            continue
+            continue  # (a umask can only narrow `mode`: nothing is chmod-ed by name)
+
+
+def make_private_dir(path: Path) -> None:
+    """mkdir -p with mode 0700 for what we create; an existing folder is checked, not changed."""
+    make_dirs(path, 0o700)
     problem = folder_problem(path)
     if problem:
         raise UnsafeFile(errno.EPERM, f"{path} {problem}")
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder` for files of ours alone (a cache, reports, the demo), made 0700 when missing.
+    Raises UnsafeFile (one line, with the fix) when another user owns it or can write it, or
+    could swap any folder on the way to it (XDG_CACHE_HOME or HOME pointing at another
+    user's folder under `sudo -E`): see tui/ops/trust.py."""
+    from tui.ops import trust
+
+    existing = folder  # checked before anything is made in it
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        real = trust.resolve(existing)
+        if existing != folder and (problem := trust.folder_problem(real, os.stat(real))):
+            raise trust.Untrusted(problem)
+    except trust.Untrusted as exc:
+        raise UnsafeFile(errno.EPERM, f"{exc} (on the way to {folder})") from None
+    make_dirs(folder, 0o700)
+    problem = folder_problem(folder)
+    if problem:
+        raise UnsafeFile(errno.EPERM, f"{folder} {problem}; remove it, or point "
+                         "XDG_CACHE_HOME (or --dir) at a folder of your own")
+    return folder
 
 
 def folder_problem(path: Path, uid: int | None = None) -> str | None:

@@ -31,15 +31,9 @@ from tui.core.history import (
 from tui.core.logline import LineParser
 from tui.core.remedy import JobFacts
 from tui.core.rundetail import FILES_SHOWN, answer_lines, facts_lines
-from tui.core.text import printable
+from tui.core.text import printable, printable_lines
 
 MAX_LOG_LINES = 5000
-
-
-def printable_lines(text: str) -> str:
-    """Control characters out of each line (the reason, examples and file names come from
-    the log), the line breaks kept."""
-    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def summary_text(run: Run, job: JobFacts | None = None) -> str:
@@ -170,12 +164,14 @@ class RunDetailScreen(LogScreen):
         return format_report(self.run_record, self.log_lines, persistent=self.persistent)
 
     def action_report(self) -> None:
-        path = self.report_dir / f"space-mirror-{self.run_record.id}.txt"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(self.report(), encoding="utf-8")
+        from tui.ops.history import save_report
+
+        name = f"space-mirror-{self.run_record.id}.txt"
+        path = self.report_dir / name
+        try:  # 0600 in a private folder, never through a planted name (issue 20 row 3)
+            path = save_report(self.report_dir, name, self.report())
         except OSError as exc:
-            self.notify(f"Cannot save the report to {path}: {exc.strerror}",
+            self.notify(printable(f"Cannot save the report to {path}: {exc.strerror}"),
                         severity="error", markup=False)
             return
         self.report_path = path

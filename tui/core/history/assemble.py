@@ -10,6 +10,7 @@ from typing import Any
 
 from tui.core.history.cache import (
     Cache,
+    CacheWriter,
     cache_path,
     default_cache_dir,
     needs_reading,
@@ -32,15 +33,18 @@ def scan_history(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     is_running: RunningCheck | None = None,
+    write: CacheWriter | None = None,
 ) -> History:
     """Every run in `log` and its rotated siblings, oldest first.
 
     `is_running(run_id)` answers whether the run left open at the end of the newest file is
     still going (the caller asks the lock; `run_id` is None for a legacy wrapper run).
+    `write(path, data)` saves the cache (the caller's safe-file layer); without it, a private
+    temp file renamed into place.
     """
     files, warnings = log_files(log)
     cache = Cache(cache_path(cache_dir or default_cache_dir(), log) if use_cache else None,
-                   warnings)
+                   warnings, write)
     pieces: list[tuple[Path, Fragment]] = []
     # Rotated .gz files are read once (then cached), and inflating them is most of that
     # first read: decompress them ahead, on the other cores, while the scan goes on.

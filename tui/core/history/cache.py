@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,14 @@ def _head_hash(path: Path, length: int) -> str:
         return hashlib.blake2b(fh.read(length), digest_size=16).hexdigest()
 
 
+CacheWriter = Callable[[Path, bytes], None]
+
+
 class Cache:
-    def __init__(self, path: Path | None, warnings: list[HistoryWarning]) -> None:
+    def __init__(self, path: Path | None, warnings: list[HistoryWarning],
+                 write: CacheWriter | None = None) -> None:
         self.path = path
+        self.write = write
         self.entries: dict[str, dict[str, Any]] = {}
         self.new_entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
@@ -76,6 +82,9 @@ class Cache:
             return
         data = {"version": CACHE_VERSION, "files": self.new_entries}
         try:
+            if self.write is not None:
+                self.write(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # What tempfile.mkstemp does, without importing it (and shutil, random…) into
             # every `history` command: a private, new file next to the cache.

@@ -48,7 +48,7 @@ def write(path: Path, text: str, mode: int = 0o644) -> str | None:
     written, never fatal. 0644: node_exporter reads it as its own user, and no series
     carries a file name."""
     try:
-        safefile.write_atomic(path, text.encode("utf-8"), mode)
+        safefile.write_atomic(path, text.encode("utf-8"), mode, 0o755)
     except OSError as exc:
         return f"could not write {path}: {exc.strerror or exc}"
     return None

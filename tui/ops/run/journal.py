@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.core.markers import MarkerKind, format_end, format_start, now
+from tui.core.text import printable_lines
 from tui.ops import credentials, logfile
 
 
@@ -28,11 +29,14 @@ class Journal:
         self.log_full = False  # the log's file system filled up: rclone's lines were lost
 
     def say(self, text: str) -> None:
-        print(credentials.redact(text, self.secrets), file=self.out, flush=True)
+        # Outside text (file names in reasons) is shown visibly: control and format
+        # characters never reach the terminal or the journal raw (issue 20, row 8).
+        print(printable_lines(credentials.redact(text, self.secrets)), file=self.out,
+              flush=True)
 
     def complain(self, text: str) -> None:
-        print(credentials.redact(f"space-mirror: {text}", self.secrets), file=self.err,
-              flush=True)
+        print(printable_lines(credentials.redact(f"space-mirror: {text}", self.secrets)),
+              file=self.err, flush=True)
 
     def warn(self, text: str) -> None:
         self.complain(f"warning: {text}")

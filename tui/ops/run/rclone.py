@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tui.core import exitcodes
-from tui.ops import lock, processes, safefile
+from tui.ops import lock, processes, safefile, trust
 
 
 class RcloneProcess:
@@ -49,18 +49,28 @@ class RcloneProcess:
         except OSError as exc:
             return f"cannot open {self.output} for rclone: {exc.strerror or exc}"
         out_fd = err_fd
+        program: trust.Program | None = None
         try:
             if self.stdout is not None:
                 out_fd = safefile.append_fd(self.stdout, 0o600)
+            # What runs is what was checked: the binary is opened and checked (owner, mode,
+            # every folder above it), then executed through that descriptor, never by a
+            # name another user could swap in between (issue 20, row 1).
+            program = trust.open_program(self.argv[0], "rclone")
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=out_fd,
-                stderr=err_fd, start_new_session=self.new_session, pass_fds=self.held.fds)
+                stderr=err_fd, start_new_session=self.new_session,
+                pass_fds=(*self.held.fds, program.fd), executable=trust.exec_path(program.fd))
+        except trust.Untrusted as exc:
+            return f"rclone could not start: {exc}"
         except OSError as exc:
             return f"rclone could not start: {exc.strerror or exc}"
         finally:
             os.close(err_fd)
             if out_fd != err_fd:
                 os.close(out_fd)
+            if program is not None:
+                program.close()
         try:
             self.held.update(replace(self.held.record, rclone_pid=self.proc.pid,
                                      rclone_start=processes.create_time(self.proc.pid)))
