@@ -81,7 +81,7 @@ def _rclone_of(runner: subprocess.Popen[bytes]) -> psutil.Process:
     while time.monotonic() < deadline:
         try:
             for child in psutil.Process(runner.pid).children(recursive=True):
-                if child.name() == "rclone" and "sync" in child.cmdline():
+                if Path(child.exe()).name == "rclone" and "sync" in child.cmdline():
                     return child
         except psutil.Error:
             pass

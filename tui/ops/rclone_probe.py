@@ -51,8 +51,7 @@ def version_of(binary: Path, timeout: float = VERSION_TIMEOUT) -> Version | None
         try:
             out = subprocess.run(
                 [str(binary), "version"], capture_output=True, text=True, timeout=timeout,
-                stdin=subprocess.DEVNULL, executable=trust.exec_path(program.fd),
-                pass_fds=(program.fd,),
+                stdin=subprocess.DEVNULL, executable=program.real,
                 env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")},
             )
             version = parse_version(out.stdout) if out.returncode == 0 else None

@@ -54,12 +54,12 @@ def _no_link(path: Path, exc: OSError) -> OSError:
 def check_fd(fd: int, path: Path | str) -> None:
     """Raise UnsafeFile unless `fd` is a regular file of ours that only we may write."""
     st = os.fstat(fd)
-    problem = file_problem(st)
+    problem = private_file_problem(st)
     if problem:
         raise UnsafeFile(errno.EPERM, f"{path} {problem}")
 
 
-def file_problem(st: os.stat_result, uid: int | None = None) -> str | None:
+def private_file_problem(st: os.stat_result, uid: int | None = None) -> str | None:
     """Why a file with this stat must not be trusted by a process of `uid`, or None."""
     uid = os.geteuid() if uid is None else uid
     if not stat.S_ISREG(st.st_mode):
@@ -163,7 +163,7 @@ def make_dirs(path: Path, mode: int) -> None:
 def make_private_dir(path: Path) -> None:
     """mkdir -p with mode 0700 for what we create; an existing folder is checked, not changed."""
     make_dirs(path, 0o700)
-    problem = folder_problem(path)
+    problem = private_folder_problem(path)
     if problem:
         raise UnsafeFile(errno.EPERM, f"{path} {problem}")
 
@@ -185,14 +185,14 @@ def private_folder(folder: Path) -> Path:
     except trust.Untrusted as exc:
         raise UnsafeFile(errno.EPERM, f"{exc} (on the way to {folder})") from None
     make_dirs(folder, 0o700)
-    problem = folder_problem(folder)
+    problem = private_folder_problem(folder)
     if problem:
         raise UnsafeFile(errno.EPERM, f"{folder} {problem}; remove it, or point "
                          "XDG_CACHE_HOME (or --dir) at a folder of your own")
     return folder
 
 
-def folder_problem(path: Path, uid: int | None = None) -> str | None:
+def private_folder_problem(path: Path, uid: int | None = None) -> str | None:
     """Why a folder we keep state in is not ours alone, or None."""
     uid = os.geteuid() if uid is None else uid
     st = os.lstat(path)

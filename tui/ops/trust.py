@@ -173,10 +173,14 @@ def exec_path(fd: int) -> str:
 
 @dataclass
 class Program:
-    """A checked program, open: execute `exec_path(fd)` with `fd` passed to the child."""
+    """A checked program, open: execute `exec_path(fd)` with `fd` passed to the child, or
+    its `real` path: every folder on the way to it was checked to be root's (or yours) and
+    unwritable by others, so no other user can change what that name runs between the check
+    and the exec (the process keeps its own name, `rclone`, in ps, top and pgrep)."""
 
     path: str  # as the operator named it (for messages and argv[0])
     fd: int
+    real: str = ""  # the checked file's real path (symlinks resolved step by step)
 
     def close(self) -> None:
         try:
@@ -188,6 +192,7 @@ class Program:
 def open_program(path: Path | str, what: str, uid: int | None = None) -> Program:
     """Check a program and its `#!` interpreter; the descriptor is inheritable (a script's
     interpreter opens /proc/self/fd/N after the exec). Raises Untrusted or OSError."""
+    real = resolve(path, uid) if not isinstance(path, int) else ""
     fd = open_checked(path, what, uid, inheritable=True)
     try:
         head = os.pread(fd, 256, 0)
@@ -201,7 +206,7 @@ def open_program(path: Path | str, what: str, uid: int | None = None) -> Program
     except BaseException:
         os.close(fd)
         raise
-    return Program(os.fspath(path), fd)
+    return Program(os.fspath(path), fd, real)
 
 
 def find_program(name: str, search_path: str | None) -> str | None:

@@ -53,14 +53,15 @@ class RcloneProcess:
         try:
             if self.stdout is not None:
                 out_fd = safefile.append_fd(self.stdout, 0o600)
-            # What runs is what was checked: the binary is opened and checked (owner, mode,
-            # every folder above it), then executed through that descriptor, never by a
-            # name another user could swap in between (issue 20, row 1).
+            # What runs is what was checked: the binary and every folder above it are
+            # checked (owner root or us, no group/other write), then its real path runs,
+            # which no other user can change (issue 20, row 1; trust.Program says why not
+            # through /proc/self/fd: rclone keeps its name).
             program = trust.open_program(self.argv[0], "rclone")
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=out_fd,
-                stderr=err_fd, start_new_session=self.new_session,
-                pass_fds=(*self.held.fds, program.fd), executable=trust.exec_path(program.fd))
+                stderr=err_fd, start_new_session=self.new_session, pass_fds=self.held.fds,
+                executable=program.real)
         except trust.Untrusted as exc:
             return f"rclone could not start: {exc}"
         except OSError as exc:
