@@ -259,6 +259,9 @@ def job_config(tmp_path: Path) -> Callable[..., JobFiles]:
     def make(name: str = "t", **keys: Any) -> JobFiles:
         base = tmp_path / name
         base.mkdir(parents=True, exist_ok=True)
+        # The lock's folder is the job's own, as docs/runner.md asks: only then does the
+        # runner serve rclone's remote control there (it never narrows a folder's mode).
+        base.chmod(0o700)
         src, dst = base / "src", base / "dst"
         src.mkdir(exist_ok=True)
         table: dict[str, Any] = {

@@ -192,8 +192,12 @@ class Program:
 def open_program(path: Path | str, what: str, uid: int | None = None) -> Program:
     """Check a program and its `#!` interpreter; the descriptor is inheritable (a script's
     interpreter opens /proc/self/fd/N after the exec). Raises Untrusted or OSError."""
-    real = resolve(path, uid) if not isinstance(path, int) else ""
     fd = open_checked(path, what, uid, inheritable=True)
+    try:
+        real = resolve(path, uid)  # checked just above: the same answer, named
+    except BaseException:
+        os.close(fd)
+        raise
     try:
         head = os.pread(fd, 256, 0)
         if head.startswith(b"#!"):
