@@ -47,7 +47,7 @@ def scan_history(
     prefetch = GzPrefetch([p for p in files if is_gz(p) and needs_reading(p, cache)])
     try:
         for path in files:
-            scan = scan_file(path, cache, warnings, live=path == log, prefetch=prefetch)
+            scan = scan_file(path, cache, warnings, prefetch=prefetch)
             if scan is None:
                 continue
             warnings.extend(scan.warnings)

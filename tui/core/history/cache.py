@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core.history.files import GzPrefetch, is_gz, open_buffer
+from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.history.scan import scan_bytes
 
@@ -31,8 +31,11 @@ def cache_path(cache_dir: Path, log: Path) -> Path:
 
 
 def _head_hash(path: Path, length: int) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.blake2b(fh.read(length), digest_size=16).hexdigest()
+    fd = open_log(path)
+    try:
+        return hashlib.blake2b(os.pread(fd, length, 0), digest_size=16).hexdigest()
+    finally:
+        os.close(fd)
 
 
 class Cache:
@@ -154,7 +157,7 @@ def needs_reading(path: Path, cache: Cache) -> bool:
 
 
 def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
-              live: bool = False, prefetch: GzPrefetch | None = None) -> FileScan | None:
+              prefetch: GzPrefetch | None = None) -> FileScan | None:
     """One file's fragments, from the cache when it is still valid."""
     try:
         look = _look(path, cache)
@@ -172,9 +175,7 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     cache.dirty = True
     file_warnings: list[HistoryWarning] = []
     try:
-        start = prior.resume_offset if prior is not None else 0
-        with open_buffer(path, file_warnings, whole=prior is None, live=live,
-                         start=start, prefetch=prefetch) as buf:
+        with open_buffer(path, file_warnings, prefetch=prefetch) as buf:
             if prior is None:
                 scan = scan_bytes(str(path), buf)
             else:
@@ -185,9 +186,6 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
                 scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf))
     except OSError as exc:
         warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
-        return None
-    except ValueError as exc:  # mmap of a file that shrank under us
-        warnings.append(HistoryWarning(str(path), None, f"cannot map: {exc}"))
         return None
     scan.warnings[:0] = file_warnings
     cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head)

@@ -6,12 +6,12 @@ their level's needle, and the run's last stats block with `rfind` back from its 
 
 from __future__ import annotations
 
-import json
-import mmap
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from tui.core.history.files import WINDOW, LogBytes
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, iso
 from tui.core.logline import (
     MAX_DETAIL_LINES,
@@ -23,6 +23,7 @@ from tui.core.logline import (
     Unparsed,
     continues,
     decode,
+    loads_bounded,
     parse_line,
     real_name,
 )
@@ -72,7 +73,24 @@ _NOT_A_FILE = re.compile(
 
 
 # --- the scanner ------------------------------------------------------------------------------
-def _line_bounds(buf: mmap.mmap | bytes, pos: int, lo: int, hi: int) -> tuple[int, int]:
+# What the scanner reads: a file through pread windows, or bytes (tests, small inputs).
+Buf = LogBytes | bytes
+
+
+def pieces(buf: Buf, lo: int, hi: int) -> Iterator[bytes]:
+    """[lo, hi) of `buf` in pieces of at most a window, each ending at a newline if it can:
+    line-bound patterns are never cut, and no copy grows with the range."""
+    while lo < hi:
+        piece = buf[lo:min(hi, lo + WINDOW)]
+        if lo + len(piece) < hi:
+            nl = piece.rfind(b"\n")
+            if nl != -1:
+                piece = piece[:nl + 1]
+        yield piece
+        lo += len(piece)
+
+
+def _line_bounds(buf: Buf, pos: int, lo: int, hi: int) -> tuple[int, int]:
     """[start, end) of the line around `pos`; `end` is past the newline when there is one."""
     start = buf.rfind(b"\n", lo, pos) + 1
     if start <= 0:
@@ -82,7 +100,7 @@ def _line_bounds(buf: mmap.mmap | bytes, pos: int, lo: int, hi: int) -> tuple[in
 
 
 class _FileScanner:
-    def __init__(self, name: str, buf: mmap.mmap | bytes, lo: int, hi: int) -> None:
+    def __init__(self, name: str, buf: Buf, lo: int, hi: int) -> None:
         self.name = name
         self.buf = buf
         self.lo = lo
@@ -106,16 +124,63 @@ class _FileScanner:
                 self.warn(start + exc.start, "invalid UTF-8 (shown as \ufffd)")
         return decode(raw)
 
-    # -- whole-file checks -------------------------------------------------------------------
-    def check_garbage(self) -> None:
+    # -- one pass over the file: junk and markers ------------------------------------------
+    def markers(self) -> list[tuple[int, int, Marker, str]]:
+        """(line start, line end, marker, text) for every marker line in [lo, hi), with the
+        whole-file checks (NUL bytes, huge lines, a cut-off last line) done on the way: each
+        window of the file is read once for all of them."""
         buf, lo, hi = self.buf, self.lo, self.hi
-        pos = buf.find(b"\x00", lo, hi)
+        found: list[tuple[int, int, Marker, str]] = []
+        nul_from = long_from = mark_from = lo
+        misses = 0
+        by_text = False
+        for chunk in range(lo, hi, WINDOW):
+            chunk_end = min(hi, chunk + WINDOW)
+            nul_from = self._nuls(max(nul_from, chunk), chunk_end)
+            long_from = self._long_lines(long_from, chunk_end)
+            # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats
+            # lines carry '[' too, so when the hits get dense, look for the marker text.
+            while mark_from < chunk_end:
+                if not by_text and misses > 64 and misses > len(found) * 8:
+                    by_text = True
+                if by_text:
+                    mark_from = self._marker_by_text(found, mark_from, chunk_end)
+                    continue
+                pos = buf.find(b"[", mark_from, chunk_end)
+                if pos == -1:
+                    mark_from = chunk_end
+                    break
+                mark_from = pos + 1
+                if pos == lo or buf[pos - 1:pos] in (b"\n", b"\x00"):
+                    nl = buf.find(b"\n", pos, min(hi, pos + MAX_MARKER_LINE))
+                    end = hi if nl == -1 else nl + 1
+                    if b"Space Mirror" in buf[pos:min(end, pos + 80)]:
+                        text = self.text(pos, end)
+                        marker = parse_marker(text)
+                        if marker is not None:
+                            found.append((pos, end, marker, text))
+                            mark_from = end
+                            continue
+                misses += 1
+        if hi > lo and buf[hi - 1:hi] != b"\n":
+            start = buf.rfind(b"\n", lo, hi) + 1 or lo
+            self.warn(start, "the last line has no newline (cut short, or still being written)")
+        return found
+
+    def _nuls(self, pos: int, stop: int) -> int:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        pos = buf.find(b"\x00", pos, stop)
         while pos != -1:
             _, end = _line_bounds(buf, pos, lo, hi)
             self.warn(pos, "NUL bytes (binary junk, e.g. after a crash) skipped")
-            pos = buf.find(b"\x00", end, hi)
-        p = lo
-        while p + LONG_LINE_WINDOW <= hi:
+            if end >= stop:
+                return end
+            pos = buf.find(b"\x00", end, stop)
+        return stop
+
+    def _long_lines(self, p: int, stop: int) -> int:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        while p < stop and p + LONG_LINE_WINDOW <= hi:
             q = p + LONG_LINE_WINDOW
             if buf.find(b"\n", p, q) == -1:
                 start = buf.rfind(b"\n", lo, p) + 1 or lo
@@ -125,56 +190,27 @@ class _FileScanner:
                 p = end
             else:
                 p = q
-        if hi > lo and buf[hi - 1:hi] != b"\n":
-            start = buf.rfind(b"\n", lo, hi) + 1 or lo
-            self.warn(start, "the last line has no newline (cut short, or still being written)")
+        return p
 
-    # -- markers -----------------------------------------------------------------------------
-    def markers(self) -> list[tuple[int, int, Marker, str]]:
-        """(line start, line end, marker, text) for every marker line in [lo, hi)."""
+    def _marker_by_text(self, found: list[tuple[int, int, Marker, str]], start: int,
+                        stop: int) -> int:
+        """The next marker found by its text in [start, stop); where to look on from."""
         buf, lo, hi = self.buf, self.lo, self.hi
-        found: list[tuple[int, int, Marker, str]] = []
-        # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats lines
-        # carry '[' too, so when the hits get dense, switch to the marker text itself.
-        pos = buf.find(b"[", lo, hi)
-        misses = 0
-        while pos != -1:
-            if misses > 64 and misses > len(found) * 8:
-                return found + self._markers_by_text(pos)
-            if pos == lo or buf[pos - 1] in b"\n\x00":
-                nl = buf.find(b"\n", pos, min(hi, pos + MAX_MARKER_LINE))
-                end = hi if nl == -1 else nl + 1
-                head = buf[pos:min(end, pos + 80)]
-                if b"Space Mirror" in head:
-                    text = self.text(pos, end)
-                    marker = parse_marker(text)
-                    if marker is not None:
-                        found.append((pos, end, marker, text))
-                        pos = buf.find(b"[", end, hi)
-                        continue
-            misses += 1
-            pos = buf.find(b"[", pos + 1, hi)
-        return found
-
-    def _markers_by_text(self, start: int) -> list[tuple[int, int, Marker, str]]:
-        buf, lo, hi = self.buf, self.lo, self.hi
-        found: list[tuple[int, int, Marker, str]] = []
-        pos = buf.find(b"Space Mirror", start, hi)
-        while pos != -1:
-            ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
-            if ls < start:
-                pos = buf.find(b"Space Mirror", pos + 1, hi)
-                continue
-            ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
-            nl = buf.find(b"\n", pos, hi)
-            end = hi if nl == -1 else nl + 1
-            if buf[ls:ls + 1] == b"[":
-                text = self.text(ls, end)
-                marker = parse_marker(text)
-                if marker is not None:
-                    found.append((ls, end, marker, text))
-            pos = buf.find(b"Space Mirror", end, hi)
-        return found
+        pos = buf.find(b"Space Mirror", start, stop)
+        if pos == -1:
+            return stop
+        ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
+        nl = buf.find(b"\n", pos, hi)
+        end = hi if nl == -1 else nl + 1
+        if ls < start:
+            return pos + 1
+        ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
+        if buf[ls:ls + 1] == b"[":
+            text = self.text(ls, end)
+            marker = parse_marker(text)
+            if marker is not None:
+                found.append((ls, end, marker, text))
+        return end
 
     # -- runs ----------------------------------------------------------------------------------
     def fragments(self) -> list[Fragment]:
@@ -292,11 +328,14 @@ class _FileScanner:
             needles.extend([_JSON_CRITICAL] if json_run else [_TEXT_CRITICAL, _TEXT_FATAL])
         tally = Tally()
         hits: list[int] = []
-        for needle in needles:
-            pos = buf.find(needle, lo, hi)
-            while pos != -1:
-                hits.append(pos)
-                pos = buf.find(needle, pos + len(needle), hi)
+        # Window by window, every needle in each: a window is read once for all of them.
+        for chunk in range(lo, hi, WINDOW):
+            for needle in needles:
+                stop = min(hi, chunk + WINDOW + len(needle) - 1)
+                pos = buf.find(needle, chunk, stop)
+                while pos != -1:
+                    hits.append(pos)
+                    pos = buf.find(needle, pos + len(needle), stop)
         seen_line = -1
         for pos in sorted(hits):
             start, end = _line_bounds(buf, pos, lo, hi)
@@ -317,9 +356,12 @@ class _FileScanner:
         if not _has_final_stats(frag) and hi - lo <= OPEN_COUNT_BYTES:
             # Killed, aborted (rclone prints no stats on a signal) or still running: no final
             # stats, so count what the per-file lines say (the lines runstate.apply counts).
-            region = bytes(buf[lo:hi])
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
-            frag.counted = {k: len(n.findall(region)) for k, n in per_file.items()}
+            counted = dict.fromkeys(per_file, 0)
+            for piece in pieces(buf, lo, hi):
+                for k, n in per_file.items():
+                    counted[k] += len(n.findall(piece))
+            frag.counted = counted
 
     def _continuation(self, pos: int, hi: int) -> str | None:
         """The lines after an error record that continue it (the `LineParser(attach=True)`
@@ -391,7 +433,6 @@ class _FileScanner:
         return None
 
     def scan(self) -> FileScan:
-        self.check_garbage()
         frags = self.fragments()
         if self._suppressed:
             self.warnings.append(HistoryWarning(self.name, None,
@@ -432,7 +473,7 @@ def _is_runner_marker(frag: Fragment) -> bool:
 
 def _json_field(raw: bytes, name: str) -> str | None:
     try:
-        obj = json.loads(raw)
+        obj = loads_bounded(raw)
     except ValueError:
         return None
     value = obj.get(name) if isinstance(obj, dict) else None
@@ -445,7 +486,7 @@ def _stats_dict(s: Stats) -> dict[str, float]:
             "elapsed": s.elapsed}
 
 
-def scan_bytes(name: str, buf: mmap.mmap | bytes, lo: int = 0,
+def scan_bytes(name: str, buf: Buf, lo: int = 0,
                hi: int | None = None) -> FileScan:
     """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
     return _FileScanner(name, buf, lo, len(buf) if hi is None else hi).scan()
