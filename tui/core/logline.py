@@ -278,7 +278,8 @@ class LineParser:
         if self._block is not None:
             if line.strip() == "":
                 return self._close_block()
-            if _TEXT_LINE.match(line) or line.startswith(("{", "[")):
+            if _TEXT_LINE.match(line) or line.startswith(("{", "[")) \
+                    or _JOURNALD_LINE.match(line):
                 # The block ended without its blank line (a truncated or interleaved log).
                 events = self._close_block()
                 events.extend(self._feed(line))
@@ -295,6 +296,12 @@ class LineParser:
                     self._block_time = m["time"]
                     return []
                 return [_text_record(m["time"], m["level"], rest)]
+        elif line[:1] == "<":  # journald's `<6>INFO  : ` heads a stats block too
+            j = _JOURNALD_LINE.match(line)
+            if j is not None and j["rest"].strip() == "":
+                self._block = []
+                self._block_time = ""
+                return []
         return [parse_line(line)]
 
     def flush(self) -> list[Event]:

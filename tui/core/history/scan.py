@@ -46,6 +46,9 @@ OPEN_COUNT_BYTES = 256 * 1024 * 1024
 # A window of this many bytes without a newline means a line at least this long.
 LONG_LINE_WINDOW = 512 * 1024
 MAX_WARNINGS_PER_FILE = 50
+# Lines after a start marker looked at to tell rclone's JSON lines from its text ones
+# (hook output or junk can come first).
+FORMAT_PROBE_LINES = 16
 MAX_FAILED_FILES = 1000
 MAX_CAUSES = 10000  # causes kept per fragment for merging across rotation
 MAX_MARKER_LINE = 4096
@@ -320,7 +323,7 @@ class _FileScanner:
 
     def _scan_needles(self, frag: Fragment) -> None:
         buf, lo, hi = self.buf, frag.region_start, frag.region_end
-        json_run = _is_runner_marker(frag)
+        json_run = self._json_lines(frag)
         needles = [_JSON_ERROR if json_run else _TEXT_ERROR]
         # Each needle costs a pass over the run's bytes. CRITICAL is what rclone logs just
         # before a fatal exit, so a run that completed cannot hold one: skip that pass.
@@ -399,10 +402,32 @@ class _FileScanner:
         if name not in frag.failed_files:
             frag.failed_files.append(name)
 
+    def _json_lines(self, frag: Fragment) -> bool:
+        """Whether rclone wrote this run's lines as JSON (`--use-json-log`), from its first
+        lines, whatever wrote the markers: an operator can add the flag to the legacy
+        wrapper, and runners once logged text."""
+        buf, pos, hi = self.buf, frag.region_start, frag.region_end
+        if frag.start_line is not None:  # past the start marker's line
+            nl = buf.find(b"\n", pos, hi)
+            pos = hi if nl == -1 else nl + 1
+        for _ in range(FORMAT_PROBE_LINES):
+            if pos >= hi:
+                break
+            first = buf[pos:pos + 1]
+            if first == b"{":
+                return True
+            if first.isdigit() or first == b"<":  # a dated text line, or journald's level
+                return False
+            nl = buf.find(b"\n", pos, min(hi, pos + LONG_LINE_WINDOW))
+            if nl == -1:
+                break
+            pos = nl + 1
+        return _is_runner_marker(frag)
+
     def _last_stats(self, frag: Fragment, lo: int, hi: int) -> Stats | None:
         buf = self.buf
         # Each rfind runs back to `lo` when it finds nothing: look only for the run's format.
-        json_run = _is_runner_marker(frag)
+        json_run = self._json_lines(frag)
         text_pos = -1 if json_run else buf.rfind(_TEXT_STATS, lo, hi)
         json_pos = buf.rfind(_JSON_STATS, lo, hi) if json_run else -1
         if json_pos > text_pos:
@@ -417,7 +442,9 @@ class _FileScanner:
         for _ in range(16):
             ls = buf.rfind(b"\n", lo, pos) + 1 or lo
             line = buf[ls:pos]
-            if line[:1].isdigit() and line.rstrip().endswith(b":"):
+            # `2026/11/25 03:00:00 INFO  : ` or journald's `<6>INFO  : `
+            header = line[:1].isdigit() or (line[:1] == b"<" and line[2:3] == b">")
+            if header and line.rstrip().endswith(b":"):
                 block_end = buf.find(b"\n\n", text_pos, hi)
                 end = hi if block_end == -1 else block_end + 2
                 parser = LineParser()
