@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
-from tui.core.history.model import FileScan, Fragment, HistoryWarning
+from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
 from tui.core.history.scan import scan_bytes
 
-CACHE_VERSION = 4
+# 5: the format of a run's lines is read from the lines (fragments cached before could hold
+# a JSON run read as text), and the assembled runs are kept (`answer_path`).
+CACHE_VERSION = 5
 HEAD_BYTES = 4096
 
 
@@ -78,24 +80,81 @@ class Cache:
         if not self.dirty and set(self.new_entries) == set(self.entries):
             return
         data = {"version": CACHE_VERSION, "files": self.new_entries}
+        # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
+        write_cache_file(self.path, json.dumps(data, separators=(",", ":")), warnings)
+
+
+def write_cache_file(path: Path, text: str, warnings: list[HistoryWarning]) -> None:
+    """Replace `path` with `text` atomically: a private new file beside it, renamed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # What tempfile.mkstemp does, without importing it (and shutil, random…) into
+        # every `history` command: a private, new file next to the cache.
+        tmp = str(path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # What tempfile.mkstemp does, without importing it (and shutil, random…) into
-            # every `history` command: a private, new file next to the cache.
-            tmp = str(self.path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
-                    fh.write(json.dumps(data, separators=(",", ":")))
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            warnings.append(HistoryWarning(str(self.path), None,
-                                           f"cannot write the history cache ({exc.strerror})"))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        warnings.append(HistoryWarning(str(path), None,
+                                       f"cannot write the history cache ({exc.strerror})"))
+
+
+# --- the answer: assembled runs, valid while every file stats the same ------------------------
+def answer_path(entries: Path) -> Path:
+    """Where the assembled runs for the log whose per-file cache is `entries` are kept."""
+    return entries.with_name(entries.stem + ".runs.json")
+
+
+def signature(files: list[Path]) -> list[list[Any]] | None:
+    """One stat per file: what must be unchanged for the cached answer to hold."""
+    sig: list[list[Any]] = []
+    try:
+        for path in files:
+            st = os.stat(path)
+            sig.append([str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns])
+    except OSError:
+        return None
+    return sig
+
+
+@dataclass(slots=True)
+class Answer:
+    """The assembled history as the cache keeps it."""
+
+    runs: list[Run]
+    bases: list[str]  # each run's id before a duplicate got its `-N`
+    warnings: list[HistoryWarning]
+    open_id: list[Any] | None  # [run id or None] when the last run has no end marker
+
+
+def load_answer(path: Path, sig: list[list[Any]] | None) -> tuple[Answer, bool] | None:
+    """The cached answer and whether it still holds for `sig`; None without one."""
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+            return None
+        answer = Answer([Run.from_cache(r) for r in data["runs"]], list(data["bases"]),
+                        [HistoryWarning(w[0], w[1], w[2]) for w in data["warnings"]],
+                        data["open"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return answer, sig is not None and data.get("sig") == sig
+
+
+def save_answer(path: Path, sig: list[list[Any]] | None, answer: Answer,
+                warnings: list[HistoryWarning]) -> None:
+    if sig is None:
+        return
+    data = {"version": CACHE_VERSION, "sig": sig, "open": answer.open_id,
+            "bases": answer.bases, "runs": [r.to_cache() for r in answer.runs],
+            "warnings": [[w.file, w.offset, w.message] for w in answer.warnings]}
+    write_cache_file(path, json.dumps(data, separators=(",", ":")), warnings)
 
 
 def _entry_to_scan(entry: dict[str, Any]) -> FileScan:
@@ -167,6 +226,7 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     if look.entry is not None:
         try:
             scan = _entry_to_scan(look.entry)
+            scan.reused_upto = scan.size
             cache.new_entries[look.key] = look.entry
             return scan
         except (KeyError, TypeError, ValueError):
@@ -183,7 +243,8 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
                 tail = scan_bytes(str(path), buf, resume, len(buf))
                 kept = [f for f in prior.fragments if f.region_end <= resume]
                 kept_w = [w for w in prior.warnings if w.offset is None or w.offset < resume]
-                scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf))
+                scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf),
+                                reused_upto=resume)
     except OSError as exc:
         warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
         return None
