@@ -108,7 +108,7 @@ def is_gz(path: Path) -> bool:
 
 # Bytes of a window read with pread, and how far it reaches into the next window, so a
 # needle (all are far shorter) found across the boundary is found whole in one of them.
-WINDOW = 4 * 1024 * 1024
+WINDOW = 1024 * 1024
 OVERLAP = 64 * 1024
 
 
@@ -116,19 +116,27 @@ class Truncated(OSError):
     """The file got shorter while it was being read (a `copytruncate` rotation)."""
 
 
+def _truncated() -> Truncated:
+    return Truncated(errno.EIO, "the file shrank while it was read (rotated by copytruncate?); "
+                     "read it again")
+
+
 class LogBytes:
     """A file's bytes as `find`/`rfind`/slices, read through fixed pread windows.
 
-    Memory stays the same whatever the file's size: at most two windows are held. No
-    mapping, so a file truncated under the scan is a short read (`Truncated`), not SIGBUS.
+    Memory stays the same whatever the file's size: two window buffers, allocated once and
+    read into again (no allocation per window, so nothing for malloc to keep). No mapping,
+    so a file truncated under the scan is a short read (`Truncated`), not SIGBUS.
     """
 
-    __slots__ = ("_fd", "_size", "_windows")
+    __slots__ = ("_fd", "_next", "_size", "_slots", "_which")
 
     def __init__(self, fd: int, size: int) -> None:
         self._fd = fd
         self._size = size
-        self._windows: dict[int, bytes] = {}
+        self._slots: list[bytearray] = []
+        self._which: list[int] = []  # the window number each slot holds
+        self._next = 0  # the slot to read into next
 
     def __len__(self) -> int:
         return self._size
@@ -137,18 +145,26 @@ class LogBytes:
         length = max(0, min(length, self._size - offset))
         data = os.pread(self._fd, length, offset) if length else b""
         if len(data) < length:
-            raise Truncated(errno.EIO, "the file shrank while it was read (rotated by "
-                            "copytruncate?); read it again")
+            raise _truncated()
         return data
 
-    def _window(self, k: int) -> bytes:
-        win = self._windows.get(k)
-        if win is None:
-            win = self._read(k * WINDOW, WINDOW + OVERLAP)
-            if len(self._windows) >= 2:
-                self._windows.pop(next(iter(self._windows)))
-            self._windows[k] = win
-        return win
+    def _window(self, k: int) -> bytearray:
+        for i, held in enumerate(self._which):
+            if held == k:
+                return self._slots[i]
+        length = max(0, min(WINDOW + OVERLAP, self._size - k * WINDOW))
+        if len(self._slots) < 2:
+            self._slots.append(bytearray(min(WINDOW + OVERLAP, self._size)))
+            self._which.append(-1)
+        i = self._next
+        self._next = 1 - i if len(self._slots) == 2 else 0
+        slot = self._slots[i]
+        self._which[i] = -1
+        got = os.preadv(self._fd, [memoryview(slot)[:length]], k * WINDOW) if length else 0
+        if got < length:
+            raise _truncated()
+        self._which[i] = k
+        return slot
 
     def _range(self, start: int | None, end: int | None) -> tuple[int, int]:
         lo = 0 if start is None else max(0, start)
@@ -183,6 +199,34 @@ class LogBytes:
             hi = base + n - 1
         return -1
 
+    def count(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        """bytes.count for a one-byte `sub` (a newline), window by window, without copies."""
+        assert len(sub) == 1
+        lo, hi = self._range(start, end)
+        total = 0
+        while lo < hi:
+            base = lo // WINDOW * WINDOW
+            stop = min(hi, base + WINDOW)
+            total += self._window(base // WINDOW).count(sub, lo - base, stop - base)
+            lo = stop
+        return total
+
+    def count_lines_matching(self, pattern: re.Pattern[bytes], start: int, end: int) -> int:
+        """Matches of a pattern that ends at a newline, window by window, without copies
+        (a line longer than OVERLAP across a window's edge is not counted)."""
+        lo, hi = self._range(start, end)
+        total = 0
+        while lo < hi:
+            base = lo // WINDOW * WINDOW
+            proper = min(hi, base + WINDOW) - base
+            for m in pattern.finditer(self._window(base // WINDOW), lo - base,
+                                      min(hi, base + WINDOW + OVERLAP) - base):
+                if m.start() >= proper:
+                    break
+                total += 1
+            lo = base + proper
+        return total
+
     def __getitem__(self, key: slice) -> bytes:
         lo, hi = self._range(key.start, key.stop)
         if hi <= lo:
@@ -190,7 +234,7 @@ class LogBytes:
         k = lo // WINDOW
         if hi <= k * WINDOW + WINDOW + OVERLAP:
             base = k * WINDOW
-            return self._window(k)[lo - base:hi - base]
+            return bytes(self._window(k)[lo - base:hi - base])
         return self._read(lo, hi - lo)
 
 

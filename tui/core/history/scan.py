@@ -7,7 +7,6 @@ their level's needle, and the run's last stats block with `rfind` back from its 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -80,17 +79,16 @@ _NOT_A_FILE = re.compile(
 Buf = LogBytes | bytes
 
 
-def pieces(buf: Buf, lo: int, hi: int) -> Iterator[bytes]:
-    """[lo, hi) of `buf` in pieces of at most a window, each ending at a newline if it can:
-    line-bound patterns are never cut, and no copy grows with the range."""
-    while lo < hi:
-        piece = buf[lo:min(hi, lo + WINDOW)]
-        if lo + len(piece) < hi:
-            nl = piece.rfind(b"\n")
-            if nl != -1:
-                piece = piece[:nl + 1]
-        yield piece
-        lo += len(piece)
+def count_lines(buf: Buf, lo: int, hi: int) -> int:
+    """Newlines in [lo, hi), without a copy of the range."""
+    return buf.count(b"\n", lo, hi)
+
+
+def count_matches(buf: Buf, pattern: re.Pattern[bytes], lo: int, hi: int) -> int:
+    """Matches of a line-bound pattern in [lo, hi), without a copy of the range."""
+    if isinstance(buf, LogBytes):
+        return buf.count_lines_matching(pattern, lo, hi)
+    return sum(1 for _ in pattern.finditer(buf, lo, hi))
 
 
 def _line_bounds(buf: Buf, pos: int, lo: int, hi: int) -> tuple[int, int]:
@@ -360,10 +358,7 @@ class _FileScanner:
             # Killed, aborted (rclone prints no stats on a signal) or still running: no final
             # stats, so count what the per-file lines say (the lines runstate.apply counts).
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
-            counted = dict.fromkeys(per_file, 0)
-            for piece in pieces(buf, lo, hi):
-                for k, n in per_file.items():
-                    counted[k] += len(n.findall(piece))
+            counted = {k: count_matches(buf, n, lo, hi) for k, n in per_file.items()}
             frag.counted = counted
 
     def _continuation(self, pos: int, hi: int) -> str | None:
@@ -517,3 +512,11 @@ def scan_bytes(name: str, buf: Buf, lo: int = 0,
                hi: int | None = None) -> FileScan:
     """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
     return _FileScanner(name, buf, lo, len(buf) if hi is None else hi).scan()
+
+
+def scan_run_body(name: str, buf: Buf, lo: int, hi: int) -> Fragment:
+    """[lo, hi) as the body of one run (no markers looked for): its error lines, classes,
+    per-file line counts and last stats block, by the same needles as a whole scan."""
+    frag = Fragment(region_start=lo, region_end=hi)
+    _FileScanner(name, buf, lo, hi).fill(frag)
+    return frag
