@@ -7,6 +7,7 @@ their level's needle, and the run's last stats block with `rfind` back from its 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -108,6 +109,11 @@ class _FileScanner:
         self.hi = hi
         self.warnings: list[HistoryWarning] = []
         self._suppressed = 0
+        # The error needle of the run being passed over, and its hits so far: the marker
+        # pass finds them in the windows it holds (a 95 MB re-sync is read once, not twice).
+        self._needle: bytes | None = None
+        self._needle_from = lo
+        self._hits: list[int] = []
 
     def warn(self, offset: int | None, message: str) -> None:
         if len(self.warnings) >= MAX_WARNINGS_PER_FILE:
@@ -126,26 +132,33 @@ class _FileScanner:
         return decode(raw)
 
     # -- one pass over the file: junk and markers ------------------------------------------
-    def markers(self) -> list[tuple[int, int, Marker, str]]:
+    def markers(self) -> Iterator[tuple[int, int, Marker, str]]:
         """(line start, line end, marker, text) for every marker line in [lo, hi), with the
         whole-file checks (NUL bytes, huge lines, a cut-off last line) done on the way: each
-        window of the file is read once for all of them."""
+        window of the file is read once for all of them. A generator: the caller reads each
+        run while its windows are still held."""
         buf, lo, hi = self.buf, self.lo, self.hi
-        found: list[tuple[int, int, Marker, str]] = []
+        found = 0
         nul_from = long_from = mark_from = lo
         misses = 0
         by_text = False
         for chunk in range(lo, hi, WINDOW):
             chunk_end = min(hi, chunk + WINDOW)
+            self._collect(chunk)
             nul_from = self._nuls(max(nul_from, chunk), chunk_end)
             long_from = self._long_lines(long_from, chunk_end)
             # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats
             # lines carry '[' too, so when the hits get dense, look for the marker text.
             while mark_from < chunk_end:
-                if not by_text and misses > 64 and misses > len(found) * 8:
+                if not by_text and misses > 64 and misses > found * 8:
                     by_text = True
                 if by_text:
-                    mark_from = self._marker_by_text(found, mark_from, chunk_end)
+                    mark_from, hit = self._marker_by_text(mark_from, chunk_end)
+                    if hit is not None:
+                        found += 1
+                        self._collect(hit[0])
+                        yield hit
+                        self._needle_from = hit[1]
                     continue
                 pos = buf.find(b"[", mark_from, chunk_end)
                 if pos == -1:
@@ -159,14 +172,35 @@ class _FileScanner:
                         text = self.text(pos, end)
                         marker = parse_marker(text)
                         if marker is not None:
-                            found.append((pos, end, marker, text))
+                            found += 1
+                            self._collect(pos)
+                            yield pos, end, marker, text
+                            self._needle_from = end
                             mark_from = end
                             continue
                 misses += 1
+        self._collect(hi)
         if hi > lo and buf[hi - 1:hi] != b"\n":
             start = buf.rfind(b"\n", lo, hi) + 1 or lo
             self.warn(start, "the last line has no newline (cut short, or still being written)")
-        return found
+
+    def _collect(self, upto: int) -> None:
+        """Hits of the current error needle in [where the last search stopped, upto)."""
+        needle, buf = self._needle, self.buf
+        if needle is not None and self._needle_from < upto:
+            stop = min(self.hi, upto + len(needle) - 1)
+            pos = buf.find(needle, self._needle_from, stop)
+            while pos != -1:
+                self._hits.append(pos)
+                pos = buf.find(needle, pos + len(needle), stop)
+        self._needle_from = max(self._needle_from, upto)
+
+    def _take_hits(self) -> tuple[bytes | None, list[int]]:
+        hits, self._hits = self._hits, []
+        return self._needle, hits
+
+    def _error_needle(self, frag: Fragment) -> bytes:
+        return _JSON_ERROR if self._json_lines(frag) else _TEXT_ERROR
 
     def _nuls(self, pos: int, stop: int) -> int:
         buf, lo, hi = self.buf, self.lo, self.hi
@@ -193,25 +227,25 @@ class _FileScanner:
                 p = q
         return p
 
-    def _marker_by_text(self, found: list[tuple[int, int, Marker, str]], start: int,
-                        stop: int) -> int:
-        """The next marker found by its text in [start, stop); where to look on from."""
+    def _marker_by_text(self, start: int, stop: int
+                        ) -> tuple[int, tuple[int, int, Marker, str] | None]:
+        """Where to look on from, and the next marker found by its text in [start, stop)."""
         buf, lo, hi = self.buf, self.lo, self.hi
         pos = buf.find(b"Space Mirror", start, stop)
         if pos == -1:
-            return stop
+            return stop, None
         ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
         nl = buf.find(b"\n", pos, hi)
         end = hi if nl == -1 else nl + 1
         if ls < start:
-            return pos + 1
+            return pos + 1, None
         ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
         if buf[ls:ls + 1] == b"[":
             text = self.text(ls, end)
             marker = parse_marker(text)
             if marker is not None:
-                found.append((ls, end, marker, text))
-        return end
+                return end, (ls, end, marker, text)
+        return end, None
 
     # -- runs ----------------------------------------------------------------------------------
     def fragments(self) -> list[Fragment]:
@@ -219,33 +253,42 @@ class _FileScanner:
         cur: Fragment | None = None
         cur_id: str | None = None
         region_floor = self.lo  # content before this belongs to an earlier, ended run
+        # Before any marker: the rest of a run cut by rotation, in whatever format it is.
+        self._needle = self._error_needle(Fragment(self.lo, self.hi))
+
+        def done(frag: Fragment, hits: tuple[bytes | None, list[int]]) -> None:
+            # Read now, while the marker pass still holds the run's last windows.
+            self.fill(frag, hits)
+            frags.append(frag)
+
         for start, end, marker, text in self.markers():
+            hits = self._take_hits()  # in [the previous marker, this one)
             if marker.kind is MarkerKind.START:
                 if cur is not None:
                     cur.region_end = start
-                    frags.append(cur)
+                    done(cur, hits)
                 cur = Fragment(region_start=start, region_end=self.hi, start_line=text,
                                start_marker=_marker_dict(marker))
                 cur_id = marker.run_id
+                self._needle = self._error_needle(cur)
                 continue
             if cur is not None and cur_id and marker.run_id and cur_id != marker.run_id:
                 # Another run's ending: the open run never wrote its own.
                 cur.region_end = start
-                frags.append(cur)
+                done(cur, hits)
+                hits = (None, [])
                 cur = None
             if cur is None:
                 cur = Fragment(region_start=region_floor, region_end=end)
             cur.end_line = text
             cur.end_marker = _marker_dict(marker)
             cur.region_end = end
-            frags.append(cur)
+            done(cur, hits)
             cur = None
             region_floor = end
         if cur is not None:
             cur.region_end = self.hi
-            frags.append(cur)
-        for frag in frags:
-            self.fill(frag)
+            done(cur, self._take_hits())
         self._check_gaps(frags)
         return frags
 
@@ -260,7 +303,9 @@ class _FileScanner:
                     self._report_bad_utf8(raw.replace(b"\x00", b"\n"), pos)
             pos = max(pos, frag.region_end)
 
-    def fill(self, frag: Fragment) -> None:
+    def fill(self, frag: Fragment, hits: tuple[bytes | None, list[int]] | None = None) -> None:
+        """Read one run's region; `hits`: an error needle, and where the marker pass found
+        it in the region."""
         size = frag.region_end - frag.region_start
         if size <= LINE_PARSE_BYTES:
             self._parse_lines(frag)
@@ -269,7 +314,7 @@ class _FileScanner:
             raw = self.buf[frag.region_start:frag.region_end]
             if not raw.isascii():
                 self._report_bad_utf8(raw, frag.region_start)
-        self._scan_needles(frag)
+        self._scan_needles(frag, hits)
 
     def _parse_lines(self, frag: Fragment) -> None:
         raw = self.buf[frag.region_start:frag.region_end]
@@ -319,16 +364,21 @@ class _FileScanner:
                     return
                 pos = nl + 1
 
-    def _scan_needles(self, frag: Fragment) -> None:
+    def _scan_needles(self, frag: Fragment,
+                      found: tuple[bytes | None, list[int]] | None = None) -> None:
         buf, lo, hi = self.buf, frag.region_start, frag.region_end
         json_run = self._json_lines(frag)
-        needles = [_JSON_ERROR if json_run else _TEXT_ERROR]
+        primary = _JSON_ERROR if json_run else _TEXT_ERROR
+        hits: list[int] = []
+        needles = [primary]
+        if found is not None and found[0] == primary:  # the marker pass looked for it
+            hits = [p for p in found[1] if lo <= p < hi]
+            needles = []
         # Each needle costs a pass over the run's bytes. CRITICAL is what rclone logs just
         # before a fatal exit, so a run that completed cannot hold one: skip that pass.
         if frag.end_line is None or COMPLETE_TEXT not in frag.end_line:
             needles.extend([_JSON_CRITICAL] if json_run else [_TEXT_CRITICAL, _TEXT_FATAL])
         tally = Tally()
-        hits: list[int] = []
         # Window by window, every needle in each: a window is read once for all of them.
         for chunk in range(lo, hi, WINDOW):
             for needle in needles:
