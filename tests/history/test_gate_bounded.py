@@ -110,7 +110,7 @@ def test_dashboard_start_memory_does_not_grow_with_the_log(logs: dict[str, Path]
                                                            tmp_path: Path) -> None:
     peaks = {}
     for name, folder in logs.items():
-        out = subprocess.run([sys.executable, "-m", "tests.history.gate_probe", "rss",
+        out = subprocess.run([sys.executable, "-m", "bench.dashboard_probe", "rss",
                               str(folder / "t.toml")], cwd=REPO, capture_output=True,
                              text=True, timeout=180, env=_env(tmp_path / f"cache-{name}"))
         assert out.returncode == 0, out.stderr[-2000:]
@@ -131,7 +131,7 @@ NOT_BEFORE_FIRST_FRAME = {
 
 
 def test_first_frame_imports_no_history_reader(logs: dict[str, Path], tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "tests.history.gate_probe", "modules",
+    out = subprocess.run([sys.executable, "-m", "bench.dashboard_probe", "modules",
                           str(logs["small"] / "t.toml")], cwd=REPO, capture_output=True,
                          text=True, timeout=120, env=_env(tmp_path / "cache"))
     assert out.returncode == 0, out.stderr[-2000:]

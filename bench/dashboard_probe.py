@@ -1,7 +1,12 @@
-"""Child process of the CI gate (test_gate_bounded.py): the real dashboard, headless, on a
-job's log. `modules CONFIG`: print the modules imported when the first frame is painted.
-`rss CONFIG`: wait until the last run is replayed to its end and the history has been read,
-then print the peak RSS (VmHWM) in MB."""
+"""Child process of the CI gate (tests/history/test_gate_bounded.py) and of `make bench`:
+the real dashboard, headless, on a job's log.
+
+    python -m bench.dashboard_probe modules CONFIG   modules imported at the first frame
+    python -m bench.dashboard_probe rss CONFIG       peak RSS (VmHWM, MB) once the last run
+                                                     is replayed and the history read
+    python -m bench.dashboard_probe final CONFIG     seconds from process start until the
+                                                     last run's final figures are shown
+"""
 
 from __future__ import annotations
 
@@ -47,6 +52,20 @@ def _vm_hwm_mb() -> float:
     raise RuntimeError("no VmHWM")
 
 
+async def _final(config: str, born: float) -> None:
+    from tui.core.runstate import Phase
+
+    app = _app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 120
+        while app.run_state.phase is not Phase.ENDED:
+            if time.monotonic() > deadline:
+                raise SystemExit("the dashboard never showed the run's end")
+            await pilot.pause(0.01)
+        took = time.time() - born
+        print(json.dumps({"seconds": took, "lines": app.run_state.lines}))
+
+
 async def _rss(config: str) -> None:
     from tui.app.widgets.status import StatusPanel
     from tui.core.runstate import Phase
@@ -68,5 +87,7 @@ async def _rss(config: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "modules":
         modules(sys.argv[2])
+    elif sys.argv[1] == "final":
+        asyncio.run(_final(sys.argv[2], float(sys.argv[3])))
     else:
         asyncio.run(_rss(sys.argv[2]))
