@@ -37,10 +37,10 @@ RESYNCS = 3
 START = datetime(2022, 1, 1, 3, 0, 0, tzinfo=UTC)
 
 
-def run_sizes(total: int, nights: int, seed: int = 12) -> list[int]:
+def run_sizes(total: int, nights: int, seed: int = 12, sigma: float = SIGMA) -> list[int]:
     """Lognormal night sizes, with `RESYNCS` full re-syncs making up the rest of `total`."""
     rng = random.Random(seed)
-    sizes = [int(MEDIAN_BYTES * math.exp(rng.gauss(0, SIGMA))) for _ in range(nights)]
+    sizes = [int(MEDIAN_BYTES * math.exp(rng.gauss(0, sigma))) for _ in range(nights)]
     rest = max(0, total - sum(sizes))
     for k in range(RESYNCS):
         night = (k + 1) * nights // (RESYNCS + 1)
@@ -111,7 +111,8 @@ def _text_run(tpl: gen_legacy_log.Templates, night: int, size: int) -> bytes:
     return text.encode()
 
 
-def generate(out: Path, size: int, fmt: str, nights: int = NIGHTS) -> int:
+def generate(out: Path, size: int, fmt: str, nights: int = NIGHTS, seed: int = 12,
+             sigma: float = SIGMA) -> int:
     """Write `nights` runs of about `size` bytes in all; returns the number of runs."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
@@ -123,7 +124,7 @@ def generate(out: Path, size: int, fmt: str, nights: int = NIGHTS) -> int:
         ttpl = gen_legacy_log.Templates(rec.head, rec.copied, small, rec.failed)
         make = lambda n, s: _text_run(ttpl, n, s)  # noqa: E731
     # A run's fixed lines (rclone's start, the final stats) come on top of its size.
-    sizes = run_sizes(size - len(make(0, 0)) * nights, nights)
+    sizes = run_sizes(size - len(make(0, 0)) * nights, nights, seed, sigma)
     with out.open("wb") as fh:
         for night, s in enumerate(sizes):
             fh.write(make(night, s))
@@ -136,9 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=int, default=300)
     ap.add_argument("--nights", type=int, default=NIGHTS)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--sigma", type=float, default=SIGMA)
     ns = ap.parse_args(argv)
     out = ns.out or DATA / f"tailed-{ns.format}-{ns.size_mb}m" / "space-mirror.log"
-    runs = generate(out, ns.size_mb * 2**20, ns.format, ns.nights)
+    runs = generate(out, ns.size_mb * 2**20, ns.format, ns.nights, ns.seed, ns.sigma)
     print(f"wrote {out}: {out.stat().st_size} bytes, {runs} runs")
     return 0
 

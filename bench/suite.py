@@ -12,7 +12,8 @@ def startup(quick: bool) -> list[Result]:
     log, _ = b_history.make_log(32 if quick else 1024)
     config = b_startup.config_for(log)
     runs = 1 if quick else 5
-    return [b_startup.run(config, runs=runs), b_startup.history_screen(config, runs=runs)]
+    return [b_startup.run(config, runs=runs), b_startup.history_screen(config, runs=runs),
+            b_startup.version(runs=runs)]
 
 
 BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {

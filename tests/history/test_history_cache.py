@@ -12,6 +12,7 @@ from tests.history.realruns import make_tree, rotate, run_wrapper
 from tui.core import history as hist
 from tui.core.history import cache as hist_cache
 from tui.core.history import cache_path, scan_history
+from tui.core.history.cache import answer_path
 
 
 class Reads:
@@ -143,13 +144,17 @@ def test_corrupt_cache_is_ignored_with_a_warning(two_runs: tuple[Path, Path, Pat
     scan_history(log, cache_dir=cache)
     path = cache_path(cache, log)
     assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
+    answer = answer_path(path)  # the assembled runs, beside the per-file index
+    assert json.loads(answer.read_text())["version"] == hist.CACHE_VERSION
     path.write_text("{not json")
+    answer.write_text("{not json")
     history = scan_history(log, cache_dir=cache)
     assert len(history.runs) == 2
     assert any("cache is corrupt" in w.message for w in history.warnings)
     # …and rewritten whole, atomically (no temp files left behind).
     assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
-    assert [p.name for p in cache.iterdir()] == [path.name]
+    assert json.loads(answer.read_text())["version"] == hist.CACHE_VERSION
+    assert sorted(p.name for p in cache.iterdir()) == sorted([path.name, answer.name])
     assert scan_history(log, cache_dir=cache).warnings == []
 
 

@@ -25,19 +25,22 @@ def test_history_command_caches_under_the_tests_own_folder(job_config, run_cli,
     r = run_cli("--config", str(job.config), "history")
     assert r.returncode == 0, r.stderr
     ours = _cache_files(isolated_cache)
-    assert len(ours) == 1, "the history command wrote no cache where the test said"
-    # The cache file's name is keyed by the log's path, which is unique to this test: the
+    # The per-file index and the assembled runs beside it (`.runs.json`).
+    assert len(ours) == 2, "the history command wrote no cache where the test said"
+    # The cache files' names are keyed by the log's path, which is unique to this test: the
     # same name in the real ~/.cache would be this run's doing.
-    assert not (REAL_CACHE / ours[0].name).exists()
+    assert not any((REAL_CACHE / p.name).exists() for p in ours)
 
 
 def test_in_process_history_caches_under_the_tests_own_folder(tmp_path: Path,
                                                               isolated_cache: Path) -> None:
     from tui.core.history import cache_path, scan_history
+    from tui.core.history.cache import answer_path
 
     log = tmp_path / "space-mirror.log"
     shutil.copyfile(FIXTURES / "history" / "mixed.log", log)
     history = scan_history(log)  # the default cache folder, as the dashboard uses it
     assert len(history.runs) == 14
     assert not cache_path(REAL_CACHE, log).exists(), "a test wrote into the real ~/.cache"
-    assert _cache_files(isolated_cache) == [cache_path(isolated_cache / "space-mirror", log)]
+    index = cache_path(isolated_cache / "space-mirror", log)
+    assert _cache_files(isolated_cache) == sorted([index, answer_path(index)])

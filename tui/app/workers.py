@@ -88,9 +88,18 @@ def follow_start(path: Path) -> int:
 
 
 def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) -> None:
-    follower = LogFollower(job.log_file, start=follow_start(job.log_file),
-                           poll_interval=POLL_INTERVAL)
+    # Imported here, in the worker: the scanner is not on the first frame's path.
+    from tui.core.history.replay import plan_attach
+
+    attach = plan_attach(job.log_file, follow_start(job.log_file))
     feed = Feed(max_lines)
+    if attach.body is not None:
+        # A long run: its body summed by the scanner, its tail (final stats, end marker)
+        # folded line by line on top, so the final figures come at disk speed.
+        feed.feed([attach.marker.rstrip(b"\r\n")])
+        feed.state = attach.body.add_to(feed.state)
+        feed.note(f"{attach.body.lines} earlier lines of this run counted, not shown")
+    follower = LogFollower(job.log_file, start=attach.tail, poll_interval=POLL_INTERVAL)
     last_post = 0.0
     caught_up = False
     try:
@@ -108,7 +117,8 @@ def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) ->
                 entries = feed.take()
                 if entries:
                     post(LogLinesRead(entries))
-                post(StateUpdated(feed.state, feed.started_by, caught_up))
+                if caught_up:  # while replaying, the screen says "reading", not a figure
+                    post(StateUpdated(feed.state, feed.started_by, caught_up))
                 last_post = now
             if not more:
                 stop.wait(POLL_INTERVAL)

@@ -191,30 +191,35 @@ class LogFollower:
         self._discarding = False
 
 
+# How far back from its needle a start marker's line may begin.
+MARKER_LINE_BACK = 64 * 1024
+
+
 def last_start_offset(path: Path, max_scan: int = 256 * 1024 * 1024) -> int | None:
     """Byte offset of the last start marker's line in `path`, scanning backwards from the end.
 
     Used to attach to a run: the dashboard replays the current run from its start marker.
     Returns None when no marker is found in the last `max_scan` bytes.
     """
+    # The history's reader: fixed windows (memory flat however long the last run is), and
+    # only a regular file (a FIFO in the log's place must not hang the dashboard).
+    from tui.core.history.files import LogBytes, open_log
+
     try:
-        with open(path, "rb") as fh:
-            end = fh.seek(0, os.SEEK_END)
-            block = 4 * 1024 * 1024
-            pos = end
-            tail = b""
-            while pos > 0 and end - pos < max_scan:
-                step = min(block, pos)
-                pos -= step
-                fh.seek(pos)
-                data = fh.read(step) + tail
-                idx = data.rfind(START_NEEDLE)
-                if idx >= 0:
-                    line_start = data.rfind(b"\n", 0, idx) + 1
-                    if line_start > 0 or pos == 0:
-                        return pos + line_start
-                    # The marker's line starts in an earlier block: keep reading back.
-                tail = data[: len(START_NEEDLE) + 4096]
+        fd = open_log(path)
     except OSError:
         return None
+    try:
+        size = os.fstat(fd).st_size
+        buf = LogBytes(fd, size)
+        idx = buf.rfind(START_NEEDLE, max(0, size - max_scan), size)
+        if idx < 0:
+            return None
+        floor = max(0, idx - MARKER_LINE_BACK)
+        nl = buf.rfind(b"\n", floor, idx)
+        return nl + 1 if nl >= 0 else floor
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return None

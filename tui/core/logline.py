@@ -125,9 +125,28 @@ def _unusual_text(line: str) -> Event:
     return Unparsed(line)
 
 
+# rclone's JSON lines nest two or three deep. A line nested deeper is junk (or an attack on
+# the reader): json would recurse into it until RecursionError.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DEEP_JSON = re.compile(r'(?:[\[{]\s*(?:""\s*:\s*)?){' + str(MAX_JSON_DEPTH) + "}")
+
+
+def loads_bounded(text: str | bytes) -> Any:
+    """json.loads of one log line, refusing (ValueError) one nested over MAX_JSON_DEPTH."""
+    probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if probe.count("[") + probe.count("{") >= MAX_JSON_DEPTH \
+            and _DEEP_JSON.search(_JSON_STRING.sub('""', probe)):
+        raise ValueError(f"JSON nested over {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def _parse_json(line: str) -> Event:
     try:
-        obj: Any = json.loads(line)
+        obj: Any = loads_bounded(line)
     except ValueError:
         return Unparsed(line)
     if not isinstance(obj, dict):
@@ -263,7 +282,8 @@ class LineParser:
         if self._block is not None:
             if line.strip() == "":
                 return self._close_block()
-            if _TEXT_LINE.match(line) or line.startswith(("{", "[")):
+            if _TEXT_LINE.match(line) or line.startswith(("{", "[")) \
+                    or _JOURNALD_LINE.match(line):
                 # The block ended without its blank line (a truncated or interleaved log).
                 events = self._close_block()
                 events.extend(self._feed(line))
@@ -280,6 +300,12 @@ class LineParser:
                     self._block_time = m["time"]
                     return []
                 return [_text_record(m["time"], m["level"], rest)]
+        elif line[:1] == "<":  # journald's `<6>INFO  : ` heads a stats block too
+            j = _JOURNALD_LINE.match(line)
+            if j is not None and j["rest"].strip() == "":
+                self._block = []
+                self._block_time = ""
+                return []
         return [parse_line(line)]
 
     def flush(self) -> list[Event]:

@@ -9,15 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.history.cache import (
+    Answer,
     Cache,
     CacheWriter,
+    answer_path,
     cache_path,
     default_cache_dir,
+    load_answer,
     needs_reading,
+    save_answer,
     scan_file,
+    signature,
 )
 from tui.core.history.files import GzPrefetch, is_gz, log_files
-from tui.core.history.model import Fragment, History, LogSpan, Run
+from tui.core.history.model import Fragment, History, HistoryWarning, LogSpan, Run
 from tui.core.markers import Marker, MarkerKind, parse_marker
 from tui.core.runstate import Outcome, outcome_for
 from tui.core.triage import ClassCount, Tally
@@ -43,27 +48,52 @@ def scan_history(
     temp file renamed into place.
     """
     files, warnings = log_files(log)
-    cache = Cache(cache_path(cache_dir or default_cache_dir(), log) if use_cache else None,
-                   warnings, write)
+    entries = cache_path(cache_dir or default_cache_dir(), log) if use_cache else None
+    answer_file = answer_path(entries) if entries is not None else None
+    sig = signature(files) if answer_file is not None else None
+    cached = load_answer(answer_file, sig) if answer_file is not None else None
+    if cached is not None and cached[1]:
+        # Nothing changed: one stat per file and this one read are the whole cost.
+        answer = cached[0]
+        return History(_running(answer, is_running), warnings + answer.warnings, files)
+    cache = Cache(entries, warnings, write)
+    found: list[HistoryWarning] = []  # what the files hold (kept with the answer)
     pieces: list[tuple[Path, Fragment]] = []
+    trusted: dict[Path, int] = {}
     # Rotated .gz files are read once (then cached), and inflating them is most of that
     # first read: decompress them ahead, on the other cores, while the scan goes on.
     prefetch = GzPrefetch([p for p in files if is_gz(p) and needs_reading(p, cache)])
     try:
         for path in files:
-            scan = scan_file(path, cache, warnings, live=path == log, prefetch=prefetch)
+            scan = scan_file(path, cache, found, prefetch=prefetch)
             if scan is None:
                 continue
-            warnings.extend(scan.warnings)
+            found.extend(scan.warnings)
             pieces.extend((path, f) for f in scan.fragments)
+            trusted[path] = scan.reused_upto
     finally:
         prefetch.close()
+    warnings.extend(found)
     cache.save(warnings)
-    return History(_assemble(pieces, is_running), warnings, files)
+    answer = _assemble(pieces, cached[0] if cached is not None else None, trusted)
+    answer.warnings = found
+    if answer_file is not None:
+        save_answer(answer_file, sig, answer, warnings, write)
+    return History(_running(answer, is_running), warnings, files)
 
 
-def _assemble(pieces: Sequence[tuple[Path, Fragment]],
-              is_running: RunningCheck | None) -> list[Run]:
+def _running(answer: Answer, is_running: RunningCheck | None) -> list[Run]:
+    """The runs, the last one `running` if it has no end marker and is still going."""
+    runs = answer.runs
+    if answer.open_id and runs and is_running is not None and is_running(answer.open_id[0]):
+        runs = [*runs[:-1], replace(runs[-1], outcome=Outcome.RUNNING)]
+    return runs
+
+
+def _assemble(pieces: Sequence[tuple[Path, Fragment]], before: Answer | None = None,
+              trusted: dict[Path, int] | None = None) -> Answer:
+    """Runs from fragments. A run whose fragments all came unchanged from the cache, at the
+    same places, is taken from the cached answer `before` instead of being rebuilt."""
     groups: list[list[tuple[Path, Fragment]]] = []
     for path, frag in pieces:
         prev = groups[-1][-1][1] if groups else None
@@ -72,24 +102,44 @@ def _assemble(pieces: Sequence[tuple[Path, Fragment]],
             groups[-1].append((path, frag))  # the rest of a run cut by rotation
         else:
             groups.append([(path, frag)])
+    known: dict[tuple[tuple[str, int, int], ...], tuple[Run, str]] = {}
+    if before is not None:
+        last_open = before.runs[-1].spans if before.open_id and before.runs else None
+        for run, base in zip(before.runs, before.bases, strict=False):
+            if run.spans != last_open:  # an open run may have gone on since
+                known[tuple((s.path, s.start, s.end) for s in run.spans)] = (run, base)
+    trust = trusted or {}
     runs: list[Run] = []
+    bases: list[str] = []
     used: dict[str, int] = {}
-    for i, group in enumerate(groups):
-        run = _run_from(group, last=i == len(groups) - 1, is_running=is_running)
-        n = used.get(run.id, 0) + 1
-        used[run.id] = n
-        if n > 1:
-            run = _with_id(run, f"{run.id}-{n}")
+    for group in groups:
+        key = tuple((str(p), f.region_start, f.region_end) for p, f in group)
+        hit = known.get(key)
+        if hit is not None and all(f.region_end <= trust.get(p, 0) for p, f in group):
+            run, base = hit
+        else:
+            run = _run_from(group)
+            base = run.id
+        n = used.get(base, 0) + 1
+        used[base] = n
+        want = base if n == 1 else f"{base}-{n}"
+        if run.id != want:
+            run = _with_id(run, want)
         runs.append(run)
-    return runs
+        bases.append(base)
+    open_id: list[Any] | None = None
+    if groups and groups[-1][-1][1].end_line is None:
+        first = groups[-1][0][1]
+        start = marker_from(first.start_marker, first.start_line)
+        open_id = [start.run_id if start else None]
+    return Answer(runs, bases, [], open_id)
 
 
 def _with_id(run: Run, new_id: str) -> Run:
     return replace(run, id=new_id)
 
 
-def _run_from(group: list[tuple[Path, Fragment]], last: bool,
-              is_running: RunningCheck | None) -> Run:
+def _run_from(group: list[tuple[Path, Fragment]]) -> Run:
     first, final = group[0][1], group[-1][1]
     start = marker_from(first.start_marker, first.start_line)
     end = marker_from(final.end_marker, final.end_line)
@@ -98,12 +148,8 @@ def _run_from(group: list[tuple[Path, Fragment]], last: bool,
     run_id = (start.run_id if start else None) or (end.run_id if end else None)
     started = start.time if start else None
     ended = end.time if end else None
-    if end is not None:
-        outcome = outcome_for(end.kind, end.exit_code)
-    elif last and is_running is not None and is_running(run_id):
-        outcome = Outcome.RUNNING
-    else:
-        outcome = Outcome.INCOMPLETE
+    # Without an end marker: `incomplete`, until `_running` asks whether it still runs.
+    outcome = outcome_for(end.kind, end.exit_code) if end is not None else Outcome.INCOMPLETE
     if run_id is None:
         when = started or ended
         run_id = "legacy-" + (when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core.history.files import GzPrefetch, is_gz, open_buffer
-from tui.core.history.model import FileScan, Fragment, HistoryWarning
+from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
+from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
 from tui.core.history.scan import scan_bytes
 
-CACHE_VERSION = 4
+# 5: the format of a run's lines is read from the lines (fragments cached before could hold
+# a JSON run read as text), and the assembled runs are kept (`answer_path`).
+CACHE_VERSION = 5
 HEAD_BYTES = 4096
 
 
@@ -32,10 +34,15 @@ def cache_path(cache_dir: Path, log: Path) -> Path:
 
 
 def _head_hash(path: Path, length: int) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.blake2b(fh.read(length), digest_size=16).hexdigest()
+    fd = open_log(path)
+    try:
+        return hashlib.blake2b(os.pread(fd, length, 0), digest_size=16).hexdigest()
+    finally:
+        os.close(fd)
 
 
+# The caller's safe-file writer (tui/ops/safefile, through tui/ops/history): a folder that
+# is the caller's alone, 0600 files, no symlink followed. Core imports nothing of ops.
 CacheWriter = Callable[[Path, bytes], None]
 
 
@@ -81,27 +88,87 @@ class Cache:
         if not self.dirty and set(self.new_entries) == set(self.entries):
             return
         data = {"version": CACHE_VERSION, "files": self.new_entries}
+        # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
+        write_cache_file(self.path, json.dumps(data, separators=(",", ":")), warnings,
+                         self.write)
+
+
+def write_cache_file(path: Path, text: str, warnings: list[HistoryWarning],
+                     write: CacheWriter | None = None) -> None:
+    """Replace `path` with `text` atomically: through the caller's writer, else a private new
+    file beside it, renamed."""
+    try:
+        if write is not None:
+            write(path, text.encode("utf-8"))
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # What tempfile.mkstemp does, without importing it (and shutil, random…) into
+        # every `history` command: a private, new file next to the cache.
+        tmp = str(path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            if self.write is not None:
-                self.write(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # What tempfile.mkstemp does, without importing it (and shutil, random…) into
-            # every `history` command: a private, new file next to the cache.
-            tmp = str(self.path.parent / f".history-{os.getpid()}-{os.urandom(6).hex()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
-                    fh.write(json.dumps(data, separators=(",", ":")))
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            warnings.append(HistoryWarning(str(self.path), None,
-                                           f"cannot write the history cache ({exc.strerror})"))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        warnings.append(HistoryWarning(str(path), None,
+                                       f"cannot write the history cache ({exc.strerror})"))
+
+
+# --- the answer: assembled runs, valid while every file stats the same ------------------------
+def answer_path(entries: Path) -> Path:
+    """Where the assembled runs for the log whose per-file cache is `entries` are kept."""
+    return entries.with_name(entries.stem + ".runs.json")
+
+
+def signature(files: list[Path]) -> list[list[Any]] | None:
+    """One stat per file: what must be unchanged for the cached answer to hold."""
+    sig: list[list[Any]] = []
+    try:
+        for path in files:
+            st = os.stat(path)
+            sig.append([str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns])
+    except OSError:
+        return None
+    return sig
+
+
+@dataclass(slots=True)
+class Answer:
+    """The assembled history as the cache keeps it."""
+
+    runs: list[Run]
+    bases: list[str]  # each run's id before a duplicate got its `-N`
+    warnings: list[HistoryWarning]
+    open_id: list[Any] | None  # [run id or None] when the last run has no end marker
+
+
+def load_answer(path: Path, sig: list[list[Any]] | None) -> tuple[Answer, bool] | None:
+    """The cached answer and whether it still holds for `sig`; None without one."""
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+            return None
+        answer = Answer([Run.from_cache(r) for r in data["runs"]], list(data["bases"]),
+                        [HistoryWarning(w[0], w[1], w[2]) for w in data["warnings"]],
+                        data["open"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return answer, sig is not None and data.get("sig") == sig
+
+
+def save_answer(path: Path, sig: list[list[Any]] | None, answer: Answer,
+                warnings: list[HistoryWarning], write: CacheWriter | None = None) -> None:
+    if sig is None:
+        return
+    data = {"version": CACHE_VERSION, "sig": sig, "open": answer.open_id,
+            "bases": answer.bases, "runs": [r.to_cache() for r in answer.runs],
+            "warnings": [[w.file, w.offset, w.message] for w in answer.warnings]}
+    write_cache_file(path, json.dumps(data, separators=(",", ":")), warnings, write)
 
 
 def _entry_to_scan(entry: dict[str, Any]) -> FileScan:
@@ -163,7 +230,7 @@ def needs_reading(path: Path, cache: Cache) -> bool:
 
 
 def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
-              live: bool = False, prefetch: GzPrefetch | None = None) -> FileScan | None:
+              prefetch: GzPrefetch | None = None) -> FileScan | None:
     """One file's fragments, from the cache when it is still valid."""
     try:
         look = _look(path, cache)
@@ -173,6 +240,7 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     if look.entry is not None:
         try:
             scan = _entry_to_scan(look.entry)
+            scan.reused_upto = scan.size
             cache.new_entries[look.key] = look.entry
             return scan
         except (KeyError, TypeError, ValueError):
@@ -181,9 +249,7 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     cache.dirty = True
     file_warnings: list[HistoryWarning] = []
     try:
-        start = prior.resume_offset if prior is not None else 0
-        with open_buffer(path, file_warnings, whole=prior is None, live=live,
-                         start=start, prefetch=prefetch) as buf:
+        with open_buffer(path, file_warnings, prefetch=prefetch) as buf:
             if prior is None:
                 scan = scan_bytes(str(path), buf)
             else:
@@ -191,12 +257,10 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
                 tail = scan_bytes(str(path), buf, resume, len(buf))
                 kept = [f for f in prior.fragments if f.region_end <= resume]
                 kept_w = [w for w in prior.warnings if w.offset is None or w.offset < resume]
-                scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf))
+                scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf),
+                                reused_upto=resume)
     except OSError as exc:
         warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
-        return None
-    except ValueError as exc:  # mmap of a file that shrank under us
-        warnings.append(HistoryWarning(str(path), None, f"cannot map: {exc}"))
         return None
     scan.warnings[:0] = file_warnings
     cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head)

@@ -1,14 +1,16 @@
 """Which files hold the history (the log, its rotations, `dateext` names) and reading them:
-mmap for plain files, a copy for the live log, decompression for `.gz`."""
+fixed pread windows for every file (memory does not grow with the log), `.gz` inflated a
+slice at a time into a temporary file."""
 
 from __future__ import annotations
 
 import contextlib
-import mmap
+import errno
 import os
 import re
+import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 # Compressed bytes fed to zlib at a time.
 GZ_SLICE = 1 << 20
+# More numbered rotations than any logrotate setting keeps (`rotate 1000` is years of nights).
+MAX_ROTATIONS = 1000
 _ROTATED = re.compile(r"^\.(\d+)(\.gz)?$")
 _DATEEXT = re.compile(r"^-(\d{8}(?:\d{2})?(?:-\d+)?)(\.gz)?$")
 
@@ -48,14 +52,26 @@ def log_files(log: Path) -> tuple[list[Path], list[HistoryWarning]]:
         if d:
             dated.append((d[1], folder / name))
     files = [p for _, p in sorted(dated)]
-    if numbered:
-        for n in range(max(numbered), 0, -1):
-            if n not in numbered:
-                warnings.append(HistoryWarning(f"{log}.{n}", None,
-                                               "missing rotated file (a gap in the history)"))
-                continue
-            # FILE.N.gz and FILE.N both present (a half-finished compression): plain last.
-            files.extend(sorted(numbered[n], key=lambda p: not p.name.endswith(".gz")))
+    # The folder's names are data: `FILE.3000000` must not make the scan walk three million
+    # missing numbers. Rotations past MAX_ROTATIONS are left out, with one warning.
+    far = sorted(n for n in numbered if n > MAX_ROTATIONS)
+    if far:
+        warnings.append(HistoryWarning(
+            str(numbered[far[0]][0]), None,
+            f"{len(far)} rotated file(s) numbered over {MAX_ROTATIONS} not read "
+            "(logrotate's `rotate` keeps fewer; remove or rename them)"))
+    gap_end: int | None = None
+    for n in range(min(max(numbered, default=0), MAX_ROTATIONS), 0, -1):
+        if n not in numbered:
+            gap_end = n if gap_end is None else gap_end
+            continue
+        if gap_end is not None:
+            _warn_gap(warnings, log, n + 1, gap_end)
+            gap_end = None
+        # FILE.N.gz and FILE.N both present (a half-finished compression): plain last.
+        files.extend(sorted(numbered[n], key=lambda p: not p.name.endswith(".gz")))
+    if gap_end is not None:
+        _warn_gap(warnings, log, 1, gap_end)
     if log.exists():
         files.append(log)
     elif not files:
@@ -63,40 +79,260 @@ def log_files(log: Path) -> tuple[list[Path], list[HistoryWarning]]:
     return files, warnings
 
 
+def _warn_gap(warnings: list[HistoryWarning], log: Path, first: int, last: int) -> None:
+    name = f"{log}.{first}" if first == last else f"{log}.{first}…{last}"
+    warnings.append(HistoryWarning(name, None, "missing rotated file (a gap in the history)"))
+
+
 # --- reading files ----------------------------------------------------------------------------
+# A log folder's contents are data: only a regular file is read (a FIFO named like a
+# rotation must not hang the scan), opened without blocking, checked by fstat.
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def open_log(path: Path) -> int:
+    """A descriptor on `path` for reading, or OSError when it is not a regular file."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (skipped)")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def is_gz(path: Path) -> bool:
     return path.name.endswith(".gz")
 
 
-def read_gz(path: Path, warnings: list[HistoryWarning]) -> bytes:
-    """Decompress as much as can be read; a damaged archive keeps what came before.
+# Bytes of a window read with pread, and how far it reaches into the next window, so a
+# needle (all are far shorter) found across the boundary is found whole in one of them.
+WINDOW = 1024 * 1024
+OVERLAP = 64 * 1024
+
+
+class Truncated(OSError):
+    """The file got shorter while it was being read (a `copytruncate` rotation)."""
+
+
+def _truncated() -> Truncated:
+    return Truncated(errno.EIO, "the file shrank while it was read (rotated by copytruncate?); "
+                     "read it again")
+
+
+class LogBytes:
+    """A file's bytes as `find`/`rfind`/slices, read through fixed pread windows.
+
+    Memory stays the same whatever the file's size: two window buffers, allocated once and
+    read into again (no allocation per window, so nothing for malloc to keep). No mapping,
+    so a file truncated under the scan is a short read (`Truncated`), not SIGBUS.
+    """
+
+    __slots__ = ("_fd", "_next", "_size", "_slots", "_which")
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._fd = fd
+        self._size = size
+        self._slots: list[bytearray] = []
+        self._which: list[int] = []  # the window number each slot holds
+        self._next = 0  # the slot to read into next
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        data = os.pread(self._fd, length, offset) if length else b""
+        if len(data) < length:
+            raise _truncated()
+        return data
+
+    def _window(self, k: int) -> bytearray:
+        which = self._which  # called ~30 times per window: the held ones first, unlooped
+        if which:
+            if which[0] == k:
+                return self._slots[0]
+            if len(which) > 1 and which[1] == k:
+                return self._slots[1]
+        length = max(0, min(WINDOW + OVERLAP, self._size - k * WINDOW))
+        if len(self._slots) < 2:
+            self._slots.append(bytearray(min(WINDOW + OVERLAP, self._size)))
+            self._which.append(-1)
+        i = self._next
+        self._next = 1 - i if len(self._slots) == 2 else 0
+        slot = self._slots[i]
+        self._which[i] = -1
+        got = os.preadv(self._fd, [memoryview(slot)[:length]], k * WINDOW) if length else 0
+        if got < length:
+            raise _truncated()
+        self._which[i] = k
+        return slot
+
+    def _range(self, start: int | None, end: int | None) -> tuple[int, int]:
+        lo = 0 if start is None else max(0, start)
+        hi = self._size if end is None else min(end, self._size)
+        return lo, hi
+
+    def find(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        lo, hi = self._range(start, end)
+        n = len(sub)
+        base = lo - lo % WINDOW
+        if hi <= base + WINDOW + OVERLAP:  # the whole range in one window (most calls)
+            if lo + n > hi:
+                return -1
+            pos = self._window(base // WINDOW).find(sub, lo - base, hi - base)
+            return -1 if pos == -1 else base + pos
+        while lo + n <= hi:
+            k = lo // WINDOW
+            base = k * WINDOW
+            # Only matches starting in this window proper: the next one holds the rest.
+            stop = min(hi, base + WINDOW + n - 1)
+            pos = self._window(k).find(sub, lo - base, stop - base)
+            if pos != -1:
+                return base + pos
+            lo = base + WINDOW
+        return -1
+
+    def rfind(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        lo, hi = self._range(start, end)
+        n = len(sub)
+        if hi - n < lo:
+            return -1
+        base = (hi - n) - (hi - n) % WINDOW
+        if lo >= base:  # the whole range in one window (most calls)
+            pos = self._window(base // WINDOW).rfind(sub, lo - base, hi - base)
+            return -1 if pos == -1 else base + pos
+        while hi - n >= lo:
+            k = (hi - n) // WINDOW
+            base = k * WINDOW
+            pos = self._window(k).rfind(sub, max(lo, base) - base, hi - base)
+            if pos != -1:
+                return base + pos
+            if base <= lo:
+                return -1
+            hi = base + n - 1
+        return -1
+
+    def count(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        """bytes.count for a one-byte `sub` (a newline), window by window, without copies."""
+        assert len(sub) == 1
+        lo, hi = self._range(start, end)
+        total = 0
+        while lo < hi:
+            base = lo // WINDOW * WINDOW
+            stop = min(hi, base + WINDOW)
+            total += self._window(base // WINDOW).count(sub, lo - base, stop - base)
+            lo = stop
+        return total
+
+    def count_lines_matching(self, pattern: re.Pattern[bytes], start: int, end: int) -> int:
+        """Matches of a pattern that ends at a newline, window by window, without copies
+        (a line longer than OVERLAP across a window's edge is not counted)."""
+        lo, hi = self._range(start, end)
+        total = 0
+        while lo < hi:
+            base = lo // WINDOW * WINDOW
+            proper = min(hi, base + WINDOW) - base
+            for m in pattern.finditer(self._window(base // WINDOW), lo - base,
+                                      min(hi, base + WINDOW + OVERLAP) - base):
+                if m.start() >= proper:
+                    break
+                total += 1
+            lo = base + proper
+        return total
+
+    def __getitem__(self, key: slice) -> bytes:
+        lo, hi = self._range(key.start, key.stop)
+        if hi <= lo:
+            return b""
+        k = lo // WINDOW
+        if hi <= k * WINDOW + WINDOW + OVERLAP:
+            base = k * WINDOW
+            return bytes(self._window(k)[lo - base:hi - base])
+        return self._read(lo, hi - lo)
+
+
+# Inflated bytes kept from one .gz: a decompression bomb (a few KB that inflate to many GB)
+# stops here, with a warning. Real logs compress 5-30x.
+GZ_MAX_RATIO = 100
+GZ_MIN_CAP = 256 * 1024 * 1024
+
+
+def gz_cap(compressed: int) -> int:
+    return max(GZ_MIN_CAP, GZ_MAX_RATIO * compressed)
+
+
+def inflate(path: Path, sink: Callable[[bytes], object], warnings: list[HistoryWarning],
+            limit: int | None = None) -> int:
+    """Feed `path`'s inflated bytes to `sink` a slice at a time; the count fed. A damaged
+    archive keeps what came before; one inflated past its cap (or `limit`) is cut there.
 
     zlib releases the GIL while it inflates, so several files can be read at once on
-    several cores (GzPrefetch); the input is fed in slices so that damage loses little."""
-    raw = path.read_bytes()
-    out: list[bytes] = []
-    pos = 0
+    several cores (GzPrefetch); each call inflates at most GZ_SLICE, so memory stays flat."""
+    fd = open_log(path)
+    total = 0
     try:
-        while pos < len(raw):
-            d = zlib.decompressobj(31)  # one gzip member; a file may hold several
-            while not d.eof and pos < len(raw):
-                piece = raw[pos:pos + GZ_SLICE]
-                out.append(d.decompress(piece))
-                pos += len(piece) - len(d.unused_data)
-            if not d.eof:
-                raise EOFError("the file ends in the middle of a gzip stream")
-            out.append(d.flush())
-            if raw[pos:pos + 2] != b"\x1f\x8b":  # no further member (zero padding, junk)
-                break
-    except (EOFError, zlib.error) as exc:
-        warnings.append(HistoryWarning(str(path), sum(map(len, out)),
-                                       f"damaged gzip file, read up to here ({exc})"))
+        size = os.fstat(fd).st_size
+        cap = gz_cap(size) if limit is None else limit
+        pos = 0
+        try:
+            while pos < size:
+                d = zlib.decompressobj(31)  # one gzip member; a file may hold several
+                pending = b""
+                while not d.eof:
+                    if not pending:
+                        if pos >= size:
+                            raise EOFError("the file ends in the middle of a gzip stream")
+                        pending = os.pread(fd, GZ_SLICE, pos)
+                        if not pending:
+                            raise EOFError("the file ends in the middle of a gzip stream")
+                        pos += len(pending)
+                    out = d.decompress(pending, GZ_SLICE)
+                    pending = d.unconsumed_tail
+                    if total + len(out) > cap:
+                        sink(out[:cap - total])
+                        total = cap
+                        if limit is None:
+                            warnings.append(HistoryWarning(
+                                str(path), total, f"inflates to over {cap} bytes "
+                                f"({GZ_MAX_RATIO}x its size: a decompression bomb?); "
+                                "read up to here"))
+                        return total
+                    if out:
+                        sink(out)
+                        total += len(out)
+                pos -= len(d.unused_data)
+                if os.pread(fd, 2, pos) != b"\x1f\x8b":  # no further member (padding, junk)
+                    break
+        except (EOFError, zlib.error) as exc:
+            warnings.append(HistoryWarning(str(path), total,
+                                           f"damaged gzip file, read up to here ({exc})"))
+    finally:
+        os.close(fd)
+    return total
+
+
+def read_gz(path: Path, warnings: list[HistoryWarning]) -> bytes:
+    """The inflated bytes of a (small) .gz file; the scan streams them instead."""
+    out: list[bytes] = []
+    inflate(path, out.append, warnings)
     return b"".join(out)
 
 
+def inflate_to_file(path: Path, warnings: list[HistoryWarning]) -> tuple[int, int]:
+    """`path` inflated into an unnamed temporary file: (its descriptor, its size)."""
+    import tempfile  # only when a rotated .gz is read: every warm run needs none
+
+    with tempfile.TemporaryFile() as fh:
+        size = inflate(path, fh.write, warnings)
+        fh.flush()
+        return os.dup(fh.fileno()), size
+
+
 class GzPrefetch:
-    """Decompress the `.gz` files a scan will need, a few at a time on other threads, in
-    the order the scan reads them (at most `ahead` waiting in memory)."""
+    """Inflate the `.gz` files a scan will need, a few at a time on other threads, in
+    the order the scan reads them (each into a temporary file: no memory for its size)."""
 
     def __init__(self, paths: list[Path], ahead: int | None = None) -> None:
         self._paths = list(paths)
@@ -106,77 +342,65 @@ class GzPrefetch:
             # Imported here: a history with no rotated .gz (every incremental run) needs none.
             from concurrent.futures import ThreadPoolExecutor
             self._pool = ThreadPoolExecutor(max_workers=self._ahead)
-        self._futures: dict[Path, Future[tuple[bytes, list[HistoryWarning]]]] = {}
+        self._futures: dict[Path, Future[tuple[int, int, list[HistoryWarning]]]] = {}
         self._next = 0
         self._fill()
 
     @staticmethod
-    def _read(path: Path) -> tuple[bytes, list[HistoryWarning]]:
+    def _inflate(path: Path) -> tuple[int, int, list[HistoryWarning]]:
         warnings: list[HistoryWarning] = []
-        return read_gz(path, warnings), warnings
+        fd, size = inflate_to_file(path, warnings)
+        return fd, size, warnings
 
     def _fill(self) -> None:
         while self._pool is not None and self._next < len(self._paths) \
                 and len(self._futures) < self._ahead:
             path = self._paths[self._next]
-            self._futures[path] = self._pool.submit(self._read, path)
+            self._futures[path] = self._pool.submit(self._inflate, path)
             self._next += 1
 
-    def read(self, path: Path, warnings: list[HistoryWarning]) -> bytes:
+    def open(self, path: Path, warnings: list[HistoryWarning]) -> tuple[int, int]:
+        """(descriptor, size) of `path` inflated; the caller closes the descriptor."""
         future = self._futures.pop(path, None)
         if future is None:
-            return read_gz(path, warnings)
-        data, found = future.result()
+            return inflate_to_file(path, warnings)
+        fd, size, found = future.result()
         warnings.extend(found)
         self._fill()
-        return data
+        return fd, size
+
+    def read(self, path: Path, warnings: list[HistoryWarning]) -> bytes:
+        fd, size = self.open(path, warnings)
+        try:
+            return LogBytes(fd, size)[0:size]
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         if self._pool is not None:
             for future in self._futures.values():
                 future.cancel()
             self._pool.shutdown(wait=True)
+            for future in self._futures.values():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    os.close(future.result()[0])
             self._futures.clear()
 
 
-# The live log is copied out before it is scanned, up to this much: a `copytruncate` while
-# a file mapping of it is being read kills the process with SIGBUS (no exception to catch).
-# Above this (a cold scan of a huge live log) the file is mapped, as rotated files are.
-LIVE_COPY_LIMIT = 256 * 1024 * 1024
-
-
 @contextlib.contextmanager
-def open_buffer(path: Path, warnings: list[HistoryWarning], whole: bool = True,
-                 live: bool = False, start: int = 0,
-                 prefetch: GzPrefetch | None = None) -> Iterator[mmap.mmap | bytes]:
+def open_buffer(path: Path, warnings: list[HistoryWarning],
+                prefetch: GzPrefetch | None = None) -> Iterator[LogBytes]:
+    """`path`'s bytes (inflated for `.gz`) as a LogBytes; OSError when it cannot be read."""
     if is_gz(path):
-        yield prefetch.read(path, warnings) if prefetch is not None else read_gz(path, warnings)
-        return
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            yield b""
-            return
-        if live and size - start <= LIVE_COPY_LIMIT:
-            # An anonymous mapping of the file's size, holding a copy of [start, size):
-            # offsets stay absolute, and the untouched pages before `start` cost nothing.
-            data = os.pread(fh.fileno(), size - start, start)
-            copy = mmap.mmap(-1, max(1, start + len(data)))
-            copy[start:start + len(data)] = data
-            del data
-            try:
-                yield copy
-            finally:
-                copy.close()
-            return
-        # MAP_POPULATE maps the whole file in one go: half the cost of faulting it page by
-        # page during the first find(). Not for a re-scan of the end only.
-        flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if whole else 0)
-        mm = mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ)
-        try:
-            yield mm
-        finally:
-            mm.close()
+        fd, size = (prefetch.open(path, warnings) if prefetch is not None
+                    else inflate_to_file(path, warnings))
+    else:
+        fd = open_log(path)
+        size = os.fstat(fd).st_size
+    try:
+        yield LogBytes(fd, size)
+    finally:
+        os.close(fd)
 
 
 def read_span(span: LogSpan, max_bytes: int = 8 * 1024 * 1024) -> tuple[bytes, bool]:
@@ -185,12 +409,8 @@ def read_span(span: LogSpan, max_bytes: int = 8 * 1024 * 1024) -> tuple[bytes, b
     if span.end - start > max_bytes:
         start, cut = span.end - max_bytes, True
     path = Path(span.path)
-    if span.compressed:
-        data = read_gz(path, [])
-        return data[start:span.end], cut
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        return fh.read(span.end - start), cut
+    with open_buffer(path, []) as buf:
+        return buf[start:span.end], cut
 
 
 def run_log_lines(run: Run, max_bytes: int = 8 * 1024 * 1024) -> tuple[list[str], bool]:

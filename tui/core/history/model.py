@@ -77,6 +77,35 @@ class Run:
             return marker_span
         return None if self.elapsed is None else round(self.elapsed, 1)
 
+    def to_cache(self) -> list[Any]:
+        """Every field, as a compact JSON row (the history cache stores assembled runs)."""
+        return [self.id, self.legacy, self.job, iso_full(self.started), iso_full(self.ended),
+                str(self.outcome), self.exit_code, self.dry_run, self.reason, self.bytes,
+                self.transfers, self.checks, self.deletes, self.renames, self.errors,
+                self.elapsed, self.error_lines,
+                [[c.cls, c.count, c.example] for c in self.error_classes],
+                list(self.failed_files), self.deletes_skipped,
+                [[s.path, s.start, s.end, s.compressed] for s in self.spans],
+                self.mode, self.verify, self.attempts]
+
+    @classmethod
+    def from_cache(cls, row: list[Any]) -> Run:
+        """The inverse of `to_cache`; TypeError, ValueError or IndexError on a bad row."""
+        (run_id, legacy, job, started, ended, outcome, exit_code, dry_run, reason, nbytes,
+         transfers, checks, deletes, renames, errors, elapsed, error_lines, classes, failed,
+         deletes_skipped, spans, mode, verify, attempts) = row
+        return cls(
+            id=run_id, legacy=legacy, job=job,
+            started=datetime.fromisoformat(started) if started else None,
+            ended=datetime.fromisoformat(ended) if ended else None,
+            outcome=Outcome(outcome), exit_code=exit_code, dry_run=dry_run, reason=reason,
+            bytes=nbytes, transfers=transfers, checks=checks, deletes=deletes,
+            renames=renames, errors=errors, elapsed=elapsed, error_lines=error_lines,
+            error_classes=tuple(ClassCount(c[0], c[1], c[2]) for c in classes),
+            failed_files=tuple(failed), deletes_skipped=deletes_skipped,
+            spans=tuple(LogSpan(s[0], s[1], s[2], s[3]) for s in spans),
+            mode=mode, verify=verify, attempts=attempts)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -160,6 +189,9 @@ class FileScan:
     fragments: list[Fragment]
     warnings: list[HistoryWarning]
     size: int
+    # Fragments ending up to here came from the cache as they were (the file unchanged, or
+    # only grown past them): their runs can be taken from the cached answer.
+    reused_upto: int = 0
 
     @property
     def resume_offset(self) -> int:
@@ -168,3 +200,6 @@ class FileScan:
         return max(ends) if ends else 0
 
 
+def iso_full(when: datetime | None) -> str | None:
+    """Every digit (the cache must give back the very datetime it was given)."""
+    return None if when is None else when.isoformat()

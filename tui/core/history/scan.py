@@ -6,12 +6,12 @@ their level's needle, and the run's last stats block with `rfind` back from its 
 
 from __future__ import annotations
 
-import json
-import mmap
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from tui.core.history.files import WINDOW, LogBytes
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.logline import (
     MAX_DETAIL_LINES,
@@ -23,6 +23,7 @@ from tui.core.logline import (
     Unparsed,
     continues,
     decode,
+    loads_bounded,
     parse_line,
     real_name,
 )
@@ -45,6 +46,9 @@ OPEN_COUNT_BYTES = 256 * 1024 * 1024
 # A window of this many bytes without a newline means a line at least this long.
 LONG_LINE_WINDOW = 512 * 1024
 MAX_WARNINGS_PER_FILE = 50
+# Lines after a start marker looked at to tell rclone's JSON lines from its text ones
+# (hook output or junk can come first).
+FORMAT_PROBE_LINES = 16
 MAX_FAILED_FILES = 1000
 MAX_CAUSES = 10000  # causes kept per fragment for merging across rotation
 MAX_MARKER_LINE = 4096
@@ -72,7 +76,23 @@ _NOT_A_FILE = re.compile(
 
 
 # --- the scanner ------------------------------------------------------------------------------
-def _line_bounds(buf: mmap.mmap | bytes, pos: int, lo: int, hi: int) -> tuple[int, int]:
+# What the scanner reads: a file through pread windows, or bytes (tests, small inputs).
+Buf = LogBytes | bytes
+
+
+def count_lines(buf: Buf, lo: int, hi: int) -> int:
+    """Newlines in [lo, hi), without a copy of the range."""
+    return buf.count(b"\n", lo, hi)
+
+
+def count_matches(buf: Buf, pattern: re.Pattern[bytes], lo: int, hi: int) -> int:
+    """Matches of a line-bound pattern in [lo, hi), without a copy of the range."""
+    if isinstance(buf, LogBytes):
+        return buf.count_lines_matching(pattern, lo, hi)
+    return sum(1 for _ in pattern.finditer(buf, lo, hi))
+
+
+def _line_bounds(buf: Buf, pos: int, lo: int, hi: int) -> tuple[int, int]:
     """[start, end) of the line around `pos`; `end` is past the newline when there is one."""
     start = buf.rfind(b"\n", lo, pos) + 1
     if start <= 0:
@@ -82,13 +102,18 @@ def _line_bounds(buf: mmap.mmap | bytes, pos: int, lo: int, hi: int) -> tuple[in
 
 
 class _FileScanner:
-    def __init__(self, name: str, buf: mmap.mmap | bytes, lo: int, hi: int) -> None:
+    def __init__(self, name: str, buf: Buf, lo: int, hi: int) -> None:
         self.name = name
         self.buf = buf
         self.lo = lo
         self.hi = hi
         self.warnings: list[HistoryWarning] = []
         self._suppressed = 0
+        # The error needle of the run being passed over, and its hits so far: the marker
+        # pass finds them in the windows it holds (a 95 MB re-sync is read once, not twice).
+        self._needle: bytes | None = None
+        self._needle_from = lo
+        self._hits: list[int] = []
 
     def warn(self, offset: int | None, message: str) -> None:
         if len(self.warnings) >= MAX_WARNINGS_PER_FILE:
@@ -106,16 +131,91 @@ class _FileScanner:
                 self.warn(start + exc.start, "invalid UTF-8 (shown as \ufffd)")
         return decode(raw)
 
-    # -- whole-file checks -------------------------------------------------------------------
-    def check_garbage(self) -> None:
+    # -- one pass over the file: junk and markers ------------------------------------------
+    def markers(self) -> Iterator[tuple[int, int, Marker, str]]:
+        """(line start, line end, marker, text) for every marker line in [lo, hi), with the
+        whole-file checks (NUL bytes, huge lines, a cut-off last line) done on the way: each
+        window of the file is read once for all of them. A generator: the caller reads each
+        run while its windows are still held."""
         buf, lo, hi = self.buf, self.lo, self.hi
-        pos = buf.find(b"\x00", lo, hi)
+        found = 0
+        nul_from = long_from = mark_from = lo
+        misses = 0
+        by_text = False
+        for chunk in range(lo, hi, WINDOW):
+            chunk_end = min(hi, chunk + WINDOW)
+            self._collect(chunk)
+            nul_from = self._nuls(max(nul_from, chunk), chunk_end)
+            long_from = self._long_lines(long_from, chunk_end)
+            # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats
+            # lines carry '[' too, so when the hits get dense, look for the marker text.
+            while mark_from < chunk_end:
+                if not by_text and misses > 64 and misses > found * 8:
+                    by_text = True
+                if by_text:
+                    mark_from, hit = self._marker_by_text(mark_from, chunk_end)
+                    if hit is not None:
+                        found += 1
+                        self._collect(hit[0])
+                        yield hit
+                        self._needle_from = hit[1]
+                    continue
+                pos = buf.find(b"[", mark_from, chunk_end)
+                if pos == -1:
+                    mark_from = chunk_end
+                    break
+                mark_from = pos + 1
+                if pos == lo or buf[pos - 1:pos] in (b"\n", b"\x00"):
+                    nl = buf.find(b"\n", pos, min(hi, pos + MAX_MARKER_LINE))
+                    end = hi if nl == -1 else nl + 1
+                    if b"Space Mirror" in buf[pos:min(end, pos + 80)]:
+                        text = self.text(pos, end)
+                        marker = parse_marker(text)
+                        if marker is not None:
+                            found += 1
+                            self._collect(pos)
+                            yield pos, end, marker, text
+                            self._needle_from = end
+                            mark_from = end
+                            continue
+                misses += 1
+        self._collect(hi)
+        if hi > lo and buf[hi - 1:hi] != b"\n":
+            start = buf.rfind(b"\n", lo, hi) + 1 or lo
+            self.warn(start, "the last line has no newline (cut short, or still being written)")
+
+    def _collect(self, upto: int) -> None:
+        """Hits of the current error needle in [where the last search stopped, upto)."""
+        needle, buf = self._needle, self.buf
+        if needle is not None and self._needle_from < upto:
+            stop = min(self.hi, upto + len(needle) - 1)
+            pos = buf.find(needle, self._needle_from, stop)
+            while pos != -1:
+                self._hits.append(pos)
+                pos = buf.find(needle, pos + len(needle), stop)
+        self._needle_from = max(self._needle_from, upto)
+
+    def _take_hits(self) -> tuple[bytes | None, list[int]]:
+        hits, self._hits = self._hits, []
+        return self._needle, hits
+
+    def _error_needle(self, frag: Fragment) -> bytes:
+        return _JSON_ERROR if self._json_lines(frag) else _TEXT_ERROR
+
+    def _nuls(self, pos: int, stop: int) -> int:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        pos = buf.find(b"\x00", pos, stop)
         while pos != -1:
             _, end = _line_bounds(buf, pos, lo, hi)
             self.warn(pos, "NUL bytes (binary junk, e.g. after a crash) skipped")
-            pos = buf.find(b"\x00", end, hi)
-        p = lo
-        while p + LONG_LINE_WINDOW <= hi:
+            if end >= stop:
+                return end
+            pos = buf.find(b"\x00", end, stop)
+        return stop
+
+    def _long_lines(self, p: int, stop: int) -> int:
+        buf, lo, hi = self.buf, self.lo, self.hi
+        while p < stop and p + LONG_LINE_WINDOW <= hi:
             q = p + LONG_LINE_WINDOW
             if buf.find(b"\n", p, q) == -1:
                 start = buf.rfind(b"\n", lo, p) + 1 or lo
@@ -125,56 +225,27 @@ class _FileScanner:
                 p = end
             else:
                 p = q
-        if hi > lo and buf[hi - 1:hi] != b"\n":
-            start = buf.rfind(b"\n", lo, hi) + 1 or lo
-            self.warn(start, "the last line has no newline (cut short, or still being written)")
+        return p
 
-    # -- markers -----------------------------------------------------------------------------
-    def markers(self) -> list[tuple[int, int, Marker, str]]:
-        """(line start, line end, marker, text) for every marker line in [lo, hi)."""
+    def _marker_by_text(self, start: int, stop: int
+                        ) -> tuple[int, tuple[int, int, Marker, str] | None]:
+        """Where to look on from, and the next marker found by its text in [start, stop)."""
         buf, lo, hi = self.buf, self.lo, self.hi
-        found: list[tuple[int, int, Marker, str]] = []
-        # '[' is rare in rclone's text lines, and a one-byte find is a memchr. JSON stats lines
-        # carry '[' too, so when the hits get dense, switch to the marker text itself.
-        pos = buf.find(b"[", lo, hi)
-        misses = 0
-        while pos != -1:
-            if misses > 64 and misses > len(found) * 8:
-                return found + self._markers_by_text(pos)
-            if pos == lo or buf[pos - 1] in b"\n\x00":
-                nl = buf.find(b"\n", pos, min(hi, pos + MAX_MARKER_LINE))
-                end = hi if nl == -1 else nl + 1
-                head = buf[pos:min(end, pos + 80)]
-                if b"Space Mirror" in head:
-                    text = self.text(pos, end)
-                    marker = parse_marker(text)
-                    if marker is not None:
-                        found.append((pos, end, marker, text))
-                        pos = buf.find(b"[", end, hi)
-                        continue
-            misses += 1
-            pos = buf.find(b"[", pos + 1, hi)
-        return found
-
-    def _markers_by_text(self, start: int) -> list[tuple[int, int, Marker, str]]:
-        buf, lo, hi = self.buf, self.lo, self.hi
-        found: list[tuple[int, int, Marker, str]] = []
-        pos = buf.find(b"Space Mirror", start, hi)
-        while pos != -1:
-            ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
-            if ls < start:
-                pos = buf.find(b"Space Mirror", pos + 1, hi)
-                continue
-            ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
-            nl = buf.find(b"\n", pos, hi)
-            end = hi if nl == -1 else nl + 1
-            if buf[ls:ls + 1] == b"[":
-                text = self.text(ls, end)
-                marker = parse_marker(text)
-                if marker is not None:
-                    found.append((ls, end, marker, text))
-            pos = buf.find(b"Space Mirror", end, hi)
-        return found
+        pos = buf.find(b"Space Mirror", start, stop)
+        if pos == -1:
+            return stop, None
+        ls = buf.rfind(b"\n", max(lo, pos - 200), pos) + 1 or max(lo, pos - 200)
+        nl = buf.find(b"\n", pos, hi)
+        end = hi if nl == -1 else nl + 1
+        if ls < start:
+            return pos + 1, None
+        ls = max(ls, buf.rfind(b"\x00", ls, pos) + 1)
+        if buf[ls:ls + 1] == b"[":
+            text = self.text(ls, end)
+            marker = parse_marker(text)
+            if marker is not None:
+                return end, (ls, end, marker, text)
+        return end, None
 
     # -- runs ----------------------------------------------------------------------------------
     def fragments(self) -> list[Fragment]:
@@ -182,33 +253,42 @@ class _FileScanner:
         cur: Fragment | None = None
         cur_id: str | None = None
         region_floor = self.lo  # content before this belongs to an earlier, ended run
+        # Before any marker: the rest of a run cut by rotation, in whatever format it is.
+        self._needle = self._error_needle(Fragment(self.lo, self.hi))
+
+        def done(frag: Fragment, hits: tuple[bytes | None, list[int]]) -> None:
+            # Read now, while the marker pass still holds the run's last windows.
+            self.fill(frag, hits)
+            frags.append(frag)
+
         for start, end, marker, text in self.markers():
+            hits = self._take_hits()  # in [the previous marker, this one)
             if marker.kind is MarkerKind.START:
                 if cur is not None:
                     cur.region_end = start
-                    frags.append(cur)
+                    done(cur, hits)
                 cur = Fragment(region_start=start, region_end=self.hi, start_line=text,
                                start_marker=_marker_dict(marker))
                 cur_id = marker.run_id
+                self._needle = self._error_needle(cur)
                 continue
             if cur is not None and cur_id and marker.run_id and cur_id != marker.run_id:
                 # Another run's ending: the open run never wrote its own.
                 cur.region_end = start
-                frags.append(cur)
+                done(cur, hits)
+                hits = (None, [])
                 cur = None
             if cur is None:
                 cur = Fragment(region_start=region_floor, region_end=end)
             cur.end_line = text
             cur.end_marker = _marker_dict(marker)
             cur.region_end = end
-            frags.append(cur)
+            done(cur, hits)
             cur = None
             region_floor = end
         if cur is not None:
             cur.region_end = self.hi
-            frags.append(cur)
-        for frag in frags:
-            self.fill(frag)
+            done(cur, self._take_hits())
         self._check_gaps(frags)
         return frags
 
@@ -223,7 +303,9 @@ class _FileScanner:
                     self._report_bad_utf8(raw.replace(b"\x00", b"\n"), pos)
             pos = max(pos, frag.region_end)
 
-    def fill(self, frag: Fragment) -> None:
+    def fill(self, frag: Fragment, hits: tuple[bytes | None, list[int]] | None = None) -> None:
+        """Read one run's region; `hits`: an error needle, and where the marker pass found
+        it in the region."""
         size = frag.region_end - frag.region_start
         if size <= LINE_PARSE_BYTES:
             self._parse_lines(frag)
@@ -232,7 +314,7 @@ class _FileScanner:
             raw = self.buf[frag.region_start:frag.region_end]
             if not raw.isascii():
                 self._report_bad_utf8(raw, frag.region_start)
-        self._scan_needles(frag)
+        self._scan_needles(frag, hits)
 
     def _parse_lines(self, frag: Fragment) -> None:
         raw = self.buf[frag.region_start:frag.region_end]
@@ -282,21 +364,29 @@ class _FileScanner:
                     return
                 pos = nl + 1
 
-    def _scan_needles(self, frag: Fragment) -> None:
+    def _scan_needles(self, frag: Fragment,
+                      found: tuple[bytes | None, list[int]] | None = None) -> None:
         buf, lo, hi = self.buf, frag.region_start, frag.region_end
-        json_run = _is_runner_marker(frag)
-        needles = [_JSON_ERROR if json_run else _TEXT_ERROR]
+        json_run = self._json_lines(frag)
+        primary = _JSON_ERROR if json_run else _TEXT_ERROR
+        hits: list[int] = []
+        needles = [primary]
+        if found is not None and found[0] == primary:  # the marker pass looked for it
+            hits = [p for p in found[1] if lo <= p < hi]
+            needles = []
         # Each needle costs a pass over the run's bytes. CRITICAL is what rclone logs just
         # before a fatal exit, so a run that completed cannot hold one: skip that pass.
         if frag.end_line is None or COMPLETE_TEXT not in frag.end_line:
             needles.extend([_JSON_CRITICAL] if json_run else [_TEXT_CRITICAL, _TEXT_FATAL])
         tally = Tally()
-        hits: list[int] = []
-        for needle in needles:
-            pos = buf.find(needle, lo, hi)
-            while pos != -1:
-                hits.append(pos)
-                pos = buf.find(needle, pos + len(needle), hi)
+        # Window by window, every needle in each: a window is read once for all of them.
+        for chunk in range(lo, hi, WINDOW):
+            for needle in needles:
+                stop = min(hi, chunk + WINDOW + len(needle) - 1)
+                pos = buf.find(needle, chunk, stop)
+                while pos != -1:
+                    hits.append(pos)
+                    pos = buf.find(needle, pos + len(needle), stop)
         seen_line = -1
         for pos in sorted(hits):
             start, end = _line_bounds(buf, pos, lo, hi)
@@ -317,9 +407,9 @@ class _FileScanner:
         if not _has_final_stats(frag) and hi - lo <= OPEN_COUNT_BYTES:
             # Killed, aborted (rclone prints no stats on a signal) or still running: no final
             # stats, so count what the per-file lines say (the lines runstate.apply counts).
-            region = bytes(buf[lo:hi])
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
-            frag.counted = {k: len(n.findall(region)) for k, n in per_file.items()}
+            counted = {k: count_matches(buf, n, lo, hi) for k, n in per_file.items()}
+            frag.counted = counted
 
     def _continuation(self, pos: int, hi: int) -> str | None:
         """The lines after an error record that continue it (the `LineParser(attach=True)`
@@ -357,10 +447,32 @@ class _FileScanner:
         if name not in frag.failed_files:
             frag.failed_files.append(name)
 
+    def _json_lines(self, frag: Fragment) -> bool:
+        """Whether rclone wrote this run's lines as JSON (`--use-json-log`), from its first
+        lines, whatever wrote the markers: an operator can add the flag to the legacy
+        wrapper, and runners once logged text."""
+        buf, pos, hi = self.buf, frag.region_start, frag.region_end
+        if frag.start_line is not None:  # past the start marker's line
+            nl = buf.find(b"\n", pos, hi)
+            pos = hi if nl == -1 else nl + 1
+        for _ in range(FORMAT_PROBE_LINES):
+            if pos >= hi:
+                break
+            first = buf[pos:pos + 1]
+            if first == b"{":
+                return True
+            if first.isdigit() or first == b"<":  # a dated text line, or journald's level
+                return False
+            nl = buf.find(b"\n", pos, min(hi, pos + LONG_LINE_WINDOW))
+            if nl == -1:
+                break
+            pos = nl + 1
+        return _is_runner_marker(frag)
+
     def _last_stats(self, frag: Fragment, lo: int, hi: int) -> Stats | None:
         buf = self.buf
         # Each rfind runs back to `lo` when it finds nothing: look only for the run's format.
-        json_run = _is_runner_marker(frag)
+        json_run = self._json_lines(frag)
         text_pos = -1 if json_run else buf.rfind(_TEXT_STATS, lo, hi)
         json_pos = buf.rfind(_JSON_STATS, lo, hi) if json_run else -1
         if json_pos > text_pos:
@@ -375,7 +487,9 @@ class _FileScanner:
         for _ in range(16):
             ls = buf.rfind(b"\n", lo, pos) + 1 or lo
             line = buf[ls:pos]
-            if line[:1].isdigit() and line.rstrip().endswith(b":"):
+            # `2026/11/25 03:00:00 INFO  : ` or journald's `<6>INFO  : `
+            header = line[:1].isdigit() or (line[:1] == b"<" and line[2:3] == b">")
+            if header and line.rstrip().endswith(b":"):
                 block_end = buf.find(b"\n\n", text_pos, hi)
                 end = hi if block_end == -1 else block_end + 2
                 parser = LineParser()
@@ -391,7 +505,6 @@ class _FileScanner:
         return None
 
     def scan(self) -> FileScan:
-        self.check_garbage()
         frags = self.fragments()
         if self._suppressed:
             self.warnings.append(HistoryWarning(self.name, None,
@@ -432,7 +545,7 @@ def _is_runner_marker(frag: Fragment) -> bool:
 
 def _json_field(raw: bytes, name: str) -> str | None:
     try:
-        obj = json.loads(raw)
+        obj = loads_bounded(raw)
     except ValueError:
         return None
     value = obj.get(name) if isinstance(obj, dict) else None
@@ -445,7 +558,15 @@ def _stats_dict(s: Stats) -> dict[str, float]:
             "elapsed": s.elapsed}
 
 
-def scan_bytes(name: str, buf: mmap.mmap | bytes, lo: int = 0,
+def scan_bytes(name: str, buf: Buf, lo: int = 0,
                hi: int | None = None) -> FileScan:
     """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
     return _FileScanner(name, buf, lo, len(buf) if hi is None else hi).scan()
+
+
+def scan_run_body(name: str, buf: Buf, lo: int, hi: int) -> Fragment:
+    """[lo, hi) as the body of one run (no markers looked for): its error lines, classes,
+    per-file line counts and last stats block, by the same needles as a whole scan."""
+    frag = Fragment(region_start=lo, region_end=hi)
+    _FileScanner(name, buf, lo, hi).fill(frag)
+    return frag
