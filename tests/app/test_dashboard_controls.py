@@ -30,7 +30,7 @@ FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 def _palette_actions() -> dict[str, str]:
     """The dashboard's palette entries, from its key table: action → title."""
     return {K.action_name(k.action): k.palette_title
-            for k in K.palette_entries(DashboardScreen.KEYS)}
+            for k in K.palette_entries(DashboardScreen.KEYS, first=True)}
 
 
 def _idle_app(job_dir: JobDir) -> MirrorApp:

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tui.core.history.persistent import PersistentFailure
 from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
 from tui.core.progress import SHOW_STALL_AFTER, progress_key
 from tui.core.runstate import RunState, apply
+
+if TYPE_CHECKING:  # the history is not imported before the dashboard's first frame
+    from tui.core.history.persistent import PersistentFailure
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}

@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
-from tui.core.history.model import Run
-from tui.core.history.persistent import Persistent
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.ops import metrics, processes
+
+if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported lazily)
+    from tui.core.history.model import Run
+    from tui.core.history.persistent import Persistent
 
 
 def _job_runs(job: Job) -> Sequence[Run] | None:
