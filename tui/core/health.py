@@ -48,12 +48,20 @@ class Facts:
     deletes_skipped_runs: int = 0
     pending_deletes: int | None = None  # None: unknown
     persistent_files: int | None = None
+    # No progress for this long while running warns (the fleet passes the alert's threshold).
+    stall_warn_after: float = SHOW_STALL_AFTER
+
+
+# What each reason is about, for views that sort or colour by it (the fleet).
+STALE, NEVER, STALLED, SLOW, FAILED, DELETES, PERSISTENT = (
+    "stale", "never", "stalled", "no-progress", "failed", "deletes-skipped", "persistent")
 
 
 @dataclass(frozen=True)
 class Verdict:
     code: int
     reasons: list[str] = field(default_factory=list)
+    kinds: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
@@ -65,33 +73,36 @@ def success_age(f: Facts) -> float | None:
 
 
 def evaluate(f: Facts) -> Verdict:
-    reasons: list[tuple[int, str]] = []
+    reasons: list[tuple[int, str, str]] = []
     if not f.recorded and f.running is None:
         return Verdict(UNKNOWN, ["no run of this job is recorded yet"])
     age = success_age(f)
     if age is None:
-        reasons.append((CRITICAL, "no successful sync recorded"))
+        reasons.append((CRITICAL, "no successful sync recorded", NEVER))
     elif age > f.crit_after:
         reasons.append((CRITICAL, f"last success {age_text(age)} ago, over "
-                                  f"{age_text(f.crit_after)}"))
+                                  f"{age_text(f.crit_after)}", STALE))
     elif age > f.warn_after:
         reasons.append((WARNING, f"last success {age_text(age)} ago, over "
-                                 f"{age_text(f.warn_after)}"))
+                                 f"{age_text(f.warn_after)}", STALE))
     idle = f.no_progress_for
     if f.running is not None and idle is not None:
         if f.stall_timeout and idle >= f.stall_timeout:
-            reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}"))
-        elif idle >= SHOW_STALL_AFTER:
-            reasons.append((WARNING, f"running, no progress for {age_text(idle)}"))
+            reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}",
+                            STALLED))
+        elif idle >= f.stall_warn_after:
+            reasons.append((WARNING, f"running, no progress for {age_text(idle)}", SLOW))
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":
-        reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})"))
+        reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})", FAILED))
     if f.deletes_skipped_runs >= 2:
-        reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a row"))
+        reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a row",
+                        DELETES))
     if f.persistent_files:
-        reasons.append((WARNING, f"{f.persistent_files} files fail run after run"))
-    code = max((c for c, _ in reasons), default=OK)
-    return Verdict(code, [r for c, r in sorted(reasons, key=lambda x: -x[0])])
+        reasons.append((WARNING, f"{f.persistent_files} files fail run after run", PERSISTENT))
+    code = max((c for c, _, _ in reasons), default=OK)
+    return Verdict(code, [r for c, r, _ in sorted(reasons, key=lambda x: -x[0])],
+                   frozenset(k for _, _, k in reasons))
 
 
 def age_text(seconds: float) -> str:

@@ -12,6 +12,7 @@ from tui.core.markers import now
 from tui.ops import (
     credentials,
     health,
+    live_metrics,
     metrics,
     notify,
     ping,
@@ -81,7 +82,8 @@ class AfterRun(RcloneControl):
                 and outcome != "success", job=self.job) | self._health_fields(outcome, ended),
         )
         for warning in metrics.write_metrics(self.job.metrics_path, self.job.summary_path, summary,
-                                             self._run_max()):
+                                             self._run_max(),
+                                             live_metrics.settings_samples(self.job)):
             self.complain(f"warning: {warning}")
         notify.sd_notify(f"STATUS=last run {outcome} (exit {code})")
         await self._ping("success" if outcome == "success" else "failure", code)

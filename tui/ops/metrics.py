@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,9 +152,11 @@ def _render(job: str, samples: list[Sample]) -> str:
     return "\n".join(out) + "\n"
 
 
-def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX) -> str:
-    """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md)."""
-    return _render(s.job, _samples(s, run_max))
+def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX,
+                    more: Sequence[Sample] = ()) -> str:
+    """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md).
+    `more`: further samples (the job's thresholds, tui/ops/live_metrics.py)."""
+    return _render(s.job, [*_samples(s, run_max), *more])
 
 
 def in_progress_text(previous: str, job: str, started: float,
@@ -184,7 +186,7 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
-                  run_max: float = DEFAULT_RUN_MAX) -> list[str]:
+                  run_max: float = DEFAULT_RUN_MAX, more: Sequence[Sample] = ()) -> list[str]:
     """Write both files; returns one warning per file that could not be written.
 
     A dry run leaves the Prometheus file alone: replacing it would drop the real sync's
@@ -193,7 +195,7 @@ def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
     warnings: list[str] = []
     files = [(summary_path, json.dumps(s.as_dict(), indent=2) + "\n")]
     if s.mode != "dry-run":
-        files.insert(0, (prom_path, prometheus_text(s, run_max)))
+        files.insert(0, (prom_path, prometheus_text(s, run_max, more)))
     for path, text in files:
         try:
             write_atomic(path, text)

@@ -27,6 +27,7 @@ from tui.core.runstate import RunState
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
+    live_metrics,
     lock,
     logfile,
     metrics,
@@ -294,10 +295,13 @@ class Runner(AfterRun):
                                follow_name=False)
         watcher = asyncio.create_task(self._watch(follower))
         dog = asyncio.create_task(self._watchdog())
+        live = asyncio.create_task(live_metrics.LiveMetrics(
+            self.job, lambda: self.state, argv[0]).publish(self.complain, self.mode))
         try:
             returncode = await proc.wait()
         finally:
             dog.cancel()
+            live.cancel()
             if self._escalation is not None:
                 self._escalation.cancel()
             follower.stop()
