@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.ops import metrics
+from tui.config import Job
+from tui.core.runstate import RunState
+from tui.core.stats import Stats
+from tui.ops import live_metrics, metrics
 from tui.ops.metrics import RunSummary
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "prometheus"
@@ -40,6 +43,9 @@ def test_rules_use_only_series_we_write() -> None:
     s = RunSummary(job="j", run_id="r", mode="sync", started=1.0, ended=2.0, exit_code=0,
                    outcome="success", reason=None, bytes=0, transfers=0, checks=0, deletes=0,
                    renames=0, errors=0, extra={"last_success_ended": 2.0})
-    written = metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
+    live = live_metrics.live_samples(Job(name="j"), RunState(stats=Stats(bytes=1)), 5.0, 9.0,
+                                     "v1.75.2")
+    written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
+               + live_metrics.merged_text("", "j", live))
     names = set(re.findall(r"^(space_mirror_[a-z_]+)\{", written, re.M))
     assert used and used <= names, used - names
