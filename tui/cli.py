@@ -408,8 +408,13 @@ def _cmd_fleet(ns: argparse.Namespace) -> int:
     if ns.json or not sys.stdout.isatty():
         return fleet_command(settings, as_json=ns.json)
     from tui.app.fleet_app import run_fleet_app
+    from tui.ops.prometheus import PrometheusError
 
-    opened = run_fleet_app(settings)
+    try:
+        opened = run_fleet_app(settings)
+    except PrometheusError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return 3  # UNKNOWN, as `status` and `fleet --json` answer it
     if opened is None:
         return exitcodes.OK
     ns_job = argparse.Namespace(**{**vars(ns), "job": opened})

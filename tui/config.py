@@ -283,20 +283,22 @@ def load_fleet(config_path: Path | None) -> FleetConfig:
     table = _read_toml(config_path).get("fleet", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{config_path}: [fleet] must be a table")
-    types_ = {"prometheus": str, "auth_file": str, "ca_bundle": str, "interval": (int, float)}
+    known = ("prometheus", "auth_file", "ca_bundle", "interval")
     values: dict[str, Any] = {}
     for key, value in table.items():
-        kind = types_.get(key)
-        if kind is None:
+        if key not in known:
             raise ConfigError(f"{config_path}: unknown key {key!r} in [fleet] "
-                              f"(known: {', '.join(types_)})")
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(f"{config_path}: [fleet] {key} must be a "
-                              f"{'number' if key == 'interval' else 'string'}")
-        if key == "interval" and not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"{config_path}: [fleet] interval must be a positive number "
-                              "of seconds")
-        values[key] = Path(value) if key in ("auth_file", "ca_bundle") else value
+                              f"(known: {', '.join(known)})")
+        if key == "interval":
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or value <= 0):
+                raise ConfigError(f"{config_path}: [fleet] interval must be a positive "
+                                  "number of seconds")
+            values[key] = float(value)
+        elif not isinstance(value, str) or not value:
+            raise ConfigError(f"{config_path}: [fleet] {key} must be a non-empty string")
+        else:
+            values[key] = Path(value) if key in ("auth_file", "ca_bundle") else value
     return FleetConfig(**values)
 
 

@@ -102,7 +102,7 @@ class Client:
             hint = (" (check the auth_file's credentials)" if exc.code in (401, 403) else "")
             raise PrometheusError(f"Prometheus at {self.base} answered HTTP {exc.code} "
                                   f"{exc.reason}{hint}") from None
-        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+        except OSError as exc:  # URLError and timeouts are OSErrors
             why = getattr(exc, "reason", None) or exc
             raise PrometheusError(self._redact(f"Prometheus at {self.base} cannot be reached: "
                                                f"{why}; check --prometheus or [fleet] "
