@@ -7,7 +7,9 @@ SIGSTOPped ("stuck").
 
 `fleet --json` shows the moving run's bytes growing between two refreshes, the stuck one
 stalled (and SpaceMirrorRunStalling firing in Prometheus) while its runner still runs, the
-old one stale, everything sorted by need, and exit code 2 (CRITICAL, the stale row).
+old one stale, everything sorted by need, and exit code 2 (CRITICAL, the stale row). Then
+`space-mirror fleet` in tmux at 80x24 shows the same rows in the same order, and Enter on
+the stalled row gives the ssh command that opens its dashboard.
 The runners use the real clock, as Prometheus does (see test_fleet_alerts.py).
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 
 import pytest
 from sm_testkit import free_port, make_tree_at, rclone_children, wait_until, write_toml
+from test_dashboard_tmux import COMMAND, Tmux
 from test_fleet_alerts import RULES, Stack, _quiet, binary, prom_time, real_clock_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -90,21 +93,24 @@ def firing(prom: int) -> list[dict[str, Any]]:
         return [a for a in json.load(r)["data"]["alerts"] if a["state"] == "firing"]
 
 
-def test_fleet_json_across_two_hosts(tmp_path: Path,
-                                     two_hosts: tuple[Stack, dict[str, Path], int]) -> None:
+def test_fleet_json_and_screen_across_two_hosts(
+        tmp_path: Path, two_hosts: tuple[Stack, dict[str, Path], int], tmux: Tmux) -> None:
     _, folders, prom = two_hosts
     jobs = {
         "ok": job_table(tmp_path, folders, "alpha", "ok"),
         "old": job_table(tmp_path, folders, "alpha", "old", warn_after=1, crit_after=2),
-        # stall_timeout 40 s: the fleet and the alert call it stalled after 20 s.
+        # stall_timeout 60 s: the fleet and the alert call it stalled after 30 s, and the
+        # runner stops it at 60 s: 30 s to see it stalled, by --json and in tmux.
         "stuck": job_table(tmp_path, folders, "beta", "stuck", bwlimit="100k",
-                           stall_timeout=40),
+                           stall_timeout=60),
         "moving": job_table(tmp_path, folders, "beta", "moving", bwlimit="150k"),
     }
     config = write_toml(tmp_path / "config.toml", jobs)
     for name in jobs:
-        make_tree_at(Path(jobs[name]["source"]), {"a.bin": 4_000_000} if name in (
-            "stuck", "moving") else {"a.txt": "tonight's data"})
+        # The moving run needs ~100 s at its limit: it outlasts the test.
+        size = {"stuck": 4_000_000, "moving": 15_000_000}.get(name)
+        make_tree_at(Path(jobs[name]["source"]),
+                     {"a.bin": size} if size else {"a.txt": "tonight's data"})
 
     def run(name: str) -> list[str]:
         return [sys.executable, "-m", "tui", "--config", str(config), "--job", name, "run",
@@ -134,17 +140,17 @@ def test_fleet_json_across_two_hosts(tmp_path: Path,
             "the moving run's bytes to grow between two refreshes")
         moving = second["moving"]
         assert moving["state"] == "running" and moving["instance"] == "beta"
-        assert moving["bytes_total"] == 4_000_000 and 0 < moving["percent"] < 100
+        assert moving["bytes_total"] == 15_000_000 and 0 < moving["percent"] < 100
         assert moving["rclone_version"].startswith("v1.")
 
         code, data = wait_until(
             lambda: (d := fleet_json(config, prom))[1].get("rows")
-            and rows(d[1]).get("stuck", {}).get("state") == "stalled" and d, 40,
-            "the stuck run to show stalled")
+            and rows(d[1]).get("stuck", {}).get("state") == "stalled" and d, 50,
+            "the stuck run to show stalled")  # 30 s after SIGSTOP
         assert stuck.poll() is None  # before the runner's own watchdog stopped it
         got = rows(data)
         assert got["stuck"]["instance"] == "beta"
-        assert got["stuck"]["no_progress_for_s"] >= 20
+        assert got["stuck"]["no_progress_for_s"] >= 30
         assert got["old"]["state"] == "stale" and got["old"]["instance"] == "alpha"
         assert got["ok"]["state"] == "ok" and got["ok"]["status"] == "OK"
         order = [r["job"] for r in data["rows"]]
@@ -157,6 +163,26 @@ def test_fleet_json_across_two_hosts(tmp_path: Path,
         assert [(a["labels"]["job"], a["labels"]["instance"]) for a in stalling] == [
             ("stuck", "beta")]
         assert stuck.poll() is None
+
+        # The screen, in a real terminal at 80x24: the same rows, sorted by need.
+        tmux.start(str(COMMAND), "--config", str(config), "fleet", "--prometheus",
+                   f"http://127.0.0.1:{prom}")
+        screen = tmux.wait_for("stalled")
+        states = {}
+        for line in screen.splitlines():
+            cells = line.split()
+            if len(cells) >= 3 and cells[0] in HOSTS:
+                states[cells[1]] = (len(states), cells[0], cells[2])
+        assert states == {"stuck": (0, "beta", "stalled"), "old": (1, "alpha", "stale"),
+                          "moving": (2, "beta", "running"), "ok": (3, "alpha", "ok")}, screen
+        assert "1 stalled · 1 stale · 1 running · 1 ok" in screen
+        assert stuck.poll() is None  # all of this before the runner's watchdog
+        tmux("send-keys", "-t", "dash", "Enter")
+        tmux.wait_for("ssh beta space-mirror --job stuck")
+        tmux("send-keys", "-t", "dash", "q")
+        tmux.wait_for("Host")
+        tmux("send-keys", "-t", "dash", "q")
+        wait_until(lambda: not tmux.alive(), 10, "q to quit the fleet screen")
     finally:
         for proc in runners.values():
             for kid in rclone_children(proc.pid):
