@@ -122,22 +122,7 @@ class Client:
 
     def query(self, expr: str) -> tuple[float, list[fleet.Result]]:
         """An instant query's vector: (evaluation time, [(labels, value, sample time)])."""
-        data = self._get("/api/v1/query", {"query": expr})
-        out: list[fleet.Result] = []
-        now = time.time()
-        if not isinstance(data, dict):
-            return now, out
-        result = data.get("result")
-        if data.get("resultType") == "scalar" and isinstance(result, list):
-            return float(result[0]), out
-        for item in result if isinstance(result, list) else ():
-            try:
-                ts, value = item["value"]
-                now = float(ts)
-                out.append((item.get("metric", {}), float(value), float(ts)))
-            except (KeyError, TypeError, ValueError):
-                continue
-        return now, out
+        return parse_vector(self._get("/api/v1/query", {"query": expr}))
 
     def scrape_interval(self) -> float:
         """The global scrape interval from Prometheus's config (15 s when unknown)."""
@@ -150,6 +135,26 @@ class Client:
         if not m:
             return 15.0
         return float(m[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m[2]]
+
+
+def parse_vector(data: Any) -> tuple[float, list[fleet.Result]]:
+    """The `data` of an instant query's answer: (evaluation time, [(labels, value, time)]).
+    A scalar (`time()`) gives its value as the time and no rows."""
+    out: list[fleet.Result] = []
+    now = time.time()
+    if not isinstance(data, dict):
+        return now, out
+    result = data.get("result")
+    if data.get("resultType") == "scalar" and isinstance(result, list):
+        return float(result[1]), out
+    for item in result if isinstance(result, list) else ():
+        try:
+            ts, value = item["value"]
+            now = float(ts)
+            out.append((item.get("metric", {}), float(value), float(ts)))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return now, out
 
 
 def read_fleet(client: Client, scrape_interval: float,
