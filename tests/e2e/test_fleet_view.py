@@ -16,7 +16,6 @@ The runners use the real clock, as Prometheus does (see test_fleet_alerts.py).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_testkit import free_port, make_tree_at, rclone_children, wait_until, write_toml
+from sm_testkit import (
+    free_port,
+    make_tree_at,
+    rclone_children,
+    stop_runners,
+    wait_until,
+    write_toml,
+)
 from test_dashboard_tmux import COMMAND, Tmux
 from test_fleet_alerts import RULES, Stack, _quiet, binary, prom_time, real_clock_env
 
@@ -184,17 +190,4 @@ def test_fleet_json_and_screen_across_two_hosts(
         tmux("send-keys", "-t", "dash", "q")
         wait_until(lambda: not tmux.alive(), 10, "q to quit the fleet screen")
     finally:
-        for proc in runners.values():
-            for kid in rclone_children(proc.pid):
-                try:
-                    kid.send_signal(signal.SIGCONT)
-                except OSError:
-                    pass
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in runners.values():
-            try:
-                proc.wait(45)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_runners(*runners.values())

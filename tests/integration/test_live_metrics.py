@@ -5,7 +5,6 @@ series and keeps the job's thresholds."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sm_testkit import rclone_children, wait_until
+from sm_testkit import rclone_children, stop_runners, wait_until
 
 LIVE = "space_mirror_run_"
 
@@ -44,18 +43,7 @@ def runner(job_config, make_tree, cli_env) -> Iterator[tuple[object, subprocess.
     try:
         yield job, proc
     finally:
-        for kid in rclone_children(proc.pid):
-            try:
-                kid.send_signal(signal.SIGCONT)
-            except OSError:
-                pass
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_runners(proc)
 
 
 def test_progress_moves_in_the_textfile_while_rclone_runs(runner, rclone_bin) -> None:

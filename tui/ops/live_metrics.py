@@ -134,11 +134,16 @@ class LiveMetrics:
         leaves the textfile alone (as tui/ops/metrics.py's write_metrics does)."""
         if not self.job.metrics_interval or mode != "sync":
             return
-        self.version = await asyncio.to_thread(rclone_version, self._rclone)
         said = False
+        first = True
         while True:
+            # At once: the series of an earlier run that died must not stand for this one.
             self.write()
             if self.problem and not said:
                 said = True
                 complain(f"warning: live metrics: {self.problem}")
+            if first:
+                first = False
+                self.version = await asyncio.to_thread(rclone_version, self._rclone)
+                continue
             await asyncio.sleep(self.job.metrics_interval)
