@@ -25,17 +25,17 @@ def read(settings: FleetConfig) -> tuple[prometheus.Client, fleet.Fleet, float]:
 
 
 def table(f: fleet.Fleet) -> list[str]:
-    """The rows as text: the screen's columns, for a terminal that is not one."""
+    """The rows as text (80 columns): the screen's columns, for output that is no terminal."""
     lines = [f"fleet: {fleet.header(f)}",
-             f"{'HOST':<20} {'JOB':<16} {'STATE':<8} {'DETAIL':<24} {'LAST GOOD':>9} "
-             f"{'PERSIST':>7} {'DEBT':>4}"]
+             f"{'HOST':<14} {'JOB':<14} {'STATE':<8} {'DETAIL':<20} {'LAST GOOD':>9} "
+             f"{'PERS':>5} {'DEBT':>4}"]
     for r in f.rows:
         age = r.last_good_age
+        persistent = r.facts.persistent_files
         lines.append(
-            f"{printable(r.host)[:20]:<20} {printable(r.job)[:16]:<16} {r.state:<8} "
-            f"{printable(r.detail())[:24]:<24} {age_text(age) if age is not None else '—':>9} "
-            f"{'—' if r.facts.persistent_files is None else r.facts.persistent_files:>7} "
-            f"{r.facts.deletes_skipped_runs:>4}")
+            f"{printable(r.host)[:14]:<14} {printable(r.job)[:14]:<14} {r.state:<8} "
+            f"{printable(r.detail())[:20]:<20} {age_text(age) if age is not None else '—':>9} "
+            f"{'—' if persistent is None else persistent:>5} {r.facts.deletes_skipped_runs:>4}")
     return lines
 
 

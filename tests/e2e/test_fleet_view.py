@@ -9,7 +9,8 @@ SIGSTOPped ("stuck").
 stalled (and SpaceMirrorRunStalling firing in Prometheus) while its runner still runs, the
 old one stale, everything sorted by need, and exit code 2 (CRITICAL, the stale row). Then
 `space-mirror fleet` in tmux at 80x24 shows the same rows in the same order, and Enter on
-the stalled row gives the ssh command that opens its dashboard.
+the stalled row gives the ssh command that opens its dashboard. Last, host alpha's
+node_exporter stops: the answer names it among the hosts that stopped answering.
 The runners use the real clock, as Prometheus does (see test_fleet_alerts.py).
 """
 
@@ -101,7 +102,7 @@ def firing(prom: int) -> list[dict[str, Any]]:
 
 def test_fleet_json_and_screen_across_two_hosts(
         tmp_path: Path, two_hosts: tuple[Stack, dict[str, Path], int], tmux: Tmux) -> None:
-    _, folders, prom = two_hosts
+    stack, folders, prom = two_hosts
     jobs = {
         "ok": job_table(tmp_path, folders, "alpha", "ok"),
         "old": job_table(tmp_path, folders, "alpha", "old", warn_after=1, crit_after=2),
@@ -189,5 +190,12 @@ def test_fleet_json_and_screen_across_two_hosts(
         tmux.wait_for("Host")
         tmux("send-keys", "-t", "dash", "q")
         wait_until(lambda: not tmux.alive(), 10, "q to quit the fleet screen")
+
+        # Host alpha stops answering: named in the answer, and its rows leave with it.
+        stack.procs[0].terminate()  # node-exporter-alpha, started first
+        _, gone = wait_until(lambda: (d := fleet_json(config, prom))[1].get("down_hosts")
+                             and d, 20, "alpha to be reported down")
+        assert gone["down_hosts"] == ["alpha"]
+        assert {r["instance"] for r in gone["rows"]} == {"beta"}
     finally:
         stop_runners(*runners.values())
