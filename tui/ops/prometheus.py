@@ -160,11 +160,12 @@ def parse_vector(data: Any) -> tuple[float, list[fleet.Result]]:
 def read_fleet(client: Client, scrape_interval: float,
                queries: Sequence[str] = fleet.QUERIES) -> fleet.Fleet:
     """Every query side by side (one per series name, never one per host), then the rows."""
-    now, _ = client.query("time()")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = dict(zip(queries, pool.map(lambda q: client.query(q)[1], queries),
-                           strict=True))
-    return fleet.build(answers, now, scrape_interval)
+        got = list(pool.map(client.query, queries))
+    # Prometheus's clock, from its answers' evaluation times (ages never mix two clocks).
+    now = max((t for t, rows in got if rows), default=time.time())
+    return fleet.build({q: rows for q, (_, rows) in zip(queries, got, strict=True)}, now,
+                       scrape_interval)
 
 
 def local_hosts() -> frozenset[str]:
