@@ -4,7 +4,8 @@
     CRITICAL  the last success is older than crit_after (or there never was one); a running
               sync has made no progress for stall_timeout
     WARNING   the last success is older than warn_after; the last real sync failed; a
-              running sync has made no progress for a minute; rclone skipped deletes in 2+
+              running sync has made no progress for a minute (half stall_timeout when that
+              is shorter); rclone skipped deletes in 2+
               runs in a row; files fail run after run
     UNKNOWN   nothing is recorded and nothing runs (no summary), or it cannot be read
 """
@@ -48,8 +49,6 @@ class Facts:
     deletes_skipped_runs: int = 0
     pending_deletes: int | None = None  # None: unknown
     persistent_files: int | None = None
-    # No progress for this long while running warns (the fleet passes the alert's threshold).
-    stall_warn_after: float = SHOW_STALL_AFTER
 
 
 # What each reason is about, for views that sort or colour by it (the fleet).
@@ -66,6 +65,15 @@ class Verdict:
     @property
     def label(self) -> str:
         return LABELS[self.code]
+
+
+def stall_warn_after(stall_timeout: float) -> float:
+    """No progress for this long while running warns: a minute, or half the stall_timeout
+    when that is shorter, so the warning always comes before the watchdog stops the run.
+    contrib/prometheus's SpaceMirrorRunStalling fires at the same threshold."""
+    if stall_timeout <= 0:
+        return SHOW_STALL_AFTER
+    return min(SHOW_STALL_AFTER, stall_timeout / 2)
 
 
 def success_age(f: Facts) -> float | None:
@@ -90,7 +98,7 @@ def evaluate(f: Facts) -> Verdict:
         if f.stall_timeout and idle >= f.stall_timeout:
             reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}",
                             STALLED))
-        elif idle >= f.stall_warn_after:
+        elif idle >= stall_warn_after(f.stall_timeout):
             reasons.append((WARNING, f"running, no progress for {age_text(idle)}", SLOW))
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":
