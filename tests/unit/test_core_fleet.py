@@ -111,3 +111,14 @@ def test_filter_words() -> None:
                     NOW)
     assert [r.job for r in f.rows if fleet.matches(r, "NAS stale")] == ["photos"]
     assert [r.job for r in f.rows if fleet.matches(r, "docs")] == ["docs"]
+
+
+def test_status_on_the_host_warns_at_the_fleets_threshold() -> None:
+    # `status` judges the host's own facts with the same evaluate: a 40 s stall_timeout
+    # warns after 20 s (it said nothing until a minute, after the watchdog had stopped it).
+    facts = health.Facts(job="x", now=NOW, warn_after=3600, crit_after=7200,
+                         stall_timeout=40, recorded=True, last_success=NOW - 60,
+                         running="pid 1", no_progress_for=21)
+    verdict = health.evaluate(facts)
+    assert verdict.code == health.WARNING
+    assert verdict.reasons == ["running, no progress for 21 s"]

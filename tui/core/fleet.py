@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tui.core import health
 from tui.core.health import Facts, LastRun, Verdict
-from tui.core.progress import SHOW_STALL_AFTER, eta_text
+from tui.core.progress import eta_text
 from tui.core.stats import Stats
 
 # Series name (without the space_mirror_ prefix) → what it means to a row.
@@ -45,15 +45,6 @@ _RANK = {s: i for i, s in enumerate(STATES)}
 _SEVERITY = {health.OK: 0, health.UNKNOWN: 1, health.WARNING: 2, health.CRITICAL: 3}
 
 Result = tuple[Mapping[str, str], float, float]  # labels, value, sample time (unix)
-
-
-def stall_warn_after(stall_timeout: float) -> float:
-    """No progress for this long is a stall in the fleet and fires SpaceMirrorRunStalling:
-    half the job's stall_timeout, at most a minute, so it shows before the runner stops the
-    run (contrib/prometheus/space-mirror-rules.yml has the same formula)."""
-    if stall_timeout <= 0:
-        return SHOW_STALL_AFTER
-    return min(SHOW_STALL_AFTER, stall_timeout / 2)
 
 
 @dataclass(frozen=True)
@@ -202,8 +193,7 @@ def facts_of(job: str, s: Mapping[str, float], now: float) -> Facts:
         running=(f"run started {health.age_text(max(0.0, now - started))} ago"
                  if started is not None else "run in progress") if running else None,
         no_progress_for=idle, deletes_skipped_runs=int(s.get("deletes_skipped_runs", 0)),
-        persistent_files=None if persistent is None else int(persistent),
-        stall_warn_after=stall_warn_after(stall))
+        persistent_files=None if persistent is None else int(persistent))
 
 
 def state_of(facts: Facts, verdict: Verdict) -> str:
