@@ -12,6 +12,13 @@ from typing import Any
 
 def main() -> None:
     which = sys.argv[1]
+    if which == "fleet":
+        # As `space-mirror fleet` does: the first read starts before the screen's imports.
+        from tui.config import FleetConfig
+        from tui.ops import prometheus
+
+        reader = prometheus.FleetReader(
+            prometheus.Client(FleetConfig(prometheus=sys.argv[2])), None)
     from textual.app import App, ComposeResult
     from textual.widgets import Footer, Header, Static
 
@@ -37,8 +44,6 @@ def main() -> None:
         # The first frame that shows the fleet's rows (read from the real Prometheus).
         from tui.app.fleet_app import FleetApp
         from tui.app.screens.fleet import FleetScreen
-        from tui.config import FleetConfig
-        from tui.ops import prometheus
 
         shown_fleet = FleetScreen.show
 
@@ -47,8 +52,7 @@ def main() -> None:
             loaded.append(True)
 
         FleetScreen.show = show  # type: ignore[method-assign]
-        client = prometheus.Client(FleetConfig(prometheus=sys.argv[2]))
-        app = FleetApp(lambda: prometheus.read_fleet(client, 15.0), 3600.0, client.base)
+        app = FleetApp(reader, None, reader.client.base)
     else:
         from pathlib import Path
 

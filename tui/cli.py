@@ -407,14 +407,18 @@ def _cmd_fleet(ns: argparse.Namespace) -> int:
         return exitcodes.USAGE
     if ns.json or not sys.stdout.isatty():
         return fleet_command(settings, as_json=ns.json)
-    from tui.app.fleet_app import run_fleet_app
-    from tui.ops.prometheus import PrometheusError
+    from tui.ops import prometheus
 
     try:
-        opened = run_fleet_app(settings)
-    except PrometheusError as exc:
+        client = prometheus.Client(settings)
+    except prometheus.PrometheusError as exc:
         print(f"space-mirror: {exc}", file=sys.stderr)
         return 3  # UNKNOWN, as `status` and `fleet --json` answer it
+    # The first read starts now, while the screen's modules load.
+    reader = prometheus.FleetReader(client, settings.interval)
+    from tui.app.fleet_app import run_fleet_app
+
+    opened = run_fleet_app(reader, client.base, settings.interval)
     if opened is None:
         return exitcodes.OK
     ns_job = argparse.Namespace(**{**vars(ns), "job": opened})

@@ -152,3 +152,17 @@ def test_cli_errors_are_one_line(tmp_path: Path, server: Server) -> None:
     text = run_fleet("--prometheus", server.url, cwd=tmp_path)
     assert text.returncode == 3 and len(text.stderr.strip().splitlines()) == 1
     assert "Traceback" not in text.stderr
+
+
+def test_the_reader_prefetches_once_then_reads_each_call(server: Server) -> None:
+    reader = prometheus.FleetReader(prometheus.Client(FleetConfig(prometheus=server.url)),
+                                    None)
+    first = reader()
+    assert first.scrape_interval == 30 and [r.job for r in first.rows] == ["photos"]
+    asked = len(server.headers)
+    assert asked == 1 + len(prometheus.fleet.QUERIES)  # the config, then one per query
+    reader()
+    assert len(server.headers) == asked + len(prometheus.fleet.QUERIES)
+    server.status = 503
+    with pytest.raises(prometheus.PrometheusError, match="answered HTTP 503"):
+        reader()

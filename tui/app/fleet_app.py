@@ -16,7 +16,6 @@ from textual.screen import Screen
 from tui.app import keys as K
 from tui.app.screens.fleet import FleetScreen
 from tui.app.styles import css_path
-from tui.config import FleetConfig
 from tui.core import fleet
 
 
@@ -27,7 +26,7 @@ class FleetApp(App[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, read: Callable[[], fleet.Fleet], interval: float, source: str,
+    def __init__(self, read: Callable[[], fleet.Fleet], interval: float | None, source: str,
                  local_hosts: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._read = read
@@ -47,13 +46,11 @@ class FleetApp(App[str | None]):
                                     K.runnable_action(key), screen))
 
 
-def run_fleet_app(settings: FleetConfig) -> str | None:
+def run_fleet_app(reader: Callable[[], fleet.Fleet], source: str,
+                  interval: float | None = None) -> str | None:
     """Run the fleet screen; the name of a job of this host to open, or None."""
     from tui.ops import prometheus
 
-    client = prometheus.Client(settings)
-    interval = settings.interval or client.scrape_interval()
-    app = FleetApp(lambda: prometheus.read_fleet(client, interval), interval,
-                   client.base, prometheus.local_hosts())
+    app = FleetApp(reader, interval, source, prometheus.local_hosts())
     app.run()
     return app.return_value

@@ -14,12 +14,13 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,33 @@ def read_fleet(client: Client, scrape_interval: float,
     now = max((t for t, rows in got if rows), default=time.time())
     return fleet.build({q: rows for q, (_, rows) in zip(queries, got, strict=True)}, now,
                        scrape_interval)
+
+
+class FleetReader:
+    """read_fleet() for the screen, with its first answer fetched in the background from
+    the moment it is made (the screen's imports and first paint happen meanwhile), and the
+    scrape interval asked once, alongside. Call it for the fleet; errors are raised then."""
+
+    def __init__(self, client: Client, interval: float | None) -> None:
+        self.client = client
+        self.interval = interval
+        first: Future[fleet.Fleet] = Future()
+        self._first: Future[fleet.Fleet] | None = first
+        threading.Thread(target=self._prefetch, args=(first,), daemon=True).start()
+
+    def _prefetch(self, first: Future[fleet.Fleet]) -> None:
+        try:
+            if self.interval is None:
+                self.interval = self.client.scrape_interval()
+            first.set_result(read_fleet(self.client, self.interval))
+        except BaseException as exc:  # handed to whoever reads the first answer
+            first.set_exception(exc)
+
+    def __call__(self) -> fleet.Fleet:
+        first, self._first = self._first, None
+        if first is not None:
+            return first.result()
+        return read_fleet(self.client, self.interval or 15.0)
 
 
 def local_hosts() -> frozenset[str]:

@@ -3,9 +3,9 @@
 One row per host × job, sorted by need (stalled, failed, stale first), coloured as History
 colours outcomes; the title counts each state, names hosts that stopped answering and says
 when the data is older than two scrapes. A worker reads the fleet every `interval` (the
-scrape interval) and posts it; the table is rebuilt from it. `/` filters, the movement keys
-page, Enter shows the row's series and the command that opens its dashboard (on this host:
-the dashboard itself).
+scrape interval, unless one is given) and posts it; the table is rebuilt from it. `/`
+filters, the movement keys page, Enter shows the row's series and the command that opens
+its dashboard (on this host: the dashboard itself).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class FleetScreen(KeyedScreen):
     FleetScreen #fleet-filter { dock: bottom; display: none; }
     """
 
-    def __init__(self, read: Callable[[], fleet.Fleet], interval: float, source: str,
+    def __init__(self, read: Callable[[], fleet.Fleet], interval: float | None, source: str,
                  local_hosts: frozenset[str] = frozenset(),
                  open_local: Callable[[fleet.Row], None] | None = None) -> None:
         super().__init__()
@@ -144,6 +144,7 @@ class FleetScreen(KeyedScreen):
 
     @work(thread=True, group="fleet", exit_on_error=False)
     def _poll(self) -> None:
+        wait = self.interval or 15.0
         while not self.stop.is_set():
             started = time.monotonic()
             try:
@@ -151,8 +152,10 @@ class FleetScreen(KeyedScreen):
             except Exception as exc:  # the screen stays, and says why it has no news
                 self.post_message(FleetFailed(str(exc)))
             else:
+                # No interval given: Prometheus's scrape interval, as the fleet was read.
+                wait = self.interval or data.scrape_interval
                 self.post_message(FleetRead(data, time.monotonic() - started))
-            self.wake.wait(self.interval)
+            self.wake.wait(wait)
             self.wake.clear()
 
     @on(FleetRead)
