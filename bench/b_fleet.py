@@ -6,8 +6,9 @@ real Prometheus scrapes them (honor_labels, so each file's instance is the row's
 
 Figures:
 - fleet-refresh-client: one refresh's work on the client for 1000 rows (decoding every
-  query's JSON, building and judging the rows, rebuilding the screen's table), vs the
-  issue's 100 ms. Target ≤ 1.
+  query's JSON, building and judging the rows, rebuilding the screen's table), in CPU
+  seconds (a shared machine's load does not count against it; the note has the wall time),
+  vs the issue's 100 ms. Target ≤ 1.
 - fleet-refresh-wall: the same refresh over HTTP, Prometheus's own time included (info).
 - fleet-first-frame: process start to the fleet screen's first frame showing its 1000
   rows, vs the overview's first frame (5 jobs of this host). Target ≤ 1.5×.
@@ -21,6 +22,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import Result, best_of, median_of
+from bench.common import Result, best_of
 
 JOBS = 5
 EXPORTERS = 4
@@ -175,17 +177,22 @@ def refresh(url: str, runs: int) -> list[Result]:
             bodies[q] = r.read()
     built = fleet.build({}, 0.0)
 
+    walls: list[float] = []
+
     def decode_and_build() -> float:
+        """CPU seconds (the client's work, whatever else the machine runs); wall aside."""
         nonlocal built
-        t0 = time.perf_counter()
+        t0, w0 = time.process_time(), time.perf_counter()
         answers = {q: prometheus.parse_vector(json.loads(b)["data"])[1]
                    for q, b in bodies.items()}
         built = fleet.build(answers, time.time(), 15.0)
-        return time.perf_counter() - t0
+        walls.append(time.perf_counter() - w0)
+        return time.process_time() - t0
 
     decode = best_of(runs, decode_and_build)
     assert len(built.rows) >= 1000 or runs == 1, len(built.rows)
     shows: list[float] = []
+    show_walls: list[float] = []
 
     async def table() -> None:
         app = FleetApp(lambda: built, 3600.0, url)
@@ -195,9 +202,10 @@ def refresh(url: str, runs: int) -> list[Result]:
             while screen.refreshes < 1:
                 await pilot.pause(0.02)
             for _ in range(runs):
-                t0 = time.perf_counter()
+                t0, w0 = time.process_time(), time.perf_counter()
                 screen.show()
-                shows.append(time.perf_counter() - t0)
+                shows.append(time.process_time() - t0)
+                show_walls.append(time.perf_counter() - w0)
 
     asyncio.run(table())
     client_s = decode + min(shows)
@@ -205,8 +213,9 @@ def refresh(url: str, runs: int) -> list[Result]:
     note = f"{len(built.rows)} rows, {len(fleet.QUERIES)} queries; best of {runs}"
     return [
         Result("fleet-refresh-client", client_s, 0.100, 1.0, "s", "le",
-               note=f"{note}; decode+judge {decode * 1000:.0f} ms, table "
-                    f"{min(shows) * 1000:.0f} ms; baseline: the issue's 100 ms"),
+               note=f"{note}; CPU: decode+judge {decode * 1000:.0f} ms, table "
+                    f"{min(shows) * 1000:.0f} ms (wall {min(walls) * 1000:.0f} + "
+                    f"{min(show_walls) * 1000:.0f} ms); baseline: the issue's 100 ms"),
         Result("fleet-refresh-wall", wall, 0.100, 1.0, "s", "le", informational=True,
                note=f"{note}; over HTTP, Prometheus's time included"),
     ]
@@ -249,10 +258,15 @@ def first_frame(url: str, runs: int, rows: int) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-overview-") as work:
         config = overview_config(Path(work))
         _first_frame(["overview", str(config)])  # warm the page cache for the imports
-        baseline = median_of(runs, lambda: _first_frame(["overview", str(config)]))
-        value = median_of(runs, lambda: _first_frame(["fleet", url]))
+        _first_frame(["fleet", url])
+        # Interleaved, so that a shared machine's load falls on both alike.
+        pairs = [(_first_frame(["overview", str(config)]), _first_frame(["fleet", url]))
+                 for _ in range(runs)]
+    baseline = statistics.median(b for b, _ in pairs)
+    value = statistics.median(v for _, v in pairs)
     return Result("fleet-first-frame", value, baseline, 1.5, "s", "le",
-                  note=f"median of {runs}; {rows} rows shown vs the overview of {JOBS} jobs")
+                  note=f"median of {runs}, interleaved; {rows} rows shown vs the overview of "
+                       f"{JOBS} jobs")
 
 
 def run(quick: bool) -> list[Result]:
