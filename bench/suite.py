@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import b_checks, b_history, b_live, b_startup
+from bench import b_checks, b_fleet, b_history, b_live, b_startup
 from bench.common import Result
 
 
@@ -28,4 +28,5 @@ BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {
     "hook-timeout": b_checks.hook_timeout,
     "runner-hook-timeout": b_checks.runner_hook_timeout,
     "flood": b_checks.flood,
+    "fleet": b_fleet.run,
 }

@@ -135,6 +135,23 @@ async def shoot_overview(work: Path) -> list[Path]:
     return paths
 
 
+async def shoot_fleet() -> list[Path]:
+    """Every host's jobs (`space-mirror fleet`), from a fixed fleet (fleet_scenes.py), and
+    one row opened."""
+    from fleet_scenes import fleet_app, shown
+
+    paths: list[Path] = []
+    for name, keys in (("fleet-80x24", ()), ("fleet-row-80x24", ("enter",))):
+        app = fleet_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await shown(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause(0.3)
+            paths.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT))))
+    return paths
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     # A fixed work folder: the help screen shows the log's path, and the pictures must not
@@ -144,7 +161,8 @@ async def main() -> None:
     for name, scene, keys, size in SHOTS:
         path = await shoot(name, scene, keys, size, work)
         print(path.relative_to(ROOT))
-    for path in [*await shoot_history(), *await shoot_plan(), *await shoot_overview(work)]:
+    for path in [*await shoot_history(), *await shoot_plan(), *await shoot_overview(work),
+                 *await shoot_fleet()]:
         print(path.relative_to(ROOT))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -148,6 +149,27 @@ def rclone_alive(pid: int) -> bool:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def stop_runners(*procs: subprocess.Popen[bytes]) -> None:
+    """End runners a test started: their rclone continued (a SIGSTOPped one acts on
+    nothing), SIGTERM (the runner stops rclone), then SIGKILL to both after 45 s."""
+    for proc in procs:
+        for kid in rclone_children(proc.pid):
+            try:
+                kid.send_signal(signal.SIGCONT)
+            except psutil.Error:
+                pass
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(45)
+        except subprocess.TimeoutExpired:
+            for kid in rclone_children(proc.pid):
+                kid.kill()
+            proc.kill()
+            proc.wait()
 
 
 def assert_no_canary(*texts: str | bytes) -> None:

@@ -11,6 +11,7 @@
     space-mirror verify [--sample PCT]         rclone check of a random sample of the source
     space-mirror audit [--json]                B2: what the bucket keeps beyond the mirror, its cost
     space-mirror demo                          the dashboard on a built-in demo job
+    space-mirror fleet [--json]                every host's jobs, from Prometheus
 
 Usage errors exit 64 (not argparse's 2, which is rclone's "syntax error").
 """
@@ -145,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="B2: hidden versions, unfinished uploads, lifecycle and cost "
                                 "(read-only; exit 0 OK, 1 WARNING, 3 UNKNOWN)")
     audit.add_argument("--json", action="store_true", help="machine-readable output")
+    fl = sub.add_parser("fleet", parents=[common],
+                        help="every host's jobs from Prometheus (exit codes as status)")
+    fl.add_argument("--prometheus", metavar="URL",
+                    help="Prometheus's address (default: [fleet] prometheus in the config)")
+    fl.add_argument("--json", action="store_true", help="machine-readable output")
+    fl.add_argument("--auth-file", metavar="FILE",
+                    help="env file with PROMETHEUS_BEARER_TOKEN, or PROMETHEUS_USERNAME and "
+                         "PROMETHEUS_PASSWORD (default: [fleet] auth_file)")
+    fl.add_argument("--ca-bundle", metavar="FILE", help="CA certificates for an https "
+                    "Prometheus (default: [fleet] ca_bundle)")
+    fl.add_argument("--interval", type=float, metavar="SECONDS",
+                    help="refresh interval (default: Prometheus's scrape interval)")
 
     demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
@@ -212,6 +225,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         "bwlimit": _cmd_bwlimit,
         "verify": _cmd_verify,
         "audit": _cmd_audit,
+        "fleet": _cmd_fleet,
     }
     return handlers[command](ns)
 
@@ -396,6 +410,46 @@ def _open_dashboard(job: Job, args: list[str], jobs: list[tuple[Job, list[str]]]
     app = MirrorApp(job, args, jobs=jobs or ())
     app.run()
     return app.return_code or 0
+
+
+def _cmd_fleet(ns: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tui.config import load_fleet
+    from tui.fleet_cli import fleet_command
+
+    config = find_config(ns.config)
+    settings = load_fleet(config)
+    given = {"prometheus": ns.prometheus, "interval": ns.interval,
+             "auth_file": Path(ns.auth_file) if ns.auth_file else None,
+             "ca_bundle": Path(ns.ca_bundle) if ns.ca_bundle else None}
+    settings = replace(settings, **{k: v for k, v in given.items() if v is not None})
+    if ns.interval is not None and not ns.interval > 0:
+        print("space-mirror: --interval must be a positive number of seconds", file=sys.stderr)
+        return exitcodes.USAGE
+    if not settings.prometheus:
+        print("space-mirror: no Prometheus to read: give --prometheus URL or set "
+              "[fleet] prometheus in the config", file=sys.stderr)
+        return exitcodes.USAGE
+    if ns.json or not sys.stdout.isatty():
+        return fleet_command(settings, as_json=ns.json)
+    from tui.ops import prometheus
+
+    try:
+        client = prometheus.Client(settings)
+    except prometheus.PrometheusError as exc:
+        print(f"space-mirror: {exc}", file=sys.stderr)
+        return 3  # UNKNOWN, as `status` and `fleet --json` answer it
+    # The first read starts now, while the screen's modules load.
+    reader = prometheus.FleetReader(client, settings.interval)
+    from tui.app.fleet_app import run_fleet_app
+
+    opened = run_fleet_app(reader, client.base, settings.interval)
+    if opened is None:
+        return exitcodes.OK
+    ns_job = argparse.Namespace(**{**vars(ns), "job": opened})
+    job, _ = resolve_job(ns_job)
+    return _open_dashboard(job, job_args(ns_job))
 
 
 def _cmd_demo(ns: argparse.Namespace) -> int:

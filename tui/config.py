@@ -88,6 +88,9 @@ class Job:
     # `space-mirror audit` prices what a B2 bucket keeps beyond the mirror at this many
     # dollars per TB-month (10^12 bytes); the default is B2's list price (docs/b2.md).
     b2_price_per_tb_month: float = 6.95
+    # While a sync runs, its textfile is rewritten this often (seconds) with live progress
+    # (space_mirror_run_*: bytes, files, speed, ETA, seconds since progress). 0 turns it off.
+    metrics_interval: float = 15.0
 
     @property
     def run_path(self) -> Path:
@@ -199,7 +202,7 @@ def validate_job(job: Job, where: Path | None = None) -> None:
     """What a finished Job must satisfy whatever its keys' types: raises ConfigError."""
     at = f"{where}: job {job.name!r}" if where else f"job {job.name!r}"
     for name in ("hook_timeout", "abort_grace", "remote_timeout", "max_delete_percent",
-                 "min_source_ratio", "max_duration"):
+                 "min_source_ratio", "max_duration", "metrics_interval"):
         value = getattr(job, name)
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{at}: {name} must be a finite number, not {value}")
@@ -277,6 +280,42 @@ def adhoc_job(named: Job, changed: Job, explicit_log: bool) -> Job:
                    metrics_file=keyed(changed.metrics_file))
 
 
+@dataclass(frozen=True)
+class FleetConfig:
+    """`[fleet]`: the Prometheus that `space-mirror fleet` reads (docs/monitoring.md)."""
+
+    prometheus: str | None = None  # http(s)://host:9090
+    auth_file: Path | None = None  # env file: PROMETHEUS_BEARER_TOKEN or _USERNAME/_PASSWORD
+    ca_bundle: Path | None = None  # PEM file of the CA that signed Prometheus's certificate
+    interval: float | None = None  # refresh (seconds); None: Prometheus's scrape interval
+
+
+def load_fleet(config_path: Path | None) -> FleetConfig:
+    """`[fleet]` from the config file (empty when there is no file or no table)."""
+    if config_path is None:
+        return FleetConfig()
+    table = _read_toml(config_path).get("fleet", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config_path}: [fleet] must be a table")
+    known = ("prometheus", "auth_file", "ca_bundle", "interval")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{config_path}: unknown key {key!r} in [fleet] "
+                              f"(known: {', '.join(known)})")
+        if key == "interval":
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or value <= 0):
+                raise ConfigError(f"{config_path}: [fleet] interval must be a positive "
+                                  "number of seconds")
+            values[key] = float(value)
+        elif not isinstance(value, str) or not value:
+            raise ConfigError(f"{config_path}: [fleet] {key} must be a non-empty string")
+        else:
+            values[key] = Path(value) if key in ("auth_file", "ca_bundle") else value
+    return FleetConfig(**values)
+
+
 def job_names(config_path: Path) -> list[str]:
     table = _read_toml(config_path)
     jobs = table.get("jobs", {})
@@ -314,7 +353,7 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
     jobs = table.get("jobs", {})
     if not isinstance(jobs, dict):
         raise ConfigError(f"{path}: [jobs] must be a table of named jobs")
-    unknown_top = set(table) - {"jobs", "defaults"}
+    unknown_top = set(table) - {"jobs", "defaults", "fleet"}
     if unknown_top:
         raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown_top))}")
     if job_name is None:

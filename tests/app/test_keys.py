@@ -14,13 +14,14 @@ from tui.app.app import MirrorApp
 from tui.app.screens.base import KeyedScreen
 from tui.app.screens.dashboard import DashboardScreen
 from tui.app.screens.dialogs import HelpScreen
+from tui.app.screens.fleet import FleetRowScreen, FleetScreen
 from tui.app.screens.history import HistoryScreen
 from tui.app.screens.overview import OverviewScreen
 from tui.app.screens.plan import PlanScreen
 from tui.app.screens.run_detail import RunDetailScreen
 
 SCREENS: list[type[KeyedScreen]] = [DashboardScreen, HistoryScreen, RunDetailScreen,
-                                    OverviewScreen, PlanScreen]
+                                    OverviewScreen, PlanScreen, FleetScreen, FleetRowScreen]
 # Keys that are not actions one would pick from a list: moving, Esc, n/N (nothing to do
 # without a search typed after /) and ctrl+q (the palette's own Quit comes from q). Named by
 # their Key objects, not by copied titles.

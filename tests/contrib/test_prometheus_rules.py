@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tui.config import Job
 from tui.core import b2audit
+from tui.core.runstate import RunState
+from tui.core.stats import Stats
 from tui.ops import b2audit as b2audit_ops
-from tui.ops import metrics
+from tui.ops import live_metrics, metrics
 from tui.ops.metrics import RunSummary
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "prometheus"
@@ -43,7 +46,10 @@ def test_rules_use_only_series_we_write() -> None:
                    outcome="success", reason=None, bytes=0, transfers=0, checks=0, deletes=0,
                    renames=0, errors=0, extra={"last_success_ended": 2.0})
     audit = b2audit.assess(":b2:b", ":b2:b", [], [], [], [], hard_delete=True)
+    live = live_metrics.live_samples(Job(name="j"), RunState(stats=Stats(bytes=1)), 5.0, 9.0,
+                                     "v1.75.2")
     written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
-               + b2audit_ops.b2_text("j", audit, 3.0))
+               + b2audit_ops.b2_text("j", audit, 3.0)
+               + live_metrics.merged_text("", "j", live))
     names = set(re.findall(r"^(space_mirror_[a-z0-9_]+)\{", written, re.M))
     assert used and used <= names, used - names

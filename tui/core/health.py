@@ -9,7 +9,8 @@ dashboard's header, the fleet rows and the metrics read it; nothing else compute
     CRITICAL  the last success is older than crit_after (or there never was one); a running
               sync has made no progress for stall_timeout
     WARNING   the last success is older than warn_after; the last real sync failed; a
-              running sync has made no progress for a minute; rclone skipped deletes in 2+
+              running sync has made no progress for a minute (half stall_timeout when that
+              is shorter); rclone skipped deletes in 2+
               runs in a row; files fail run after run
     UNKNOWN   nothing is recorded and nothing runs (no summary), or it cannot be read
 """
@@ -60,6 +61,9 @@ class Facts:
     pending_deletes: int | None = None  # None: unknown
     # The latest real run's failing files with their runs in a row (None: history unknown).
     failures: tuple[PersistentFailure, ...] | None = None
+    # Only the count of files failing run after run, where no history is at hand (a fleet
+    # row reads `space_mirror_persistent_failed_files`); ignored when `failures` is known.
+    persistent_count: int | None = None
 
     @property
     def persistent(self) -> tuple[PersistentFailure, ...] | None:
@@ -71,7 +75,7 @@ class Facts:
     @property
     def persistent_files(self) -> int | None:
         p = self.persistent
-        return None if p is None else len(p)
+        return self.persistent_count if p is None else len(p)
 
     @property
     def stalled_now(self) -> bool:
@@ -94,14 +98,29 @@ class Facts:
         return self.deletes_skipped_runs >= 2 and self.pending_deletes != 0
 
 
+# What each reason is about, for views that sort or colour by it (the fleet).
+STALE, NEVER, STALLED, SLOW, FAILED, DELETES, PERSISTENT = (
+    "stale", "never", "stalled", "no-progress", "failed", "deletes-skipped", "persistent")
+
+
 @dataclass(frozen=True)
 class Verdict:
     code: int
     reasons: list[str] = field(default_factory=list)
+    kinds: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
         return LABELS[self.code]
+
+
+def stall_warn_after(stall_timeout: float) -> float:
+    """No progress for this long while running warns: a minute, or half the stall_timeout
+    when that is shorter, so the warning always comes before the watchdog stops the run.
+    contrib/prometheus's SpaceMirrorRunStalling fires at the same threshold."""
+    if stall_timeout <= 0:
+        return SHOW_STALL_AFTER
+    return min(SHOW_STALL_AFTER, stall_timeout / 2)
 
 
 def success_age(f: Facts) -> float | None:
@@ -109,39 +128,42 @@ def success_age(f: Facts) -> float | None:
 
 
 def evaluate(f: Facts) -> Verdict:
-    reasons: list[tuple[int, str]] = []
+    reasons: list[tuple[int, str, str]] = []
     if not f.recorded and f.running is None:
         return Verdict(UNKNOWN, ["no run of this job is recorded yet"])
     age = success_age(f)
     if age is None:
-        reasons.append((CRITICAL, "no successful sync recorded"))
+        reasons.append((CRITICAL, "no successful sync recorded", NEVER))
     elif age > f.crit_after:
         reasons.append((CRITICAL, f"last success {age_text(age)} ago, over "
-                                  f"{age_text(f.crit_after)}"))
+                                  f"{age_text(f.crit_after)}", STALE))
     elif age > f.warn_after:
         reasons.append((WARNING, f"last success {age_text(age)} ago, over "
-                                 f"{age_text(f.warn_after)}"))
+                                 f"{age_text(f.warn_after)}", STALE))
     idle = f.no_progress_for
     if f.running is not None and idle is not None:
         if f.stall_timeout and idle >= f.stall_timeout:
-            reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}"))
-        elif idle >= SHOW_STALL_AFTER:
-            reasons.append((WARNING, f"running, no progress for {age_text(idle)}"))
+            reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}",
+                            STALLED))
+        elif idle >= stall_warn_after(f.stall_timeout):
+            reasons.append((WARNING, f"running, no progress for {age_text(idle)}", SLOW))
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":
-        reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})"))
+        reasons.append((WARNING, f"last run {lr.outcome} (exit {lr.exit_code})", FAILED))
     if lr is not None and lr.stalled and f.running is None:
-        reasons.append((WARNING, "the last run stalled and the watchdog stopped it"))
+        reasons.append((WARNING, "the last run stalled and the watchdog stopped it", STALLED))
     if f.delete_debt:
         owed = (f" ({f.pending_deletes} deletes due)" if f.pending_deletes else "")
         reasons.append((WARNING, f"deletes skipped in {f.deletes_skipped_runs} runs in a "
-                                 f"row{owed}"))
-    if f.persistent:
-        worst = f.persistent[0]
-        reasons.append((WARNING, f"{len(f.persistent)} files fail run after run "
-                                 f"({worst.path}: {worst.runs_in_a_row} runs in a row)"))
-    code = max((c for c, _ in reasons), default=OK)
-    return Verdict(code, [r for c, r in sorted(reasons, key=lambda x: -x[0])])
+                                 f"row{owed}", DELETES))
+    if f.persistent_files:
+        worst = f.persistent[0] if f.persistent else None
+        which = f" ({worst.path}: {worst.runs_in_a_row} runs in a row)" if worst else ""
+        reasons.append((WARNING, f"{f.persistent_files} files fail run after run{which}",
+                        PERSISTENT))
+    code = max((c for c, _, _ in reasons), default=OK)
+    return Verdict(code, [r for c, r, _ in sorted(reasons, key=lambda x: -x[0])],
+                   frozenset(k for _, _, k in reasons))
 
 
 def notes(f: Facts) -> list[str]:

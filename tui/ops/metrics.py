@@ -5,7 +5,7 @@ never sees half a file."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,8 +135,7 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
     ]
     version = x.get("rclone_version")
     if isinstance(version, str) and version:
-        out.append(("rclone_info", "1, labelled with the version of the rclone the last run "
-                    "used.", 1, f',version="{prom.label(version)}"'))
+        out.append(rclone_info(version))
     for guard in GUARDS:
         out.append(("guard_tripped", "1 if this safety guard stopped the last run.",
                     1 if isinstance(tripped, (list, tuple)) and guard in tripped else 0,
@@ -144,9 +143,17 @@ def _samples(s: RunSummary, run_max: float) -> list[Sample]:
     return out
 
 
-def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX) -> str:
-    """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md)."""
-    return prom.render(s.job, _samples(s, run_max))
+def rclone_info(version: str) -> Sample:
+    """`space_mirror_rclone_info{version=…} 1`: the rclone a run uses (at its end, and live)."""
+    return ("rclone_info", "1, labelled with the version of the rclone the run uses.", 1,
+            f',version="{prom.label(version)}"')
+
+
+def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX,
+                    more: Sequence[Sample] = ()) -> str:
+    """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md).
+    `more`: further samples (the job's thresholds, tui/ops/live_metrics.py)."""
+    return prom.render(s.job, [*_samples(s, run_max), *more])
 
 
 def in_progress_text(previous: str, job: str, started: float,
@@ -155,7 +162,7 @@ def in_progress_text(previous: str, job: str, started: float,
     `run_in_progress 1` and this run's start, so a run that dies leaves evidence."""
     names = {f"space_mirror_{n}" for n in (*_IN_PROGRESS, "run_max_duration_seconds")}
     kept = [line for line in previous.splitlines()
-            if line and not any(_names_metric(line, n) for n in names)]
+            if line and not any(names_metric(line, n) for n in names)]
     fresh = prom.render(job, [
         ("run_in_progress", "1 while a run is going (written at its start).", 1, ""),
         ("run_start_timestamp_seconds", "Start of the run in progress, unix time.", started, ""),
@@ -165,7 +172,8 @@ def in_progress_text(previous: str, job: str, started: float,
     return "\n".join([*kept, fresh.rstrip("\n")]) + "\n"
 
 
-def _names_metric(line: str, metric: str) -> bool:
+def names_metric(line: str, metric: str) -> bool:
+    """The line is `metric`'s sample, HELP or TYPE."""
     body = line[7:] if line.startswith(("# HELP ", "# TYPE ")) else line
     return body.startswith((metric + "{", metric + " "))
 
@@ -181,13 +189,14 @@ def write_summary(path: Path, data: Mapping[str, object]) -> str | None:
 
 
 def write_metrics(prom_path: Path, summary_path: Path, s: RunSummary,
-                  run_max: float = DEFAULT_RUN_MAX) -> list[str]:
+                  run_max: float = DEFAULT_RUN_MAX, more: Sequence[Sample] = ()) -> list[str]:
     """Write both files; returns one warning per file that could not be written.
 
     A dry run leaves the Prometheus file alone: replacing it would drop the real sync's
     series (and hide a failed nightly sync from the alerts) for a run that changed nothing.
     """
-    found = [prom.write(prom_path, prometheus_text(s, run_max))] if s.mode != "dry-run" else []
+    found = ([prom.write(prom_path, prometheus_text(s, run_max, more))]
+             if s.mode != "dry-run" else [])
     found.append(write_summary(summary_path, s.as_dict()))
     return [w for w in found if w]
 

@@ -114,8 +114,12 @@ class Summary:
             journal.warn(warning)
 
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
+        # The job's thresholds stay in the textfile: a fleet view judges its series by them.
+        from tui.ops.live_metrics import settings_samples
+
         for warning in metrics.write_metrics(ctx.job.metrics_path, ctx.job.summary_path,
-                                             end.summary, run_max(ctx)):
+                                             end.summary, run_max(ctx),
+                                             settings_samples(ctx.job)):
             journal.warn(warning)
 
 

@@ -21,7 +21,17 @@ from tui.core.markers import MarkerKind, now
 from tui.core.progress import in_flight
 from tui.core.runstate import apply_all
 from tui.core.units import format_bytes, format_duration
-from tui.ops import credentials, lock, logfile, notify, preflight, rc, rclone_probe, rclonecmd
+from tui.ops import (
+    credentials,
+    live_metrics,
+    lock,
+    logfile,
+    notify,
+    preflight,
+    rc,
+    rclone_probe,
+    rclonecmd,
+)
 from tui.ops.guards import baseline, deletes, source
 from tui.ops.monitor.reporters import Reporter, RunEnd, default_reporters, run_end
 from tui.ops.run import locking, partials, verdict, watchdog
@@ -247,10 +257,16 @@ class SyncRun:
                                follow_name=False)
         self._consume(follower.poll().lines)  # open rclone's file now, before any rotation
         self._watchdog = watchdog.Watchdog(ctx.job, lambda: ctx.state)
+        # The live series (metrics_interval): a task of its own, so a SIGSTOPped rclone that
+        # writes no line still gets its textfile rewritten with the time since progress.
+        live = asyncio.create_task(live_metrics.LiveMetrics(ctx.job, lambda: ctx.state,
+                                                            argv[0]).publish(journal.complain,
+                                                                             ctx.mode))
         try:
             code = await asyncio.to_thread(proc.wait, lambda: self._tick(follower),
                                            self._tick_interval())
         finally:
+            live.cancel()
             proc.finish()
         self._drain(follower)
         if code != 0 and (ctx.trip or ctx.abort.requested_by or code > 128):
