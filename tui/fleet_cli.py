@@ -51,7 +51,7 @@ def fleet_command(settings: FleetConfig, as_json: bool, out: TextIO | None = Non
             print(f"space-mirror: {exc}", file=sys.stderr)
         return health.UNKNOWN
     if as_json:
-        stream.write(json.dumps(fleet.as_json(f, settings.prometheus or ""),
+        stream.write(json.dumps(fleet.rows_json(f, settings.prometheus or ""),
                                 ensure_ascii=False) + "\n")
     else:
         stream.write("\n".join(table(f)) + "\n")

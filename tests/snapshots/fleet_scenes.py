@@ -59,7 +59,7 @@ def answers(hosts: int, jobs: int) -> dict[str, list[fleet.Result]]:
 
 def fleet_app(hosts: int = 5, jobs: int = 3) -> FleetApp:
     data = answers(hosts, jobs)
-    return FleetApp(lambda: fleet.build(data, NOW, 15.0), 3600.0, "http://prometheus:9090",
+    return FleetApp(lambda: fleet.build_rows(data, NOW, 15.0), 3600.0, "http://prometheus:9090",
                     frozenset({"nas01"}))
 
 

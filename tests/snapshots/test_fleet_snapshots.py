@@ -88,7 +88,7 @@ async def test_a_failed_refresh_keeps_the_rows_and_says_why() -> None:
         calls["n"] += 1
         if calls["n"] > 1:
             raise OSError("Prometheus at http://p:9090 cannot be reached: refused")
-        return fleet.build(data, NOW)
+        return fleet.build_rows(data, NOW)
 
     app = FleetApp(read, 3600.0, "http://p:9090")
     async with app.run_test(size=(80, 24)) as pilot:

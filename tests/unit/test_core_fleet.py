@@ -37,7 +37,7 @@ STALE = {**OK_ROW, "last_success_timestamp_seconds": NOW - 30 * 3600}
 
 
 def test_states_sorted_by_need_with_the_worst_exit_code() -> None:
-    f = fleet.build(answers({("b:9100", "ok"): OK_ROW, ("a:9100", "run"): RUNNING,
+    f = fleet.build_rows(answers({("b:9100", "ok"): OK_ROW, ("a:9100", "run"): RUNNING,
                              ("c:9100", "stuck"): STALLED, ("a:9100", "bad"): FAILED,
                              ("b:9100", "old"): STALE}), NOW)
     assert [(r.host, r.job, r.state) for r in f.rows] == [
@@ -52,7 +52,7 @@ def test_states_sorted_by_need_with_the_worst_exit_code() -> None:
 
 
 def test_each_verdict_is_health_evaluate_of_the_rows_facts() -> None:
-    f = fleet.build(answers({("a", "x"): STALE, ("a", "y"): STALLED}), NOW)
+    f = fleet.build_rows(answers({("a", "x"): STALE, ("a", "y"): STALLED}), NOW)
     for row in f.rows:
         assert row.verdict == health.evaluate(row.facts)
     stale = next(r for r in f.rows if r.job == "x")
@@ -61,7 +61,7 @@ def test_each_verdict_is_health_evaluate_of_the_rows_facts() -> None:
 
 def test_the_jobs_own_thresholds_are_used() -> None:
     # Exported by the runner: a 2 s crit_after makes a 1 h old success critical.
-    f = fleet.build(answers({("a", "x"): {**OK_ROW, "warn_after_seconds": 1,
+    f = fleet.build_rows(answers({("a", "x"): {**OK_ROW, "warn_after_seconds": 1,
                                           "crit_after_seconds": 2}}), NOW)
     assert f.rows[0].state == "stale" and f.exit_code() == health.CRITICAL
 
@@ -75,7 +75,7 @@ def test_stall_threshold_matches_the_alert(stall_timeout: float, idle: float,
                                            state: str) -> None:
     row = {**RUNNING, "run_stall_timeout_seconds": stall_timeout,
            "run_last_progress_timestamp_seconds": NOW - idle}
-    assert fleet.build(answers({("a", "x"): row}), NOW).rows[0].state == state
+    assert fleet.build_rows(answers({("a", "x"): row}), NOW).rows[0].state == state
 
 
 def test_down_hosts_and_exported_job_labels() -> None:
@@ -84,7 +84,7 @@ def test_down_hosts_and_exported_job_labels() -> None:
                                               "job": "node"}, 1, NOW)]
     ans[fleet.UP] = [({"instance": "n:9100", "job": "node"}, 1, NOW),
                      ({"instance": "gone:9100", "job": "node"}, 0, NOW)]
-    f = fleet.build(ans, NOW)
+    f = fleet.build_rows(ans, NOW)
     assert [r.job for r in f.rows] == ["photos"]
     assert f.down == ["gone:9100"]
     assert "not answering: gone:9100" in fleet.header(f)
@@ -94,9 +94,9 @@ def test_down_hosts_and_exported_job_labels() -> None:
 def test_old_data_and_empty_fleet() -> None:
     ans = answers({("a", "x"): OK_ROW})
     ans[fleet.SEEN] = [({"instance": "a", "job": "x"}, NOW - 45, NOW)]
-    f = fleet.build(ans, NOW, scrape_interval=15)
+    f = fleet.build_rows(ans, NOW, scrape_interval=15)
     assert f.rows[0].data_age == 45 and "older than two scrapes" in fleet.header(f)
-    assert fleet.build({}, NOW).exit_code() == health.UNKNOWN
+    assert fleet.build_rows({}, NOW).exit_code() == health.UNKNOWN
 
 
 @pytest.mark.parametrize(("instance", "host"), [
@@ -107,10 +107,10 @@ def test_host_of(instance: str, host: str) -> None:
 
 
 def test_filter_words() -> None:
-    f = fleet.build(answers({("nas:9100", "photos"): STALE, ("web:9100", "docs"): OK_ROW}),
+    f = fleet.build_rows(answers({("nas:9100", "photos"): STALE, ("web:9100", "docs"): OK_ROW}),
                     NOW)
-    assert [r.job for r in f.rows if fleet.matches(r, "NAS stale")] == ["photos"]
-    assert [r.job for r in f.rows if fleet.matches(r, "docs")] == ["docs"]
+    assert [r.job for r in f.rows if fleet.row_matches(r, "NAS stale")] == ["photos"]
+    assert [r.job for r in f.rows if fleet.row_matches(r, "docs")] == ["docs"]
 
 
 def test_status_on_the_host_warns_at_the_fleets_threshold() -> None:

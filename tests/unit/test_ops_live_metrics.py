@@ -54,6 +54,6 @@ def test_the_text_table_fits_80_columns() -> None:
 
     from tui.core import fleet
 
-    lines = table(fleet.build(answers(5, 3), NOW))
+    lines = table(fleet.build_rows(answers(5, 3), NOW))
     assert len(lines) == 17 and lines[2].split()[2] == "stalled"
     assert max(len(line) for line in lines[1:]) <= 80

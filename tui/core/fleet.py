@@ -142,7 +142,7 @@ def _job_of(labels: Mapping[str, str]) -> str | None:
     return labels.get("exported_job") or labels.get("job")
 
 
-def build(answers: Mapping[str, Sequence[Result]], now: float,
+def build_rows(answers: Mapping[str, Sequence[Result]], now: float,
           scrape_interval: float = 15.0) -> Fleet:
     """The fleet from one answer per query in QUERIES (missing answers count as empty)."""
     series: dict[tuple[str, str], dict[str, float]] = {}
@@ -227,7 +227,7 @@ def sort_by_need(rows: Iterable[Row]) -> list[Row]:
                                        r.instance, r.job))
 
 
-def matches(row: Row, text: str) -> bool:
+def row_matches(row: Row, text: str) -> bool:
     """The `/` filter: every word in the host, job or state (case-insensitive)."""
     hay = f"{row.instance} {row.job} {row.state}".lower()
     return all(w in hay for w in text.lower().split())
@@ -253,7 +253,7 @@ def row_json(r: Row) -> dict[str, object]:
     }
 
 
-def as_json(fleet: Fleet, source: str) -> dict[str, object]:
+def rows_json(fleet: Fleet, source: str) -> dict[str, object]:
     return {
         "prometheus": source, "now": fleet.now, "scrape_interval_s": fleet.scrape_interval,
         "counts": fleet.counts(), "down_hosts": fleet.down,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tui.core.markers import START_NEEDLE
-from tui.ops import credentials
+from tui.ops import credentials, http
 
 BODY_LIMIT = 10 * 1024
 TIMEOUT = 10.0
@@ -59,19 +59,8 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed ping (issue 20 row 10): no other host, no other scheme."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-# http and https only: no ftp, file or data handlers for a redirect or a URL to reach.
-_OPENER = urllib.request.OpenerDirector()
-for _handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
-                 urllib.request.HTTPSHandler(), _NoRedirect(),
-                 urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
-    _OPENER.add_handler(_handler)
+# A redirect is a failed ping (issue 20 row 10): no other host, no other scheme.
+_OPENER = http.opener()
 
 
 def send(url: str, body: bytes, timeout: float = TIMEOUT) -> str | None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from tui.config import FleetConfig
 from tui.core import fleet
-from tui.ops import credentials
+from tui.ops import credentials, http
 
 TIMEOUT = 10.0
 TOKEN, USER, PASSWORD = "PROMETHEUS_BEARER_TOKEN", "PROMETHEUS_USERNAME", "PROMETHEUS_PASSWORD"
@@ -34,13 +34,6 @@ TOKEN, USER, PASSWORD = "PROMETHEUS_BEARER_TOKEN", "PROMETHEUS_USERNAME", "PROME
 
 class PrometheusError(Exception):
     """A one-line reason the fleet cannot be read (what is wrong, what to do)."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
-                         headers: Any, newurl: str) -> None:
-        raise PrometheusError(f"Prometheus answered with a redirect to {newurl}; give its "
-                              "final address with --prometheus (redirects are not followed)")
 
 
 def check_url(url: str) -> str:
@@ -63,7 +56,7 @@ class Client:
         self._secrets: frozenset[str] = frozenset()
         if settings.auth_file is not None:
             self._auth(settings.auth_file)
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+        ctx: ssl.SSLContext | None = None
         if self.base.startswith("https:"):
             try:
                 ctx = ssl.create_default_context(
@@ -71,8 +64,7 @@ class Client:
             except (OSError, ssl.SSLError) as exc:
                 raise PrometheusError(f"CA bundle {settings.ca_bundle} cannot be used: "
                                       f"{getattr(exc, 'strerror', None) or exc}") from None
-            handlers.append(urllib.request.HTTPSHandler(context=ctx))
-        self._opener = urllib.request.build_opener(*handlers)
+        self._opener = http.opener(ctx)
 
     def _auth(self, path: Path) -> None:
         try:
@@ -100,6 +92,11 @@ class Client:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 body = resp.read(64 * 1024 * 1024)
         except urllib.error.HTTPError as exc:
+            if http.is_redirect(exc.code):
+                where = exc.headers.get("Location", "elsewhere") if exc.headers else "elsewhere"
+                raise PrometheusError(f"Prometheus answered with a redirect to {where}; give "
+                                      "its final address with --prometheus (redirects are not "
+                                      "followed)") from None
             hint = (" (check the auth_file's credentials)" if exc.code in (401, 403) else "")
             raise PrometheusError(f"Prometheus at {self.base} answered HTTP {exc.code} "
                                   f"{exc.reason}{hint}") from None
@@ -165,7 +162,7 @@ def read_fleet(client: Client, scrape_interval: float,
         got = list(pool.map(client.query, queries))
     # Prometheus's clock, from its answers' evaluation times (ages never mix two clocks).
     now = max((t for t, rows in got if rows), default=time.time())
-    return fleet.build({q: rows for q, (_, rows) in zip(queries, got, strict=True)}, now,
+    return fleet.build_rows({q: rows for q, (_, rows) in zip(queries, got, strict=True)}, now,
                        scrape_interval)
 
 

@@ -84,7 +84,7 @@ class FleetFailed(Message):
         return isinstance(message, (FleetRead, FleetFailed))
 
 
-def row_cells(r: fleet.Row) -> tuple[str | Text, ...]:
+def fleet_row_cells(r: fleet.Row) -> tuple[str | Text, ...]:
     age = r.last_good_age
     persistent = r.facts.persistent_files
     return (printable(r.host), printable(r.job), Text(r.state, style=STATE_STYLE[r.state]),
@@ -180,11 +180,11 @@ class FleetScreen(KeyedScreen):
         if self.shown and 0 <= table.cursor_row < len(self.shown):
             at = self.shown[table.cursor_row]
             keep = (at.instance, at.job)
-        rows = [r for r in self.fleet.rows if fleet.matches(r, self.words)] \
+        rows = [r for r in self.fleet.rows if fleet.row_matches(r, self.words)] \
             if self.words else list(self.fleet.rows)
         self.shown = rows
         table.clear()
-        table.add_rows(row_cells(r) for r in rows)
+        table.add_rows(fleet_row_cells(r) for r in rows)
         if keep is not None:
             for i, r in enumerate(rows):
                 if (r.instance, r.job) == keep:
