@@ -120,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     unit.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
                       help="with --install: where the units go (default: %(default)s)")
     unit.add_argument("--verify", metavar="WEEKDAY",
-                      help="also a weekly `verify` service and timer on this day (e.g. Sun)")
+                      help="also a weekly `verify` service and timer on this day (e.g. Sun), "
+                           "or `daily`")
+    unit.add_argument("--verify-rotate", type=int, metavar="N",
+                      help="the scheduled verify checks slice K of N (verify --rotate N)")
     unit.add_argument("--verify-sample", type=float, metavar="PCT",
                       help="the sample the weekly verify checks (default 5)")
 
@@ -133,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rclone check --one-way of a random sample of the source's files")
     ver.add_argument("--sample", type=float, metavar="PCT", default=None,
                      help="percentage of the source's files to check (default 5)")
+    ver.add_argument("--rotate", type=int, metavar="N", default=None,
+                     help="check slice K of N (rclone --hash-filter K/N), K advancing with each "
+                          "verify: every file within N runs (docs/verify.md)")
     ver.add_argument("--download", action="store_true",
                      help="compare the bytes (downloads the sample) instead of the hashes the "
                           "destination reports")
@@ -280,10 +286,11 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
 
     job, config = resolve_job(ns)
     verify_units: tuple[str, str] | None = None
-    if ns.verify is not None or ns.verify_sample is not None:
+    if ns.verify is not None or ns.verify_sample is not None or ns.verify_rotate is not None:
         from tui.ops.systemd import verify_units as make_verify_units
 
-        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample)
+        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample,
+                                                  ns.verify_rotate)
         if problem is not None:
             print(f"space-mirror: {problem}", file=sys.stderr)
             return exitcodes.USAGE
@@ -310,17 +317,22 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
 
 
 def _cmd_verify(ns: argparse.Namespace) -> int:
+    from tui.core.rotation import rotate_problem
     from tui.core.verify import DEFAULT_PERCENT, percent_problem
     from tui.ops.run.context import started_by_default
     from tui.ops.verify import VerifyOptions, verify_job
 
     percent = DEFAULT_PERCENT if ns.sample is None else ns.sample
-    if (problem := percent_problem(percent)) is not None:
+    problem = percent_problem(percent)
+    if ns.rotate is not None:
+        problem = (rotate_problem(ns.rotate) if ns.sample is None else
+                   "--rotate and --sample are two ways to choose the files; give one")
+    if problem is not None:
         print(f"space-mirror: {problem}", file=sys.stderr)
         return exitcodes.USAGE
     job, _ = resolve_job(ns)
     return verify_job(job, VerifyOptions(
-        percent=percent, seed=ns.seed, download=ns.download,
+        percent=percent, seed=ns.seed, download=ns.download, rotate=ns.rotate,
         started_by=ns.started_by or started_by_default(os.environ)))
 
 

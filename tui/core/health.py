@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui.core.history.persistent import PersistentFailure
 from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
 from tui.core.progress import SHOW_STALL_AFTER, progress_key
 from tui.core.runstate import RunState, apply
+
+if TYPE_CHECKING:
+    from tui.core.rotation import Coverage
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -57,6 +61,8 @@ class Facts:
     pending_deletes: int | None = None  # None: unknown
     # The latest real run's failing files with their runs in a row (None: history unknown).
     failures: tuple[PersistentFailure, ...] | None = None
+    # A rotating verify's coverage (verify --rotate N; None: no rotation recorded).
+    coverage: Coverage | None = None
 
     @property
     def persistent(self) -> tuple[PersistentFailure, ...] | None:
@@ -137,6 +143,9 @@ def evaluate(f: Facts) -> Verdict:
         worst = f.persistent[0]
         reasons.append((WARNING, f"{len(f.persistent)} files fail run after run "
                                  f"({worst.path}: {worst.runs_in_a_row} runs in a row)"))
+    cover = f.coverage
+    if cover is not None and ((cover.complete_cycle and cover.overdue) or cover.differing):
+        reasons.append((WARNING, cover.text()))
     code = max((c for c, _ in reasons), default=OK)
     return Verdict(code, [r for c, r in sorted(reasons, key=lambda x: -x[0])])
 
@@ -194,6 +203,8 @@ def one_line(f: Facts, v: Verdict) -> str:
         facts.append(f"{f.persistent_files} persistent failures")
     if lr is not None and lr.partials_left:
         facts.append(f"{lr.partials_left} partial files left")
+    if f.coverage is not None:
+        facts.append(f.coverage.text())
     lead = "; ".join(v.reasons) if v.reasons else "mirror healthy"
     perf = (f"age={int(age)}s;{int(f.warn_after)};{int(f.crit_after)};0"
             if age is not None else "")
@@ -218,6 +229,7 @@ def as_json(f: Facts, v: Verdict) -> dict[str, object]:
         "persistent_failed_files": f.persistent_files,
         "persistent_failures": None if f.persistent is None else [
             p.as_json() for p in f.persistent],
+        "verify_coverage": None if f.coverage is None else f.coverage.as_json(),
     }
 
 

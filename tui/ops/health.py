@@ -15,6 +15,7 @@ from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.history.persistent import Persistent
 from tui.core.logline import Event, LineParser, MarkerLine, decode
+from tui.core.rotation import Coverage, coverage
 from tui.ops import metrics, processes
 
 
@@ -59,7 +60,15 @@ def gather(job: Job, now: float | None = None) -> Facts:
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
         failures=persistent.files if persistent else None,
+        coverage=_coverage(job, when),
     )
+
+
+def _coverage(job: Job, now: float) -> Coverage | None:
+    from tui.ops.verify_state import read_rotation
+
+    state = read_rotation(job)
+    return None if state is None else coverage(state, now)
 
 
 def last_success_time(job: Job) -> datetime | None:
