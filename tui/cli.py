@@ -21,11 +21,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__
 from tui.config import ConfigError, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
+
+if TYPE_CHECKING:
+    from tui.ops import preflight
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common],
                             help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--notify", action="store_true",
+                        help="also send the job's notification if its state changed (e.g. "
+                             "stale: no good mirror within crit_after), from a timer or cron")
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
@@ -234,6 +240,10 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     for r in results:
         print(credentials.redact(r.line(), ctx.secrets))
     bad: list[object] = list(preflight.failed(results))
+    for extra in _check_extras(job, ctx.rclone):
+        print(credentials.redact(extra.line(), ctx.secrets))
+        if not extra.ok and not extra.consequence:
+            bad.append(extra)
     if not bad:
         # The source guards the runner applies next (docs/safety.md).
         from tui.ops.guards import source
@@ -247,6 +257,36 @@ def _cmd_check(ns: argparse.Namespace) -> int:
         return exitcodes.CONFIG
     print("All checks passed.")
     return exitcodes.OK
+
+
+def _check_extras(job: Job, rclone: Path | None) -> list[preflight.CheckResult]:
+    """What `check` says beyond the runner's pre-flight: notifications (when the job has
+    `notify`) and whether this rclone can `verify --rotate`."""
+    from tui.core.rotation import hash_filter_problem
+    from tui.ops import rclonecmd
+    from tui.ops.monitor import notify_apprise
+    from tui.ops.preflight import CheckResult
+
+    out: list[preflight.CheckResult] = []
+    if job.notify:
+        urls, _, problems = notify_apprise.resolve(job)
+        missing = notify_apprise.missing_apprise()
+        if missing:
+            out.append(CheckResult("notify", False, missing, notify_apprise.INSTALL))
+        elif problems:
+            out.append(CheckResult("notify", False, "; ".join(problems),
+                                   "set the variable in the env file, or fix `notify`"))
+        else:
+            schemes = ", ".join(notify_apprise.shown(u) for u in urls)
+            out.append(CheckResult("notify", True, f"Apprise, {len(urls)} URL(s): {schemes} "
+                                   f"on {', '.join(job.notify_on)}"))
+    if rclone is not None:
+        problem = hash_filter_problem(rclonecmd.rclone_version(rclone))
+        # Said, never counted as failed: the run does not need verify --rotate.
+        out.append(CheckResult("verify --rotate", problem is None, problem or "this rclone "
+                               "has --hash-filter (rotating verification works)",
+                               consequence=problem is not None))
+    return out
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
@@ -274,7 +314,7 @@ def _cmd_status(ns: argparse.Namespace) -> int:
 
     try:
         job, _ = resolve_job(ns)
-        return status_command(job, as_json=ns.json)
+        return status_command(job, as_json=ns.json, notify=ns.notify)
     except ConfigError as exc:
         return unknown(str(exc), ns.json)
     except Exception as exc:  # a monitoring check must answer 3, never a traceback
