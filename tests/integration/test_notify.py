@@ -194,3 +194,32 @@ def test_refusing_and_hanging_receivers_change_nothing(job_config, make_tree,
     assert re.search(r'^space_mirror_notify_failures_total\{job="t"\} 2$', prom, re.M), prom
     # Not told, so not remembered: the next run tries again.
     assert json.loads((job.base / "t.notify.json").read_text()).get("state") != "failure"
+
+
+def test_verify_differences_by_file_with_the_remedy(job_config, make_tree, run_cli,
+                                                   receiver: PostRecorder) -> None:
+    url = f"json://127.0.0.1:{receiver.port}/hook/{TOKEN}"
+    job = notify_job(job_config, make_tree, url)
+    make_tree(job.source, {f"p/f{i}.bin": 3000 + i for i in range(12)})
+    assert run(job, run_cli).returncode == 0
+    target = job.dest / "p/f7.bin"
+    good = target.read_bytes()
+    st = target.stat()
+    target.write_bytes(bytes([good[0] ^ 1]) + good[1:])
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    codes = [run_cli("--config", str(job.config), "verify", "--rotate", "2").returncode
+             for _ in range(2)]
+    assert sorted(codes) == [0, 1]  # found in its slice, once in the cycle
+    [msg] = messages(receiver)  # the other slice's clean verify is no news
+    assert msg["title"].endswith(": verify: differences")
+    assert "differ: p/f7.bin" in msg["message"]
+    assert "What to do: differ: the destination's copy differs" in msg["message"]
+    assert re.search(r"Verification: verified \d+% within the last \d runs? \(rotation of 2\)",
+                     msg["message"])
+    no_secret(msg["message"])
+
+    target.write_bytes(good)  # repaired; the slice is proven at its next turn
+    for _ in range(2):
+        assert run_cli("--config", str(job.config), "verify", "--rotate", "2").returncode == 0
+    assert [m["title"].rsplit(": ", 1)[1] for m in messages(receiver)] == [
+        "differences", "recovered"]

@@ -10,15 +10,19 @@ the run's own error tally (tui/core/remedy.py `ErrorCount`): nothing here is com
     stale      the last good mirror is older than crit_after (or there never was one)
     ok         none of these: after a problem, the `recovered` message closes it
 
-A message goes out once per change of state: a second failed night is no news.
+A message goes out once per change of state: a second failed night is no news. A verify
+has a state of its own (differences found, or ok again), told as `failure` / `recovered`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.core.health import Facts, age_text, last_good_text, success_age
 from tui.core.remedy import ErrorCount, JobFacts, remedy, short_example
+from tui.core.rotation import Coverage
+from tui.core.verify import LABELS as VERIFY_LABELS
 
 PROBLEMS = ("failure", "stalled", "stale")
 OK = "ok"
@@ -107,3 +111,39 @@ def compose(event: str, f: Facts, job: JobFacts, host: str,
     lines.append(f"More: space-mirror history --job {job.name} (or status --job {job.name}).")
     title = f"space-mirror {job.name} on {host}: {TITLES[event]}"
     return Message(event, title, "\n".join(lines))
+
+
+def verify_state(differences: int, coverage: Coverage | None) -> str:
+    """`differences` while the last verify found some, or a rotation's slice still holds
+    some (until its next check proves it); else ok."""
+    return "differences" if differences or (coverage and coverage.differing) else OK
+
+
+def decide_verify(previous: str | None, current: str) -> str | None:
+    if current == previous:
+        return None
+    if current == OK:
+        return "recovered" if previous == "differences" else None
+    return "failure"
+
+
+def compose_verify(event: str, job: JobFacts, host: str, summary: str,
+                   examples: Sequence[tuple[str, str]], remedy_text: str,
+                   coverage: Coverage | None, run_id: str) -> Message:
+    """What a verify found, by file, with what to do."""
+    lines: list[str] = []
+    if event == "recovered":
+        lines.append(f"Verify {run_id}: the mirror's differences are gone ({summary}).")
+    else:
+        lines.append(f"Verify {run_id} found differences: {summary}.")
+        for cls, path in examples[:MAX_FILES]:
+            lines.append(f"  {VERIFY_LABELS.get(cls, cls)}: {path}")
+        if len(examples) > MAX_FILES:
+            lines.append(f"  … and {len(examples) - MAX_FILES} more")
+        if remedy_text:
+            lines.append(f"What to do: {remedy_text}.")
+    if coverage is not None:
+        lines.append(f"Verification: {coverage.text()}.")
+    lines.append(f"More: space-mirror history --job {job.name} (the verify's ERROR lines).")
+    word = "verify: differences" if event != "recovered" else "verify: recovered"
+    return Message(event, f"space-mirror {job.name} on {host}: {word}", "\n".join(lines))

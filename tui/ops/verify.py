@@ -283,7 +283,18 @@ class Verifier:
                      "(the run's ERROR lines are in the log: `space-mirror history`)")
         if result.differences:
             self.say(f"  what to do: {verify_remedy(_class_counts(result))}")
+        if problem is None and kind != MarkerKind.ABORTED:
+            self._notify(result, summary, cover)
         return code
+
+    def _notify(self, result: core.CheckCounts, summary: str,
+                cover: rotation.Coverage | None) -> None:
+        from tui.ops.monitor.notify_apprise import notify_verify
+
+        for warning in notify_verify(self.job, self.run_id, result.differences, summary,
+                                     result.examples, verify_remedy(_class_counts(result)),
+                                     cover, self.journal.secrets):
+            self.complain(f"warning: {warning}; the verify's exit code is unchanged")
 
     def _advance(self, kind: MarkerKind, code: int, result: core.CheckCounts,
                  problem: str | None) -> rotation.Coverage | None:

@@ -26,6 +26,7 @@ from tui.core import notice
 from tui.core.health import Facts
 from tui.core.markers import now
 from tui.core.remedy import ErrorCount, error_count
+from tui.core.rotation import Coverage
 from tui.ops import credentials, safefile
 from tui.ops.monitor import prom
 from tui.ops.monitor.reporters import RunEnd
@@ -174,12 +175,37 @@ def notify(job: Job, facts: Facts, errors: ErrorCount | None = None,
     event = notice.decide(previous if isinstance(previous, str) else None, current)
     if event is None:
         return []
+    message = notice.compose(event, facts, job, socket.gethostname(), errors)
+    return _tell(job, data, "state", current, message, secrets, now)
+
+
+def notify_verify(job: Job, run_id: str, differences: int, summary: str,
+                  examples: Sequence[tuple[str, str]], remedy_text: str,
+                  coverage: Coverage | None, secrets: frozenset[str]) -> list[str]:
+    """After a verify: its differences by file with the remedy, once; `recovered` when a
+    later verify finds none left."""
+    if not job.notify:
+        return []
+    data = read_state(job)
+    previous = data.get("verify_state")
+    current = notice.verify_state(differences, coverage)
+    event = notice.decide_verify(previous if isinstance(previous, str) else None, current)
+    if event is None:
+        return []
+    message = notice.compose_verify(event, job, socket.gethostname(), summary, examples,
+                                    remedy_text, coverage, run_id)
+    return _tell(job, data, "verify_state", current, message, secrets, None)
+
+
+def _tell(job: Job, data: dict[str, object], key: str, current: str | None,
+          message: notice.Message, secrets: frozenset[str], now: float | None) -> list[str]:
+    """Send `message` unless its event is not in notify_on; remember `current` under `key`
+    once told (not told: the next run or status tries again). The warnings to show."""
     when = time.time() if now is None else now
-    if event not in job.notify_on:  # not told, but remembered: no late message for it
-        data["state"] = current
+    if message.event not in job.notify_on:  # not told, but remembered: no late message
+        data[key] = current
         return _write(job, data)
     urls, hidden, problems = resolve(job)
-    message = notice.compose(event, facts, job, socket.gethostname(), errors)
     everything = secrets | hidden
     title = credentials.redact(message.title, everything)
     body = credentials.redact(message.body, everything)
@@ -190,11 +216,10 @@ def notify(job: Job, facts: Facts, errors: ErrorCount | None = None,
     elif urls:
         unsent = send(urls, title, body, min(TIMEOUT, job.hook_timeout or TIMEOUT))
         problems += unsent
-    delivered = bool(urls) and not missing and len(unsent) < len(urls)
     failures = data.get("failures_total")
     data["failures_total"] = (failures if isinstance(failures, int) else 0) + len(problems)
-    if delivered:  # told: remembered. Not told: the next run or status tries again.
-        data.update(state=current, last_event=event, last_sent=when)
+    if urls and not missing and len(unsent) < len(urls):
+        data.update({key: current, "last_event": message.event, "last_sent": when})
     warnings = [credentials.redact(p, everything) for p in problems]
     return warnings + _write(job, data)
 
