@@ -162,8 +162,8 @@ def test_stalled_run(job_config, make_tree, receiver: PostRecorder, cli_env) -> 
     assert runner.returncode == 79, err
     [msg] = messages(receiver)
     assert msg["title"].endswith(": STALLED")
-    assert "no progress for 3s (stall_timeout)" in msg["message"]
-    assert "What to do:" in msg["message"]
+    assert "Why: no progress for 3s (stall_timeout); in flight:" in msg["message"]
+    assert "Error class: stalled. What to do: find what blocks the transfer" in msg["message"]
     no_secret(msg["message"], err)
 
 

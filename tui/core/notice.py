@@ -78,7 +78,7 @@ def compose(event: str, f: Facts, job: JobFacts, host: str,
     if lr is not None and (event != "stale" or lr.outcome != "success"):
         lines.append(f"Last run {lr.run_id or '?'}: {lr.outcome} (exit {lr.exit_code}).")
     classes = errors.classes if errors is not None else ()
-    if event in ("failure", "stalled") and classes:
+    if event == "failure" and classes:
         main = classes[0]
         more = f" (+{len(classes) - 1} other class{'es' if len(classes) > 2 else ''})" \
             if len(classes) > 1 else ""
@@ -86,15 +86,16 @@ def compose(event: str, f: Facts, job: JobFacts, host: str,
         lines.append(f"What to do: {remedy(main.cls, job, main.example)}.")
     elif event in ("failure", "stalled", "stale") and lr is not None and lr.reason:
         lines.append(f"Why: {lr.reason}")
-    if event == "stalled" and not classes:
-        lines.append("What to do: find what blocks the transfer (the destination's "
-                     "reachability, a hung mount); the next run continues where this one "
-                     "stopped.")
+    if event == "stalled":
+        # The watchdog's verdict leads; errors logged while rclone was stopped are its echo.
+        lines.append("Error class: stalled. What to do: find what blocks the transfer (the "
+                     "destination's reachability, a hung mount or disk); the next run "
+                     "continues where this one stopped.")
     if event == "stale" and (lr is None or lr.outcome == "success"):
         lines.append(f"What to do: check that the job's timer runs (`systemctl list-timers "
                      f"'space-mirror*'`) and `space-mirror history --job {job.name}`.")
     files = errors.files if errors is not None else ()
-    if event in ("failure", "stalled") and files:
+    if event == "failure" and files:
         shown = [short_example(p) for p in files[:MAX_FILES]]
         extra = f" (+{len(files) - MAX_FILES} more)" if len(files) > MAX_FILES else ""
         lines.append("Files: " + ", ".join(shown) + extra + ".")

@@ -12,6 +12,7 @@ the job's, rendered by prom.render). URLs are secrets: only their scheme is ever
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -224,12 +225,14 @@ def _tell(job: Job, data: dict[str, object], key: str, current: str | None,
     return warnings + _write(job, data)
 
 
-def notify_now(job: Job, errors: ErrorCount | None = None,
-               secrets: frozenset[str] = frozenset()) -> list[str]:
-    """From the job's health as `status` sees it (after a run: its summary is written)."""
+def notify_after_run(job: Job, errors: ErrorCount | None = None,
+                     secrets: frozenset[str] = frozenset()) -> list[str]:
+    """From the job's health once its run ended (its summary is written). The run still
+    holds the lock, so the model would see it running: it is not, any more."""
     from tui.ops.health import gather
 
-    return notify(job, gather(job), errors, secrets)
+    facts = dataclasses.replace(gather(job), running=None, no_progress_for=None)
+    return notify(job, facts, errors, secrets)
 
 
 class Notify:
@@ -244,7 +247,7 @@ class Notify:
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         if not ctx.job.notify or ctx.mode != "sync":
             return
-        warnings = await asyncio.to_thread(notify_now, ctx.job, error_count(ctx.errors),
+        warnings = await asyncio.to_thread(notify_after_run, ctx.job, error_count(ctx.errors),
                                            ctx.secrets)
         for warning in warnings:
             journal.warn(f"{warning}; the run's exit code is unchanged")
