@@ -60,11 +60,11 @@ def gather(job: Job, now: float | None = None) -> Facts:
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
         failures=persistent.files if persistent else None,
-        coverage=_coverage(job, when),
+        coverage=_verify_coverage(job, when),
     )
 
 
-def _coverage(job: Job, now: float) -> Coverage | None:
+def _verify_coverage(job: Job, now: float) -> Coverage | None:
     from tui.ops.verify_state import read_rotation
 
     state = read_rotation(job)

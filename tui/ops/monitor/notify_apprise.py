@@ -111,7 +111,7 @@ def read_state(job: Job) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _write(job: Job, data: dict[str, object]) -> list[str]:
+def _remember(job: Job, data: dict[str, object]) -> list[str]:
     warnings: list[str] = []
     try:
         safefile.write_atomic(state_path(job), (json.dumps(data) + "\n").encode(), 0o600)
@@ -131,7 +131,7 @@ def _write(job: Job, data: dict[str, object]) -> list[str]:
     return warnings
 
 
-def send(urls: Sequence[str], title: str, body: str, timeout: float) -> list[str]:
+def deliver(urls: Sequence[str], title: str, body: str, timeout: float) -> list[str]:
     """Each URL through Apprise, in a thread that gets `timeout` seconds in all; one
     problem per URL that was not sent (named by its scheme only)."""
     import apprise
@@ -205,7 +205,7 @@ def _tell(job: Job, data: dict[str, object], key: str, current: str | None,
     when = time.time() if now is None else now
     if message.event not in job.notify_on:  # not told, but remembered: no late message
         data[key] = current
-        return _write(job, data)
+        return _remember(job, data)
     urls, hidden, problems = resolve(job)
     everything = secrets | hidden
     title = credentials.redact(message.title, everything)
@@ -215,14 +215,14 @@ def _tell(job: Job, data: dict[str, object], key: str, current: str | None,
     if missing:
         problems.append(missing)
     elif urls:
-        unsent = send(urls, title, body, min(TIMEOUT, job.hook_timeout or TIMEOUT))
+        unsent = deliver(urls, title, body, min(TIMEOUT, job.hook_timeout or TIMEOUT))
         problems += unsent
     failures = data.get("failures_total")
     data["failures_total"] = (failures if isinstance(failures, int) else 0) + len(problems)
     if urls and not missing and len(unsent) < len(urls):
         data.update({key: current, "last_event": message.event, "last_sent": when})
     warnings = [credentials.redact(p, everything) for p in problems]
-    return warnings + _write(job, data)
+    return warnings + _remember(job, data)
 
 
 def notify_after_run(job: Job, errors: ErrorCount | None = None,
