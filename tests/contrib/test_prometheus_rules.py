@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.ops import metrics
+from tui.core import rotation
+from tui.ops import metrics, verify_metrics
 from tui.ops.metrics import RunSummary
+from tui.ops.monitor import notify_apprise
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "prometheus"
 RULES = CONTRIB / "space-mirror-rules.yml"
@@ -40,6 +42,10 @@ def test_rules_use_only_series_we_write() -> None:
     s = RunSummary(job="j", run_id="r", mode="sync", started=1.0, ended=2.0, exit_code=0,
                    outcome="success", reason=None, bytes=0, transfers=0, checks=0, deletes=0,
                    renames=0, errors=0, extra={"last_success_ended": 2.0})
-    written = metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
+    state = rotation.advance(rotation.advance(rotation.Rotation(2), 1.0, 1, 0), 1.5, 1, 0)
+    cover = rotation.coverage(state, 2.0)
+    facts = verify_metrics.VerifyFacts("j", 1.0, 2.0, 0, True, 1, 0, 0, 0, 0, cover)
+    written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
+               + verify_metrics.verify_text(facts) + notify_apprise.metrics_text("j", 1, 2.0))
     names = set(re.findall(r"^(space_mirror_[a-z_]+)\{", written, re.M))
     assert used and used <= names, used - names

@@ -117,18 +117,29 @@ def _remember(job: Job, data: dict[str, object]) -> list[str]:
         safefile.write_atomic(state_path(job), (json.dumps(data) + "\n").encode(), 0o600)
     except OSError as exc:
         warnings.append(f"could not write {state_path(job)}: {exc.strerror or exc}")
+    return warnings + _write_metrics(job, data)
+
+
+def _write_metrics(job: Job, data: dict[str, object]) -> list[str]:
+    """Rewritten at every run's end, news or not: node_exporter's age of the file
+    (SpaceMirrorTextfileStale) then says the runner ran, as for the run's own file."""
     failures = data.get("failures_total")
     sent = data.get("last_sent")
-    text = prom.render(job.name, [
-        ("notify_failures_total", "Notifications that could not be sent (all time).",
-         failures if isinstance(failures, int) else 0, ""),
-        ("notify_last_sent_timestamp_seconds", "When a notification last went out.",
-         sent if isinstance(sent, (int, float)) else None, ""),
-    ])
+    text = metrics_text(job.name, failures if isinstance(failures, int) else 0,
+                        sent if isinstance(sent, (int, float)) else None)
     warning = prom.write(metrics_path(job), text)
     if warning:
-        warnings.append(warning)
-    return warnings
+        return [warning]
+    return []
+
+
+def metrics_text(job: str, failures: int, last_sent: float | None) -> str:
+    return prom.render(job, [
+        ("notify_failures_total", "Notifications that could not be sent (all time).",
+         failures, ""),
+        ("notify_last_sent_timestamp_seconds", "When a notification last went out.",
+         last_sent, ""),
+    ])
 
 
 def deliver(urls: Sequence[str], title: str, body: str, timeout: float) -> list[str]:
@@ -175,7 +186,7 @@ def notify(job: Job, facts: Facts, errors: ErrorCount | None = None,
     current = notice.state_of(facts)
     event = notice.decide(previous if isinstance(previous, str) else None, current)
     if event is None:
-        return []
+        return _write_metrics(job, data)
     message = notice.compose(event, facts, job, socket.gethostname(), errors)
     return _tell(job, data, "state", current, message, secrets, now)
 
