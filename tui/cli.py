@@ -334,25 +334,31 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
         if problem is not None:
             print(f"space-mirror: {problem}", file=sys.stderr)
             return exitcodes.USAGE
+    name = f"space-mirror-{job.name}"
+    more: dict[str, tuple[str, str]] = {}
+    if verify_units is not None:
+        more[f"{name}-verify"] = verify_units
+    if job.notify:  # `stale` needs no run: an hourly status --notify tells it
+        from tui.ops.systemd import notify_units
+
+        more[f"{name}-notify"] = notify_units(job, config)
     if ns.install:
         from tui.ops.unit_install import Installer, ask_tty
 
         installer = Installer(Path(ns.unit_dir), say=lambda m: print(m, flush=True),
                               ask=(lambda _q: True) if ns.yes else ask_tty,
                               systemd_running=False if ns.print_steps else None)
-        name = f"space-mirror-{job.name}"
-        more = {f"{name}-verify": verify_units} if verify_units is not None else None
         return installer.install(name, service_unit(job, config),
-                                 timer_unit(job, ns.on_calendar), more)
-    print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
+                                 timer_unit(job, ns.on_calendar), more or None)
+    print(f"# /etc/systemd/system/{name}.service")
     print(service_unit(job, config))
-    print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
+    print(f"# /etc/systemd/system/{name}.timer")
     print(timer_unit(job, ns.on_calendar))
-    if verify_units is not None:
-        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.service")
-        print(verify_units[0])
-        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.timer")
-        print(verify_units[1])
+    for unit, (service, timer) in more.items():
+        print(f"# /etc/systemd/system/{unit}.service")
+        print(service)
+        print(f"# /etc/systemd/system/{unit}.timer")
+        print(timer)
     return exitcodes.OK
 
 
