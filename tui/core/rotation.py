@@ -144,7 +144,9 @@ class Coverage:
         """`verified 100% within the last 14 runs; oldest slice 13 d`."""
         window = min(self.runs, self.slices)
         head = (f"verified {self.ratio * 100:.0f}% within the last {window} "
-                f"run{'s' if window != 1 else ''} (rotation of {self.slices})")
+                f"run{'s' if window != 1 else ''}")
+        if window < self.slices:
+            head += f" (rotation of {self.slices})"
         if self.oldest_age is not None:
             head += f"; oldest slice {long_age_text(self.oldest_age)}"
         if self.differing:
