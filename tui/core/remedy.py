@@ -253,6 +253,17 @@ VERIFY_REMEDIES = {
 }
 
 
+def verify_class(message: str) -> str:
+    """rclone check's ERROR message → missing / differ / error (rclone 1.75.2 logs
+    `file not in <remote>` and `md5 differ` / `sizes differ`)."""
+    low = message.lower()
+    if "file not in " in low:
+        return "missing"
+    if "differ" in low:
+        return "differ"
+    return "error"
+
+
 def verify_remedy(counts: Sequence[tuple[str, int]]) -> str:
     """The remedy for the largest class of differences, `counts` being (class, count)."""
     present = [(cls, n) for cls, n in counts if n]
