@@ -60,3 +60,19 @@ def test_hash_filter_needs_rclone_1_70() -> None:
     assert old is not None and "needs rclone 1.70 or newer" in old and "v1.60.1-DEV" in old
     assert r.hash_filter_problem(None) is not None
     assert r.rotate_problem(14) is None and r.rotate_problem(1) is not None
+
+
+def test_the_health_model_carries_the_coverage() -> None:
+    from tui.core import health
+
+    state = run_cycle(r.start(None, 4), 0.0, {1: 2})
+    facts = health.Facts(job="t", now=5 * DAY, warn_after=DAY, crit_after=2 * DAY,
+                         stall_timeout=0, recorded=True, last_success=5 * DAY - 60,
+                         coverage=r.coverage(state, 5 * DAY))
+    verdict = health.evaluate(facts)
+    assert verdict.code == health.WARNING
+    assert verdict.reasons == ["verified 75% within the last 4 runs; differences in slice 1; "
+                               "overdue: slice 1"]
+    assert health.notes(facts) == ["verify found differences"]
+    assert health.as_json(facts, verdict)["verify_coverage"]["differing_slices"] == [1]
+    assert "verified 75% within the last 4 runs" in health.one_line(facts, verdict)

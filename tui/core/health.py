@@ -164,6 +164,11 @@ def notes(f: Facts) -> list[str]:
     lr = f.last_run
     if lr is not None and lr.partials_left:
         out.append(f"{lr.partials_left} partial files left")
+    cover = f.coverage
+    if cover is not None and cover.differing:
+        out.append("verify found differences")
+    elif cover is not None and cover.complete_cycle and cover.overdue:
+        out.append(f"verify: {len(cover.overdue)} slice(s) overdue")
     return out
 
 
