@@ -23,12 +23,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__
 from tui.config import ConfigError, ConfigRefused, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
 from tui.core.text import printable
+
+if TYPE_CHECKING:
+    from tui.ops import preflight
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common],
                             help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--notify", action="store_true",
+                        help="also send the job's notification if its state changed (e.g. "
+                             "stale: no good mirror within crit_after), from a timer or cron")
 
     unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
@@ -123,7 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     unit.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
                       help="with --install: where the units go (default: %(default)s)")
     unit.add_argument("--verify", metavar="WEEKDAY",
-                      help="also a weekly `verify` service and timer on this day (e.g. Sun)")
+                      help="also a weekly `verify` service and timer on this day (e.g. Sun), "
+                           "or `daily`")
+    unit.add_argument("--verify-rotate", type=int, metavar="N",
+                      help="the scheduled verify checks slice K of N (verify --rotate N)")
     unit.add_argument("--verify-sample", type=float, metavar="PCT",
                       help="the sample the weekly verify checks (default 5)")
 
@@ -136,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rclone check --one-way of a random sample of the source's files")
     ver.add_argument("--sample", type=float, metavar="PCT", default=None,
                      help="percentage of the source's files to check (default 5)")
+    ver.add_argument("--rotate", type=int, metavar="N", default=None,
+                     help="check slice K of N (rclone --hash-filter K/N), K advancing with each "
+                          "verify: every file within N runs (docs/verify.md)")
     ver.add_argument("--download", action="store_true",
                      help="compare the bytes (downloads the sample) instead of the hashes the "
                           "destination reports")
@@ -256,6 +268,10 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     for r in results:
         print(printable(credentials.redact(r.line(), ctx.secrets)))  # rclone's errors in it
     bad: list[object] = list(preflight.failed(results))
+    for extra in _check_extras(job, ctx.rclone):
+        print(credentials.redact(extra.line(), ctx.secrets))
+        if not extra.ok and not extra.consequence:
+            bad.append(extra)
     if not bad:
         # The source guards the runner applies next (docs/safety.md).
         from tui.ops.guards import source
@@ -269,6 +285,36 @@ def _cmd_check(ns: argparse.Namespace) -> int:
         return exitcodes.CONFIG
     print("All checks passed.")
     return exitcodes.OK
+
+
+def _check_extras(job: Job, rclone: Path | None) -> list[preflight.CheckResult]:
+    """What `check` says beyond the runner's pre-flight: notifications (when the job has
+    `notify`) and whether this rclone can `verify --rotate`."""
+    from tui.core.rotation import hash_filter_problem
+    from tui.ops import rclone_probe
+    from tui.ops.monitor import notify_apprise
+    from tui.ops.preflight import CheckResult
+
+    out: list[preflight.CheckResult] = []
+    if job.notify:
+        urls, _, problems = notify_apprise.resolve_urls(job)
+        missing = notify_apprise.missing_apprise()
+        if missing:
+            out.append(CheckResult("notify", False, missing, notify_apprise.INSTALL))
+        elif problems:
+            out.append(CheckResult("notify", False, "; ".join(problems),
+                                   "set the variable in the env file, or fix `notify`"))
+        else:
+            schemes = ", ".join(notify_apprise.shown(u) for u in urls)
+            out.append(CheckResult("notify", True, f"Apprise, {len(urls)} URL(s): {schemes} "
+                                   f"on {', '.join(job.notify_on)}"))
+    if rclone is not None:
+        problem = hash_filter_problem(rclone_probe.version_text(rclone))
+        # Said, never counted as failed: the run does not need verify --rotate.
+        out.append(CheckResult("verify --rotate", problem is None, problem or "this rclone "
+                               "has --hash-filter (rotating verification works)",
+                               consequence=problem is not None))
+    return out
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
@@ -296,7 +342,7 @@ def _cmd_status(ns: argparse.Namespace) -> int:
 
     try:
         job, _ = resolve_job(ns)
-        return status_command(job, as_json=ns.json)
+        return status_command(job, as_json=ns.json, notify=ns.notify)
     except ConfigError as exc:
         return unknown(str(exc), ns.json)
     except Exception as exc:  # a monitoring check must answer 3, never a traceback
@@ -308,47 +354,59 @@ def _cmd_unit(ns: argparse.Namespace) -> int:
 
     job, config = resolve_job(ns)
     verify_units: tuple[str, str] | None = None
-    if ns.verify is not None or ns.verify_sample is not None:
+    if ns.verify is not None or ns.verify_sample is not None or ns.verify_rotate is not None:
         from tui.ops.systemd import verify_units as make_verify_units
 
-        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample)
+        problem, verify_units = make_verify_units(job, config, ns.verify, ns.verify_sample,
+                                                  ns.verify_rotate)
         if problem is not None:
             print(f"space-mirror: {problem}", file=sys.stderr)
             return exitcodes.USAGE
+    name = f"space-mirror-{job.name}"
+    more: dict[str, tuple[str, str]] = {}
+    if verify_units is not None:
+        more[f"{name}-verify"] = verify_units
+    if job.notify:  # `stale` needs no run: an hourly status --notify tells it
+        from tui.ops.systemd import notify_units
+
+        more[f"{name}-notify"] = notify_units(job, config)
     if ns.install:
         from tui.ops.unit_install import Installer, ask_tty
 
         installer = Installer(Path(ns.unit_dir), say=lambda m: print(m, flush=True),
                               ask=(lambda _q: True) if ns.yes else ask_tty,
                               systemd_running=False if ns.print_steps else None)
-        name = f"space-mirror-{job.name}"
-        more = {f"{name}-verify": verify_units} if verify_units is not None else None
         return installer.install(name, service_unit(job, config),
-                                 timer_unit(job, ns.on_calendar), more)
-    print(f"# /etc/systemd/system/space-mirror-{job.name}.service")
+                                 timer_unit(job, ns.on_calendar), more or None)
+    print(f"# /etc/systemd/system/{name}.service")
     print(service_unit(job, config))
-    print(f"# /etc/systemd/system/space-mirror-{job.name}.timer")
+    print(f"# /etc/systemd/system/{name}.timer")
     print(timer_unit(job, ns.on_calendar))
-    if verify_units is not None:
-        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.service")
-        print(verify_units[0])
-        print(f"# /etc/systemd/system/space-mirror-{job.name}-verify.timer")
-        print(verify_units[1])
+    for unit, (service, timer) in more.items():
+        print(f"# /etc/systemd/system/{unit}.service")
+        print(service)
+        print(f"# /etc/systemd/system/{unit}.timer")
+        print(timer)
     return exitcodes.OK
 
 
 def _cmd_verify(ns: argparse.Namespace) -> int:
+    from tui.core.rotation import rotate_problem
     from tui.core.verify import DEFAULT_PERCENT, percent_problem
     from tui.ops.run.context import started_by_default
     from tui.ops.verify import VerifyOptions, verify_job
 
     percent = DEFAULT_PERCENT if ns.sample is None else ns.sample
-    if (problem := percent_problem(percent)) is not None:
+    problem = percent_problem(percent)
+    if ns.rotate is not None:
+        problem = (rotate_problem(ns.rotate) if ns.sample is None else
+                   "--rotate and --sample are two ways to choose the files; give one")
+    if problem is not None:
         print(f"space-mirror: {problem}", file=sys.stderr)
         return exitcodes.USAGE
     job, _ = resolve_job(ns)
     return verify_job(job, VerifyOptions(
-        percent=percent, seed=ns.seed, download=ns.download,
+        percent=percent, seed=ns.seed, download=ns.download, rotate=ns.rotate,
         started_by=ns.started_by or started_by_default(os.environ)))
 
 

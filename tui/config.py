@@ -20,6 +20,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 DEFAULT_JOB_NAME = "space-mirror"
 SYSTEM_CONFIG = Path("/etc/space-mirror/config.toml")
 CONFIG_ENV_VAR = "SPACE_MIRROR_CONFIG"
+NOTIFY_EVENTS = ("failure", "stalled", "stale", "recovered")
 
 
 class ConfigError(Exception):
@@ -73,6 +74,11 @@ class Job:
     crit_after: float = 50 * 3600.0
     # Healthchecks-style pings: URL/start, URL, URL/<exit code> (docs/monitoring.md).
     ping_url: str | None = None
+    # Notifications through Apprise (docs/monitoring.md#notifications): one URL per service
+    # (ntfys://…, mailto://…, json://…); a value `env:NAME` is NAME's value in the env file.
+    # Sent once per change of state, for the states in notify_on.
+    notify: tuple[str, ...] = ()
+    notify_on: tuple[str, ...] = ("failure", "stalled", "stale", "recovered")
     # Set when --source/--dest made this a different job from the one named: the name it was
     # derived from. Its state (lock, summary, metrics, log) is its own (see adhoc_job).
     adhoc_of: str | None = None
@@ -215,6 +221,14 @@ def validate_job(job: Job, where: Path | None = None) -> None:
         if not job.sentinel.strip() or Path(job.sentinel).is_absolute() or ".." in parts:
             raise ConfigError(f"{at}: sentinel {job.sentinel!r} must be a path inside the "
                               "source (relative, without '..')")
+    unknown = [e for e in job.notify_on if e not in NOTIFY_EVENTS]
+    if unknown:
+        raise ConfigError(f"{at}: notify_on {unknown[0]!r} is not one of "
+                          f"{', '.join(NOTIFY_EVENTS)}")
+    for url in job.notify:
+        if url.startswith("env:") and not re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", url):
+            raise ConfigError(f"{at}: notify {url!r} must be `env:NAME`, NAME a variable of "
+                              "the env file")
     if job.min_source_ratio > 1:
         raise ConfigError(f"{at}: min_source_ratio {job.min_source_ratio:g} is above 1; it is "
                           "a fraction of the last good run's file count (e.g. 0.5)")

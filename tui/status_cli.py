@@ -15,10 +15,16 @@ from tui.ops.health import gather
 
 
 def status_command(job: Job, as_json: bool, now: float | None = None,
-                   out: TextIO | None = None) -> int:
+                   out: TextIO | None = None, notify: bool = False) -> int:
     stream = out if out is not None else sys.stdout
     facts = gather(job, now)
     verdict = health.evaluate(facts)
+    if notify:
+        # The state as this status sees it (stale needs no run); never the exit code.
+        from tui.ops.monitor.notify_apprise import notify as send_notice
+
+        for warning in send_notice(job, facts):
+            print(f"space-mirror: warning: {warning}", file=sys.stderr)
     if as_json:
         answer = health.as_json(facts, verdict)
         from tui.ops.b2audit import last_state  # B2: what the last `audit` found

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from tui.config import Job
-from tui.core import b2audit
+from tui.core import b2audit, rotation
 from tui.core.runstate import RunState
 from tui.core.stats import Stats
 from tui.ops import b2audit as b2audit_ops
-from tui.ops import live_metrics, metrics
+from tui.ops import live_metrics, metrics, verify_metrics
 from tui.ops.metrics import RunSummary
+from tui.ops.monitor import notify_apprise
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "prometheus"
 RULES = CONTRIB / "space-mirror-rules.yml"
@@ -48,8 +49,12 @@ def test_rules_use_only_series_we_write() -> None:
     audit = b2audit.assess(":b2:b", ":b2:b", [], [], [], [], hard_delete=True)
     live = live_metrics.live_samples(Job(name="j"), RunState(stats=Stats(bytes=1)), 5.0, 9.0,
                                      "v1.75.2")
+    state = rotation.advance(rotation.advance(rotation.Rotation(2), 1.0, 1, 0), 1.5, 1, 0)
+    cover = rotation.coverage(state, 2.0)
+    facts = verify_metrics.VerifyFacts("j", 1.0, 2.0, 0, True, 1, 0, 0, 0, 0, cover)
     written = (metrics.prometheus_text(s) + metrics.in_progress_text("", "j", 3.0)
                + b2audit_ops.b2_text("j", audit, 3.0)
-               + live_metrics.merged_text("", "j", live))
+               + live_metrics.merged_text("", "j", live)
+               + verify_metrics.verify_text(facts) + notify_apprise.metrics_text("j", 1, 2.0))
     names = set(re.findall(r"^(space_mirror_[a-z0-9_]+)\{", written, re.M))
     assert used and used <= names, used - names

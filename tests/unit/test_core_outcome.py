@@ -71,3 +71,19 @@ def test_an_exit_9_run_with_a_failed_file_is_told_what_to_do(tmp_path: Path) -> 
                                                               "ro/b.txt"]
     assert "→ cannot write at the destination" in text
     assert "→ a path is a file at the destination where the source has a folder" in text
+
+
+def test_a_verify_runs_differences_get_the_verify_remedy(tmp_path: Path) -> None:
+    """rclone check's ERROR lines (recorded from rclone 1.75.2) class as other/io, whose
+    sync remedies ("re-run") are wrong for a verify: the detail says what a difference needs."""
+    from tui.core.triage import ClassCount
+
+    run = replace(_run(tmp_path), mode="verify", failed_files=["f5.bin", "f3.bin"],
+                  error_classes=[ClassCount("other", 1, "f5.bin: file not in Local file "
+                                            "system at g24v/dst"),
+                                 ClassCount("io", 1, "f3.bin: md5 differ")])
+    text = "\n".join(answer_lines(run, LOCAL))
+    assert "Files (2): f5.bin, f3.bin" in text
+    assert "→ missing on the destination: the next `space-mirror run` copies it" in text
+    assert "→ the destination's copy differs (bit rot" in text
+    assert "re-run; if it repeats" not in text

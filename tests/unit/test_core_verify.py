@@ -89,6 +89,21 @@ def test_weekly_verify_units() -> None:
     assert "Description=space-mirror: verify a sample of /photos to /mnt/mirror" in service
     assert "OnCalendar=Sun *-*-* 05:00:00" in timer
     assert systemd.verify_units(job, None, "Sunn", None)[0] == (
-        "--verify 'Sunn' is not a weekday; use one of Mon, Tue, Wed, Thu, Fri, Sat, Sun")
-    assert systemd.verify_units(job, None, None, 5)[0] == "--verify-sample needs --verify WEEKDAY"
+        "--verify 'Sunn' is not a weekday; use one of Mon, Tue, Wed, Thu, Fri, Sat, Sun or daily")
+    assert systemd.verify_units(job, None, None, 5)[0] == (
+        "--verify-sample needs --verify WEEKDAY (or --verify daily)")
     assert "run --job photos" in systemd.service_unit(job, None)  # the sync unit unchanged
+
+
+def test_daily_rotating_verify_units() -> None:
+    job = Job(name="photos", source="/photos", destination="/mnt/mirror", env_file=None)
+    problem, units = systemd.verify_units(job, None, "daily", None, 14)
+    assert problem is None and units is not None
+    service, timer = units
+    assert "verify --rotate 14 --job photos" in service
+    assert "Description=space-mirror: verify the next slice of /photos" in service
+    assert "OnCalendar=*-*-* 05:00:00" in timer and "Daily rotating (1/14 a run)" in timer
+    assert systemd.verify_units(job, None, "daily", None, 1)[0] == (
+        "--verify-rotate 1 is not a number of slices from 2 to 10000 (e.g. 14: every file "
+        "checked within 14 verify runs)")
+    assert "exclude each other" in (systemd.verify_units(job, None, "Sun", 5, 14)[0] or "")

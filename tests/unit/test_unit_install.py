@@ -100,3 +100,25 @@ def test_cli_install(job_config, run_cli, tmp_path: Path) -> None:
         "space-mirror-t-verify.service space-mirror-t-verify.timer")
     assert (tmp_path / "v" / "space-mirror-t-verify.timer").is_file()
     assert "    systemctl enable --now space-mirror-t-verify.timer" in r.stdout
+
+
+def test_cli_install_with_notify_and_a_rotating_verify(job_config, run_cli,
+                                                       tmp_path: Path) -> None:
+    """A job with `notify` gets an hourly `status --notify` (stale needs no run), and
+    `--verify daily --verify-rotate 14` a nightly rotation; systemd-analyze passes them."""
+    job = job_config(notify=["json://127.0.0.1:9/x"])
+    r = run_cli("--config", str(job.config), "unit", "--install", "--print-steps",
+                "--verify", "daily", "--verify-rotate", "14", "--unit-dir", str(tmp_path / "n"))
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert r.stdout.splitlines()[0] == (
+        "✓ systemd-analyze verify space-mirror-t.service space-mirror-t.timer "
+        "space-mirror-t-verify.service space-mirror-t-verify.timer "
+        "space-mirror-t-notify.service space-mirror-t-notify.timer")
+    notify = (tmp_path / "n" / "space-mirror-t-notify.service").read_text()
+    assert "status --notify --job t" in notify and "SuccessExitStatus=1 2 3 75" in notify
+    assert "OnCalendar=hourly" in (tmp_path / "n" / "space-mirror-t-notify.timer").read_text()
+    verify = (tmp_path / "n" / "space-mirror-t-verify.service").read_text()
+    assert "verify --rotate 14 --job t" in verify
+    assert "OnCalendar=*-*-* 05:00:00" in (tmp_path / "n" / "space-mirror-t-verify.timer"
+                                           ).read_text()
+    assert "    systemctl enable --now space-mirror-t-notify.timer" in r.stdout

@@ -28,6 +28,7 @@ from tui.core.runstate import RunState, apply
 
 if TYPE_CHECKING:  # the history is not imported before the dashboard's first frame
     from tui.core.history.persistent import PersistentFailure
+    from tui.core.rotation import Coverage
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -64,6 +65,8 @@ class Facts:
     # Only the count of files failing run after run, where no history is at hand (a fleet
     # row reads `space_mirror_persistent_failed_files`); ignored when `failures` is known.
     persistent_count: int | None = None
+    # A rotating verify's coverage (verify --rotate N; None: no rotation recorded).
+    coverage: Coverage | None = None
 
     @property
     def persistent(self) -> tuple[PersistentFailure, ...] | None:
@@ -99,8 +102,9 @@ class Facts:
 
 
 # What each reason is about, for views that sort or colour by it (the fleet).
-STALE, NEVER, STALLED, SLOW, FAILED, DELETES, PERSISTENT = (
-    "stale", "never", "stalled", "no-progress", "failed", "deletes-skipped", "persistent")
+STALE, NEVER, STALLED, SLOW, FAILED, DELETES, PERSISTENT, VERIFY = (
+    "stale", "never", "stalled", "no-progress", "failed", "deletes-skipped", "persistent",
+    "verify")
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,9 @@ def evaluate(f: Facts) -> Verdict:
         which = f" ({worst.path}: {worst.runs_in_a_row} runs in a row)" if worst else ""
         reasons.append((WARNING, f"{f.persistent_files} files fail run after run{which}",
                         PERSISTENT))
+    cover = f.coverage
+    if cover is not None and ((cover.complete_cycle and cover.overdue) or cover.differing):
+        reasons.append((WARNING, cover.text(), VERIFY))
     code = max((c for c, _, _ in reasons), default=OK)
     return Verdict(code, [r for c, r, _ in sorted(reasons, key=lambda x: -x[0])],
                    frozenset(k for _, _, k in reasons))
@@ -180,6 +187,11 @@ def notes(f: Facts) -> list[str]:
     lr = f.last_run
     if lr is not None and lr.partials_left:
         out.append(f"{lr.partials_left} partial files left")
+    cover = f.coverage
+    if cover is not None and cover.differing:
+        out.append("verify found differences")
+    elif cover is not None and cover.complete_cycle and cover.overdue:
+        out.append(f"verify: {len(cover.overdue)} slice(s) overdue")
     return out
 
 
@@ -219,6 +231,8 @@ def one_line(f: Facts, v: Verdict) -> str:
         facts.append(f"{f.persistent_files} persistent failures")
     if lr is not None and lr.partials_left:
         facts.append(f"{lr.partials_left} partial files left")
+    if f.coverage is not None:
+        facts.append(f.coverage.text())
     lead = "; ".join(v.reasons) if v.reasons else "mirror healthy"
     perf = (f"age={int(age)}s;{int(f.warn_after)};{int(f.crit_after)};0"
             if age is not None else "")
@@ -243,6 +257,7 @@ def as_json(f: Facts, v: Verdict) -> dict[str, object]:
         "persistent_failed_files": f.persistent_files,
         "persistent_failures": None if f.persistent is None else [
             p.as_json() for p in f.persistent],
+        "verify_coverage": None if f.coverage is None else f.coverage.as_json(),
     }
 
 

@@ -89,6 +89,11 @@ class Capabilities:
         return self.version.key >= BUNDLED
 
 
+def first_with(feature: str) -> Version:
+    """The first release with a capability (a field name of Capabilities)."""
+    return Version(*_SINCE[feature])
+
+
 def capabilities(version: Version) -> Capabilities:
     has = {name: version.key >= since for name, since in _SINCE.items()}
     return Capabilities(version=version, **has)

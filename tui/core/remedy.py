@@ -257,3 +257,35 @@ def short_example(example: str) -> str:
     # `dirfile/x.txt: Failed to copy: mkdir /dst/dirfile: not a directory`: rclone's
     # "Failed to copy:" adds nothing to the file and the cause.
     return re.sub(r":\s*Failed to (?:copy|move|delete|set[^:]*):\s*", ": ", example, count=1)
+
+
+# What to do about a difference `verify` found, per class of rclone check's --combined list.
+VERIFY_REMEDIES = {
+    "missing": ("missing on the destination: the next `space-mirror run` copies it; if it "
+                "was synced before, something removed it there"),
+    "differ": ("the destination's copy differs (bit rot or a change that kept size and time, "
+               "which a sync does not notice): check the source file is right, then re-copy "
+               "it with `rclone copy --ignore-times` or remove the copy and `space-mirror run`"),
+    "error": ("could not be read or hashed: check the file's permissions and the disk "
+              "(`dmesg`), then `space-mirror verify` again"),
+}
+
+
+def verify_class(message: str) -> str:
+    """rclone check's ERROR message → missing / differ / error (rclone 1.75.2 logs
+    `file not in <remote>` and `md5 differ` / `sizes differ`)."""
+    low = message.lower()
+    if "file not in " in low:
+        return "missing"
+    if "differ" in low:
+        return "differ"
+    return "error"
+
+
+def verify_remedy(counts: Sequence[tuple[str, int]]) -> str:
+    """The remedy for the largest class of differences, `counts` being (class, count)."""
+    present = [(cls, n) for cls, n in counts if n]
+    if not present:
+        return ""
+    cls = max(present, key=lambda c: c[1])[0]
+    return f"{cls}: {VERIFY_REMEDIES[cls]}"

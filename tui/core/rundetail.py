@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from tui.core import exitcodes
 from tui.core.history.model import Run
-from tui.core.remedy import JobFacts, clean_reason, remedy, short_example
+from tui.core.remedy import (
+    VERIFY_REMEDIES,
+    JobFacts,
+    clean_reason,
+    remedy,
+    short_example,
+    verify_class,
+)
 from tui.core.units import count_text, format_bytes, format_duration
 
 FILES_SHOWN = 6  # failed files listed on the first screen (the rest further down)
@@ -55,9 +62,11 @@ def answer_lines(run: Run, job: JobFacts | None, width: int = 72) -> list[str]:
                           + (f", … {more} more below" if more > 0 else ""), width * 2))
     for c in run.error_classes:
         lines.append(_cut(f"  {c.cls} ×{c.count}: {short_example(c.example)}", width))
-        if job is not None:
+        if run.mode == "verify":  # a difference rclone check found, not a failed copy
+            lines.append(f"    → {VERIFY_REMEDIES[verify_class(c.example)]}")
+        elif job is not None:
             lines.append(f"    → {remedy(c.cls, job, c.example)}")
-    if job is None:
+    if job is None and run.mode != "verify":
         lines.append("What to do: see each cause; its remedy needs the job (open the run "
                      "from the job's dashboard with `l`)")
     return lines

@@ -83,11 +83,11 @@ def parse_combined(text: str) -> CheckCounts:
                        errors=counts["error"], extra=counts["extra"], examples=tuple(examples))
 
 
-def summary(result: CheckCounts, sampled: int) -> str:
+def summary(result: CheckCounts, sampled: int, noun: str = "sampled") -> str:
     """One line: `2 differences in 40 sampled files: 1 missing on destination (docs/a.txt),
     1 differ (b.bin), 0 errors`."""
     if result.differences == 0:
-        return f"no differences in {sampled} sampled file{'s' if sampled != 1 else ''}"
+        return f"no differences in {sampled} {noun} file{'s' if sampled != 1 else ''}"
     parts: list[str] = []
     for cls, count in (("missing", result.missing), ("differ", result.differ),
                        ("error", result.errors)):
@@ -95,7 +95,7 @@ def summary(result: CheckCounts, sampled: int) -> str:
         first = next((p for c, p in result.examples if c == cls), None)
         parts.append(f"{count} {label}" + (f" (e.g. {first})" if first else ""))
     n = result.differences
-    return (f"{n} difference{'s' if n != 1 else ''} in {sampled} sampled "
+    return (f"{n} difference{'s' if n != 1 else ''} in {sampled} {noun} "
             f"file{'s' if sampled != 1 else ''}: " + ", ".join(parts))
 
 

@@ -17,6 +17,7 @@ from tui.core import exitcodes
 from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.logline import Event, LineParser, MarkerLine, decode
+from tui.core.rotation import Coverage, coverage
 from tui.ops import metrics, processes
 
 if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported lazily)
@@ -88,7 +89,15 @@ def gather(job: Job, now: float | None = None) -> Facts:
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
         failures=persistent.files if persistent else None,
+        coverage=_verify_coverage(job, when),
     )
+
+
+def _verify_coverage(job: Job, now: float) -> Coverage | None:
+    from tui.ops.verify_state import read_rotation
+
+    state = read_rotation(job)
+    return None if state is None else coverage(state, now)
 
 
 def last_success_time(job: Job) -> datetime | None:

@@ -44,11 +44,6 @@ LIVE_NAMES = (*(f"space_mirror_{n}" for n in _HELP), "space_mirror_rclone_info")
 SETTINGS = ("warn_after_seconds", "crit_after_seconds", "run_stall_timeout_seconds")
 
 
-def rclone_version(rclone: Path | str) -> str | None:
-    """`v1.75.2`, as the one version probe reads it (tui/ops/rclone_probe.py)."""
-    version = rclone_probe.version_of(Path(rclone))
-    return None if version is None else str(version)
-
 
 def settings_samples(job: Job) -> list[Sample]:
     """The job's thresholds, which a fleet view judges the job's series by."""
@@ -136,6 +131,7 @@ class LiveMetrics:
                 complain(f"warning: live metrics: {self.problem}")
             if first:
                 first = False
-                self.version = await asyncio.to_thread(rclone_version, self._rclone)
+                self.version = await asyncio.to_thread(rclone_probe.version_text,
+                                                       Path(self._rclone))
                 continue
             await asyncio.sleep(self.job.metrics_interval)

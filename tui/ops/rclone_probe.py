@@ -73,6 +73,12 @@ def probe(binary: Path) -> RcloneInfo | None:
     return RcloneInfo(binary, version, capabilities(version), bundled)
 
 
+def version_text(binary: Path) -> str | None:
+    """`v1.75.2`, or None when the binary does not run (or is not one to trust)."""
+    version = version_of(binary)
+    return None if version is None else str(version)
+
+
 def marker_fields(binary: Path) -> dict[str, str]:
     """The start marker's (and so the summary's and the metrics') record of the rclone."""
     info = probe(binary)

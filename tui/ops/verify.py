@@ -22,10 +22,18 @@ from types import FrameType
 from typing import TextIO
 
 from tui.config import Job
-from tui.core import exitcodes
+from tui.core import exitcodes, rotation
 from tui.core import verify as core
 from tui.core.markers import VERIFY, MarkerKind
-from tui.ops import credentials, lock, preflight, verify_metrics
+from tui.core.remedy import verify_remedy
+from tui.ops import (
+    credentials,
+    lock,
+    preflight,
+    rclone_probe,
+    verify_metrics,
+    verify_state,
+)
 from tui.ops.monitor import prom
 from tui.ops.run import locking
 from tui.ops.run.context import new_run_id
@@ -42,6 +50,9 @@ class VerifyOptions:
     started_by: str = "cli"
     # Compare the bytes (rclone check --download) instead of the hashes the remote reports.
     download: bool = False
+    # Check slice K of N (`--hash-filter K/N`), K advancing with each verify run: every file
+    # is checked once within N runs (tui/core/rotation.py). None: a random sample.
+    rotate: int | None = None
 
 
 @dataclass
@@ -49,6 +60,7 @@ class _State:
     proc: RcloneProcess | None = None
     signal_name: str | None = None
     started: float = field(default_factory=time.time)
+    rotation: rotation.Rotation | None = None  # the rotation this verify continues
 
 
 class Verifier:
@@ -114,6 +126,10 @@ class Verifier:
                                              for r in preflight.causes(results))
             return self._refused(why, {})
         assert ctx.rclone is not None and ctx.env is not None
+        if self.opts.rotate is not None:
+            problem = rotation.hash_filter_problem(rclone_probe.version_text(ctx.rclone))
+            if problem is not None:
+                return self._refused(problem, {})
         workdir = Path(tempfile.mkdtemp(prefix="space-mirror-verify-"))  # 0700, ours
         try:
             return self._sample_and_check(ctx.rclone, ctx.env, held, workdir)
@@ -122,6 +138,8 @@ class Verifier:
 
     def _sample_and_check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
                           workdir: Path) -> int:
+        if self.opts.rotate is not None:
+            return self._rotate(rclone, env, held, workdir, self.opts.rotate)
         listing = workdir / "listing"
         total, problem = self._list_source(rclone, env, held, listing)
         if self.state.signal_name:
@@ -137,7 +155,21 @@ class Verifier:
                                  extra)
         files_from = workdir / "files-from"
         _copy_lines(listing, files_from, picks)
-        return self._check(rclone, env, held, files_from, len(picks), total, extra, workdir)
+        what = f"{len(picks)} of {total} files ({self.opts.percent:g}%)"
+        return self._check(rclone, env, held, ["--files-from-raw", str(files_from)], what,
+                           len(picks), extra, workdir)
+
+    def _rotate(self, rclone: Path, env: dict[str, str], held: lock.HeldLock, workdir: Path,
+                slices: int) -> int:
+        """Slice `next` of the rotation: rclone's own `--hash-filter K/N`, no listing."""
+        state = rotation.start(verify_state.read_rotation(self.job), slices)
+        self.state.rotation = state
+        k = state.next
+        extra = {"rotate": f"{k}/{slices}", "compare": "download" if self.opts.download
+                 else "hash", "by": self.opts.started_by}
+        what = f"slice {k} of {slices} (run {state.runs + 1}; --hash-filter {k}/{slices})"
+        return self._check(rclone, env, held, ["--hash-filter", f"{k}/{slices}"], what, None,
+                           extra, workdir)
 
     def _list_source(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
                      listing: Path) -> tuple[int, str | None]:
@@ -169,26 +201,27 @@ class Verifier:
             last = next((ln for ln in reversed(text.splitlines()) if ln.strip()),
                         f"exit code {code}")
             return 0, f"listing the source failed: {last.strip()}"
-        return _count_lines(listing), None
+        return _lines_in(listing), None
 
-    def _check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock, files_from: Path,
-               sampled: int, total: int, extra: dict[str, str], workdir: Path) -> int:
+    def _check(self, rclone: Path, env: dict[str, str], held: lock.HeldLock,
+               selection: list[str], what: str, sampled: int | None, extra: dict[str, str],
+               workdir: Path) -> int:
+        """`sampled`: the files chosen, or None when rclone chooses (a rotation's slice)."""
         combined = workdir / "combined"
         argv = [str(rclone), "check", self.job.source, self.job.destination, *self.job.flags,
-                "--one-way", "--files-from-raw", str(files_from), "--combined", str(combined),
+                "--one-way", *selection, "--combined", str(combined),
                 *(["--download"] if self.opts.download else []),
                 *(["--bwlimit", self.job.bwlimit] if self.job.bwlimit else []),
                 "--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
                 "--log-file", str(self.job.log_file)]
-        self.say(f"space-mirror: verify {self.run_id}: checking {sampled} of {total} files "
-                 f"({self.opts.percent:g}%) of {self.job.source} against "
-                 f"{credentials.display_remote(self.job.destination)}")
+        self.say(f"space-mirror: verify {self.run_id}: checking {what} of {self.job.source} "
+                 f"against {credentials.display_remote(self.job.destination)}")
         self.journal.start_marker(self.run_id, self.job.name, VERIFY, extra)
         started = time.monotonic()
         proc = RcloneProcess(argv, env, self.job.log_file, held, self.job.abort_grace)
         problem = proc.start()
         if problem is not None:
-            return self._ended(exitcodes.CONFIG, core.CheckCounts(), sampled, problem, 0.0)
+            return self._ended(exitcodes.CONFIG, core.CheckCounts(), sampled or 0, problem, 0.0)
         self.state.proc = proc
         if self.state.signal_name:
             proc.stop()
@@ -201,7 +234,11 @@ class Verifier:
         except OSError:
             text = ""
         result = core.parse_combined(text)
-        return self._ended(code, result, sampled, None, time.monotonic() - started)
+        warning = verify_state.keep_files(self.job, combined)
+        if warning:
+            self.complain(f"warning: {warning}")
+        return self._ended(code, result, result.checked if sampled is None else sampled, None,
+                           time.monotonic() - started)
 
     # -- endings ----------------------------------------------------------------------------
     def _stopped(self) -> int:
@@ -219,7 +256,8 @@ class Verifier:
 
     def _ended(self, code: int, result: core.CheckCounts, sampled: int, problem: str | None,
                elapsed: float) -> int:
-        summary = core.summary(result, sampled)
+        summary = core.summary(result, sampled,
+                               "checked" if self.state.rotation is not None else "sampled")
         if code == 0 and result.differences == 0:
             kind, reason = MarkerKind.COMPLETE, None
         elif self.state.signal_name or exitcodes.is_abort(code):
@@ -233,31 +271,71 @@ class Verifier:
                 reason = summary if result.differences else exitcodes.meaning(code).meaning
             else:
                 reason = f"{exitcodes.meaning(code).meaning} ({summary})"
-        self.journal.end_marker(kind, self.run_id, code, _counters(result, sampled, elapsed),
-                                reason)
+            if result.differences and problem is None:
+                reason = f"{reason} — {verify_remedy(_class_counts(result))}"
+        counters = _counters(result, sampled, elapsed)
+        cover = self._advance(kind, code, result, problem)
+        if cover is not None:
+            counters["coverage"] = f"{cover.ratio:.4f}"
+        self.journal.end_marker(kind, self.run_id, code, counters, reason)
         self._write_metrics(code, result, sampled)
         self.say(f"space-mirror: verify {self.run_id} {kind} (exit {code}): {summary}")
+        if cover is not None:
+            self.say(f"space-mirror: {cover.text()}")
         labels = core.LABELS
         for cls, path in result.examples:
             self.say(f"  {labels[cls]}: {path}")
         if result.differences > len(result.examples):
             self.say(f"  … and {result.differences - len(result.examples)} more "
                      "(the run's ERROR lines are in the log: `space-mirror history`)")
+        if result.differences:
+            self.say(f"  what to do: {verify_remedy(_class_counts(result))}")
+        if problem is None and kind != MarkerKind.ABORTED:
+            self._notify(result, summary, cover)
         return code
 
+    def _notify(self, result: core.CheckCounts, summary: str,
+                cover: rotation.Coverage | None) -> None:
+        from tui.ops.monitor.notify_apprise import notify_verify
+
+        for warning in notify_verify(self.job, self.run_id, result.differences, summary,
+                                     result.examples, verify_remedy(_class_counts(result)),
+                                     cover, self.journal.secrets):
+            self.complain(f"warning: {warning}; the verify's exit code is unchanged")
+
+    def _advance(self, kind: MarkerKind, code: int, result: core.CheckCounts,
+                 problem: str | None) -> rotation.Coverage | None:
+        """A rotation's slice checked to the end (intact, or with differences found) is
+        recorded and the rotation moves on; a stopped or failed check leaves the slice for
+        the next verify. The coverage after this run; None without a rotation."""
+        state = self.state.rotation
+        if state is None:
+            return None
+        ran = problem is None and kind != MarkerKind.ABORTED and (
+            code == 0 or (code == 1 and result.differences > 0))
+        if ran:
+            state = rotation.advance(state, time.time(), result.checked, result.differences)
+            self.state.rotation = state
+            warning = verify_state.write_rotation(self.job, state)
+            if warning:
+                self.complain(f"warning: {warning}")
+        return rotation.coverage(state, time.time())
+
     def _write_metrics(self, code: int, result: core.CheckCounts, sampled: int) -> None:
+        rot = self.state.rotation or verify_state.read_rotation(self.job)
         facts = verify_metrics.VerifyFacts(
             job=self.job.name, started=self.state.started, ended=time.time(), exit_code=code,
             success=code == 0 and result.differences == 0, sampled=sampled,
             differences=result.differences, missing=result.missing, differ=result.differ,
-            errors=result.errors)
+            errors=result.errors,
+            coverage=None if rot is None else rotation.coverage(rot, time.time()))
         path = verify_metrics.verify_metrics_path(self.job)
         warning = prom.write(path, verify_metrics.verify_text(facts))
         if warning:
             self.complain(f"warning: {warning}")
 
 
-def _count_lines(path: Path) -> int:
+def _lines_in(path: Path) -> int:
     count = 0
     last = b"\n"
     with open(path, "rb") as fh:
@@ -278,6 +356,10 @@ def _copy_lines(src: Path, dst: Path, picks: list[int]) -> None:
                 nxt = next(wanted, None)
                 if nxt is None:
                     break
+
+
+def _class_counts(result: core.CheckCounts) -> list[tuple[str, int]]:
+    return [("missing", result.missing), ("differ", result.differ), ("error", result.errors)]
 
 
 def _counters(result: core.CheckCounts, sampled: int, elapsed: float) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.config import Job
+from tui.core.rotation import Coverage
 from tui.ops.monitor import prom
 
 
@@ -23,6 +24,7 @@ class VerifyFacts:
     missing: int
     differ: int
     errors: int
+    coverage: Coverage | None = None  # a rotating verify's (verify --rotate N)
 
 
 _METRICS = (
@@ -50,5 +52,16 @@ def verify_text(f: VerifyFacts) -> str:
               "success": int(f.success), "exit_code": f.exit_code, "sampled": f.sampled,
               "differences": f.differences, "missing": f.missing, "differ": f.differ,
               "errors": f.errors}
-    return prom.render(f.job, [(f"last_verify_{name}", help_text, values[key], "")
-                               for name, help_text, key in _METRICS])
+    samples: list[prom.Sample] = [(f"last_verify_{name}", help_text, values[key], "")
+                                  for name, help_text, key in _METRICS]
+    c = f.coverage
+    if c is not None:
+        samples += [
+            ("verify_coverage_ratio", "Share of the tree (slices of verify --rotate N) "
+             "proven intact within the last N verify runs.", c.ratio, ""),
+            ("verify_oldest_slice_age_seconds", "Seconds since the least recently proven "
+             "slice was proven (absent while a slice never was).", c.oldest_age, ""),
+            ("verify_overdue_slices", "Slices not proven within the last N verify runs.",
+             len(c.overdue) if c.complete_cycle else None, ""),
+        ]
+    return prom.render(f.job, samples)

@@ -6,6 +6,8 @@ the run's exit code, and a failure to report is a warning on stderr.
     Ping        Healthchecks-style pings (tui/ops/ping.py)
     Hook        on_success / on_failure commands (tui/ops/notify.py)
     SdNotify    systemd's STATUS= line
+    Notify      Apprise notifications, once per change of state (notify_apprise.py), when
+                the job has `notify`
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from tui.config import Job
 from tui.core.markers import now
 from tui.ops import credentials, metrics, notify, ping, safefile
 from tui.ops.guards import baseline
@@ -187,5 +190,11 @@ class SdNotify:
         notify.sd_notify(f"STATUS=last run {end.outcome} (exit {end.code})")
 
 
-def default_reporters() -> list[Reporter]:
-    return [Summary(), SdNotify(), Ping(), Hook()]
+def default_reporters(job: Job | None = None) -> list[Reporter]:
+    """Summary first: the reporters after it (Notify) read the health it records."""
+    reporters: list[Reporter] = [Summary(), SdNotify(), Ping(), Hook()]
+    if job is not None and job.notify:
+        from tui.ops.monitor.notify_apprise import Notify
+
+        reporters.append(Notify())
+    return reporters

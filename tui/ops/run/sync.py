@@ -52,7 +52,7 @@ class SyncRun:
                  reporters: list[Reporter] | None = None) -> None:
         self.ctx = RunContext(job, options)
         self.journal = Journal(job.log_file, out, err)
-        self.reporters = reporters if reporters is not None else default_reporters()
+        self.reporters = reporters if reporters is not None else default_reporters(job)
         self.rclone: RcloneProcess | None = None
         self._parser = LineParser()
         self._last_status = 0.0
