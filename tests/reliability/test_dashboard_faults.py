@@ -99,12 +99,14 @@ async def test_hostile_lines_reach_the_screen_as_plain_text(tmp_path: Path) -> N
                  "[link=http://x]l[/link].txt", "bell\x07.txt"]
     with open(jd.job.log_file, "wb") as fh:
         fh.write(format_start("hostile", "t", "sync", 1, now()).encode() + b"\n")
+        # The huge line first: a last run over 1 MiB is replayed from its last MiB (issue
+        # 21), and the hostile names must be among what the screen shows.
+        fh.write(b"y" * (2 * 1024 * 1024) + b"\n")
         for name in esc_names:
             rec = {"time": "2026-11-25T03:00:01Z", "level": "error", "msg": "Failed to copy",
                    "object": name}
             fh.write(json.dumps(rec).encode() + b"\n")
         fh.write(b"\xff\xfe\x00 binary \x1b[31m junk\n" * 20)
-        fh.write(b"y" * (2 * 1024 * 1024) + b"\n")
         counters = {"bytes": "0", "transfers": "0", "checks": "0", "deletes": "0",
                     "renames": "0", "errors": "5", "elapsed": "1"}
         fh.write(format_end(MarkerKind.FAILED, "hostile", 1, now(), counters, "x").encode()
