@@ -1,9 +1,15 @@
 """The runner's watchdog: a run that stops moving, or runs too long, is stopped.
 
 It looks at the runner's RunState every `interval` seconds (the state the log follower
-keeps), folds it into a ProgressWatch (tui/core/progress.py), and returns a Trip once
+keeps) and at rclone's own counters (rc `core/stats`, where the remote control is up),
+folds both into a ProgressWatch (tui/core/progress.py), and returns a Trip once
 `stall_timeout` passes with no progress or the run passes `max_duration`. What to do about a
 trip (the WARNING line, stopping rclone) is the runner's business.
+
+Progress is judged from rclone itself, not from whether its lines reached the log: with the
+log's file system full, rclone keeps working while its lines are lost. Then the remote
+control's counters decide; without a remote control the stall verdict waits until the log
+takes lines again (a full disk must not stop a healthy sync).
 """
 
 from __future__ import annotations
@@ -16,8 +22,16 @@ from datetime import datetime
 
 from tui.config import Job
 from tui.core import exitcodes
-from tui.core.progress import ProgressWatch, idle_for, in_flight, observe, stall_reason
+from tui.core.progress import (
+    ProgressWatch,
+    idle_for,
+    in_flight,
+    observe,
+    stall_reason,
+    stats_key,
+)
 from tui.core.runstate import RunState
+from tui.core.stats import Stats
 from tui.core.units import format_duration
 from tui.core.window import seconds_until
 
@@ -30,7 +44,15 @@ class Trip:
 
 class Watchdog:
     def __init__(self, job: Job, state: Callable[[], RunState],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 rclone_stats: Callable[[], Stats | None] | None = None,
+                 log_full: Callable[[], bool] = lambda: False) -> None:
+        # rclone_stats: rclone's counters from its remote control (None when it did not
+        # answer); None when there is no remote control. log_full: the log lost lines.
+        self._rclone_stats = rclone_stats
+        self._log_full = log_full
+        self._rc_key: tuple[int, ...] = ()  # the last counters rclone answered with
+        self.suspended = False  # the stall verdict waits for the log (full, no rc)
         self.stall_timeout = job.stall_timeout or None  # 0 turns the watchdog off
         self.max_duration = job.max_duration or None
         self._state = state
@@ -43,7 +65,14 @@ class Watchdog:
     def check(self) -> Trip | None:
         now = self._clock()
         state = self._state()
-        self._watch = observe(self._watch, state, now)
+        if self._rclone_stats is not None:
+            answer = self._rclone_stats()
+            if answer is not None:  # a stopped rclone does not answer: its counters stand
+                self._rc_key = stats_key(answer)
+        self.suspended = self._log_full() and not self._rc_key
+        if self.suspended:
+            self._watch = ProgressWatch()  # nothing to judge by: the idle time starts again
+        self._watch = observe(self._watch, state, now, self._rc_key)
         if self.max_duration and now - self._started >= self.max_duration:
             flight = ", ".join(t.name for t in in_flight(state)[:5]) or "no file"
             return Trip(exitcodes.TIMED_OUT,
