@@ -42,6 +42,7 @@ SHOTS: list[tuple[str, str, Sequence[str], tuple[int, int]]] = [
     ("dashboard-failed-80x24", "failed", (), (80, 24)),
     ("last-run-80x24", "failed", ("l",), (80, 24)),
     ("dialog-bandwidth", "running", ("w",), SIZE),
+    ("dashboard-stalled-80x24", "stalled", (), (80, 24)),
 ]
 
 

@@ -53,11 +53,23 @@ class Scene:
     log: str
     running: bool = False
     press: tuple[str, ...] = ()
+    now: datetime = NOW  # the scene's clock when it opens
+    # Seconds the clock moves once the scene has settled (a run that stopped moving).
+    advance: float = 0.0
+
+
+# The recorded running log's last line: 14 s into the run, as rclone's elapsedTime says.
+RUN_NOW = datetime(2026, 11, 25, 14, 30, 46, tzinfo=UTC)
+# Each app's clock, moved by `advance` (keyed by the app's id).
+CLOCKS: dict[int, list[datetime]] = {}
 
 
 SCENES = {
     "idle": Scene("idle", "idle.log"),
-    "running": Scene("running", "running.log", running=True),
+    "running": Scene("running", "running.log", running=True, now=RUN_NOW),
+    # The same run, its rclone SIGSTOPped 95 s ago (issue 22): STALLED, the countdown to
+    # the watchdog's stop (stall_timeout 30 min), no speed, no ETA, elapsed still counting.
+    "stalled": Scene("stalled", "running.log", running=True, now=RUN_NOW, advance=95.0),
     "aborted": Scene("aborted", "aborted.log"),
     "failed": Scene("failed", "failed.log"),
     "preflight-failed": Scene("preflight-failed", "idle.log", press=("s",)),
@@ -75,12 +87,15 @@ def make_app(scene: Scene, workdir: Path) -> MirrorApp:
     def never_launch(argv: list[str]) -> object:
         raise AssertionError("a scene must not start a run")
 
-    return MirrorApp(
-        job, [], clock=lambda: NOW, hostname=HOST, vitals_sampler=FixedSampler,
+    clock = [scene.now]
+    app = MirrorApp(
+        job, [], clock=lambda: clock[0], hostname=HOST, vitals_sampler=FixedSampler,
         find_running=lambda _job: running, preflight=lambda _job: FAILED_CHECKS,
         launcher=never_launch,  # type: ignore[arg-type]
         sample_interval=3600.0,
     )
+    CLOCKS[id(app)] = clock
+    return app
 
 
 async def settle(pilot: Pilot[int], timeout: float = 10.0) -> None:
@@ -111,6 +126,14 @@ def settle_then(scene: Scene) -> Callable[[Pilot[int]], Awaitable[None]]:
     async def run_before(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.pause()  # the settled state's repaint, which a loaded machine delays
+        if scene.advance:
+            from datetime import timedelta
+
+            app = pilot.app
+            assert isinstance(app, MirrorApp)
+            CLOCKS[id(app)][0] += timedelta(seconds=scene.advance)
+            app.dashboard.refresh_status()  # what the once-a-second probe does
+            await pilot.pause()
         if scene.press:
             await pilot.press(*scene.press)
             app = pilot.app

@@ -9,7 +9,7 @@ dashboard's header, the fleet rows and the metrics read it; nothing else compute
     CRITICAL  the last success is older than crit_after (or there never was one); a running
               sync has made no progress for stall_timeout
     WARNING   the last success is older than warn_after; the last real sync failed; a
-              running sync has made no progress for a minute; rclone skipped deletes in 2+
+              running sync has made no progress for 10 s; rclone skipped deletes in 2+
               runs in a row; files fail run after run
     UNKNOWN   nothing is recorded and nothing runs (no summary), or it cannot be read
 """
@@ -22,7 +22,7 @@ from datetime import datetime
 from tui.core.history.persistent import PersistentFailure
 from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
-from tui.core.progress import SHOW_STALL_AFTER, progress_key
+from tui.core.progress import is_stalled, progress_key
 from tui.core.runstate import RunState, apply
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -72,9 +72,9 @@ class Facts:
 
     @property
     def stalled_now(self) -> bool:
-        """A running sync has made no progress for stall_timeout."""
-        return bool(self.running and self.no_progress_for is not None and self.stall_timeout
-                    and self.no_progress_for >= self.stall_timeout)
+        """A running sync has made no progress for long enough to be called stalled: the
+        same threshold the dashboard's STALLED reads (core/progress.is_stalled)."""
+        return bool(self.running) and is_stalled(self.no_progress_for, self.stall_timeout)
 
     @property
     def stalled(self) -> bool:
@@ -122,7 +122,7 @@ def evaluate(f: Facts) -> Verdict:
     if f.running is not None and idle is not None:
         if f.stall_timeout and idle >= f.stall_timeout:
             reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}"))
-        elif idle >= SHOW_STALL_AFTER:
+        elif is_stalled(idle, f.stall_timeout):
             reasons.append((WARNING, f"running, no progress for {age_text(idle)}"))
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":

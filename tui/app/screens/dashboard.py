@@ -271,7 +271,7 @@ class DashboardScreen(LogScreen):
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
-                         caught_up=m.caught_up,
+                         caught_up=m.caught_up, stall_timeout=self.job.stall_timeout,
                          bwlimit=self.bandwidth.limit if m.run.running else None)
 
     def refresh_status(self) -> None:

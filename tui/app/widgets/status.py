@@ -25,12 +25,13 @@ from tui.core.health import age_text
 from tui.core.history.model import Run
 from tui.core.outcome import Counted, counted, matches, outcome_text
 from tui.core.progress import (
-    SHOW_STALL_AFTER,
     ProgressWatch,
     eta_text,
     idle_for,
+    is_stalled,
     observe,
     stall_text,
+    stops_in,
 )
 from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
@@ -66,6 +67,29 @@ class Situation:
     # from the history (set by StatusPanel, core's typical.eta_text).
     usual: str | None = None
     bwlimit: str | None = None  # the running sync's bandwidth limit (rclone's rc), if known
+    stall_timeout: float = 0.0  # the job's watchdog (0: none): the `stops in 12m` countdown
+
+    @property
+    def live(self) -> bool:
+        return (self.state.phase is Phase.RUNNING and not self.interrupted) \
+            or self.running is not None
+
+    @property
+    def stalled(self) -> bool:
+        """A live run with no progress for long enough (core/progress's one threshold)."""
+        return self.live and is_stalled(self.no_progress_for, self.stall_timeout)
+
+    @property
+    def elapsed(self) -> float:
+        """A live run's wall time since its start marker (it keeps counting while rclone's
+        own elapsedTime stands still with a stopped rclone); rclone's once it ended."""
+        st = self.state
+        if self.live and st.started is not None and self.now is not None:
+            try:
+                return max(st.elapsed, (self.now - st.started).total_seconds())
+            except TypeError:  # naive vs aware (a legacy marker without a zone)
+                pass
+        return st.elapsed
 
 
 def state_word(s: Situation) -> tuple[str, str]:
@@ -75,6 +99,8 @@ def state_word(s: Situation) -> tuple[str, str]:
         return "READING LOG", "$text-muted"
     if s.aborting and (st.running or s.running is not None):
         return "ABORTING", "$text-warning bold reverse"
+    if s.stalled:
+        return ("DRY RUN STALLED" if st.dry_run else "STALLED"), "$text-error bold reverse"
     if st.phase is Phase.RUNNING and not s.interrupted:
         return ("DRY RUN" if st.dry_run else "RUNNING"), "$text-success bold reverse"
     if s.running is not None:
@@ -127,8 +153,10 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     who = who_started(s)
     if live:
         idle = s.no_progress_for
-        if idle is not None and idle >= SHOW_STALL_AFTER:
-            parts.append((f" {stall_text(idle)} ", "$text-warning bold"))
+        if s.stalled and idle is not None:
+            left = stops_in(idle, s.stall_timeout)
+            stop = "" if left is None else f" · stops in {format_duration(left)}"
+            parts.append((f" {stall_text(idle)}{stop} ", "$text-warning bold"))
         if who:
             parts.append(f" by {who}")
         v = s.vitals
@@ -152,10 +180,10 @@ def state_line(s: Situation, compact: bool = False) -> Content:
 
 def identity_line(job: str, source: str, destination: str, host: str,
                   last_good: tuple[str, str] | None = None) -> Content:
-    tail: list[str | tuple[str, str]] = [" · ", last_good] if last_good else []
-    return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ",
-                            source, " → ", destination, " · ", ("@" + host, "$text-muted"),
-                            *tail)
+    # The last good mirror's age before the paths: at 80 columns the paths give way.
+    good: list[str | tuple[str, str]] = [last_good, " · "] if last_good else []
+    return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ", *good,
+                            ("@" + host, "$text-muted"), " · ", source, " → ", destination)
 
 
 def last_good_line(last: datetime | None, now: datetime | None,
@@ -179,14 +207,14 @@ def progress_line(s: Situation) -> Content:
         parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
-        rate = format_rate(stats.speed) + (f" (limit {s.bwlimit})" if s.bwlimit else "")
-        if st.phase is Phase.RUNNING and s.usual:
-            parts.append(f" · {rate} · elapsed "
-                         f"{format_duration(st.elapsed)} · ETA {s.usual}")
-            return Content.assemble(*parts)
+        # A stalled run moves nothing: no speed (rclone's last one is stale) and no ETA.
+        # Elapsed and ETA before the rate: at 80 columns the rate gives way, they never do.
+        speed = "—" if s.stalled else format_rate(stats.speed)
+        rate = speed + (f" (limit {s.bwlimit})" if s.bwlimit else "")
+        parts.append(f" · elapsed {format_duration(s.elapsed)}")
         if st.phase is Phase.RUNNING:
-            parts.append(f" · {rate} · ETA {eta_text(stats)}")
-        parts.append(f" · elapsed {format_duration(st.elapsed)}")
+            eta = "—" if s.stalled else (s.usual or eta_text(stats))
+            parts.append(f" · ETA {eta} · {rate}")
     elif st.phase is Phase.RUNNING:
         parts.append("waiting for rclone's first statistics …"
                      + (f" ETA {s.usual}" if s.usual else ""))
