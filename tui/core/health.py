@@ -153,9 +153,42 @@ def notes(f: Facts) -> list[str]:
     if f.delete_debt:
         out.append(f"deletes skipped {f.deletes_skipped_runs} runs")
     lr = f.last_run
+    previous = previous_text(f)
+    if previous is not None and lr is not None and (lr.stalled or lr.outcome != "success"):
+        out.append(f"last run {previous}")  # a run going now does not hide it
     if lr is not None and lr.partials_left:
         out.append(f"{lr.partials_left} partial files left")
     return out
+
+
+# What a job needs from its operator, most urgent first: the overview sorts, colours and
+# counts its rows by it. `ok` needs nothing.
+NEEDS = ("stalled", "failed", "stale", "running", "ok")
+
+
+def need(f: Facts) -> str:
+    """The most urgent of NEEDS for this job: stalled (now, or its last run was stopped by
+    the watchdog), failed (its last real sync did not succeed), stale (no success within
+    warn_after), running, or ok."""
+    if f.stalled:
+        return "stalled"
+    lr = f.last_run
+    if f.running is None and lr is not None and lr.mode == "sync" and lr.outcome != "success":
+        return "failed"
+    age = success_age(f)
+    if f.recorded and (age is None or age > f.warn_after):
+        return "stale"
+    return "running" if f.running else "ok"
+
+
+def previous_text(f: Facts) -> str | None:
+    """While a run goes: how the one before it ended (`stalled`, `failed`, `succeeded`),
+    so a running job does not hide that its last run needed the operator."""
+    lr = f.last_run
+    if f.running is None or lr is None:
+        return None
+    word = "stalled" if lr.stalled else {"success": "succeeded"}.get(lr.outcome, lr.outcome)
+    return f"{word} (dry run)" if lr.mode == "dry-run" else word
 
 
 def last_good_text(f: Facts) -> str:

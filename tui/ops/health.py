@@ -8,6 +8,7 @@ are None, and every consumer shows "unknown" rather than a made-up zero.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tui.config import Job
@@ -36,12 +37,14 @@ def persistent_of(job: Job) -> Persistent | None:
 TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
 
 
-def gather(job: Job, now: float | None = None) -> Facts:
-    """What `status` needs, from the summary, the lock and the log's current run."""
+def gather(job: Job, now: float | None = None,
+           find_running: Callable[[Job], processes.RunningSync | None] | None = None) -> Facts:
+    """What `status` needs, from the summary, the lock and the log's current run.
+    `find_running`: the caller's probe (the overview's), so its rows and the model agree."""
     when = time.time() if now is None else now
     summary = metrics.read_summary(job.summary_path)
     # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
-    sync = processes.find_running(job)
+    sync = (find_running or processes.find_running)(job)
     running = None
     idle = None
     if sync is not None:
