@@ -78,7 +78,7 @@ KEYS: tuple[Key, ...] = (
         title="Follow log"),
     K.ESCAPE,
     K.QUIT,
-    *K.NAVIGATION,
+    *K.LOG_NAVIGATION,
 )
 
 M = TypeVar("M")

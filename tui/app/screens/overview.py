@@ -54,8 +54,7 @@ KEYS: tuple[Key, ...] = (
         title="Open job"),
     K.QUIT_TOP,
     K.HELP,
-    K.ESCAPE,
-    K.QUIT,
+    K.QUIT,  # no Esc: the overview has no search or filter to clear, nothing below it
     *K.NAVIGATION,
 )
 
