@@ -43,6 +43,8 @@ class SyncRun:
                  reporters: list[Reporter] | None = None) -> None:
         self.ctx = RunContext(job, options)
         self.journal = Journal(job.log_file, out, err)
+        self.journal.keep = credentials.identifiers(job.name, job.source, job.destination,
+                                                    job.log_file)
         self.reporters = reporters if reporters is not None else default_reporters()
         self.rclone: RcloneProcess | None = None
         self._parser = LineParser()
