@@ -144,3 +144,4 @@ def test_a_stall_is_shown_within_ten_seconds_and_never_after_the_watchdog() -> N
     assert is_stalled(5.0, 5.0) and not is_stalled(4.0, 5.0)
     assert not is_stalled(None, 1800)
     assert stops_in(60, 1800) == 1740 and stops_in(60, 0) is None
+

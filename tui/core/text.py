@@ -14,3 +14,19 @@ _CONTROL[9] = " "
 
 def printable(text: str) -> str:
     return text if text.isprintable() else text.translate(_CONTROL)
+
+
+def path_lines(path: str, width: int) -> str:
+    """A path cut into lines of at most `width` cells, only after a `/`: a toast that wraps
+    a path by itself breaks it mid-name (`…/reports/sp` / `ace-mirror-…`). A single name
+    longer than `width` stays whole on its own line."""
+    lines: list[str] = []
+    line = ""
+    for part in path.split("/"):
+        piece = part + "/"
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    lines.append(line.removesuffix("/") if not path.endswith("/") else line)
+    return "\n".join(lines)
