@@ -24,3 +24,31 @@ async def test_waiting_note_goes_once_the_log_appears(job_dir: JobDir) -> None:
             assert "waiting for the log file" not in screen_text(pilot)
         finally:
             assert proc.wait(60) == 0
+
+
+async def test_a_dry_run_never_hides_the_last_real_syncs_outcome(slow_job_dir: JobDir) -> None:
+    """Issue 22, item 4, from real runs: a real sync aborted, then a dry run that succeeded.
+    At 80x24 the state line said only `IDLE · LAST RUN SUCCEEDED (dry run)`."""
+    import signal
+    import subprocess
+    import sys
+
+    from app_helpers import REPO, wait_sync
+
+    jd = slow_job_dir
+    proc = cli_run(jd)
+    wait_sync(lambda: jd.job.log_file.exists() and b"Copied (new)" in jd.job.log_file.read_bytes(),
+              what="the real sync to copy a file")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 143
+    dry = subprocess.run([sys.executable, "-m", "tui", *jd.args, "run", "--dry-run"],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    app = MirrorApp(jd.job, jd.args, hostname="h")
+    async with app.run_test(size=(80, 24)) as pilot:
+        shown = await wait_text(pilot, "DRY RUN SUCCEEDED · LAST SYNC ABORTED", timeout=20)
+        assert "LAST RUN SUCCEEDED (dry run)" not in shown
+    st = subprocess.run([sys.executable, "-m", "tui", *jd.args, "status"], cwd=REPO,
+                        capture_output=True, text=True, timeout=60)
+    line = st.stdout
+    assert "last run success (dry run)" in line and "last real sync aborted" in line, line

@@ -57,6 +57,8 @@ class Facts:
     pending_deletes: int | None = None  # None: unknown
     # The latest real run's failing files with their runs in a row (None: history unknown).
     failures: tuple[PersistentFailure, ...] | None = None
+    # The last real sync, when the last run was a dry run (a dry run never hides it).
+    last_real: LastRun | None = None
 
     @property
     def persistent(self) -> tuple[PersistentFailure, ...] | None:
@@ -218,6 +220,8 @@ def one_line(f: Facts, v: Verdict) -> str:
     if lr is not None:
         dry = " (dry run)" if lr.mode == "dry-run" else ""
         facts.append(f"last run {lr.outcome}{dry} (exit {lr.exit_code})")
+    if f.last_real is not None:
+        facts.append(f"last real sync {f.last_real.outcome} (exit {f.last_real.exit_code})")
     facts.append(f"running ({f.running})" if f.running else "not running")
     if f.deletes_skipped_runs:
         facts.append(f"deletes skipped {f.deletes_skipped_runs} runs")

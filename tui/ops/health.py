@@ -62,7 +62,25 @@ def gather(job: Job, now: float | None = None,
                               else skipped if isinstance(skipped, int) else 0),
         pending_deletes=persistent.pending_deletes if persistent else None,
         failures=persistent.files if persistent else None,
+        last_real=last_real(summary),
     )
+
+
+def last_real(summary: dict[str, object]) -> LastRun | None:
+    """The last real sync, when the summary's own run was a dry run (else None: the last
+    run is the real one)."""
+    if not summary or summary.get("mode") == "sync":
+        return None
+    real = metrics.last_real_of(summary)
+    return None if real is None else _last_run({**real, "mode": "sync"})
+
+
+def last_real_of_job(job: Job) -> LastRun | None:
+    """For the dashboard's state line after a dry run: the last real sync (the summary's
+    own run when it was one: read just after a dry run ended, before its summary is
+    written, that is still the right answer)."""
+    real = metrics.last_real_of(metrics.read_summary(job.summary_path))
+    return None if real is None else _last_run({**real, "mode": "sync"})
 
 
 def last_success_time(job: Job) -> datetime | None:

@@ -68,6 +68,8 @@ class Situation:
     usual: str | None = None
     bwlimit: str | None = None  # the running sync's bandwidth limit (rclone's rc), if known
     stall_timeout: float = 0.0  # the job's watchdog (0: none): the `stops in 12m` countdown
+    # The last real sync's outcome (the health model's), shown beside a dry run's.
+    last_real: str | None = None
 
     @property
     def live(self) -> bool:
@@ -112,6 +114,12 @@ def state_word(s: Situation) -> tuple[str, str]:
         return "LAST RUN INTERRUPTED", "$text-error bold reverse"
     if st.phase is Phase.ENDED:
         dry = " (dry run)" if st.dry_run else ""
+        if st.dry_run and s.last_real is not None:
+            # A dry run never hides the last real sync's outcome.
+            word, style = dry_word(st.outcome)
+            real = s.last_real.upper()
+            return (f"{word} · LAST SYNC {real}",
+                    style if s.last_real == "succeeded" else "$text-error bold reverse")
         words = {
             Outcome.SUCCESS: (f"IDLE · LAST RUN SUCCEEDED{dry}", "$text-success bold"),
             Outcome.FAILED: (f"IDLE · LAST RUN FAILED{dry}", "$text-error bold reverse"),
@@ -120,6 +128,16 @@ def state_word(s: Situation) -> tuple[str, str]:
         }
         return words.get(st.outcome or Outcome.FAILED, ("IDLE", "bold"))
     return "IDLE · NO RUN IN THE LOG", "bold"
+
+
+def dry_word(outcome: Outcome | None) -> tuple[str, str]:
+    """`IDLE · DRY RUN SUCCEEDED`: the ended dry run's own word and style."""
+    return {
+        Outcome.SUCCESS: ("IDLE · DRY RUN SUCCEEDED", "$text-success bold"),
+        Outcome.FAILED: ("IDLE · DRY RUN FAILED", "$text-error bold reverse"),
+        Outcome.ABORTED: ("IDLE · DRY RUN ABORTED", "$text-warning bold reverse"),
+        Outcome.KILLED: ("IDLE · DRY RUN KILLED", "$text-error bold reverse"),
+    }.get(outcome or Outcome.FAILED, ("IDLE · DRY RUN", "bold"))
 
 
 def who_started(s: Situation) -> str | None:
@@ -184,6 +202,11 @@ def identity_line(job: str, source: str, destination: str, host: str,
     good: list[str | tuple[str, str]] = [last_good, " · "] if last_good else []
     return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ", *good,
                             ("@" + host, "$text-muted"), " · ", source, " → ", destination)
+
+
+def real_word(outcome: str) -> str:
+    """The summary's outcome as the state line says it: `succeeded`, `aborted`, …"""
+    return {"success": "succeeded"}.get(outcome, outcome)
 
 
 def last_good_line(last: datetime | None, now: datetime | None,
@@ -289,14 +312,16 @@ class StatusPanel(Vertical):
     _counted: Counted | None  # the history's newest finished run, counted once per cause
     _state: RunState | None  # the last state shown
     _runs: Sequence[Run]  # the history's runs, read by the worker
+    _last_real: str | None  # the last real sync's outcome (the health model's)
 
     class Repeated(Message):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
 
         def __init__(self, line: str | None, last: Counted | None = None,
-                     runs: Sequence[Run] = ()) -> None:
+                     runs: Sequence[Run] = (), last_real: str | None = None) -> None:
             super().__init__()
             self.line = line
+            self.last_real = last_real  # the last real sync's outcome (the health model's)
             self.last = last  # the newest finished run's errors, counted once per cause
             self.runs = runs  # every run, for the usual duration (the ETA before rclone's)
 
@@ -327,17 +352,25 @@ class StatusPanel(Vertical):
     def _repeated(self, job: Job) -> None:
         # Imported here: the history is read after the first frame, not before it.
         from tui.core.history import dashboard_line, persistent_summary
+        from tui.ops.health import last_real_of_job
         from tui.ops.history import load_history
 
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs))
         ended = [r for r in history.runs if r.ended is not None]
+        real = last_real_of_job(job)
         self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None,
-                                        tuple(history.runs)))
+                                        tuple(history.runs),
+                                        None if real is None else real_word(real.outcome)))
 
     def on_status_panel_repeated(self, message: Repeated) -> None:
         message.stop()
         self._counted = message.last
+        if message.last_real != self._last_real:
+            self._last_real = message.last_real
+            refresh = getattr(self.screen, "refresh_status", None)
+            if callable(refresh):  # the state line says it now, not at the next probe
+                refresh()
         self._runs = message.runs
         if self._state is not None:
             self._show_outcome(self._state)
@@ -357,6 +390,7 @@ class StatusPanel(Vertical):
         self._counted = None
         self._state = None
         self._runs = ()
+        self._last_real = None
         # When the last real sync succeeded (the app reads the job's summary), and the
         # job's warn_after: the header's "last good mirror 27 h ago".
         self.last_success: datetime | None = None
@@ -380,6 +414,7 @@ class StatusPanel(Vertical):
             self.last_success = st.ended  # watched it succeed: no need to wait for a file
         self._seen_running = st.run_id if st.phase is Phase.RUNNING else None
         self._show_last_good(s.now)
+        s = replace(s, last_real=self._last_real)
         live = (s.state.running and not s.interrupted) or s.running is not None
         if s.now is not None and live and s.caught_up:
             self._watch = observe(self._watch, s.state, s.now.timestamp())
