@@ -52,3 +52,35 @@ async def test_a_dry_run_never_hides_the_last_real_syncs_outcome(slow_job_dir: J
                         capture_output=True, text=True, timeout=60)
     line = st.stdout
     assert "last run success (dry run)" in line and "last real sync aborted" in line, line
+
+
+async def test_a_file_failing_three_nights_shows_on_the_dashboard(tmp_path, monkeypatch) -> None:
+    """Issue 22, item 5, from real runs: `locked/db.sqlite` unreadable three nights in a
+    row (the runner without CAP_DAC_OVERRIDE). The dashboard says so in one line that
+    names the key for the detail (`l`, which the footer drops at 80 columns), at 80x24 and
+    at 120x40, beside the delete debt."""
+    from tests.history.realruns import make_tree, write_config
+    from tests.history.scenario import run_without_dac
+    from tui.config import Overrides, load_job
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    src, dst, log = tmp_path / "src", tmp_path / "dst", tmp_path / "space-mirror.log"
+    make_tree(src, {"keep.txt": 300, "locked/db.sqlite": 200, "gone.txt": 10})
+    cfg = write_config(tmp_path, src, str(dst), log)
+    locked = src / "locked" / "db.sqlite"
+    for night in range(3):
+        if night == 1:
+            (src / "gone.txt").unlink()  # a delete owed: the debt line is there too
+        locked.chmod(0o644)
+        locked.write_bytes(f"night {night}\n".encode())
+        locked.chmod(0)
+        assert run_without_dac(cfg) != 0
+    job = load_job(cfg, "t", Overrides())
+    for size in ((80, 24), (120, 40)):
+        app = MirrorApp(job, ["--config", str(cfg), "--job", "t"], hostname="h")
+        async with app.run_test(size=size) as pilot:
+            shown = await wait_text(pilot, "locked/db.sqlite failed 3 runs in a row",
+                                    timeout=20)
+            line = next(ln for ln in shown.splitlines() if "failed 3 runs in a row" in ln)
+            assert "l for details" in line, (size, shown)  # the key, on the line itself
+            assert "deletes skipped" in shown, (size, shown)

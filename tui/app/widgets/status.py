@@ -377,7 +377,9 @@ class StatusPanel(Vertical):
         static = self.query_one("#repeated", Static)
         static.display = message.line is not None
         if message.line is not None:
-            static.update(Content.assemble(("⚠ ", "$text-warning bold"),
+            # The key first: at 80 columns the line's end may be cut, never how to see more.
+            static.update(Content.assemble(("⚠ ", "$text-warning bold"), ("l", "bold"),
+                                           (" for details · ", "$text-muted"),
                                            printable(message.line)))
 
     def __init__(self, *, id: str | None = None) -> None:
