@@ -84,3 +84,48 @@ async def test_a_file_failing_three_nights_shows_on_the_dashboard(tmp_path, monk
             line = next(ln for ln in shown.splitlines() if "failed 3 runs in a row" in ln)
             assert "l for details" in line, (size, shown)  # the key, on the line itself
             assert "deletes skipped" in shown, (size, shown)
+
+
+async def test_sixteen_transfers_use_the_room_there_is(tmp_path) -> None:
+    """Issue 22, item 6, from a real run with --transfers 16: at 120x40 the in-flight box
+    grows to show all 16 files (it stayed 4 rows, with no count, beside 26 empty log rows);
+    at 100x30 it shows what fits and says `+N more`."""
+    import os
+    import re
+
+    from app_helpers import make_job_dir, stop_runner, wait_sync
+
+    from tui.app.widgets.inflight import InFlight
+    from tui.config import Overrides, load_job
+
+    jd = make_job_dir(tmp_path, files=0)
+    for i in range(16):
+        (jd.src / "a" / f"big{i:02d}.bin").write_bytes(os.urandom(1_000_000))
+    text = jd.config.read_text().replace('flags = ["--transfers", "2"]',
+                                         'flags = ["--transfers", "16"]')
+    jd.config.write_text(text + 'bwlimit = "1M"\n')
+    jd.job = load_job(jd.config, "t", Overrides())
+    proc = cli_run(jd)
+    try:
+        wait_sync(lambda: jd.job.log_file.exists()
+                  and b'"transferring"' in jd.job.log_file.read_bytes(), timeout=30,
+                  what="rclone's first stats with files in flight")
+        for size, rows in (((120, 40), 16), ((100, 30), 10)):
+            app = MirrorApp(jd.job, jd.args, hostname="h")
+            async with app.run_test(size=size) as pilot:
+                box = app.dashboard.query_one(InFlight)
+                await wait_until(pilot, lambda: len(box._transfers) == 16, timeout=20,
+                                 what="16 files in flight")
+                await wait_until(pilot, lambda r=rows: box.size.height == r, timeout=5,
+                                 what=f"{rows} rows of files in flight")
+                await pilot.pause()
+                shown = screen_text(pilot)
+                names = set(re.findall(r"big\d\d\.bin", shown))
+                if rows >= 16:
+                    assert len(names) == 16 and "more" not in shown, shown
+                else:
+                    assert len(names) == rows - 1, shown
+                    assert f"+{16 - (rows - 1)} more" in shown, shown
+    finally:
+        stop_runner(jd.job)
+        proc.wait(30)

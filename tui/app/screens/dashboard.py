@@ -41,6 +41,7 @@ from tui.core.progress import in_flight
 from tui.core.text import printable
 from tui.ops import lock, processes
 from tui.ops.credentials import display_remote
+from tui.ops.guards.deletes import transfers_flag
 from tui.ops.health import last_success_time
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -144,6 +145,7 @@ class DashboardScreen(LogScreen):
         panel.show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self.query_one(LogView).focus()
+        self._fit_deck()
         self.refresh_status()
         self.query_one(LogView).retitle()
         hidden = lock.out_of_sight(self.job.lock_path)
@@ -163,7 +165,15 @@ class DashboardScreen(LogScreen):
         self._wake.set()
 
     def on_resize(self) -> None:
+        self._fit_deck()
         self.refresh_status()
+
+    def _fit_deck(self) -> None:
+        try:
+            deck = self.query_one(FlightDeck)
+        except NoMatches:
+            return
+        deck.fit(transfers_flag(self.job), self.app.size.height)
 
     def help_note(self) -> str:
         return f"log file: {self.job.log_file}"
