@@ -114,9 +114,9 @@ async def test_sixteen_transfers_use_the_room_there_is(tmp_path) -> None:
             app = MirrorApp(jd.job, jd.args, hostname="h")
             async with app.run_test(size=size) as pilot:
                 box = app.dashboard.query_one(InFlight)
-                await wait_until(pilot, lambda: len(box._transfers) == 16, timeout=20,
+                await wait_until(pilot, lambda b=box: len(b._transfers) == 16, timeout=20,
                                  what="16 files in flight")
-                await wait_until(pilot, lambda r=rows: box.size.height == r, timeout=5,
+                await wait_until(pilot, lambda b=box, r=rows: b.size.height == r, timeout=5,
                                  what=f"{rows} rows of files in flight")
                 await pilot.pause()
                 shown = screen_text(pilot)
