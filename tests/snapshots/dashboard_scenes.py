@@ -6,6 +6,7 @@ fixed clock, host, vitals and process probe, so the picture has no jitter.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ class Scene:
     now: datetime = NOW  # the scene's clock when it opens
     # Seconds the clock moves once the scene has settled (a run that stopped moving).
     advance: float = 0.0
+    source: str = "/space"
+    destination: str = ":b2:miket-space-mirror"
+    last_good_ago: float | None = None  # seconds; the summary's last good mirror
 
 
 # The recorded running log's last line: 14 s into the run, as rclone's elapsedTime says.
@@ -74,14 +78,29 @@ SCENES = {
     "failed": Scene("failed", "failed.log"),
     "preflight-failed": Scene("preflight-failed", "idle.log", press=("s",)),
 }
+# Issue 22: long paths give way first; the state, the last good mirror's age, elapsed and
+# ETA never do (shot at 80x24 and 60x20).
+LONG_PATHS = {
+    "long-paths": Scene("long-paths", "running.log", running=True, now=RUN_NOW,
+                        source="/srv/storage/archive/family/photographs/originals/2026",
+                        destination=":b2:miket-space-mirror-offsite-copy/archive/family/"
+                                    "photographs/originals/2026",
+                        last_good_ago=27 * 3600.0),
+}
+ALL_SCENES = {**SCENES, **LONG_PATHS}
 
 
 def make_app(scene: Scene, workdir: Path) -> MirrorApp:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "space-mirror.log"
     shutil.copy(LOGS / scene.log, log)
+    summary = workdir / "summary.json"
+    if scene.last_good_ago is not None:
+        ended = scene.now.timestamp() - scene.last_good_ago
+        summary.write_text(json.dumps({"mode": "sync", "outcome": "success", "exit_code": 0,
+                                       "ended": ended, "last_success_ended": ended}))
     job = Job(log_file=log, lock_file=workdir / "lock", env_file=None,
-              summary_file=workdir / "summary.json")
+              summary_file=summary, source=scene.source, destination=scene.destination)
     running = RUNNING if scene.running else None
 
     def never_launch(argv: list[str]) -> object:
