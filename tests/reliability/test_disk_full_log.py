@@ -155,3 +155,38 @@ def test_issue22_full_log_disk_without_remote_control(small_fs: Path, tmp_path: 
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert len(list((tmp_path / "dst").iterdir())) == 15
     assert "log disk full" in r.stderr and "waits until the log" in r.stderr, r.stderr
+
+
+async def test_issue22_dashboard_says_log_disk_full_not_stalled(small_fs: Path,
+                                                                tmp_path: Path) -> None:
+    """The dashboard during the same sync: no line reaches the log, so it cannot see
+    progress. It says the log's disk is full and never calls the run STALLED; the sync
+    exits 0."""
+    import sys
+    import time
+
+    from tests.app.app_helpers import screen_text, wait_text
+    from tui.app.app import MirrorApp
+    from tui.config import Overrides, load_job
+
+    config = _slow_sync_config(tmp_path, small_fs / "mirror.log", tmp_path / "run")
+    _fill(small_fs, 8 * 1024)
+    job = load_job(config, "t", Overrides())
+    runner = subprocess.Popen([sys.executable, "-m", "tui", "--config", str(config), "run"],
+                              cwd=Path(__file__).resolve().parents[2],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        app = MirrorApp(job, ["--config", str(config), "--job", "t"], hostname="h")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_text(pilot, "log disk full", timeout=20)
+            # Poll (no sleep as synchronisation): until the run ends, never STALLED.
+            deadline = time.monotonic() + 60
+            while runner.poll() is None:
+                assert "STALLED" not in screen_text(pilot), screen_text(pilot)
+                assert time.monotonic() < deadline, "the sync did not end"
+                await pilot.pause(0.2)
+        assert runner.wait(5) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()

@@ -124,6 +124,7 @@ class DashboardScreen(LogScreen):
         self._wake = threading.Event()
         self.model = DashboardModel()
         self.vitals: Vitals | None = None
+        self.log_full = False  # the log's disk is full: rclone's lines (its progress) lost
         self.known_running: RunningSync | None = None
         self._footer_key: tuple[bool, int] | None = None
         self.bandwidth = Bandwidth()
@@ -242,6 +243,7 @@ class DashboardScreen(LogScreen):
     def _vitals_sampled(self, message: msg.VitalsSampled) -> None:
         self.known_running = message.running
         self.vitals = message.vitals
+        self.log_full = message.log_full
         self.fold(dm.Probed(message.running))
 
     @on(msg.PreflightFailed)
@@ -282,6 +284,7 @@ class DashboardScreen(LogScreen):
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
                          caught_up=m.caught_up, stall_timeout=self.job.stall_timeout,
+                         log_full=self.log_full,
                          bwlimit=self.bandwidth.limit if m.run.running else None)
 
     def refresh_status(self) -> None:

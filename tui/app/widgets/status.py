@@ -70,6 +70,8 @@ class Situation:
     stall_timeout: float = 0.0  # the job's watchdog (0: none): the `stops in 12m` countdown
     # The last real sync's outcome (the health model's), shown beside a dry run's.
     last_real: str | None = None
+    # The log's file system is full: rclone's lines, and so its progress, are lost here.
+    log_full: bool = False
 
     @property
     def live(self) -> bool:
@@ -78,8 +80,11 @@ class Situation:
 
     @property
     def stalled(self) -> bool:
-        """A live run with no progress for long enough (core/progress's one threshold)."""
-        return self.live and is_stalled(self.no_progress_for, self.stall_timeout)
+        """A live run with no progress for long enough (core/progress's one threshold).
+        Not while the log's disk is full: no line reaches it, progress or not (the runner's
+        watchdog asks rclone itself)."""
+        return (self.live and not self.log_full
+                and is_stalled(self.no_progress_for, self.stall_timeout))
 
     @property
     def elapsed(self) -> float:
@@ -171,6 +176,9 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     who = who_started(s)
     if live:
         idle = s.no_progress_for
+        if s.log_full:
+            parts.append((" log disk full: rclone's lines are lost, its progress is not "
+                          "shown; the sync goes on ", "$text-warning bold"))
         if s.stalled and idle is not None:
             left = stops_in(idle, s.stall_timeout)
             stop = "" if left is None else f" · stops in {format_duration(left)}"
