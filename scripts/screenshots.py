@@ -45,6 +45,7 @@ SHOTS: list[tuple[str, str, Sequence[str], tuple[int, int]]] = [
     ("dashboard-stalled-80x24", "stalled", (), (80, 24)),
     ("dashboard-long-paths-80x24", "long-paths", (), (80, 24)),
     ("dashboard-long-paths-60x20", "long-paths", (), (60, 20)),
+    ("dashboard-16-transfers-120x40", "sixteen", (), (120, 40)),
 ]
 
 

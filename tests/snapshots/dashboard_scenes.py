@@ -60,6 +60,8 @@ class Scene:
     source: str = "/space"
     destination: str = ":b2:miket-space-mirror"
     last_good_ago: float | None = None  # seconds; the summary's last good mirror
+    running_sync: RunningSync = RUNNING  # what the lock says runs (when `running`)
+    flags: tuple[str, ...] = ("--fast-list", "--transfers", "16", "--track-renames")
 
 
 # The recorded running log's last line: 14 s into the run, as rclone's elapsedTime says.
@@ -87,7 +89,19 @@ LONG_PATHS = {
                                     "photographs/originals/2026",
                         last_good_ago=27 * 3600.0),
 }
-ALL_SCENES = {**SCENES, **LONG_PATHS}
+# Issue 22: a real sync with --transfers 16 caught with 16 files in flight; at 120x40 the
+# in-flight box shows them all (it stayed 4 rows).
+SIXTEEN = Scene(
+    "sixteen", "running-16.log", running=True,
+    now=datetime(2026, 12, 7, 2, 25, 40, tzinfo=UTC),
+    running_sync=RunningSync(kind="runner", pid=2733, rclone_pid=RCLONE_PID,
+                             run_id="20261207T022537-2dbd",
+                             started="2026-12-07T02:25:37+00:00", mode="sync",
+                             started_by="cli"),
+    source="/tmp/space-mirror-recording/sixteen/space",
+    destination="/tmp/space-mirror-recording/sixteen/mirror",
+    flags=("--transfers", "16", "--bwlimit", "1M"))
+ALL_SCENES = {**SCENES, **LONG_PATHS, "sixteen": SIXTEEN}
 
 
 def make_app(scene: Scene, workdir: Path) -> MirrorApp:
@@ -100,8 +114,9 @@ def make_app(scene: Scene, workdir: Path) -> MirrorApp:
         summary.write_text(json.dumps({"mode": "sync", "outcome": "success", "exit_code": 0,
                                        "ended": ended, "last_success_ended": ended}))
     job = Job(log_file=log, lock_file=workdir / "lock", env_file=None,
-              summary_file=summary, source=scene.source, destination=scene.destination)
-    running = RUNNING if scene.running else None
+              summary_file=summary, source=scene.source, destination=scene.destination,
+              flags=scene.flags)
+    running = scene.running_sync if scene.running else None
 
     def never_launch(argv: list[str]) -> object:
         raise AssertionError("a scene must not start a run")
