@@ -60,6 +60,7 @@ KEYS: tuple[Key, ...] = (
 
 
 HEALTH_INTERVAL = 30.0  # the health model is gathered again at most this often, or on change
+LIVE_HEALTH_INTERVAL = 6.0  # … and this often while the job runs (a stall shows soon)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class _Watch:
         # The health model reads the summary and the history: again when the run changes
         # (started, ended) or every HEALTH_INTERVAL, not at every look.
         key = (self.model.run.run_id, self.model.run.phase, running is not None)
-        if key != self._health_key or now.timestamp() - self._health_at >= HEALTH_INTERVAL:
+        every = LIVE_HEALTH_INTERVAL if running is not None else HEALTH_INTERVAL
+        if key != self._health_key or now.timestamp() - self._health_at >= every:
             try:
                 self.health = health_ops.gather(self.job, now.timestamp(),
                                                 lambda _job: running)

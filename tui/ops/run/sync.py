@@ -31,6 +31,7 @@ from tui.ops.run.rclone import RcloneProcess
 
 STATUS_INTERVAL = 5.0
 RC_STATS_TIMEOUT = 1.0  # a stopped rclone does not answer; the watchdog must not wait long
+RC_STATS_EVERY = 1.0  # rclone's counters are asked at most once a second
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -51,6 +52,7 @@ class SyncRun:
         self._last_status = 0.0
         self._watchdog: watchdog.Watchdog | None = None
         self._rc_socket: Path | None = None
+        self._rc_asked = float("-inf")
         self._said_full = False
 
     @property
@@ -298,8 +300,9 @@ class SyncRun:
         """rclone's counters from its remote control (None: it did not answer). While the
         log's file system is full they are also the run's counters: rclone's stats lines
         are lost, and the end marker and summary must not report the short ones."""
-        if self._rc_socket is None:
-            return None
+        if self._rc_socket is None or time.monotonic() - self._rc_asked < RC_STATS_EVERY:
+            return None  # (None: the watchdog keeps rclone's last counters)
+        self._rc_asked = time.monotonic()
         try:
             answer = rc.call(self._rc_socket, "core/stats", timeout=RC_STATS_TIMEOUT)
         except rc.RcError:
