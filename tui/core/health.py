@@ -166,6 +166,7 @@ def notes(f: Facts) -> list[str]:
 # What a job needs from its operator, most urgent first: the overview sorts, colours and
 # counts its rows by it. `ok` needs nothing.
 NEEDS = ("stalled", "failed", "stale", "running", "ok")
+URGENT = NEEDS[:3]  # these come first; the rest keep the config's order
 
 
 def need(f: Facts) -> str:
@@ -174,19 +175,26 @@ def need(f: Facts) -> str:
     warn_after), running, or ok."""
     if f.stalled:
         return "stalled"
-    lr = f.last_run
+    lr = _ended(f.last_run)
     if f.running is None and lr is not None and lr.mode == "sync" and lr.outcome != "success":
         return "failed"
     age = success_age(f)
-    if f.recorded and (age is None or age > f.warn_after):
+    # Never a success: stale once a run has ended (a first sync still going is not).
+    if (age is not None and age > f.warn_after) or (age is None and lr is not None):
         return "stale"
     return "running" if f.running else "ok"
+
+
+def _ended(lr: LastRun | None) -> LastRun | None:
+    """The last run, if the summary records its end (a run in progress writes one without
+    an outcome: `?`)."""
+    return lr if lr is not None and lr.outcome != "?" else None
 
 
 def previous_text(f: Facts) -> str | None:
     """While a run goes: how the one before it ended (`stalled`, `failed`, `succeeded`),
     so a running job does not hide that its last run needed the operator."""
-    lr = f.last_run
+    lr = _ended(f.last_run)
     if f.running is None or lr is None:
         return None
     word = "stalled" if lr.stalled else {"success": "succeeded"}.get(lr.outcome, lr.outcome)

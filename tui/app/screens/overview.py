@@ -37,7 +37,7 @@ from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.dashboard import DashboardModel
 from tui.core.follow import LogFollower
-from tui.core.health import NEEDS, Facts, last_good_text, need, notes, previous_text
+from tui.core.health import NEEDS, URGENT, Facts, last_good_text, need, notes, previous_text
 from tui.core.runstate import Outcome, Phase
 from tui.core.text import printable
 from tui.core.units import format_duration
@@ -285,16 +285,19 @@ class OverviewScreen(KeyedScreen):
         self.surveys += 1
 
     def _order_by_need(self, table: DataTable[Any], rows: list[JobRow]) -> None:
-        """Stalled, failed and stale jobs first (the config's order within each need); the
-        cursor stays on its job."""
-        rank = {printable(row.name): (NEEDS.index(row_need(row)), i)
-                for i, row in enumerate(rows)}
+        """Stalled, failed and stale jobs first, then the others, each in the config's
+        order; the cursor stays on its job."""
+        def urgency(row: JobRow) -> int:
+            n = row_need(row)
+            return URGENT.index(n) if n in URGENT else len(URGENT)
+
+        rank = {printable(row.name): (urgency(row), i) for i, row in enumerate(rows)}
         order = sorted(rank, key=lambda name: rank[name])
         if [printable(str(r.key.value)) for r in table.ordered_rows] == order:
             return
         current = (table.coordinate_to_cell_key(table.cursor_coordinate).row_key
                    if table.row_count else None)
-        table.sort(key=lambda values: rank.get(str(values[0]), (len(NEEDS), 0)))
+        table.sort(key=lambda values: rank.get(str(values[0]), (len(URGENT) + 1, 0)))
         if current is not None:
             table.move_cursor(row=table.get_row_index(current), animate=False)
 
