@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "snapshots"))
 sys.path.insert(0, str(ROOT))
 
-from dashboard_scenes import SCENES, make_app, settle_then  # noqa: E402
+from dashboard_scenes import ALL_SCENES, make_app, settle_then  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SIZE = (100, 30)
@@ -42,12 +42,16 @@ SHOTS: list[tuple[str, str, Sequence[str], tuple[int, int]]] = [
     ("dashboard-failed-80x24", "failed", (), (80, 24)),
     ("last-run-80x24", "failed", ("l",), (80, 24)),
     ("dialog-bandwidth", "running", ("w",), SIZE),
+    ("dashboard-stalled-80x24", "stalled", (), (80, 24)),
+    ("dashboard-long-paths-80x24", "long-paths", (), (80, 24)),
+    ("dashboard-long-paths-60x20", "long-paths", (), (60, 20)),
+    ("dashboard-16-transfers-120x40", "sixteen", (), (120, 40)),
 ]
 
 
 async def shoot(name: str, scene_name: str, keys: Sequence[str], size: tuple[int, int],
                 workdir: Path) -> Path:
-    scene = SCENES[scene_name]
+    scene = ALL_SCENES[scene_name]
     app = make_app(scene, workdir / name)
     async with app.run_test(size=size) as pilot:
         await settle_then(scene)(pilot)

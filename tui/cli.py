@@ -68,14 +68,62 @@ def _job_options(in_subcommand: bool) -> _Parser:
     return p
 
 
+RCLONE_CODES = "0-10   rclone's own (0 success; 3 source not found; 7 fatal, or the delete guard)"
+SIGNAL_CODES = "128+N  stopped by signal N (130: Ctrl-C, 143: SIGTERM)"
+# What each command says in its --help: a description, and the exit codes it returns.
+COMMANDS: dict[str, tuple[str, tuple[int | str, ...]]] = {
+    "run": ("Run the job's sync once, as the systemd timer does: pre-flight, guards, rclone, "
+            "markers in the log, summary, metrics, hooks. Prints one line at the start and "
+            "one at the end; the dashboard shows the run live.",
+            (RCLONE_CODES, exitcodes.USAGE, exitcodes.UNAVAILABLE, exitcodes.LOCKED,
+             exitcodes.CONFIG, exitcodes.STALLED, exitcodes.TIMED_OUT, SIGNAL_CODES)),
+    "check": ("Run the pre-flight checks without syncing: one ✓/✗ line per check, each ✗ "
+              "with what to do.", (exitcodes.OK, exitcodes.USAGE, exitcodes.CONFIG)),
+    "history": ("The job's past runs, read from its log files (rotated and .gz ones too).",
+                (exitcodes.OK, exitcodes.USAGE)),
+    "plan": ("A dry run, summed up: what a sync would copy, delete and rename.",
+             (RCLONE_CODES, exitcodes.USAGE, exitcodes.LOCKED, exitcodes.CONFIG)),
+    "status": ("The job's health in one line, for Nagios and people.",
+               ("0      OK", "1      WARNING", "2      CRITICAL", "3      UNKNOWN")),
+    "unit": ("Print (or install) the systemd service and timer that run the job.",
+             (exitcodes.OK, exitcodes.USAGE, exitcodes.CONFIG)),
+    "bwlimit": ("Show or change the bandwidth limit of the job's running sync (rclone's "
+                "remote control).", (exitcodes.OK, exitcodes.USAGE, exitcodes.UNAVAILABLE)),
+    "verify": ("rclone check --one-way of a random sample of the source's files against the "
+               "destination.", ("0      the sample is intact", "1      differences found",
+                                exitcodes.USAGE, exitcodes.LOCKED, exitcodes.CONFIG)),
+    "demo": ("The dashboard on a built-in demo job (local folders, nothing to set up).",
+             (exitcodes.OK, exitcodes.USAGE)),
+    "audit": ("What a B2 bucket keeps beyond the mirror (hidden versions, old versions, "
+              "unfinished large files), whether a lifecycle rule removes it, and what it "
+              "costs a month; read-only.",
+              ("0      OK", "1      WARNING: the bucket keeps something to act on",
+               "3      UNKNOWN: the bucket could not be read")),
+    "fleet": ("Every host's jobs, read from the Prometheus that scrapes their textfiles, "
+              "sorted by need; Enter on a row says how to open its dashboard.",
+              ("0      OK", "1      WARNING", "2      CRITICAL", "3      UNKNOWN")),
+}
+
+
+def _command(sub: argparse._SubParsersAction[_Parser], name: str, common: _Parser,
+             help: str) -> _Parser:
+    description, codes = COMMANDS[name]
+    return sub.add_parser(name, parents=[common], help=help, description=description,
+                          epilog=exitcodes.codes_text(codes),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="space-mirror", parents=[_job_options(False)],
-                     description="Runner and terminal dashboard for rclone mirror jobs.")
+                     description="Runner and terminal dashboard for rclone mirror jobs. "
+                     "With no command, it opens the dashboard (every job of the config "
+                     "when it has several); each command below runs without it.")
     parser.add_argument("--version", action="version", version=f"space-mirror {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser,
+                                title="commands (none: open the dashboard)")
     common = _job_options(True)
 
-    run = sub.add_parser("run", parents=[common], help="run the sync (systemd ExecStart)")
+    run = _command(sub, "run", common, help="run the sync (systemd ExecStart)")
     run.add_argument("--dry-run", action="store_true",
                      help="show what would change; change nothing")
     run.add_argument("--offline", action="store_true",
@@ -86,10 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="allow up to N deletes even above the delete guard")
     run.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
 
-    check = sub.add_parser("check", parents=[common], help="pre-flight checks (exit 0 or 78)")
+    check = _command(sub, "check", common, help="pre-flight checks (exit 0 or 78)")
     check.add_argument("--offline", action="store_true", help="skip the destination check")
 
-    hist = sub.add_parser("history", parents=[common], help="past runs, from the log files")
+    hist = _command(sub, "history", common, help="past runs, from the log files")
     hist.add_argument("--json", action="store_true", help="machine-readable output")
     hist.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
     hist.add_argument("--outcome", metavar="OUTCOME[,…]",
@@ -102,21 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--search", metavar="TEXT",
                       help="only runs whose id, reason, failed files or errors hold every word")
 
-    plan = sub.add_parser("plan", parents=[common], help="dry-run plan: copies, deletes, renames")
+    plan = _command(sub, "plan", common, help="dry-run plan: copies, deletes, renames")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument("--offline", action="store_true",
                       help="skip the destination check in the pre-flight")
     plan.add_argument("--force", action="store_true",
                       help="override the sentinel and ratio source guards (docs/safety.md)")
 
-    status = sub.add_parser("status", parents=[common],
-                            help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
+    status = _command(sub, "status", common,
+                      help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--notify", action="store_true",
                         help="also send the job's notification if its state changed (e.g. "
                              "stale: no good mirror within crit_after), from a timer or cron")
 
-    unit = sub.add_parser("unit", parents=[common], help="print a systemd service and timer")
+    unit = _command(sub, "unit", common, help="print a systemd service and timer")
     unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
     unit.add_argument("--install", action="store_true",
                       help="write, verify and enable the units; disable the old wrapper's "
@@ -136,13 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     unit.add_argument("--verify-sample", type=float, metavar="PCT",
                       help="the sample the weekly verify checks (default 5)")
 
-    bw = sub.add_parser("bwlimit", parents=[common],
-                        help="show or change the bandwidth limit of the running sync")
+    bw = _command(sub, "bwlimit", common,
+                  help="show or change the bandwidth limit of the running sync")
     bw.add_argument("rate", nargs="?", metavar="RATE|off",
                     help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
 
-    ver = sub.add_parser("verify", parents=[common],
-                         help="rclone check --one-way of a random sample of the source's files")
+    ver = _command(sub, "verify", common,
+                   help="rclone check --one-way of a random sample of the source's files")
     ver.add_argument("--sample", type=float, metavar="PCT", default=None,
                      help="percentage of the source's files to check (default 5)")
     ver.add_argument("--rotate", type=int, metavar="N", default=None,
@@ -154,12 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # a repeatable sample
     ver.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
 
-    audit = sub.add_parser("audit", parents=[common],
-                           help="B2: hidden versions, unfinished uploads, lifecycle and cost "
-                                "(read-only; exit 0 OK, 1 WARNING, 3 UNKNOWN)")
+    audit = _command(sub, "audit", common,
+                     help="B2: hidden versions, unfinished uploads, lifecycle and cost "
+                          "(read-only; exit 0 OK, 1 WARNING, 3 UNKNOWN)")
     audit.add_argument("--json", action="store_true", help="machine-readable output")
-    fl = sub.add_parser("fleet", parents=[common],
-                        help="every host's jobs from Prometheus (exit codes as status)")
+    fl = _command(sub, "fleet", common,
+                  help="every host's jobs from Prometheus (exit codes as status)")
     fl.add_argument("--prometheus", metavar="URL",
                     help="Prometheus's address (default: [fleet] prometheus in the config)")
     fl.add_argument("--json", action="store_true", help="machine-readable output")
@@ -171,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--interval", type=float, metavar="SECONDS",
                     help="refresh interval (default: Prometheus's scrape interval)")
 
-    demo = sub.add_parser("demo", parents=[common], help="dashboard on the built-in demo job")
+    demo = _command(sub, "demo", common, help="dashboard on the built-in demo job")
     demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
     demo.add_argument("--print", dest="print_only", action="store_true",
                       help="run one demo sync and print, without the dashboard")

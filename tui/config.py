@@ -15,9 +15,12 @@ import types
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 DEFAULT_JOB_NAME = "space-mirror"
+# A duration key: a number of seconds, or a string with units ("30m", "1h30m").
+SECONDS = "seconds"
+Seconds = Annotated[float, SECONDS]
 SYSTEM_CONFIG = Path("/etc/space-mirror/config.toml")
 CONFIG_ENV_VAR = "SPACE_MIRROR_CONFIG"
 NOTIFY_EVENTS = ("failure", "stalled", "stale", "recovered")
@@ -50,12 +53,12 @@ class Job:
     summary_file: Path | None = None  # None → /var/lib/space-mirror/<name>.last-run.json
     on_success: str | None = None
     on_failure: str | None = None
-    hook_timeout: float = 60.0
+    hook_timeout: Seconds = 60.0
     require_mount: bool = True
     rclone: str | None = None
     env: dict[str, str] = field(default_factory=lambda: {"RCLONE_B2_HARD_DELETE": "true"})
-    abort_grace: float = 30.0  # seconds between SIGTERM and SIGKILL when aborting
-    remote_timeout: float = 20.0  # the pre-flight listing of the destination
+    abort_grace: Seconds = 30.0  # seconds between SIGTERM and SIGKILL when aborting
+    remote_timeout: Seconds = 20.0  # the pre-flight listing of the destination
     # Safety guards (see docs/safety.md); None means "not configured".
     max_delete: int | None = None
     max_delete_percent: float | None = None
@@ -66,12 +69,12 @@ class Job:
     # a lock held longer than it (default a day) fails the next run (exit 69) instead of the
     # quiet "already running" exit 75.
     # window_end "HH:MM" (local time): rclone --max-duration up to then, --cutoff-mode soft.
-    stall_timeout: float = 1800.0
-    max_duration: float | None = None
+    stall_timeout: Seconds = 1800.0
+    max_duration: Seconds | None = None
     window_end: str | None = None
     # `space-mirror status`: WARNING / CRITICAL when the last success is older (seconds).
-    warn_after: float = 26 * 3600.0
-    crit_after: float = 50 * 3600.0
+    warn_after: Seconds = 26 * 3600.0
+    crit_after: Seconds = 50 * 3600.0
     # Healthchecks-style pings: URL/start, URL, URL/<exit code> (docs/monitoring.md).
     ping_url: str | None = None
     # Notifications through Apprise (docs/monitoring.md#notifications): one URL per service
@@ -399,7 +402,11 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
         target = keys.get(key)
         if target is None:
             where = "[defaults]" if key not in section else f"job {job_name!r}"
-            raise ConfigError(f"{path}: unknown key {key!r} in {where}")
+            import difflib
+
+            close = difflib.get_close_matches(key, list(keys), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{path}: unknown key {key!r} in {where}{hint}")
         changes[target] = _coerce(target, value, path, job_name)
     if "log_file" not in changes and job_name != DEFAULT_JOB_NAME:
         # One log per job: two jobs appending to one file would mix their runs (the runner's
@@ -416,6 +423,18 @@ def _job_from_table(table: dict[str, Any], job_name: str | None, path: Path) -> 
 @cache
 def _field_types() -> dict[str, Any]:
     return get_type_hints(Job)
+
+
+@cache
+def _duration_fields() -> frozenset[str]:
+    """The keys typed Seconds: they also take a duration with units."""
+    hints = get_type_hints(Job, include_extras=True)
+    return frozenset(name for name, kind in hints.items()
+                     if SECONDS in _metadata(_without_none(kind)))
+
+
+def _metadata(kind: Any) -> tuple[Any, ...]:
+    return tuple(getattr(kind, "__metadata__", ()))
 
 
 def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
@@ -435,6 +454,19 @@ def _coerce(name: str, value: Any, path: Path, job: str) -> Any:
             raise ConfigError(f"{where} must be true or false")
         return value
     if base is float:
+        if name in _duration_fields():
+            from tui.core.units import DURATION_HELP, parse_duration
+
+            if isinstance(value, str):
+                seconds = parse_duration(value)
+                if seconds is None:
+                    raise ConfigError(f"{where}: {value!r} is not {DURATION_HELP}")
+                return seconds
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 \
+                    or not math.isfinite(value):
+                raise ConfigError(f"{where} must be a non-negative number of seconds, or "
+                                  f"{DURATION_HELP}")
+            return float(value)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 \
                 or not math.isfinite(value):
             raise ConfigError(f"{where} must be a non-negative number")

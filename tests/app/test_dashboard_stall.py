@@ -1,5 +1,5 @@
-"""The dashboard knows when a live run stopped moving: "no progress for 4m12s" after a
-minute without progress, an ETA of `—` instead of rclone's 106751 days, and a header that
+"""The dashboard knows when a live run stopped moving: STALLED, "no progress for 4m12s"
+after 10 s without progress, an ETA of `—` instead of rclone's 106751 days, and a header that
 says how old the last good mirror is. The clock is injected; nothing sleeps. The test, not
 the worker threads, delivers the once-a-second probe and the lines read (the same
 messages), so no thread's timing (nor faketime's effect on it) matters."""
@@ -66,14 +66,14 @@ async def test_no_progress_line_eta_dash_and_last_good(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         shown = await wait_text(pilot, "RUNNING", "ETA —", "last good mirror 27 h ago")
         assert "106751" not in shown and "no progress" not in shown
-        now[0] += timedelta(seconds=30)  # half a minute: not yet worth saying
+        now[0] += timedelta(seconds=5)  # a pause between two lines: not yet worth saying
         await probe(pilot)
         await pilot.pause()
         assert "no progress" not in screen_text(pilot)
         now[0] = T0 + timedelta(seconds=3 + 4 * 60 + 12)
         await probe(pilot)
-        shown = await wait_text(pilot, "no progress for 4m12s")
-        assert "RUNNING" in shown
+        shown = await wait_text(pilot, "STALLED", "no progress for 4m12s")
+        assert "RUNNING" not in shown
         # Another line with the same numbers is not progress; a moved counter is. (Posted as
         # the feed worker posts what it read: the worker's polling is not under test here.)
         await read_line(pilot, stats(now[0], 2_000_000))
@@ -94,3 +94,52 @@ def test_last_good_mirror_is_coloured_past_warn_after() -> None:
     assert fresh == ("last good mirror 3 h ago", "$text-muted")
     assert stale == ("last good mirror 27 h ago", "$text-error bold")
     assert last_good_line(None, now, 1.0) is None
+
+
+async def test_issue22_a_sigstopped_rclone_is_shown_stalled(tmp_path: Path) -> None:
+    """Issue 22, item 1, from a real run: rclone stopped with SIGSTOP. Within 10 s the state
+    word says STALLED with the countdown to the watchdog's stop; speed and ETA show `—`
+    (not rclone's last numbers) and the elapsed time keeps counting."""
+    import os
+    import re
+    import signal
+    import time
+
+    from app_helpers import cli_run, make_job_dir, stop_runner, wait_sync
+    from sm_testkit import rclone_children
+
+    from tui.config import Overrides, load_job
+
+    jd = make_job_dir(tmp_path, files=4, size=1_000_000, bwlimit="100k")
+    with open(jd.config, "a") as fh:
+        fh.write("stall_timeout = 900\n")
+    jd.job = load_job(jd.config, "t", Overrides())
+    proc = cli_run(jd)
+    stopped: list[int] = []
+    try:
+        wait_sync(lambda: jd.job.log_file.exists()
+                  and b'"bytes":' in jd.job.log_file.read_bytes()
+                  and bool(rclone_children(proc.pid)), what="rclone's first stats")
+        rclone = rclone_children(proc.pid)[0].pid
+        os.kill(rclone, signal.SIGSTOP)
+        stopped.append(rclone)
+        stopped_at = time.monotonic()
+        app = MirrorApp(jd.job, jd.args, hostname="h")
+        async with app.run_test(size=(100, 30)) as pilot:
+            shown = await wait_text(pilot, "STALLED", "stops in", timeout=20)
+            assert time.monotonic() - stopped_at < 10 + 8, "STALLED took too long"  # slack
+            assert "RUNNING" not in shown
+            progress = next(ln for ln in shown.splitlines() if "elapsed" in ln)
+            assert "ETA —" in progress and "· —" in progress, progress
+            assert "B/s" not in progress, progress  # no stale speed
+            first = re.search(r"elapsed (\S+)", progress)
+            assert first is not None
+            await wait_until(pilot, lambda: (m := re.search(
+                r"elapsed (\S+)", screen_text(pilot))) is not None and m[1] != first[1],
+                timeout=10, what="the elapsed time to keep counting")
+            assert re.search(r"stops in 1[45]m\d\ds", screen_text(pilot)), screen_text(pilot)
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        stop_runner(jd.job)
+        proc.wait(20)

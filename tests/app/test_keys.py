@@ -25,7 +25,7 @@ SCREENS: list[type[KeyedScreen]] = [DashboardScreen, HistoryScreen, RunDetailScr
 # Keys that are not actions one would pick from a list: moving, Esc, n/N (nothing to do
 # without a search typed after /) and ctrl+q (the palette's own Quit comes from q). Named by
 # their Key objects, not by copied titles.
-NOT_IN_PALETTE = {*K.NAVIGATION, K.ESCAPE, K.QUIT, *K.SEARCH[1:]}
+NOT_IN_PALETTE = {*K.NAVIGATION, *K.LOG_NAVIGATION, K.ESCAPE, K.QUIT, *K.SEARCH[1:]}
 
 
 def reachable(screen: type[Screen[object]]) -> set[tuple[str, str]]:
@@ -119,3 +119,12 @@ async def test_q_means_back_on_a_dashboard_opened_from_the_overview(tmp_path) ->
         assert "q Quit" not in screen_text(pilot)
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), what="back")
+
+
+def test_help_lists_only_what_works_on_the_screen() -> None:
+    """Issue 22, item 7: the overview's `?` said `G … (the log follows again)` and `Esc clear
+    the search or filter`, though it has no log, no search and no filter."""
+    overview = " ".join(help for _, help in K.help_rows(OverviewScreen.KEYS, first=True))
+    assert "log" not in overview and "search" not in overview, overview
+    dashboard = " ".join(help for _, help in K.help_rows(DashboardScreen.KEYS, first=True))
+    assert "the log follows again" in dashboard

@@ -130,9 +130,17 @@ async def test_enter_opens_detail_and_escape_returns(tmp_path: Path) -> None:
         # Hidden: the INFO lines with an object. That includes the two "Local file
         # system at …" lines (objectType *local.Fs), which are about no single file.
         assert _texts(logview) == [RUNNER_IO_LINES[i] for i in (0, 4, 6, 8, 9, 10, 11)]
-        detail.report_dir = tmp_path / "reports"
+        detail.report_dir = tmp_path / "a-rather-long-folder-name-for-the-reports" / "of-reports"
         await pilot.press("r")
         assert detail.report_path is not None
+        # Issue 22: the toast's path is cut only after a `/`, never mid-name.
+        # The toast wraps its text at its width (at most 60 cells and half the screen, less
+        # its padding): the path comes in lines that fit it, each cut after a `/`.
+        message = [str(n.message) for n in app._notifications if "report" in str(n.message)]
+        lines = message[-1].split("\n")[1:]
+        assert "".join(lines) == str(detail.report_path), lines
+        assert all(ln.endswith("/") for ln in lines[:-1]), lines
+        assert all(len(ln) <= min(60, 120 // 2) - 4 for ln in lines), lines
         text = detail.report_path.read_text()
         assert f"space-mirror run {run.id}" in text
         assert "not deleting files as there were IO errors" in text

@@ -130,3 +130,15 @@ def test_file_names_do_not_decide_the_class() -> None:
     classes = tally.result()
     assert [(c.cls, c.count) for c in classes] == [("network", 2)]
     assert classes[0].example.startswith("photos/IMG-401.jpg")
+
+
+def test_issue22_no_object_source_directory_not_found_is_source_missing() -> None:
+    """`ERROR : : error reading source directory: directory not found` names no object: the
+    source root itself is missing (its remedy is the mount), not a vanished file."""
+    from tui.core.triage import classify
+
+    msg = "error reading source directory: directory not found"
+    assert classify(msg) == "source-missing"  # a JSON line with no `object`
+    assert classify(msg, None, "") == "source-missing"
+    assert classify(": " + msg) == "source-missing"  # the text form, object left empty
+    assert classify("photos/a: " + msg, None, "photos/a") == "not-found"  # a sub-folder

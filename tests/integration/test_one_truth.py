@@ -216,7 +216,7 @@ def agree(scene: Scene, outcome: str, real_outcome: str, stalled: bool, streak: 
     assert abs(metrics["space_mirror_last_success_timestamp_seconds"] - last_good) < 2
     # The overview's row: the last good mirror's age and what needs the operator.
     cells = from_overview(scene)
-    good, needs = cells[2], cells[3]
+    good, needs = cells[3], cells[4]  # Job, State, Done, Last good, Needs you, …
     assert abs(_age_seconds(good) - (time.time() - last_good)) < 5, good
     assert ("stalled" in needs) == stalled, needs
     assert (f"3 files fail {streak} runs in a row" in needs) == bool(persistent), needs

@@ -92,3 +92,26 @@ def test_row11_secret_values_are_the_secret_looking_ones() -> None:
     text = "not otherwise: bytes=2222 port 22220 pw hunter2; dav CANARY-webdav-77a1 failed"
     out = credentials.redact(text, found)
     assert out == "not otherwise: bytes=2222 port 22220 pw ***; dav *** failed"
+
+
+def test_issue22_redaction_never_cuts_into_our_own_job_name(sec_job, run_cli,
+                                                            reachable: Path) -> None:
+    """A password that is also a word of the job's name (and so of its paths): the start
+    marker said `job=***-sftp`. Values are redacted; our own identifiers never are."""
+    env_file = _env_file(reachable, "RCLONE_SFTP_PASS=nas7x\n")
+    job = sec_job(name="nas7x-sftp", env_file=str(env_file))
+    (job.source / "f.bin").write_bytes(b"data")
+    r = run_cli("--config", str(job.config), "run")
+    assert r.returncode == 0, r.stderr
+    log = job.log.read_text()
+    assert "job=nas7x-sftp" in log, log[:400]
+    for text in (log, r.stdout, r.stderr):
+        assert "***-sftp" not in text, text[:400]
+
+
+def test_issue22_a_secret_is_still_redacted_beside_a_kept_name() -> None:
+    keep = credentials.identifiers("nas7x-sftp", "/srv/nas7x-sftp", "/mnt/nas7x", "/log")
+    line = "job=nas7x-sftp src=/srv/nas7x-sftp dst=/mnt/nas7x pass=nas7x"
+    assert credentials.redact(line, {"nas7x"}, keep) == \
+        "job=nas7x-sftp src=/srv/nas7x-sftp dst=/mnt/nas7x pass=***"
+    assert credentials.redact(line, {"nas7x"}).count("***") == 4  # without keep: cut in

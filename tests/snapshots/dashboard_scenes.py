@@ -6,10 +6,11 @@ fixed clock, host, vitals and process probe, so the picture has no jitter.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -69,34 +70,98 @@ class Scene:
     log: str
     running: bool = False
     press: tuple[str, ...] = ()
+    now: datetime = NOW  # the scene's clock when it opens
+    # Seconds the clock moves once the scene has settled (a run that stopped moving).
+    advance: float = 0.0
+    source: str = "/space"
+    destination: str = ":b2:miket-space-mirror"
+    last_good_ago: float | None = None  # seconds; the summary's last good mirror
+    running_sync: RunningSync = RUNNING  # what the lock says runs (when `running`)
+    flags: tuple[str, ...] = ("--fast-list", "--transfers", "16", "--track-renames")
+
+
+def _last_time(log: Path) -> datetime:
+    """The time of a recorded log's last line (rclone's JSON `time`, or a marker's)."""
+    for line in reversed(log.read_text().splitlines()):
+        marker = parse_marker(line)
+        if marker is not None and marker.time is not None:
+            return marker.time
+        try:
+            when = json.loads(line).get("time")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(when, str):
+            return datetime.fromisoformat(when.replace("Z", "+00:00")[:26] + "+00:00"
+                                          if "." in when else when.replace("Z", "+00:00"))
+    raise AssertionError(f"{log} has no timed line")
+
+
+# The recorded running log's last line (the run caught mid-way), to the second.
+RUN_NOW = _last_time(LOGS / "running.log").astimezone(UTC).replace(microsecond=0)
+# Each app's clock, moved by `advance` (keyed by the app's id).
+CLOCKS: dict[int, list[datetime]] = {}
 
 
 SCENES = {
     "idle": Scene("idle", "idle.log"),
-    "running": Scene("running", "running.log", running=True),
+    "running": Scene("running", "running.log", running=True, now=RUN_NOW),
+    # The same run, its rclone SIGSTOPped 95 s ago (issue 22): STALLED, the countdown to
+    # the watchdog's stop (stall_timeout 30 min), no speed, no ETA, elapsed still counting.
+    "stalled": Scene("stalled", "running.log", running=True, now=RUN_NOW, advance=95.0),
     "aborted": Scene("aborted", "aborted.log"),
     "failed": Scene("failed", "failed.log"),
     "preflight-failed": Scene("preflight-failed", "idle.log", press=("s",)),
 }
+# Issue 22: long paths give way first; the state, the last good mirror's age, elapsed and
+# ETA never do (shot at 80x24 and 60x20).
+LONG_PATHS = {
+    "long-paths": Scene("long-paths", "running.log", running=True, now=RUN_NOW,
+                        source="/srv/storage/archive/family/photographs/originals/2026",
+                        destination=":b2:miket-space-mirror-offsite-copy/archive/family/"
+                                    "photographs/originals/2026",
+                        last_good_ago=27 * 3600.0),
+}
+# Issue 22: a real sync with --transfers 16 caught with 16 files in flight; at 120x40 the
+# in-flight box shows them all (it stayed 4 rows).
+SIXTEEN = Scene(
+    "sixteen", "running-16.log", running=True,
+    now=datetime(2026, 12, 7, 2, 25, 40, tzinfo=UTC),
+    running_sync=RunningSync(kind="runner", pid=2733, rclone_pid=RCLONE_PID,
+                             run_id="20261207T022537-2dbd",
+                             started="2026-12-07T02:25:37+00:00", mode="sync",
+                             started_by="cli"),
+    source="/tmp/space-mirror-recording/sixteen/space",
+    destination="/tmp/space-mirror-recording/sixteen/mirror",
+    flags=("--transfers", "16", "--bwlimit", "1M"))
+ALL_SCENES = {**SCENES, **LONG_PATHS, "sixteen": SIXTEEN}
 
 
 def make_app(scene: Scene, workdir: Path) -> MirrorApp:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "space-mirror.log"
     shutil.copy(LOGS / scene.log, log)
+    summary = workdir / "summary.json"
+    if scene.last_good_ago is not None:
+        ended = scene.now.timestamp() - scene.last_good_ago
+        summary.write_text(json.dumps({"mode": "sync", "outcome": "success", "exit_code": 0,
+                                       "ended": ended, "last_success_ended": ended}))
     job = Job(log_file=log, lock_file=workdir / "lock", env_file=None,
-              summary_file=workdir / "summary.json")
-    running = RUNNING if scene.running else None
+              summary_file=summary, source=scene.source, destination=scene.destination,
+              flags=scene.flags)
+    running = scene.running_sync if scene.running else None
 
     def never_launch(argv: list[str]) -> object:
         raise AssertionError("a scene must not start a run")
 
-    return MirrorApp(
-        job, [], clock=lambda: NOW, hostname=HOST, vitals_sampler=FixedSampler,
+    clock = [scene.now]
+    app = MirrorApp(
+        job, [], clock=lambda: clock[0], hostname=HOST, vitals_sampler=FixedSampler,
         find_running=lambda _job: running, preflight=lambda _job: FAILED_CHECKS,
         launcher=never_launch,  # type: ignore[arg-type]
         sample_interval=3600.0,
     )
+    CLOCKS[id(app)] = clock
+    return app
 
 
 async def settle(pilot: Pilot[int], timeout: float = 10.0) -> None:
@@ -127,6 +192,14 @@ def settle_then(scene: Scene) -> Callable[[Pilot[int]], Awaitable[None]]:
     async def run_before(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.pause()  # the settled state's repaint, which a loaded machine delays
+        if scene.advance:
+            from datetime import timedelta
+
+            app = pilot.app
+            assert isinstance(app, MirrorApp)
+            CLOCKS[id(app)][0] += timedelta(seconds=scene.advance)
+            app.dashboard.refresh_status()  # what the once-a-second probe does
+            await pilot.pause()
         if scene.press:
             await pilot.press(*scene.press)
             app = pilot.app

@@ -96,5 +96,48 @@ def main() -> None:
     print(f"recorded {sorted(p.name for p in OUT.glob('*.log'))}")
 
 
+def record_sixteen() -> None:
+    """Issue 22: a sync with --transfers 16 caught with 16 files in flight
+    (running-16.log), for the in-flight box at 120x40. Recorded on its own
+    (`record_logs.py sixteen`): the other logs stay as they are."""
+    rng = random.Random(20261207)
+    base = BASE / "sixteen"
+    shutil.rmtree(base, ignore_errors=True)
+    src = base / "space" / "video" / "2026"
+    src.mkdir(parents=True)
+    for i in range(16):
+        (src / f"clip-{i:02d}.mp4").write_bytes(rng.randbytes(1_000_000))
+    log = base / "space-mirror.log"
+    config = base / "config.toml"
+    config.write_text(f"""[jobs.space-mirror]
+source = "{base / 'space'}"
+destination = "{base / 'mirror'}"
+flags = ["--transfers", "16", "--bwlimit", "1M"]
+log_file = "{log}"
+lock_file = "{base / 'lock'}"
+metrics_file = "{base / 'm.prom'}"
+summary_file = "{base / 's.json'}"
+require_mount = false
+env = {{}}
+""")
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "--config", str(config), "run"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = log.read_bytes().splitlines() if log.exists() else []
+        stats = [ln for ln in lines if b'"transferring"' in ln]
+        if len(stats) >= 3 and stats[-1].count(b'"name"') >= 16:
+            break
+        time.sleep(0.2)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "running-16.log").write_bytes(_complete_lines(log.read_bytes()))
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+    print("recorded running-16.log")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["sixteen"]:
+        record_sixteen()
+    else:
+        main()

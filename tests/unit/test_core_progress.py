@@ -127,3 +127,21 @@ def test_a_copied_file_leaves_the_in_flight_list_until_the_next_stats_line() -> 
         assert st.finished == ("a.bin",)
     after = apply_all(batched, LineParser().feed(stats_line("b.bin")))
     assert after.finished == () and [t.name for t in in_flight(after)] == ["b.bin"]
+
+
+def test_stall_reason_never_says_a_fraction_of_a_minute() -> None:
+    """Issue 22, item 7: `stall_timeout = 100` read `no progress for 1.66667 min`."""
+    assert stall_reason(100, 100, ()).startswith("no progress for 1m40s (stall_timeout)")
+    assert stall_reason(90.5, 90.5, ()).startswith("no progress for 1m30s (stall_timeout)")
+
+
+def test_a_stall_is_shown_within_ten_seconds_and_never_after_the_watchdog() -> None:
+    """Issue 22, item 1: one threshold for the dashboard and the health model, shorter
+    than any watchdog, so a stopped run has shown STALLED before it is stopped."""
+    from tui.core.progress import is_stalled, stops_in
+
+    assert not is_stalled(9.0, 1800) and is_stalled(10.0, 1800)
+    assert is_stalled(5.0, 5.0) and not is_stalled(4.0, 5.0)
+    assert not is_stalled(None, 1800)
+    assert stops_in(60, 1800) == 1740 and stops_in(60, 0) is None
+

@@ -73,7 +73,15 @@ def test_counts_from_file_lines_without_stats() -> None:
     """Killed before its final stats: the per-file lines still count."""
     lines = [ln for ln in lines_of("json/copy.log") if '"stats"' not in ln]
     state = apply_all(RunState(), events_of(lines))
-    assert state.stats is None and state.transfers == 4 and state.bytes == 0
+    # Issue 22: the bytes agree with the transfers (the copied files' sizes), never 0.
+    import json
+    sent = sum(json.loads(ln).get("size", 0) for ln in lines
+               if ln.startswith("{") and '"Copied (' in ln)
+    assert state.stats is None and state.transfers == 4 and state.bytes == sent > 0
+    one_by_one = RunState()
+    for event in events_of(lines):
+        one_by_one = apply(one_by_one, event)
+    assert one_by_one.bytes == state.bytes
 
 
 def test_new_start_marker_resets() -> None:

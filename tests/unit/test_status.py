@@ -106,7 +106,7 @@ def held_lock(job: Job, tmp_path: Path) -> lock.HeldLock:
 
 
 @pytest.mark.parametrize(("moved_ago", "expected", "words"), [
-    (10.0, 0, "running (pid"),
+    (5.0, 0, "running (pid"),
     (4 * 60 + 12, 1, "running, no progress for 4 min"),
     (40 * 60, 2, "running, stalled: no progress for 40 min"),
 ])
@@ -132,7 +132,9 @@ def test_running_and_stalled(tmp_path: Path, moved_ago: float, expected: int,
     assert words in line
     assert data["running"] is True and "run r10" in data["lock_holder"]
     assert data["no_progress_for_s"] == pytest.approx(moved_ago, abs=1)
-    assert data["stalled"] is (expected == 2)
+    # Issue 22: stalled (what the dashboard shows STALLED) after 10 s without progress;
+    # CRITICAL only once stall_timeout passes.
+    assert data["stalled"] is (expected >= 1)
 
 
 def test_json_fields(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from rich.cells import cell_len
 
+from tui.core.follow import WAITING
 from tui.core.logline import Event, LineParser, LogRecord, MarkerLine, StatsUpdate, Unparsed, decode
 from tui.core.markers import MarkerKind
 from tui.core.runstate import RunState, apply_all
@@ -108,13 +109,16 @@ class Feed:
                 pending.append(entry)
         if lines:
             self.dirty = True
+            self._last_note = None  # a note after new lines is news again
 
     def note(self, text: str) -> None:
         """A message of our own (log rotated, waiting for the file); repeats are dropped."""
         if text == self._last_note:
             return
         self._last_note = text
-        self.pending.append(make_entry("note", f"-- {text} --"))
+        # `wait`: a note the log view drops once real lines follow (tui/core/follow.WAITING).
+        kind = "wait" if text == WAITING else "note"
+        self.pending.append(make_entry(kind, f"-- {text} --"))
         self.dirty = True
 
     def take(self) -> list[LogEntry]:

@@ -47,24 +47,31 @@ class Key:
         return self.title or self.label
 
 
-# Keys every screen has. The screen's action_nav moves the focused list or log.
-NAVIGATION: tuple[Key, ...] = (
-    Key("j,down", "nav('down')", "Down", "move down one line", "j / ↓", footer=False,
-        palette=False),
-    Key("k,up", "nav('up')", "Up", "move up one line", "k / ↑", footer=False, palette=False),
-    Key("g,home", "nav('top')", "Top", "go to the top", "g / Home", footer=False,
-        palette=False),
-    Key("G,shift+g", "nav('bottom')", "Bottom", "go to the end (the log follows again)",
-        "G", footer=False, palette=False),
-    Key("ctrl+d", "nav('half_down')", "Half page down", "half a page down", "Ctrl-d",
-        footer=False, palette=False),
-    Key("ctrl+u", "nav('half_up')", "Half page up", "half a page up", "Ctrl-u",
-        footer=False, palette=False),
-    Key("space,pagedown", "nav('page_down')", "Page down", "a page down", "Space / PgDn",
-        footer=False, palette=False),
-    Key("b,pageup", "nav('page_up')", "Page up", "a page up", "b / PgUp", footer=False,
-        palette=False),
-)
+def navigation(bottom: str = "go to the end") -> tuple[Key, ...]:
+    """Keys every screen has. The screen's action_nav moves the focused list or log.
+    `bottom`: what G does there (on the dashboard, the log follows again)."""
+    return (
+        Key("j,down", "nav('down')", "Down", "move down one line", "j / ↓", footer=False,
+            palette=False),
+        Key("k,up", "nav('up')", "Up", "move up one line", "k / ↑", footer=False,
+            palette=False),
+        Key("g,home", "nav('top')", "Top", "go to the top", "g / Home", footer=False,
+            palette=False),
+        Key("G,shift+g", "nav('bottom')", "Bottom", bottom, "G", footer=False, palette=False),
+        Key("ctrl+d", "nav('half_down')", "Half page down", "half a page down", "Ctrl-d",
+            footer=False, palette=False),
+        Key("ctrl+u", "nav('half_up')", "Half page up", "half a page up", "Ctrl-u",
+            footer=False, palette=False),
+        Key("space,pagedown", "nav('page_down')", "Page down", "a page down", "Space / PgDn",
+            footer=False, palette=False),
+        Key("b,pageup", "nav('page_up')", "Page up", "a page up", "b / PgUp", footer=False,
+            palette=False),
+    )
+
+
+NAVIGATION: tuple[Key, ...] = navigation()
+# The dashboard's: G also turns following the log back on.
+LOG_NAVIGATION: tuple[Key, ...] = navigation("go to the end (the log follows again)")
 PALETTE_MIN_WIDTH = 100  # the footer's "^p palette" shows from this width
 HELP = Key("question_mark", "help", "Help", "the keys of this screen", "?",
            title="Help: the keys of this screen")

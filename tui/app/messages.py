@@ -43,10 +43,12 @@ class StateUpdated(Message):
 class VitalsSampled(Message):
     """What is running now (the lock, or a legacy rclone) and rclone's vital signs."""
 
-    def __init__(self, running: RunningSync | None, vitals: Vitals | None) -> None:
+    def __init__(self, running: RunningSync | None, vitals: Vitals | None,
+                 log_full: bool = False) -> None:
         super().__init__()
         self.running = running
         self.vitals = vitals
+        self.log_full = log_full  # the log's file system is full: rclone's lines are lost
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, VitalsSampled)

@@ -26,8 +26,8 @@ from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.follow import LogFollower, last_start_offset
 from tui.core.text import printable
+from tui.ops import logfile, processes
 from tui.ops import preflight as preflight_ops
-from tui.ops import processes
 from tui.ops.preflight import CheckResult
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -151,7 +151,9 @@ def sample_vitals(job: Job, probes: Probes, interval: float, stop: threading.Eve
                 vitals = sampler.sample()
         else:
             sampler, sampler_pid = None, None
-        post(VitalsSampled(running, vitals))
+        # While a sync runs: is the log's file system full (the runner's own test)?
+        log_full = running is not None and logfile.file_system_full(job.log_file)
+        post(VitalsSampled(running, vitals, log_full))
         wake.wait(interval)
         wake.clear()
 

@@ -40,6 +40,10 @@ def schedule_problem(text: str) -> str | None:
         return f"bwlimit is empty; use {SCHEDULE_HELP}, or leave the key out"
     if len(entries) == 1 and _RATE.fullmatch(entries[0]):
         return None
+    joined = "".join(entries)
+    if len(entries) > 1 and _RATE.fullmatch(joined):  # `10 M`: one rate, spaced out
+        return (f"bwlimit {text!r} has a space inside the rate; write {joined!r} (a space "
+                f"starts another timetable entry); use {SCHEDULE_HELP}")
     for entry in entries:
         m = _ENTRY.fullmatch(entry)
         if m is None:

@@ -141,3 +141,16 @@ def cutoff_reason(code: int, errors: Iterable[str], has_exit_10: bool,
 def is_abort(code: int | None) -> bool:
     """SIGINT/SIGTERM endings (130, 143): an operator's stop, not a failure."""
     return code in (signal_exit_code(signal.SIGINT), signal_exit_code(signal.SIGTERM))
+
+
+def codes_text(codes: tuple[int | str, ...]) -> str:
+    """The exit codes a command returns, one per line, for its --help (from the table
+    above; a string is a line of its own, like `128+N  stopped by signal N`)."""
+    lines = ["exit codes:"]
+    for code in codes:
+        if isinstance(code, str):
+            lines.append(f"  {code}")
+        else:
+            m = meaning(code)
+            lines.append(f"  {m.code:<6} {m.meaning}")
+    return "\n".join(lines)

@@ -25,6 +25,11 @@ READ_CHUNK = 1 << 20
 MAX_LINE = 64 * 1024
 
 
+# The note while the log file does not exist yet: a state, not an event; the dashboard drops
+# it once the file's first lines arrive.
+WAITING = "waiting for the log file to appear"
+
+
 @dataclass(slots=True)
 class Batch:
     lines: list[bytes] = field(default_factory=list)
@@ -122,7 +127,7 @@ class LogFollower:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            batch.notice = batch.notice or "waiting for the log file to appear"
+            batch.notice = batch.notice or WAITING
             return False
         except IsADirectoryError:
             batch.notice = f"{self.path} is a directory, not a log file"

@@ -9,8 +9,7 @@ dashboard's header, the fleet rows and the metrics read it; nothing else compute
     CRITICAL  the last success is older than crit_after (or there never was one); a running
               sync has made no progress for stall_timeout
     WARNING   the last success is older than warn_after; the last real sync failed; a
-              running sync has made no progress for a minute (half stall_timeout when that
-              is shorter); rclone skipped deletes in 2+
+              running sync has made no progress for 10 s; rclone skipped deletes in 2+
               runs in a row; files fail run after run
     UNKNOWN   nothing is recorded and nothing runs (no summary), or it cannot be read
 """
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
-from tui.core.progress import SHOW_STALL_AFTER, progress_key
+from tui.core.progress import is_stalled, progress_key
 from tui.core.runstate import RunState, apply
 
 if TYPE_CHECKING:  # the history is not imported before the dashboard's first frame
@@ -67,6 +66,8 @@ class Facts:
     persistent_count: int | None = None
     # A rotating verify's coverage (verify --rotate N; None: no rotation recorded).
     coverage: Coverage | None = None
+    # The last real sync, when the last run was a dry run (a dry run never hides it).
+    last_real: LastRun | None = None
 
     @property
     def persistent(self) -> tuple[PersistentFailure, ...] | None:
@@ -82,9 +83,9 @@ class Facts:
 
     @property
     def stalled_now(self) -> bool:
-        """A running sync has made no progress for stall_timeout."""
-        return bool(self.running and self.no_progress_for is not None and self.stall_timeout
-                    and self.no_progress_for >= self.stall_timeout)
+        """A running sync has made no progress for long enough to be called stalled: the
+        same threshold the dashboard's STALLED reads (core/progress.is_stalled)."""
+        return bool(self.running) and is_stalled(self.no_progress_for, self.stall_timeout)
 
     @property
     def stalled(self) -> bool:
@@ -118,14 +119,6 @@ class Verdict:
         return LABELS[self.code]
 
 
-def stall_warn_after(stall_timeout: float) -> float:
-    """No progress for this long while running warns: a minute, or half the stall_timeout
-    when that is shorter, so the warning always comes before the watchdog stops the run.
-    contrib/prometheus's SpaceMirrorRunStalling fires at the same threshold."""
-    if stall_timeout <= 0:
-        return SHOW_STALL_AFTER
-    return min(SHOW_STALL_AFTER, stall_timeout / 2)
-
 
 def success_age(f: Facts) -> float | None:
     return None if f.last_success is None else max(0.0, f.now - f.last_success)
@@ -149,7 +142,7 @@ def evaluate(f: Facts) -> Verdict:
         if f.stall_timeout and idle >= f.stall_timeout:
             reasons.append((CRITICAL, f"running, stalled: no progress for {age_text(idle)}",
                             STALLED))
-        elif idle >= stall_warn_after(f.stall_timeout):
+        elif is_stalled(idle, f.stall_timeout):
             reasons.append((WARNING, f"running, no progress for {age_text(idle)}", SLOW))
     lr = f.last_run
     if lr is not None and lr.mode == "sync" and lr.outcome != "success":
@@ -185,6 +178,9 @@ def notes(f: Facts) -> list[str]:
     if f.delete_debt:
         out.append(f"deletes skipped {f.deletes_skipped_runs} runs")
     lr = f.last_run
+    previous = previous_text(f)
+    if previous is not None and lr is not None and (lr.stalled or lr.outcome != "success"):
+        out.append(f"last run {previous}")  # a run going now does not hide it
     if lr is not None and lr.partials_left:
         out.append(f"{lr.partials_left} partial files left")
     cover = f.coverage
@@ -193,6 +189,44 @@ def notes(f: Facts) -> list[str]:
     elif cover is not None and cover.complete_cycle and cover.overdue:
         out.append(f"verify: {len(cover.overdue)} slice(s) overdue")
     return out
+
+
+# What a job needs from its operator, most urgent first: the overview sorts, colours and
+# counts its rows by it. `ok` needs nothing.
+NEEDS = ("stalled", "failed", "stale", "running", "ok")
+URGENT = NEEDS[:3]  # these come first; the rest keep the config's order
+
+
+def need(f: Facts) -> str:
+    """The most urgent of NEEDS for this job: stalled (now, or its last run was stopped by
+    the watchdog), failed (its last real sync did not succeed), stale (no success within
+    warn_after), running, or ok."""
+    if f.stalled:
+        return "stalled"
+    lr = _ended(f.last_run)
+    if f.running is None and lr is not None and lr.mode == "sync" and lr.outcome != "success":
+        return "failed"
+    age = success_age(f)
+    # Never a success: stale once a run has ended (a first sync still going is not).
+    if (age is not None and age > f.warn_after) or (age is None and lr is not None):
+        return "stale"
+    return "running" if f.running else "ok"
+
+
+def _ended(lr: LastRun | None) -> LastRun | None:
+    """The last run, if the summary records its end (a run in progress writes one without
+    an outcome: `?`)."""
+    return lr if lr is not None and lr.outcome != "?" else None
+
+
+def previous_text(f: Facts) -> str | None:
+    """While a run goes: how the one before it ended (`stalled`, `failed`, `succeeded`),
+    so a running job does not hide that its last run needed the operator."""
+    lr = _ended(f.last_run)
+    if f.running is None or lr is None:
+        return None
+    word = "stalled" if lr.stalled else {"success": "succeeded"}.get(lr.outcome, lr.outcome)
+    return f"{word} (dry run)" if lr.mode == "dry-run" else word
 
 
 def last_good_text(f: Facts) -> str:
@@ -222,6 +256,8 @@ def one_line(f: Facts, v: Verdict) -> str:
     if lr is not None:
         dry = " (dry run)" if lr.mode == "dry-run" else ""
         facts.append(f"last run {lr.outcome}{dry} (exit {lr.exit_code})")
+    if f.last_real is not None:
+        facts.append(f"last real sync {f.last_real.outcome} (exit {f.last_real.exit_code})")
     facts.append(f"running ({f.running})" if f.running else "not running")
     if f.deletes_skipped_runs:
         facts.append(f"deletes skipped {f.deletes_skipped_runs} runs")

@@ -17,15 +17,40 @@ from tui.core.units import format_duration
 
 ProgressKey = tuple[int, ...]
 
-# The dashboard says "no progress for …" once nothing has moved for this long.
-SHOW_STALL_AFTER = 60.0
+# A live run is shown STALLED once nothing has moved for this long (or for its
+# stall_timeout, when that is shorter): rclone prints its stats every second, so ten
+# seconds of the same numbers is no longer a pause between two lines.
+SHOW_STALL_AFTER = 10.0
+
+
+def stats_key(s: Stats | None) -> ProgressKey:
+    """rclone's own counters whose change means the run moved (a stats line, or rc's
+    `core/stats`, which has the same shape)."""
+    s = s or Stats()
+    return (s.bytes, s.checks, s.listed, s.transfers, s.deletes, s.deleted_dirs, s.renames,
+            s.server_side_moves)
 
 
 def progress_key(state: RunState) -> ProgressKey:
     """Every counter whose change means the run moved."""
-    s = state.stats or Stats()
-    return (s.bytes, s.checks, s.listed, s.transfers, s.deletes, s.deleted_dirs, s.renames,
-            s.server_side_moves, state.copied, state.deleted, state.renamed)
+    return (*stats_key(state.stats), state.copied, state.deleted, state.renamed)
+
+
+def stall_shown_after(limit: float) -> float:
+    """How long without progress before a live run is called stalled: SHOW_STALL_AFTER, or
+    the stall_timeout when that is shorter (0: no watchdog)."""
+    return min(SHOW_STALL_AFTER, limit) if limit > 0 else SHOW_STALL_AFTER
+
+
+def is_stalled(idle: float | None, limit: float) -> bool:
+    """The one answer to "is this live run stalled?": the dashboard's state word, the
+    overview's order and the health model's `stalled_now` all read it."""
+    return idle is not None and idle >= stall_shown_after(limit)
+
+
+def stops_in(idle: float, limit: float) -> float | None:
+    """Seconds until the watchdog stops a run idle for `idle` (None: no watchdog)."""
+    return None if limit <= 0 else max(0.0, limit - idle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +62,11 @@ class ProgressWatch:
     run_id: str | None = None
 
 
-def observe(watch: ProgressWatch, state: RunState, now: float) -> ProgressWatch:
-    """Fold one look at the run into the watch: a new run or a moved counter resets it."""
-    key = progress_key(state)
+def observe(watch: ProgressWatch, state: RunState, now: float,
+            extra: ProgressKey = ()) -> ProgressWatch:
+    """Fold one look at the run into the watch: a new run or a moved counter resets it.
+    `extra`: counters from elsewhere than the log (rclone's rc `core/stats`)."""
+    key = (*progress_key(state), *extra)
     if watch.since is None or watch.run_id != state.run_id or key != watch.key:
         return ProgressWatch(key=key, since=now, run_id=state.run_id)
     return watch
@@ -57,8 +84,9 @@ def stall_text(idle: float) -> str:
 
 def stall_reason(idle: float, limit: float, in_flight: tuple[Transfer, ...]) -> str:
     """The reason of a watchdog abort: how long, and which files were in flight."""
-    minutes = limit / 60
-    span = f"{minutes:g} min" if limit >= 60 else f"{limit:g}s"
+    # Whole minutes as `30 min`; anything else as a duration (`1m40s`), never `1.66667 min`.
+    span = (f"{int(limit // 60)} min" if limit >= 60 and limit % 60 == 0
+            else format_duration(limit))
     files = ", ".join(f"{t.name} ({t.percentage}%)" for t in in_flight[:5])
     more = f" and {len(in_flight) - 5} more" if len(in_flight) > 5 else ""
     flight = f"; in flight: {files}{more}" if in_flight else "; no file in flight"

@@ -66,6 +66,9 @@ class RunState:
     stats: Stats | None = None
     # Counted from per-file lines: exact even when rclone was killed before its final stats.
     copied: int = 0
+    # The sizes of the files rclone reported copied: a run stopped before its final stats
+    # (an abort) still says as many bytes as the files it says it copied.
+    copied_bytes: int = 0
     deleted: int = 0
     renamed: int = 0
     # `--max-delete threshold reached` errors: a delete rclone refused. rclone 1.60 counts
@@ -105,7 +108,7 @@ class RunState:
 
     @property
     def bytes(self) -> int:
-        return self.stats.bytes if self.stats else 0
+        return max(self.stats.bytes if self.stats else 0, self.copied_bytes)
 
     @property
     def checks(self) -> int:
@@ -167,7 +170,7 @@ _FILE_DONE = ("Copied (", "Moved (", "Renamed from", "Deleted")
 def apply_all(state: RunState, events: list[Event]) -> RunState:
     """Fold a batch of events; equal to folding `apply`, but builds one new state per run
     of plain log records instead of one per record (the live path sees 20k+ lines/s)."""
-    copied = deleted = renamed = errors = lines = refused = 0
+    copied = deleted = renamed = errors = lines = refused = copied_bytes = 0
     recent: list[str] = []
     done: list[str] = []
     io_skip = False
@@ -185,6 +188,7 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
             else:
                 if msg.startswith("Copied ("):
                     copied += 1
+                    copied_bytes += _sent(event)
                 elif msg == "Deleted":
                     deleted += 1
                 elif msg.startswith("Renamed from"):
@@ -194,25 +198,27 @@ def apply_all(state: RunState, events: list[Event]) -> RunState:
             continue
         if lines:
             state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
-                                done, refused)
-            copied = deleted = renamed = errors = lines = refused = 0
+                                done, refused, copied_bytes)
+            copied = deleted = renamed = errors = lines = refused = copied_bytes = 0
             recent = []
             done = []
             io_skip = False
         state = apply(state, event)
     if lines:
         state = _add_counts(state, copied, deleted, renamed, errors, lines, recent, io_skip,
-                            done, refused)
+                            done, refused, copied_bytes)
     return state
 
 
 def _add_counts(state: RunState, copied: int, deleted: int, renamed: int, errors: int,
                 lines: int, recent: list[str], io_skip: bool,
-                done: list[str] | None = None, refused: int = 0) -> RunState:
+                done: list[str] | None = None, refused: int = 0,
+                copied_bytes: int = 0) -> RunState:
     return replace(
         state,
         refused_deletes=state.refused_deletes + refused,
         copied=state.copied + copied,
+        copied_bytes=state.copied_bytes + copied_bytes,
         deleted=state.deleted + deleted,
         renamed=state.renamed + renamed,
         error_lines=state.error_lines + errors,
@@ -282,6 +288,13 @@ def _final_stats(stats: Stats | None, marker: Marker) -> Stats | None:
 
 
 
+def _sent(rec: LogRecord) -> int:
+    """The bytes a `Copied (…)` line says were sent (a server-side copy sends none)."""
+    if not rec.msg.startswith("Copied (") or "server-side" in rec.msg:
+        return 0
+    return rec.size or 0
+
+
 def _apply_record(state: RunState, rec: LogRecord) -> RunState:
     msg = rec.msg
     lines = state.lines + 1
@@ -301,5 +314,6 @@ def _apply_record(state: RunState, rec: LogRecord) -> RunState:
     done = (*state.finished, rec.object)[-FINISHED_NAMES:] if rec.object else state.finished
     return replace(state, lines=lines, finished=done,
                    copied=state.copied + msg.startswith("Copied ("),
+                   copied_bytes=state.copied_bytes + _sent(rec),
                    deleted=state.deleted + (msg == "Deleted"),
                    renamed=state.renamed + msg.startswith("Renamed from"))

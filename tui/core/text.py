@@ -60,3 +60,19 @@ def json_text(value: Any, **kwargs: Any) -> str:
     """json.dumps for output a person may read on a terminal: UTF-8 kept readable, but
     every control, format and separator character escaped."""
     return _JSON_RAW.sub(_escape, json.dumps(value, ensure_ascii=False, **kwargs))
+
+
+def path_lines(path: str, width: int) -> str:
+    """A path cut into lines of at most `width` cells, only after a `/`: a toast that wraps
+    a path by itself breaks it mid-name (`…/reports/sp` / `ace-mirror-…`). A single name
+    longer than `width` stays whole on its own line."""
+    lines: list[str] = []
+    line = ""
+    for part in path.split("/"):
+        piece = part + "/"
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    lines.append(line.removesuffix("/") if not path.endswith("/") else line)
+    return "\n".join(lines)

@@ -151,7 +151,9 @@ def classify(message: str, detail: str | None = None, obj: str | None = None) ->
         return "other"
     if cls == "not-found" and (
         _SOURCE_ROOT.search(message) is not None
-        or (obj == "" and message.startswith("error reading source directory"))
+        # No object (none given, or rclone's empty root ``): no file is missing, the source
+        # root itself is. `: error reading …` is the text form's empty object left in.
+        or (not obj and message.lstrip(": ").startswith("error reading source directory"))
         or (obj is not None and obj.startswith("Local file system at "))
     ):
         return "source-missing"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -49,3 +51,31 @@ def count(value: object) -> int | None:
 def count_text(value: int | None, unknown: str = "-") -> str:
     """A count for a table cell or a line; `unknown` when it is not known."""
     return unknown if value is None else str(value)
+
+
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+                   "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+                   "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
+                   "d": 86400.0, "day": 86400.0, "days": 86400.0}
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
+DURATION_HELP = "a duration like 30m, 1h30m, 90s or 2 h (a bare number is seconds)"
+
+
+def parse_duration(text: str) -> float | None:
+    """`30m`, `1h30m`, `90 s`, `2 hours`, `1800` (seconds) → seconds; None when it is not
+    a duration (for config keys people write by hand)."""
+    pos, total, parts = 0, 0.0, 0
+    text = text.strip()
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if m is None or m.end() == pos:
+            return None
+        factor = _DURATION_UNITS.get(m[2].lower())
+        if factor is None or (m[2] == "" and parts):  # `1h30` is ambiguous: refuse it
+            return None
+        total += float(m[1]) * factor
+        parts += 1
+        pos = m.end()
+        while pos < len(text) and text[pos] in " ,":
+            pos += 1
+    return total if parts else None

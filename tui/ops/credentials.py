@@ -238,13 +238,30 @@ def _secret_parts(name: str, value: str) -> set[str]:
     return parts
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[str], keep: Iterable[str] = ()) -> str:
     """Each secret replaced by ***, longest first, only where it stands as a whole token: a
-    secret `2222` never turns `bytes=22220` into `bytes=***0`."""
-    for value in sorted(secrets, key=len, reverse=True):
-        if value and value in text:
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "***", text)
+    secret `2222` never turns `bytes=22220` into `bytes=***0`. `keep`: our own identifiers
+    (the job's name, its paths), never redacted inside: a password that happens to be a word
+    of the job name must not turn `job=nas-sftp` into `job=***-sftp`."""
+    secrets = [v for v in sorted(secrets, key=len, reverse=True) if v and v in text]
+    if not secrets:
+        return text
+    # Our identifiers stand aside (as private-use characters, never in a secret) meanwhile.
+    kept = [k for k in sorted(set(keep), key=len, reverse=True) if k and k in text][:6000]
+    for i, k in enumerate(kept):
+        text = text.replace(k, chr(0xE000 + i))
+    for value in secrets:
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "***", text)
+    for i, k in enumerate(kept):
+        text = text.replace(chr(0xE000 + i), k)
     return text
+
+
+def identifiers(name: str, source: str, destination: str, *paths: object) -> frozenset[str]:
+    """The words of ours a redaction keeps: the job's name, source, destination (as shown,
+    its credential parameters masked) and other paths of the job."""
+    return frozenset(x for x in (name, source, display_remote(destination),
+                                 *(str(p) for p in paths if p is not None)) if x)
 
 
 _INLINE_SECRET = re.compile(

@@ -8,7 +8,7 @@ are None, and every consumer shows "unknown" rather than a made-up zero.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -55,12 +55,14 @@ def _history_last_run(run: Run) -> LastRun:
 TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
 
 
-def gather(job: Job, now: float | None = None) -> Facts:
-    """What `status` needs, from the summary, the lock and the log's current run."""
+def gather(job: Job, now: float | None = None,
+           find_running: Callable[[Job], processes.RunningSync | None] | None = None) -> Facts:
+    """What `status` needs, from the summary, the lock and the log's current run.
+    `find_running`: the caller's probe (the overview's), so its rows and the model agree."""
     when = time.time() if now is None else now
     summary = metrics.read_summary(job.summary_path)
     # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
-    sync = processes.find_running(job)
+    sync = (find_running or processes.find_running)(job)
     running = None
     idle = None
     if sync is not None:
@@ -90,6 +92,7 @@ def gather(job: Job, now: float | None = None) -> Facts:
         pending_deletes=persistent.pending_deletes if persistent else None,
         failures=persistent.files if persistent else None,
         coverage=_verify_coverage(job, when),
+        last_real=last_real(summary),
     )
 
 
@@ -98,6 +101,23 @@ def _verify_coverage(job: Job, now: float) -> Coverage | None:
 
     state = read_rotation(job)
     return None if state is None else coverage(state, now)
+
+
+def last_real(summary: dict[str, object]) -> LastRun | None:
+    """The last real sync, when the summary's own run was a dry run (else None: the last
+    run is the real one)."""
+    if not summary or summary.get("mode") == "sync":
+        return None
+    real = metrics.last_real_of(summary)
+    return None if real is None else _last_run({**real, "mode": "sync"})
+
+
+def last_real_of_job(job: Job) -> LastRun | None:
+    """For the dashboard's state line after a dry run: the last real sync (the summary's
+    own run when it was one: read just after a dry run ended, before its summary is
+    written, that is still the right answer)."""
+    real = metrics.last_real_of(metrics.read_summary(job.summary_path))
+    return None if real is None else _last_run({**real, "mode": "sync"})
 
 
 def last_success_time(job: Job) -> datetime | None:

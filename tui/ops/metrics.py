@@ -52,6 +52,8 @@ class RunSummary:
 # Fields of the JSON summary that outlive a run: each run carries them over (see carry()).
 LAST_SUCCESS = "last_success_ended"  # unix time a real sync last succeeded
 DELETES_SKIPPED_RUNS = "deletes_skipped_runs"  # real runs in a row that skipped deletes
+# The last real sync's outcome, exit code and end: a dry run since must not hide it.
+LAST_REAL = "last_real_run"
 GUARDS = ("empty", "sentinel", "ratio", "max_delete")  # space_mirror_guard_tripped{guard}
 DEFAULT_RUN_MAX = 24 * 3600.0  # "a run in progress for too long", when max_duration is unset
 
@@ -64,12 +66,27 @@ def carry(previous: Mapping[str, object], *, mode: str, outcome: str, ended: flo
     did not run or it was a dry run)."""
     last = last_success_of(previous)
     skipped = count(previous.get(DELETES_SKIPPED_RUNS)) or 0
+    real = last_real_of(previous)
     if mode == "sync":
         if outcome == "success":
             last = ended
         if ran_rclone:
             skipped = skipped + 1 if deletes_skipped else 0
-    return {LAST_SUCCESS: last, DELETES_SKIPPED_RUNS: skipped}
+        real = None  # this run is the last real one: its own fields say it
+    out: dict[str, object] = {LAST_SUCCESS: last, DELETES_SKIPPED_RUNS: skipped}
+    if real is not None:
+        out[LAST_REAL] = real
+    return out
+
+
+def last_real_of(summary: Mapping[str, object]) -> dict[str, object] | None:
+    """The last real sync's {outcome, exit_code, ended, run_id, stalled}: the summary's own
+    run when it was one, else what a dry run since carried over (None: unknown)."""
+    if summary.get("mode") == "sync":
+        return {k: summary.get(k) for k in ("outcome", "exit_code", "ended", "run_id",
+                                            "stalled")}
+    real = summary.get(LAST_REAL)
+    return real if isinstance(real, dict) else None
 
 
 def last_success_of(summary: Mapping[str, object]) -> float | None:

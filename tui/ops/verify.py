@@ -71,6 +71,8 @@ class Verifier:
         self.job = job
         self.opts = opts
         self.journal = Journal(job.log_file, out, err)
+        self.journal.keep = credentials.identifiers(job.name, job.source, job.destination,
+                                                    job.log_file)
         self.run_id = new_run_id()
         self.state = _State()
 

@@ -41,6 +41,7 @@ from tui.core.progress import in_flight
 from tui.core.text import printable
 from tui.ops import lock, processes
 from tui.ops.credentials import display_remote
+from tui.ops.guards.deletes import transfers_flag
 from tui.ops.health import last_success_time
 from tui.ops.processes import Launched, RunningSync, Vitals
 
@@ -78,7 +79,7 @@ KEYS: tuple[Key, ...] = (
         title="Follow log"),
     K.ESCAPE,
     K.QUIT,
-    *K.NAVIGATION,
+    *K.LOG_NAVIGATION,
 )
 
 M = TypeVar("M")
@@ -123,6 +124,7 @@ class DashboardScreen(LogScreen):
         self._wake = threading.Event()
         self.model = DashboardModel()
         self.vitals: Vitals | None = None
+        self.log_full = False  # the log's disk is full: rclone's lines (its progress) lost
         self.known_running: RunningSync | None = None
         self._footer_key: tuple[bool, int] | None = None
         self.bandwidth = Bandwidth()
@@ -144,6 +146,7 @@ class DashboardScreen(LogScreen):
         panel.show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self.query_one(LogView).focus()
+        self._fit_deck()
         self.refresh_status()
         self.query_one(LogView).retitle()
         hidden = lock.out_of_sight(self.job.lock_path)
@@ -163,7 +166,15 @@ class DashboardScreen(LogScreen):
         self._wake.set()
 
     def on_resize(self) -> None:
+        self._fit_deck()
         self.refresh_status()
+
+    def _fit_deck(self) -> None:
+        try:
+            deck = self.query_one(FlightDeck)
+        except NoMatches:
+            return
+        deck.fit(transfers_flag(self.job), self.app.size.height)
 
     def help_note(self) -> str:
         return f"log file: {self.job.log_file}"
@@ -232,6 +243,7 @@ class DashboardScreen(LogScreen):
     def _vitals_sampled(self, message: msg.VitalsSampled) -> None:
         self.known_running = message.running
         self.vitals = message.vitals
+        self.log_full = message.log_full
         self.fold(dm.Probed(message.running))
 
     @on(msg.PreflightFailed)
@@ -271,7 +283,8 @@ class DashboardScreen(LogScreen):
         return Situation(state=m.run, started_by=m.started_by, running=self.known_running,
                          vitals=self.vitals, aborting=m.aborting, pending=m.pending,
                          interrupted=m.interrupted, now=self._clock(),
-                         caught_up=m.caught_up,
+                         caught_up=m.caught_up, stall_timeout=self.job.stall_timeout,
+                         log_full=self.log_full,
                          bwlimit=self.bandwidth.limit if m.run.running else None)
 
     def refresh_status(self) -> None:

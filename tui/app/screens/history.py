@@ -66,10 +66,12 @@ def default_loader(job: Job, find_running: FindRunning | None = None) -> History
 def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
     """One row; the Outcome cell carries a dry run at every width (`dry failed`)."""
     notes = []
-    if run.deletes_skipped:
-        notes.append("deletes skipped!")
+    # The error class first: at 80 columns the Notes column is narrow, and what went wrong
+    # matters more than its consequence (deletes skipped).
     if run.error_classes:
         notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:2]))
+    if run.deletes_skipped:
+        notes.append("deletes skipped!")
     return (
         Text(outcome_cell(run, outcome_chars), style=OUTCOME_STYLE.get(run.outcome, "")),
         run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?",

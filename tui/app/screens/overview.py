@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -30,13 +31,14 @@ from tui.app import workers
 from tui.app.feed import Feed
 from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen, RowTable
+from tui.app.screens.history import OUTCOME_STYLE
 from tui.app.widgets.status import Situation, state_word
 from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.dashboard import DashboardModel
 from tui.core.follow import LogFollower
-from tui.core.health import Facts, last_good_text, notes
-from tui.core.runstate import Phase
+from tui.core.health import NEEDS, URGENT, Facts, last_good_text, need, notes, previous_text
+from tui.core.runstate import Outcome, Phase
 from tui.core.text import printable
 from tui.core.units import format_duration
 from tui.ops import health as health_ops
@@ -52,13 +54,13 @@ KEYS: tuple[Key, ...] = (
         title="Open job"),
     K.QUIT_TOP,
     K.HELP,
-    K.ESCAPE,
-    K.QUIT,
+    K.QUIT,  # no Esc: the overview has no search or filter to clear, nothing below it
     *K.NAVIGATION,
 )
 
 
 HEALTH_INTERVAL = 30.0  # the health model is gathered again at most this often, or on change
+LIVE_HEALTH_INTERVAL = 6.0  # … and this often while the job runs (a stall shows soon)
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,32 @@ class _Watch:
         # The health model reads the summary and the history: again when the run changes
         # (started, ended) or every HEALTH_INTERVAL, not at every look.
         key = (self.model.run.run_id, self.model.run.phase, running is not None)
-        if key != self._health_key or now.timestamp() - self._health_at >= HEALTH_INTERVAL:
+        every = LIVE_HEALTH_INTERVAL if running is not None else HEALTH_INTERVAL
+        if key != self._health_key or now.timestamp() - self._health_at >= every:
             try:
-                self.health = health_ops.gather(self.job, now.timestamp())
+                self.health = health_ops.gather(self.job, now.timestamp(),
+                                                lambda _job: running)
             except Exception:  # a job whose files cannot be read keeps its row
                 self.health = None
             self._health_key, self._health_at = key, now.timestamp()
         return JobRow(self.job.name, self.model, running, self.health)
+
+
+# History's colours: the word carries the meaning, the colour singles out the row.
+NEED_STYLE = {"stalled": "bold red reverse", "failed": OUTCOME_STYLE[Outcome.FAILED],
+              "stale": "bold yellow"}
+STATE_STYLE = {"running": OUTCOME_STYLE[Outcome.RUNNING],
+               "dry run": OUTCOME_STYLE[Outcome.RUNNING],
+               "succeeded": OUTCOME_STYLE[Outcome.SUCCESS],
+               "failed": OUTCOME_STYLE[Outcome.FAILED],
+               "aborted": OUTCOME_STYLE[Outcome.ABORTED],
+               "killed": OUTCOME_STYLE[Outcome.KILLED],
+               "interrupted": OUTCOME_STYLE[Outcome.FAILED]}
+
+
+def row_need(row: JobRow) -> str:
+    """The health model's need (tui/core/health.py), or `ok` while it is unknown."""
+    return need(row.health) if row.health is not None else "ok"
 
 
 def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[str, ...]:
@@ -125,6 +146,9 @@ def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[st
     word, _ = state_word(Situation(state=m.run, started_by=m.started_by, running=row.running,
                                    aborting=m.aborting, interrupted=m.interrupted, now=now))
     word = word.removeprefix("IDLE · ").removeprefix("LAST RUN ")
+    h = row.health
+    if h is not None and h.stalled_now:
+        word = "STALLED"
     st = m.run
     progress = ""
     if m.live and st.stats is not None and st.stats.percent is not None:
@@ -136,16 +160,44 @@ def row_cells(row: JobRow, now: datetime, next_run: datetime | None) -> tuple[st
             age = format_duration((now - when).total_seconds()) + " ago"
         except TypeError:
             age = "?"
+    previous = previous_text(h) if h is not None and m.live else None
+    if previous is not None:  # this run's start hides nothing: say how the last one ended
+        age = f"prev {previous}"
     nxt = "-"
     if next_run is not None:
         try:
             nxt = "in " + format_duration((next_run - now).total_seconds())
         except TypeError:
             nxt = "?"
-    good = last_good_text(row.health) if row.health is not None else "?"
-    needs = "; ".join(notes(row.health)) if row.health is not None else ""
-    # What needs the operator first; the next timer run, the least urgent, last.
-    return (printable(row.name), word.lower(), good, printable(needs), age, progress, nxt)
+    good = last_good_text(h) if h is not None else "?"
+    needs = "; ".join(notes(h)) if h is not None else ""
+    return (printable(row.name), word.lower(), progress, good, printable(needs), age, nxt)
+
+
+def styled_cells(row: JobRow, cells: tuple[str, ...]) -> tuple[str | Text, ...]:
+    """The row's cells with History's colours: the state by its word, the name and the
+    need by what the health model says the job needs."""
+    style = NEED_STYLE.get(row_need(row), "")
+    name, state, progress, good, needs, age, nxt = cells
+    state_style = "bold red reverse" if state == "stalled" else \
+        STATE_STYLE.get(state.removesuffix(" (dry run)"), "")
+    stale = row_need(row) == "stale"
+    return (Text(name, style=style), Text(state, style=state_style), progress,
+            Text(good, style="bold yellow" if stale else ""), Text(needs, style=style), age,
+            nxt)
+
+
+def header_text(total: int, rows: list[JobRow], timers: bool) -> str:
+    """`space-mirror · 3 jobs · 1 failed · 1 running`: the needs the rows carry, counted."""
+    counts = {n: 0 for n in NEEDS}
+    for row in rows:
+        counts[row_need(row)] += 1
+    live = sum(1 for r in rows if r.model.live)
+    parts = [f"{total} jobs"]
+    parts += [f"{counts[n]} {n}" for n in ("stalled", "failed", "stale") if counts[n]]
+    parts.append(f"{live} running")
+    systemd = "" if timers else " · no systemd timers found"
+    return "space-mirror · " + " · ".join(parts) + systemd
 
 
 class OverviewScreen(KeyedScreen):
@@ -181,9 +233,10 @@ class OverviewScreen(KeyedScreen):
         table = self.query_one(DataTable)
         # Fixed widths: the cells change every survey, the columns must not jump.
         names = max([3, *(len(printable(job.name)) for job, _ in self.jobs)])
-        for label, width in (("Job", names), ("State", 10), ("Last good", 9),
-                             ("Needs you", 24), ("Last run", 12), ("Done", 4),
-                             ("Next run", 11)):
+        # What needs the operator fits 80 columns (job, state, progress, last good mirror,
+        # needs you); the last run's age and the next timer run come after.
+        for label, width in (("Job", names), ("State", 18), ("Done", 4), ("Last good", 9),
+                             ("Needs you", 28), ("Last", 14), ("Next run", 12)):
             table.add_column(label, width=width)
         for job, _ in self.jobs:
             table.add_row(printable(job.name), "reading…", "", "", "", "", "", key=job.name)
@@ -224,13 +277,29 @@ class OverviewScreen(KeyedScreen):
         now = self._clock()
         for row in message.rows:
             cells = row_cells(row, now, message.timers.get(timer_unit_name(row.name)))
-            for column, value in zip(table.columns, cells, strict=False):
+            for column, value in zip(table.columns, styled_cells(row, cells), strict=False):
                 table.update_cell(row.name, column, value)
-        live = sum(1 for r in message.rows if r.model.live)
-        systemd = "" if message.timers else " · no systemd timers found"
+        self._order_by_need(table, message.rows)
         self.query_one("#overview-title", Static).update(Content(
-            f"space-mirror · {len(self.jobs)} jobs · {live} running{systemd}"))
+            header_text(len(self.jobs), message.rows, bool(message.timers))))
         self.surveys += 1
+
+    def _order_by_need(self, table: DataTable[Any], rows: list[JobRow]) -> None:
+        """Stalled, failed and stale jobs first, then the others, each in the config's
+        order; the cursor stays on its job."""
+        def urgency(row: JobRow) -> int:
+            n = row_need(row)
+            return URGENT.index(n) if n in URGENT else len(URGENT)
+
+        rank = {printable(row.name): (urgency(row), i) for i, row in enumerate(rows)}
+        order = sorted(rank, key=lambda name: rank[name])
+        if [printable(str(r.key.value)) for r in table.ordered_rows] == order:
+            return
+        current = (table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+                   if table.row_count else None)
+        table.sort(key=lambda values: rank.get(str(values[0]), (len(URGENT) + 1, 0)))
+        if current is not None:
+            table.move_cursor(row=table.get_row_index(current), animate=False)
 
     def action_open(self) -> None:
         self.query_one(DataTable).action_select_cursor()
@@ -238,6 +307,9 @@ class OverviewScreen(KeyedScreen):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if 0 <= event.cursor_row < len(self.jobs):
-            job, args = self.jobs[event.cursor_row]
-            self.app.push_screen(self._open_job(job, args))
+        # Rows are sorted by need: the row's key (the job's name) says which job, not its
+        # position.
+        for job, args in self.jobs:
+            if job.name == event.row_key.value:
+                self.app.push_screen(self._open_job(job, args))
+                return

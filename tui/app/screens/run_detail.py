@@ -31,7 +31,7 @@ from tui.core.history import (
 from tui.core.logline import LineParser
 from tui.core.remedy import JobFacts
 from tui.core.rundetail import FILES_SHOWN, answer_lines, facts_lines
-from tui.core.text import printable, printable_lines
+from tui.core.text import path_lines, printable, printable_lines
 
 MAX_LOG_LINES = 5000
 
@@ -175,7 +175,11 @@ class RunDetailScreen(LogScreen):
                         severity="error", markup=False)
             return
         self.report_path = path
-        self.notify(f"Triage report saved to {path}", title="Report", markup=False)
+        # A toast is at most 60 cells and half the screen wide, less its padding: the path
+        # is cut only after a `/`, never mid-name.
+        width = min(60, self.app.size.width // 2) - 4
+        self.notify(f"Triage report saved to\n{path_lines(str(path), width)}", title="Report",
+                    markup=False)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.report())

@@ -45,13 +45,23 @@ class InFlight(Widget):
         width = max(10, self.size.width)
         rows: list[Content] = []
         name_width = max(4, width - 18)
-        for t in self._transfers[: max(1, self.size.height)]:
+        room = max(1, self.size.height)
+        # More files than rows: the last row says how many more, rather than hide them.
+        shown = self._transfers if len(self._transfers) <= room else \
+            self._transfers[: room - 1]
+        for t in shown:
             rows.append(Content.assemble(
                 (f"{t.percentage:3d}% ", "bold"),
                 (f"{format_rate(t.speed):>12} ", "$text-muted"),
                 _fit(printable(t.name), name_width),
             ))
+        if len(shown) < len(self._transfers):
+            rows.append(Content.styled(f"+{len(self._transfers) - len(shown)} more",
+                                       "$text-muted"))
         return Content("\n").join(rows)
+
+
+MIN_ROWS = 4  # the in-flight list's rows on a 24-row terminal
 
 
 class FlightDeck(Horizontal):
@@ -63,6 +73,23 @@ class FlightDeck(Horizontal):
     FlightDeck > #speed { width: 26; border: round $foreground-muted; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._most = 0  # the most files in flight at once this run
+        self._cap = MIN_ROWS  # rclone's --transfers
+        self._screen_height = 24
+
+    def fit(self, transfers: int, screen_height: int) -> None:
+        """Room for the files in flight, up to rclone's --transfers, as the terminal's
+        height allows: 4 rows on 24, never more than half the height (the log keeps the
+        rest). It grows with the most files seen in flight this run, and does not shrink
+        while the run goes (a list that jumps is hard to read)."""
+        self._cap, self._screen_height = transfers, screen_height
+        room = min(screen_height - 20, screen_height // 2 - 2)
+        rows = max(MIN_ROWS, min(self._most, transfers, room))
+        if self.styles.height is None or self.styles.height.value != rows + 2:
+            self.styles.height = rows + 2  # and the border
+
     def compose(self) -> ComposeResult:
         inflight = InFlight(id="inflight")
         inflight.border_title = "in flight"
@@ -73,6 +100,10 @@ class FlightDeck(Horizontal):
 
     def show(self, transfers: tuple[Transfer, ...], speeds: tuple[float, ...],
              current: float | None) -> None:
+        most = len(transfers) and max(self._most, len(transfers))  # 0: idle, start again
+        if most != self._most:
+            self._most = most
+            self.fit(self._cap, self._screen_height)
         self.query_one(InFlight).show(transfers)
         spark = self.query_one(Sparkline)
         # Nothing moved (an instant or idle run): an all-zero history would draw as full bars;

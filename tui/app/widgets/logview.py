@@ -24,14 +24,14 @@ from textual.strip import Strip
 from tui.app.feed import LogEntry
 
 MAX_LINES = 5000
-ERROR_KINDS = frozenset({"error", "bad", "start", "good", "note"})
+ERROR_KINDS = frozenset({"error", "bad", "start", "good", "note", "wait"})
 
 
 class LogView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "logview--error", "logview--warning", "logview--notice", "logview--info",
         "logview--debug", "logview--start", "logview--good", "logview--bad",
-        "logview--note", "logview--other", "logview--match", "logview--current",
+        "logview--note", "logview--wait", "logview--other", "logview--match", "logview--current",
     }
     DEFAULT_CSS = """
     LogView {
@@ -50,6 +50,7 @@ class LogView(ScrollView, can_focus=True):
         & > .logview--good { color: $text-success; text-style: bold; }
         & > .logview--bad { color: $text-error; text-style: bold; }
         & > .logview--note { color: $foreground-muted; text-style: italic; }
+        & > .logview--wait { color: $foreground-muted; text-style: italic; }
         & > .logview--other { color: $foreground-muted; }
         & > .logview--match { text-style: reverse; }
         & > .logview--current { text-style: reverse bold underline; }
@@ -81,6 +82,10 @@ class LogView(ScrollView, can_focus=True):
         return [e.text for e in self._view]
 
     def append(self, entries: list[LogEntry]) -> None:
+        if self._all and self._all[-1].kind == "wait" and any(e.kind != "wait" for e in entries):
+            # "waiting for the log file to appear" was true until now: the file is here.
+            self._all = deque((e for e in self._all if e.kind != "wait"), maxlen=self.max_lines)
+            self._rebuild()
         view = self._view
         before = len(view)
         added = 0

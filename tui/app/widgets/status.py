@@ -25,12 +25,13 @@ from tui.core.health import age_text
 from tui.core.history.model import Run
 from tui.core.outcome import Counted, count_for, counted, outcome_text
 from tui.core.progress import (
-    SHOW_STALL_AFTER,
     ProgressWatch,
     eta_text,
     idle_for,
+    is_stalled,
     observe,
     stall_text,
+    stops_in,
 )
 from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
@@ -66,6 +67,36 @@ class Situation:
     # from the history (set by StatusPanel, core's typical.eta_text).
     usual: str | None = None
     bwlimit: str | None = None  # the running sync's bandwidth limit (rclone's rc), if known
+    stall_timeout: float = 0.0  # the job's watchdog (0: none): the `stops in 12m` countdown
+    # The last real sync's outcome (the health model's), shown beside a dry run's.
+    last_real: str | None = None
+    # The log's file system is full: rclone's lines, and so its progress, are lost here.
+    log_full: bool = False
+
+    @property
+    def live(self) -> bool:
+        return (self.state.phase is Phase.RUNNING and not self.interrupted) \
+            or self.running is not None
+
+    @property
+    def stalled(self) -> bool:
+        """A live run with no progress for long enough (core/progress's one threshold).
+        Not while the log's disk is full: no line reaches it, progress or not (the runner's
+        watchdog asks rclone itself)."""
+        return (self.live and not self.log_full
+                and is_stalled(self.no_progress_for, self.stall_timeout))
+
+    @property
+    def elapsed(self) -> float:
+        """A live run's wall time since its start marker (it keeps counting while rclone's
+        own elapsedTime stands still with a stopped rclone); rclone's once it ended."""
+        st = self.state
+        if self.live and st.started is not None and self.now is not None:
+            try:
+                return max(st.elapsed, (self.now - st.started).total_seconds())
+            except TypeError:  # naive vs aware (a legacy marker without a zone)
+                pass
+        return st.elapsed
 
 
 def state_word(s: Situation) -> tuple[str, str]:
@@ -75,6 +106,8 @@ def state_word(s: Situation) -> tuple[str, str]:
         return "READING LOG", "$text-muted"
     if s.aborting and (st.running or s.running is not None):
         return "ABORTING", "$text-warning bold reverse"
+    if s.stalled:
+        return ("DRY RUN STALLED" if st.dry_run else "STALLED"), "$text-error bold reverse"
     if st.phase is Phase.RUNNING and not s.interrupted:
         return ("DRY RUN" if st.dry_run else "RUNNING"), "$text-success bold reverse"
     if s.running is not None:
@@ -86,6 +119,12 @@ def state_word(s: Situation) -> tuple[str, str]:
         return "LAST RUN INTERRUPTED", "$text-error bold reverse"
     if st.phase is Phase.ENDED:
         dry = " (dry run)" if st.dry_run else ""
+        if st.dry_run and s.last_real is not None:
+            # A dry run never hides the last real sync's outcome.
+            word, style = dry_word(st.outcome)
+            real = s.last_real.upper()
+            return (f"{word} · LAST SYNC {real}",
+                    style if s.last_real == "succeeded" else "$text-error bold reverse")
         words = {
             Outcome.SUCCESS: (f"IDLE · LAST RUN SUCCEEDED{dry}", "$text-success bold"),
             Outcome.FAILED: (f"IDLE · LAST RUN FAILED{dry}", "$text-error bold reverse"),
@@ -94,6 +133,16 @@ def state_word(s: Situation) -> tuple[str, str]:
         }
         return words.get(st.outcome or Outcome.FAILED, ("IDLE", "bold"))
     return "IDLE · NO RUN IN THE LOG", "bold"
+
+
+def dry_word(outcome: Outcome | None) -> tuple[str, str]:
+    """`IDLE · DRY RUN SUCCEEDED`: the ended dry run's own word and style."""
+    return {
+        Outcome.SUCCESS: ("IDLE · DRY RUN SUCCEEDED", "$text-success bold"),
+        Outcome.FAILED: ("IDLE · DRY RUN FAILED", "$text-error bold reverse"),
+        Outcome.ABORTED: ("IDLE · DRY RUN ABORTED", "$text-warning bold reverse"),
+        Outcome.KILLED: ("IDLE · DRY RUN KILLED", "$text-error bold reverse"),
+    }.get(outcome or Outcome.FAILED, ("IDLE · DRY RUN", "bold"))
 
 
 def who_started(s: Situation) -> str | None:
@@ -127,8 +176,13 @@ def state_line(s: Situation, compact: bool = False) -> Content:
     who = who_started(s)
     if live:
         idle = s.no_progress_for
-        if idle is not None and idle >= SHOW_STALL_AFTER:
-            parts.append((f" {stall_text(idle)} ", "$text-warning bold"))
+        if s.log_full:
+            parts.append((" log disk full: rclone's lines are lost, its progress is not "
+                          "shown; the sync goes on ", "$text-warning bold"))
+        if s.stalled and idle is not None:
+            left = stops_in(idle, s.stall_timeout)
+            stop = "" if left is None else f" · stops in {format_duration(left)}"
+            parts.append((f" {stall_text(idle)}{stop} ", "$text-warning bold"))
         if who:
             parts.append(f" by {who}")
         v = s.vitals
@@ -152,10 +206,15 @@ def state_line(s: Situation, compact: bool = False) -> Content:
 
 def identity_line(job: str, source: str, destination: str, host: str,
                   last_good: tuple[str, str] | None = None) -> Content:
-    tail: list[str | tuple[str, str]] = [" · ", last_good] if last_good else []
-    return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ",
-                            source, " → ", destination, " · ", ("@" + host, "$text-muted"),
-                            *tail)
+    # The last good mirror's age before the paths: at 80 columns the paths give way.
+    good: list[str | tuple[str, str]] = [last_good, " · "] if last_good else []
+    return Content.assemble(("space-mirror", "bold"), " · ", (job, "bold"), " · ", *good,
+                            ("@" + host, "$text-muted"), " · ", source, " → ", destination)
+
+
+def real_word(outcome: str) -> str:
+    """The summary's outcome as the state line says it: `succeeded`, `aborted`, …"""
+    return {"success": "succeeded"}.get(outcome, outcome)
 
 
 def last_good_line(last: datetime | None, now: datetime | None,
@@ -179,14 +238,14 @@ def progress_line(s: Situation) -> Content:
         parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
-        rate = format_rate(stats.speed) + (f" (limit {s.bwlimit})" if s.bwlimit else "")
-        if st.phase is Phase.RUNNING and s.usual:
-            parts.append(f" · {rate} · elapsed "
-                         f"{format_duration(st.elapsed)} · ETA {s.usual}")
-            return Content.assemble(*parts)
+        # A stalled run moves nothing: no speed (rclone's last one is stale) and no ETA.
+        # Elapsed and ETA before the rate: at 80 columns the rate gives way, they never do.
+        speed = "—" if s.stalled else format_rate(stats.speed)
+        rate = speed + (f" (limit {s.bwlimit})" if s.bwlimit else "")
+        parts.append(f" · elapsed {format_duration(s.elapsed)}")
         if st.phase is Phase.RUNNING:
-            parts.append(f" · {rate} · ETA {eta_text(stats)}")
-        parts.append(f" · elapsed {format_duration(st.elapsed)}")
+            eta = "—" if s.stalled else (s.usual or eta_text(stats))
+            parts.append(f" · ETA {eta} · {rate}")
     elif st.phase is Phase.RUNNING:
         parts.append("waiting for rclone's first statistics …"
                      + (f" ETA {s.usual}" if s.usual else ""))
@@ -264,14 +323,17 @@ class StatusPanel(Vertical):
     _counted: Counted | None  # the history's newest finished run, counted once per cause
     _state: RunState | None  # the last state shown
     _runs: Sequence[Run]  # the history's runs, read by the worker
+    _last_real: str | None  # the last real sync's outcome (the health model's)
 
     class Repeated(Message):
         """What has gone wrong run after run (core's dashboard_line), read from the history."""
 
         def __init__(self, line: str | None, last: Counted | None = None,
-                     runs: Sequence[Run] = (), last_success: datetime | None = None) -> None:
+                     runs: Sequence[Run] = (), last_real: str | None = None,
+                     last_success: datetime | None = None) -> None:
             super().__init__()
             self.line = line
+            self.last_real = last_real  # the last real sync's outcome (the health model's)
             self.last = last  # the newest finished run's errors, counted once per cause
             self.runs = runs  # every run, for the usual duration (the ETA before rclone's)
             self.last_success = last_success  # the log's last real success
@@ -303,17 +365,26 @@ class StatusPanel(Vertical):
     def _repeated(self, job: Job) -> None:
         # Imported here: the history is read after the first frame, not before it.
         from tui.core.history import dashboard_line, last_success, persistent_summary
+        from tui.ops.health import last_real_of_job
         from tui.ops.history import load_history
 
         history = load_history(job)
         line = dashboard_line(persistent_summary(history.runs))
         ended = [r for r in history.runs if r.ended is not None]
+        real = last_real_of_job(job)
         self.post_message(self.Repeated(line, counted(ended[-1]) if ended else None,
-                                        tuple(history.runs), last_success(history.runs)))
+                                        tuple(history.runs),
+                                        None if real is None else real_word(real.outcome),
+                                        last_success(history.runs)))
 
     def on_status_panel_repeated(self, message: Repeated) -> None:
         message.stop()
         self._counted = message.last
+        if message.last_real != self._last_real:
+            self._last_real = message.last_real
+            refresh = getattr(self.screen, "refresh_status", None)
+            if callable(refresh):  # the state line says it now, not at the next probe
+                refresh()
         self._runs = message.runs
         logged = message.last_success
         if self.last_success is None and logged is not None:
@@ -325,7 +396,9 @@ class StatusPanel(Vertical):
         static = self.query_one("#repeated", Static)
         static.display = message.line is not None
         if message.line is not None:
-            static.update(Content.assemble(("⚠ ", "$text-warning bold"),
+            # The key first: at 80 columns the line's end may be cut, never how to see more.
+            static.update(Content.assemble(("⚠ ", "$text-warning bold"), ("l", "bold"),
+                                           (" for details · ", "$text-muted"),
                                            printable(message.line)))
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -338,6 +411,7 @@ class StatusPanel(Vertical):
         self._counted = None
         self._state = None
         self._runs = ()
+        self._last_real = None
         # When the last real sync succeeded (the app reads the job's summary), and the
         # job's warn_after: the header's "last good mirror 27 h ago".
         self.last_success: datetime | None = None
@@ -363,6 +437,7 @@ class StatusPanel(Vertical):
         self._seen_running = st.run_id if st.phase is Phase.RUNNING else None
         self._now = s.now
         self._show_last_good(s.now)
+        s = replace(s, last_real=self._last_real)
         live = (s.state.running and not s.interrupted) or s.running is not None
         if s.now is not None and live and s.caught_up:
             self._watch = observe(self._watch, s.state, s.now.timestamp())

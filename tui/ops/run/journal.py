@@ -24,6 +24,7 @@ class Journal:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.secrets: frozenset[str] = frozenset()
+        self.keep: frozenset[str] = frozenset()  # our own names and paths: never redacted
         self.complained = False  # a log that cannot be written is reported once
         self.unusable = False  # the pre-flight said the log cannot be written at all
         self.log_full = False  # the log's file system filled up: rclone's lines were lost
@@ -31,11 +32,12 @@ class Journal:
     def say(self, text: str) -> None:
         # Outside text (file names in reasons) is shown visibly: control and format
         # characters never reach the terminal or the journal raw (issue 20, row 8).
-        print(printable_lines(credentials.redact(text, self.secrets)), file=self.out,
-              flush=True)
+        print(printable_lines(credentials.redact(text, self.secrets, self.keep)),
+              file=self.out, flush=True)
 
     def complain(self, text: str) -> None:
-        print(printable_lines(credentials.redact(f"space-mirror: {text}", self.secrets)),
+        print(printable_lines(credentials.redact(f"space-mirror: {text}", self.secrets,
+                                                 self.keep)),
               file=self.err, flush=True)
 
     def warn(self, text: str) -> None:
@@ -44,7 +46,8 @@ class Journal:
     def append(self, line: str, fresh_line: bool = False) -> bool:
         """Append one line; `fresh_line`: after a cut-off last line (a full disk), start on
         a new one, so a marker is never glued to the end of someone else's line."""
-        data = (credentials.redact(line, self.secrets) + "\n").encode("utf-8", "replace")
+        data = (credentials.redact(line, self.secrets, self.keep) + "\n").encode(
+            "utf-8", "replace")
         try:
             logfile.append_line(self.log_file, data, fresh_line)
         except OSError as exc:  # a full disk must not cost the run its exit code

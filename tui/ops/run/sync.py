@@ -16,10 +16,11 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.follow import LogFollower
-from tui.core.logline import Event, LineParser, LogRecord, decode
+from tui.core.logline import Event, LineParser, LogRecord, StatsUpdate, decode
 from tui.core.markers import MarkerKind, now
 from tui.core.progress import in_flight
-from tui.core.runstate import apply_all
+from tui.core.runstate import apply, apply_all
+from tui.core.stats import Stats
 from tui.core.units import format_bytes, format_duration
 from tui.ops import (
     credentials,
@@ -40,6 +41,8 @@ from tui.ops.run.journal import Journal
 from tui.ops.run.rclone import RcloneProcess
 
 STATUS_INTERVAL = 5.0
+RC_STATS_TIMEOUT = 1.0  # a stopped rclone does not answer; the watchdog must not wait long
+RC_STATS_EVERY = 1.0  # rclone's counters are asked at most once a second
 MAX_DELETE_NEEDLE = b"--max-delete threshold reached"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -52,11 +55,16 @@ class SyncRun:
                  reporters: list[Reporter] | None = None) -> None:
         self.ctx = RunContext(job, options)
         self.journal = Journal(job.log_file, out, err)
+        self.journal.keep = credentials.identifiers(job.name, job.source, job.destination,
+                                                    job.log_file)
         self.reporters = reporters if reporters is not None else default_reporters(job)
         self.rclone: RcloneProcess | None = None
         self._parser = LineParser()
         self._last_status = 0.0
         self._watchdog: watchdog.Watchdog | None = None
+        self._rc_socket: Path | None = None
+        self._rc_asked = float("-inf")
+        self._said_full = False
 
     @property
     def job(self) -> Job:
@@ -204,6 +212,7 @@ class SyncRun:
         # explicit --allow-deletes.
         max_delete = ctx.delete_cap.limit if ctx.delete_cap else ctx.opts.max_delete
         rc_socket, rc_off = await asyncio.to_thread(rc.prepare_socket, ctx.job)
+        self._rc_socket = rc_socket
         if rc_off is not None:
             journal.warn(f"live bandwidth control is off for this run: {rc_off}")
         argv = rclonecmd.sync_command(rclone, ctx.job, ctx.opts.dry_run, max_delete, rc_socket)
@@ -256,7 +265,10 @@ class SyncRun:
         follower = LogFollower(ctx.job.log_file, start=offset, poll_interval=0.5,
                                follow_name=False)
         self._consume(follower.poll().lines)  # open rclone's file now, before any rotation
-        self._watchdog = watchdog.Watchdog(ctx.job, lambda: ctx.state)
+        self._watchdog = watchdog.Watchdog(
+            ctx.job, lambda: ctx.state,
+            rclone_stats=self._rclone_stats if self._rc_socket is not None else None,
+            log_full=lambda: self.journal.log_full)
         # The live series (metrics_interval): a task of its own, so a SIGSTOPped rclone that
         # writes no line still gets its textfile rewritten with the time since progress.
         live = asyncio.create_task(live_metrics.LiveMetrics(ctx.job, lambda: ctx.state,
@@ -289,6 +301,7 @@ class SyncRun:
         ctx = self.ctx
         self._consume(follower.poll().lines)
         self.journal.check_full()
+        self._say_log_full()
         if time.monotonic() - self._last_status >= STATUS_INTERVAL:
             self._last_status = time.monotonic()
             notify.sd_notify(f"STATUS={self.status_line()}")
@@ -302,6 +315,33 @@ class SyncRun:
             self.journal.warn(f"{trip.reason}; stopping rclone")
             if self.rclone is not None:
                 self.rclone.stop()
+
+    def _rclone_stats(self) -> Stats | None:
+        """rclone's counters from its remote control (None: it did not answer). While the
+        log's file system is full they are also the run's counters: rclone's stats lines
+        are lost, and the end marker and summary must not report the short ones."""
+        if self._rc_socket is None or time.monotonic() - self._rc_asked < RC_STATS_EVERY:
+            return None  # (None: the watchdog keeps rclone's last counters)
+        self._rc_asked = time.monotonic()
+        try:
+            answer = rc.call(self._rc_socket, "core/stats", timeout=RC_STATS_TIMEOUT)
+        except rc.RcError:
+            return None
+        stats = Stats.from_json(answer)
+        if self.journal.log_full:
+            self.ctx.state = apply(self.ctx.state, StatsUpdate(now().isoformat(), stats))
+        return stats
+
+    def _say_log_full(self) -> None:
+        """Once: what the stall watchdog does while the log loses rclone's lines."""
+        if not self.journal.log_full or self._said_full:
+            return
+        self._said_full = True
+        how = ("rclone's progress is read from its remote control"
+               if self._rc_socket is not None else
+               "the stall watchdog waits until the log takes lines again")
+        self.journal.warn(f"log disk full: rclone's log lines are lost; {how}, and the "
+                          "sync goes on")
 
     def _consume(self, lines: list[bytes]) -> None:
         ctx = self.ctx

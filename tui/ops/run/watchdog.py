@@ -1,9 +1,15 @@
 """The runner's watchdog: a run that stops moving, or runs too long, is stopped.
 
 It looks at the runner's RunState every `interval` seconds (the state the log follower
-keeps), folds it into a ProgressWatch (tui/core/progress.py), and returns a Trip once
+keeps) and at rclone's own counters (rc `core/stats`, where the remote control is up),
+folds both into a ProgressWatch (tui/core/progress.py), and returns a Trip once
 `stall_timeout` passes with no progress or the run passes `max_duration`. What to do about a
 trip (the WARNING line, stopping rclone) is the runner's business.
+
+Progress is judged from rclone itself, not from whether its lines reached the log: with the
+log's file system full, rclone keeps working while its lines are lost. Then the remote
+control's counters decide; without a remote control the stall verdict waits until the log
+takes lines again (a full disk must not stop a healthy sync).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from tui.core.progress import (
     observe,
     progress_key,
     stall_reason,
+    stats_key,
 )
 from tui.core.runstate import RunState
+from tui.core.stats import Stats
 from tui.core.units import format_duration
 from tui.core.window import seconds_until
 from tui.ops import rclone_probe
@@ -38,7 +46,15 @@ class Trip:
 
 class Watchdog:
     def __init__(self, job: Job, state: Callable[[], RunState],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 rclone_stats: Callable[[], Stats | None] | None = None,
+                 log_full: Callable[[], bool] = lambda: False) -> None:
+        # rclone_stats: rclone's counters from its remote control (None when it did not
+        # answer); None when there is no remote control. log_full: the log lost lines.
+        self._rclone_stats = rclone_stats
+        self._log_full = log_full
+        self._rc_key: tuple[int, ...] = ()  # the last counters rclone answered with
+        self.suspended = False  # the stall verdict waits for the log (full, no rc)
         self.stall_timeout = job.stall_timeout or None  # 0 turns the watchdog off
         self.max_duration = job.max_duration or None
         self._state = state
@@ -55,9 +71,16 @@ class Watchdog:
     def check(self) -> Trip | None:
         now = self._clock()
         state = self._state()
-        if self.waits_for_listing and not any(progress_key(state)):
+        if self._rclone_stats is not None:
+            answer = self._rclone_stats()
+            if answer is not None:  # a stopped rclone does not answer: its counters stand
+                self._rc_key = stats_key(answer)
+        self.suspended = self._log_full() and not self._rc_key
+        if self.suspended:
+            self._watch = ProgressWatch()  # nothing to judge by: the idle time starts again
+        elif self.waits_for_listing and not any(progress_key(state)) and not self._rc_key:
             self._watch = ProgressWatch()  # still listing, as far as this rclone shows
-        self._watch = observe(self._watch, state, now)
+        self._watch = observe(self._watch, state, now, self._rc_key)
         if self.max_duration and now - self._started >= self.max_duration:
             flight = ", ".join(t.name for t in in_flight(state)[:5]) or "no file"
             return Trip(exitcodes.TIMED_OUT,
