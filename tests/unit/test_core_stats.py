@@ -8,7 +8,7 @@ import re
 import pytest
 from recorded_lines import MANIFEST, inflight_block, json_stats_lines, text_blocks
 
-from tui.core.stats import Stats, parse_duration, parse_size
+from tui.core.stats import Stats, go_duration, parse_size
 
 STATS_LINES = json_stats_lines()
 
@@ -130,7 +130,7 @@ def test_parse_size(text: str, expected: int | None) -> None:
     ("garbage", 0.0),
 ])
 def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text) == pytest.approx(seconds)
+    assert go_duration(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("obj", [

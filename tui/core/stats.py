@@ -140,7 +140,7 @@ class Stats:
                 values["fatal_error"] = "fatal" in rest
                 values["retry_error"] = "retrying may help" in rest
             elif key == "Elapsed time":
-                values["elapsed"] = parse_duration(rest)
+                values["elapsed"] = go_duration(rest)
             elif key == "Server Side Moves":
                 values["server_side_moves"] = _leading_int(rest)
             elif key == "Transferring":
@@ -198,7 +198,7 @@ def parse_size(text: str) -> int | None:
     return int(float(m[1]) * factor)
 
 
-def parse_duration(text: str) -> float:
+def go_duration(text: str) -> float:
     """rclone's Go duration ('1h2m3.5s', '2d3h', '0.0s', '250ms') → seconds; 0.0 if unreadable."""
     total = 0.0
     for number, unit in _DURATION_PART.findall(text.strip()):
@@ -228,7 +228,7 @@ def _text_transferred(rest: str, values: dict[str, Any]) -> None:
                 values["speed"] = float(speed)
         elif part.startswith("ETA"):
             eta = part[3:].strip()
-            values["eta"] = None if eta in ("", "-") else parse_duration(eta)
+            values["eta"] = None if eta in ("", "-") else go_duration(eta)
 
 
 def _parse_text_transfer(line: str) -> Transfer | None:
