@@ -47,7 +47,9 @@ def last_run(run_cli: Run, job: JobFiles) -> dict[str, object]:
     r = run_cli("--config", str(job.config), "history", "--json")
     assert r.returncode == 0, r.stderr
     runs: list[dict[str, object]] = json.loads(r.stdout)["runs"]
-    return max(runs, key=lambda run: str(run["started"]))
+    # Oldest first, in log order: two runs can start within the same second, so their
+    # times cannot say which is the last.
+    return runs[-1]
 
 
 def test_seed_job_mirrors_renames_and_hard_deletes(b2: B2Shim, b2_job: Callable[..., JobFiles],

@@ -153,11 +153,11 @@ def test_fleet_json_and_screen_across_two_hosts(
         code, data = wait_until(
             lambda: (d := fleet_json(config, prom))[1].get("rows")
             and rows(d[1]).get("stuck", {}).get("state") == "stalled" and d, 50,
-            "the stuck run to show stalled")  # 30 s after SIGSTOP
+            "the stuck run to show stalled")  # 10 s after SIGSTOP
         assert stuck.poll() is None  # before the runner's own watchdog stopped it
         got = rows(data)
         assert got["stuck"]["instance"] == "beta"
-        assert got["stuck"]["no_progress_for_s"] >= 30
+        assert got["stuck"]["no_progress_for_s"] >= 10  # the dashboard's threshold (issue 22)
         assert got["old"]["state"] == "stale" and got["old"]["instance"] == "alpha"
         assert got["ok"]["state"] == "ok" and got["ok"]["status"] == "OK"
         order = [r["job"] for r in data["rows"]]

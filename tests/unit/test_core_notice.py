@@ -56,7 +56,8 @@ def test_failure_message_holds_class_remedy_files_age_and_command() -> None:
     msg = notice.compose("failure", facts("failed"), JOB, "nas1", errors)
     assert msg.title == "space-mirror photos on nas1: FAILED"
     assert "Error class: auth ×8." in msg.body
-    assert "What to do: the B2 key was rejected: check B2_APPLICATION_KEY_ID" in msg.body
+    assert ("What to do: the B2 key was rejected (a wrong or expired key): check "
+            "B2_APPLICATION_KEY_ID") in msg.body
     assert "Files: a/one.jpg, a/two.jpg, x0, x1, x2 (+3 more)." in msg.body
     assert "Last good mirror: 60 min ago." in msg.body
     assert msg.body.endswith("More: space-mirror history --job photos (or status --job "

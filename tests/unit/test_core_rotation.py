@@ -57,7 +57,7 @@ def test_hash_filter_needs_rclone_1_70() -> None:
     assert r.hash_filter_problem("v1.75.2") is None
     assert r.hash_filter_problem("v1.70.0") is None
     old = r.hash_filter_problem("v1.60.1-DEV")
-    assert old is not None and "needs rclone 1.70 or newer" in old and "v1.60.1-DEV" in old
+    assert old is not None and "needs rclone 1.70.0 or newer" in old and "v1.60.1-DEV" in old
     assert r.hash_filter_problem(None) is not None
     assert r.rotate_problem(14) is None and r.rotate_problem(1) is not None
 

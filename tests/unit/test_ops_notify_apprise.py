@@ -31,7 +31,7 @@ def facts(outcome: str, age: float) -> Facts:
 
 def test_urls_from_the_env_file_are_secrets_shown_by_scheme(tmp_path: Path) -> None:
     job = job_at(tmp_path, notify=("env:NTFY_URL", "env:MISSING", "json://127.0.0.1:9/x"))
-    urls, secrets, problems = na.resolve(job)
+    urls, secrets, problems = na.resolve_urls(job)
     assert urls == ["ntfys://tk_4f9QzL2x8w@ntfy.example.org/alerts", "json://127.0.0.1:9/x"]
     assert "tk_4f9QzL2x8w" in secrets and urls[0] in secrets
     assert "127.0.0.1" not in secrets and "ntfy.example.org" not in secrets
