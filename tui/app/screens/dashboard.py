@@ -300,8 +300,10 @@ class DashboardScreen(LogScreen):
         panel.show(s, compact=self.app.size.width < 80)
         stats = s.state.stats
         live = self.model.live and s.state.running  # an interrupted run has nothing in flight
+        # A stalled run's files move no more: no speed shown for them, nor for the run.
         deck.show(in_flight(s.state) if live else (), s.state.speeds,
-                  stats.speed if (stats and live) else None)
+                  stats.speed if (stats and live and not panel.stalled) else None,
+                  stalled=panel.stalled)
         self._refresh_footer()
 
     # -- the footer shows what can be done now, and what fits ----------------------------------

@@ -33,10 +33,11 @@ class InFlight(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._transfers: tuple[Transfer, ...] = ()
+        self._stalled = False
 
-    def show(self, transfers: tuple[Transfer, ...]) -> None:
-        if transfers != self._transfers:
-            self._transfers = transfers
+    def show(self, transfers: tuple[Transfer, ...], stalled: bool = False) -> None:
+        if transfers != self._transfers or stalled != self._stalled:
+            self._transfers, self._stalled = transfers, stalled
             self.refresh()
 
     def render(self) -> Content:
@@ -52,7 +53,7 @@ class InFlight(Widget):
         for t in shown:
             rows.append(Content.assemble(
                 (f"{t.percentage:3d}% ", "bold"),
-                (f"{format_rate(t.speed):>12} ", "$text-muted"),
+                (f"{'—' if self._stalled else format_rate(t.speed):>12} ", "$text-muted"),
                 _fit(printable(t.name), name_width),
             ))
         if len(shown) < len(self._transfers):
@@ -99,12 +100,12 @@ class FlightDeck(Horizontal):
         yield spark
 
     def show(self, transfers: tuple[Transfer, ...], speeds: tuple[float, ...],
-             current: float | None) -> None:
+             current: float | None, stalled: bool = False) -> None:
         most = len(transfers) and max(self._most, len(transfers))  # 0: idle, start again
         if most != self._most:
             self._most = most
             self.fit(self._cap, self._screen_height)
-        self.query_one(InFlight).show(transfers)
+        self.query_one(InFlight).show(transfers, stalled)
         spark = self.query_one(Sparkline)
         # Nothing moved (an instant or idle run): an all-zero history would draw as full bars;
         # and one sample draws as a solid block (core's spark_samples: two at least).

@@ -311,6 +311,7 @@ class StatusPanel(Vertical):
     """Identity, state, bar, progress, counters and (after a failure) the reason."""
 
     last_success: datetime | None  # the header's "last good mirror …"
+    stalled: bool = False  # the state line says STALLED (core/progress.is_stalled)
 
     DEFAULT_CSS = """
     StatusPanel { height: auto; }
@@ -444,6 +445,8 @@ class StatusPanel(Vertical):
             s = replace(s, no_progress_for=idle_for(self._watch, s.now.timestamp()))
         else:
             self._watch = ProgressWatch()
+        # The in-flight list beside shows the same verdict (a stalled file has no speed).
+        self.stalled = s.stalled
         if s.state.running and self._runs:
             stats = s.state.stats
             known = stats is not None and eta_text(stats) != "—"
