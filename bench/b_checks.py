@@ -94,7 +94,7 @@ def huge_line(quick: bool) -> list[Result]:
 
 # -- hook-timeout ------------------------------------------------------------------------------
 async def _hook_return(marker: Path, timeout: float) -> float:
-    from tui.ops import notify
+    from tui.ops.monitor import hooks as notify
 
     start = time.perf_counter()
     result = await notify.run_hook(f"(sleep 5; touch {marker}) & sleep 5",

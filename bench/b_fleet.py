@@ -1,6 +1,6 @@
 """fleet: `space-mirror fleet` against a real Prometheus holding 200 hosts × 5 jobs.
 
-The textfiles are the runner's own (tui/ops/metrics.py and live_metrics.py renderers), one
+The textfiles are the runner's own (tui/ops/monitor/metrics.py and live_metrics.py renderers), one
 per host with an `instance` label, spread over four real prometheus-node-exporters; one
 real Prometheus scrapes them (honor_labels, so each file's instance is the row's host).
 
@@ -66,7 +66,7 @@ def host_textfile(host: int, now: float) -> str:
     from tui.config import Job
     from tui.core.runstate import RunState
     from tui.core.stats import Stats
-    from tui.ops import live_metrics, metrics
+    from tui.ops.monitor import live_metrics, metrics
 
     parts: list[str] = []
     for j in range(JOBS):

@@ -16,9 +16,8 @@ from tui.core import b2audit, rotation
 from tui.core.runstate import RunState
 from tui.core.stats import Stats
 from tui.ops import b2audit as b2audit_ops
-from tui.ops import live_metrics, metrics, verify_metrics
-from tui.ops.metrics import RunSummary
-from tui.ops.monitor import notify_apprise
+from tui.ops.monitor import live_metrics, metrics, notify_apprise, verify_metrics
+from tui.ops.monitor.metrics import RunSummary
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "prometheus"
 RULES = CONTRIB / "space-mirror-rules.yml"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sm_testkit import CANARY_SECRET, PostRecorder, assert_no_canary, free_port
 
-from tui.ops import ping
+from tui.ops.monitor import ping
 
 UUID = "0f3c9d1e-6a7b-4c8d-9e0f-123456789abc"
 

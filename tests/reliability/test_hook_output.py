@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tracemalloc
 
-from tui.ops import notify
+from tui.ops.monitor import hooks as notify
 
 
 async def test_row12_hook_output_is_bounded() -> None:

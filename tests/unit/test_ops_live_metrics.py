@@ -1,4 +1,4 @@
-"""tui/ops/live_metrics.py's text: the live series replace their last rewrite and leave every
+"""tui/ops/monitor/live_metrics.py's text: the live series replace their last rewrite and leave every
 other series of the file alone; the text is one valid exposition (each family once); and
 fleet_cli's table fits 80 columns."""
 
@@ -13,7 +13,7 @@ from tui.config import Job
 from tui.core.runstate import RunState
 from tui.core.stats import Stats
 from tui.fleet_cli import table
-from tui.ops import live_metrics, metrics
+from tui.ops.monitor import live_metrics, metrics
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "snapshots"))
 

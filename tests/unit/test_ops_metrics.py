@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tui.ops import metrics
-from tui.ops.metrics import RunSummary
-from tui.ops.monitor import prom
+from tui.ops.monitor import metrics, prom
+from tui.ops.monitor.metrics import RunSummary
 
 NAMES = ("last_success_timestamp_seconds", "last_run_start_timestamp_seconds",
          "last_run_end_timestamp_seconds", "last_run_duration_seconds", "last_run_exit_code",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from tui.ops import notify
+from tui.ops.monitor import hooks as notify
 
 FACTS = {"SPACE_MIRROR_OUTCOME": "success", "SPACE_MIRROR_EXIT_CODE": "0"}
 

@@ -18,7 +18,8 @@ from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.core.rotation import Coverage, coverage
-from tui.ops import metrics, processes
+from tui.ops import processes
+from tui.ops.monitor import metrics
 
 if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported lazily)
     from tui.core.history.model import Run

@@ -26,15 +26,8 @@ from tui.core import exitcodes, rotation
 from tui.core import verify as core
 from tui.core.markers import VERIFY, MarkerKind
 from tui.core.remedy import verify_remedy
-from tui.ops import (
-    credentials,
-    lock,
-    preflight,
-    rclone_probe,
-    verify_metrics,
-    verify_state,
-)
-from tui.ops.monitor import prom
+from tui.ops import credentials, lock, preflight, rclone_probe, verify_state
+from tui.ops.monitor import prom, verify_metrics
 from tui.ops.run import locking
 from tui.ops.run.context import new_run_id
 from tui.ops.run.journal import Journal

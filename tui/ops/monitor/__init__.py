@@ -1,6 +1,11 @@
 """What runs leave for monitoring, each part called by the engine (tui/ops/run):
-    prom.py        the one Prometheus textfile renderer (every .prom file we write)
-    reporters.py   the reporters called at a run's start and end: summary and metrics,
-                   Healthchecks-style pings, hooks, sd_notify
-The summary and run metrics' content is tui/ops/metrics.py; pings tui/ops/ping.py; hooks and
-sd_notify tui/ops/notify.py."""
+    prom.py             the one Prometheus textfile renderer (every .prom file we write)
+    reporters.py        the reporters called at a run's start and end: Summary (the JSON
+                        summary and the textfile), Ping, Hook, SdNotify, Notify
+    metrics.py          the summary and the run's textfile: what they hold
+    live_metrics.py     the live series while a sync runs (metrics_interval)
+    verify_metrics.py   a verify's textfile
+    ping.py             Healthchecks-style pings
+    hooks.py            on_success / on_failure hooks and systemd's sd_notify
+    notify_apprise.py   notifications through Apprise, once per change of state
+"""

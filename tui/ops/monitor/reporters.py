@@ -2,9 +2,9 @@
 borgmatic's monitoring hooks): each says what the run did to one audience, none can change
 the run's exit code, and a failure to report is a warning on stderr.
 
-    Summary     the JSON summary and the Prometheus textfile (tui/ops/metrics.py)
-    Ping        Healthchecks-style pings (tui/ops/ping.py)
-    Hook        on_success / on_failure commands (tui/ops/notify.py)
+    Summary     the JSON summary and the Prometheus textfile (tui/ops/monitor/metrics.py)
+    Ping        Healthchecks-style pings (tui/ops/monitor/ping.py)
+    Hook        on_success / on_failure commands (tui/ops/monitor/hooks.py)
     SdNotify    systemd's STATUS= line
     Notify      Apprise notifications, once per change of state (notify_apprise.py), when
                 the job has `notify`
@@ -20,9 +20,10 @@ from typing import Protocol
 
 from tui.config import Job
 from tui.core.markers import now
-from tui.ops import credentials, metrics, notify, ping, safefile
+from tui.ops import credentials, safefile
 from tui.ops.guards import baseline
-from tui.ops.monitor import prom
+from tui.ops.monitor import hooks as notify
+from tui.ops.monitor import metrics, ping, prom
 from tui.ops.run.context import RunContext
 from tui.ops.run.journal import Journal
 
@@ -118,7 +119,7 @@ class Summary:
 
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         # The job's thresholds stay in the textfile: a fleet view judges its series by them.
-        from tui.ops.live_metrics import settings_samples
+        from tui.ops.monitor.live_metrics import settings_samples
 
         for warning in metrics.write_metrics(ctx.job.metrics_path, ctx.job.summary_path,
                                              end.summary, run_max(ctx),

@@ -22,18 +22,10 @@ from tui.core.progress import in_flight
 from tui.core.runstate import apply, apply_all
 from tui.core.stats import Stats
 from tui.core.units import format_bytes, format_duration
-from tui.ops import (
-    credentials,
-    live_metrics,
-    lock,
-    logfile,
-    notify,
-    preflight,
-    rc,
-    rclone_probe,
-    rclonecmd,
-)
+from tui.ops import credentials, lock, logfile, preflight, rc, rclone_probe, rclonecmd
 from tui.ops.guards import baseline, deletes, source
+from tui.ops.monitor import hooks as notify
+from tui.ops.monitor import live_metrics
 from tui.ops.monitor.reporters import Reporter, RunEnd, default_reporters, run_end
 from tui.ops.run import locking, partials, verdict, watchdog
 from tui.ops.run.context import RunContext, RunOptions

@@ -169,7 +169,7 @@ def rclone_info(version: str) -> Sample:
 def prometheus_text(s: RunSummary, run_max: float = DEFAULT_RUN_MAX,
                     more: Sequence[Sample] = ()) -> str:
     """The textfile after a run. Every series is a gauge labelled `job` (docs/runner.md).
-    `more`: further samples (the job's thresholds, tui/ops/live_metrics.py)."""
+    `more`: further samples (the job's thresholds, tui/ops/monitor/live_metrics.py)."""
     return prom.render(s.job, [*_samples(s, run_max), *more])
 
 

@@ -1,5 +1,5 @@
 """Live series while a sync runs: every `metrics_interval` seconds the job's textfile is
-rewritten (atomically, through tui/ops/metrics.py) with the run's progress, so a fleet view
+rewritten (atomically, through tui/ops/monitor/metrics.py) with the run's progress, so a fleet view
 and the "stalled on any host" alert see a long sync move, or stop moving.
 
 The file keeps every other series as it was (the last run's, run_in_progress 1); only the
@@ -20,9 +20,9 @@ from pathlib import Path
 from tui.config import Job
 from tui.core.progress import ProgressWatch, idle_for, observe
 from tui.core.runstate import RunState
-from tui.ops import metrics, rclone_probe, safefile
-from tui.ops.metrics import Sample
-from tui.ops.monitor import prom
+from tui.ops import rclone_probe, safefile
+from tui.ops.monitor import metrics, prom
+from tui.ops.monitor.metrics import Sample
 
 _HELP = {
     "run_bytes_done": "Bytes transferred so far by the run in progress.",
@@ -118,7 +118,7 @@ class LiveMetrics:
 
     async def publish(self, complain: Callable[[str], None], mode: str) -> None:
         """Write now, then every metrics_interval; a failed write is said once. A dry run
-        leaves the textfile alone (as tui/ops/metrics.py's write_metrics does)."""
+        leaves the textfile alone (as tui/ops/monitor/metrics.py's write_metrics does)."""
         if not self.job.metrics_interval or mode != "sync":
             return
         said = False
