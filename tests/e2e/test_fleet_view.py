@@ -106,10 +106,11 @@ def test_fleet_json_and_screen_across_two_hosts(
     jobs = {
         "ok": job_table(tmp_path, folders, "alpha", "ok"),
         "old": job_table(tmp_path, folders, "alpha", "old", warn_after=1, crit_after=2),
-        # stall_timeout 60 s: the fleet and the alert call it stalled after 30 s, and the
-        # runner stops it at 60 s: 30 s to see it stalled, by --json and in tmux.
+        # stall_timeout 90 s: the fleet calls it stalled after 10 s (the dashboard's
+        # threshold), the alert fires after 45 s (half of it), and the runner stops it at
+        # 90 s: time to see it stalled by --json, in Prometheus and in tmux.
         "stuck": job_table(tmp_path, folders, "beta", "stuck", bwlimit="100k",
-                           stall_timeout=60),
+                           stall_timeout=90),
         "moving": job_table(tmp_path, folders, "beta", "moving", bwlimit="150k"),
     }
     config = write_toml(tmp_path / "config.toml", jobs)
@@ -166,7 +167,7 @@ def test_fleet_json_and_screen_across_two_hosts(
         assert data["down_hosts"] == []
         stalling = wait_until(lambda: [a for a in firing(prom)
                                        if a["labels"]["alertname"] == "SpaceMirrorRunStalling"],
-                              20, "SpaceMirrorRunStalling to fire")
+                              60, "SpaceMirrorRunStalling to fire")  # at 45 s, its own
         assert [(a["labels"]["job"], a["labels"]["instance"]) for a in stalling] == [
             ("stuck", "beta")]
         assert stuck.poll() is None
