@@ -1,5 +1,5 @@
-"""tui/ops/monitor/live_metrics.py's text: the live series replace their last rewrite and leave every
-other series of the file alone; the text is one valid exposition (each family once); and
+"""tui/ops/monitor/live_metrics.py's text: the live series replace their last rewrite and
+leave every other series of the file alone; the text is one valid exposition (each family once); and
 fleet_cli's table fits 80 columns."""
 
 from __future__ import annotations
