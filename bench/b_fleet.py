@@ -175,7 +175,7 @@ def refresh(url: str, runs: int) -> list[Result]:
         with urllib.request.urlopen(f"{url}/api/v1/query?" + urllib.parse.urlencode(
                 {"query": q}), timeout=10) as r:
             bodies[q] = r.read()
-    built = fleet.build({}, 0.0)
+    built = fleet.build_rows({}, 0.0)
 
     walls: list[float] = []
 
@@ -185,7 +185,7 @@ def refresh(url: str, runs: int) -> list[Result]:
         t0, w0 = time.process_time(), time.perf_counter()
         answers = {q: prometheus.parse_vector(json.loads(b)["data"])[1]
                    for q, b in bodies.items()}
-        built = fleet.build(answers, time.time(), 15.0)
+        built = fleet.build_rows(answers, time.time(), 15.0)
         walls.append(time.perf_counter() - w0)
         return time.process_time() - t0
 
