@@ -125,3 +125,11 @@ def test_status_on_the_host_warns_at_the_fleets_threshold() -> None:
     verdict = health.evaluate(facts)
     assert verdict.code == health.WARNING
     assert verdict.reasons == ["running, no progress for 21 s"]
+
+
+def test_a_row_reads_as_the_overview_reads_it() -> None:
+    """A job whose last run the watchdog stopped (not running now): the overview says
+    `stalled` (health.need); the fleet said `failed` for the same series."""
+    row = {**OK_ROW, "last_run_success": 0, "last_run_exit_code": 79, "stalled": 1}
+    got = fleet.build_rows(answers({("a", "x"): row}), NOW).rows[0]
+    assert got.state == "stalled" == health.need(got.facts)

@@ -200,15 +200,12 @@ def facts_of(job: str, s: Mapping[str, float], now: float) -> Facts:
 
 
 def state_of(facts: Facts, verdict: Verdict) -> str:
-    kinds = verdict.kinds
-    if facts.running is not None and kinds & {health.STALLED, health.SLOW}:
-        return STALLED
-    if facts.running is not None:
-        return RUNNING
-    if health.FAILED in kinds:
-        return FAILED
-    if kinds & {health.STALE, health.NEVER}:
-        return STALE
+    """The row's state: the health model's `need` (the overview's own answer, so a job
+    reads the same on both screens), then what only a fleet row can be: unknown (nothing
+    recorded) or a warning the other states do not cover."""
+    needs = health.need(facts)
+    if needs != "ok":
+        return needs  # stalled, failed, stale, running: the same words as STATES
     if verdict.code == health.UNKNOWN:
         return UNKNOWN
     return OK if verdict.code == health.OK else WARNING
