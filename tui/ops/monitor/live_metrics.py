@@ -1,12 +1,13 @@
 """Live series while a sync runs: every `metrics_interval` seconds the job's textfile is
-rewritten (atomically, through tui/ops/monitor/metrics.py) with the run's progress, so a fleet view
+rewritten (atomically, through the one renderer) with the run's progress, so a fleet view
 and the "stalled on any host" alert see a long sync move, or stop moving.
 
 The file keeps every other series as it was (the last run's, run_in_progress 1); only the
 series named in LIVE_NAMES are replaced. The end-of-run textfile drops them again.
 
-Progress is judged by tui/core/progress.py (`observe`, the watchdog's own rule): the time of
-the last progress is exported as a unix timestamp, so Prometheus can tell its age even when
+The time since progress is the run's watchdog's (tui/ops/run/watchdog.py: the same clock
+that stops the run, rclone's remote control included when the log's disk is full); the time
+of the last progress is exported as a unix timestamp, so Prometheus can tell its age even when
 a runner dies and stops rewriting the file.
 """
 
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.config import Job
-from tui.core.progress import ProgressWatch, idle_for, observe
 from tui.core.runstate import RunState
 from tui.ops import rclone_probe, safefile
 from tui.ops.monitor import metrics, prom
@@ -91,22 +91,17 @@ class LiveMetrics:
     """Rewrites the job's textfile with the live series; `publish()` until cancelled."""
 
     def __init__(self, job: Job, state: Callable[[], RunState], rclone: Path | str,
-                 clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 idle: Callable[[], float], wall: Callable[[], float] = time.time) -> None:
         self.job = job
         self._state = state
         self._rclone = rclone
-        self._clock = clock
+        self._idle = idle  # seconds since progress, as the run's watchdog counts them
         self._wall = wall
-        self._watch = ProgressWatch()
         self.version: str | None = None
         self.problem: str | None = None  # the last write's failure, said once by the caller
 
     def write(self) -> None:
-        now = self._clock()
-        state = self._state()
-        self._watch = observe(self._watch, state, now)
-        samples = live_samples(self.job, state, idle_for(self._watch, now), self._wall(),
+        samples = live_samples(self.job, self._state(), self._idle(), self._wall(),
                                self.version)
         path = self.job.metrics_path
         try:

@@ -263,9 +263,9 @@ class SyncRun:
             log_full=lambda: self.journal.log_full)
         # The live series (metrics_interval): a task of its own, so a SIGSTOPped rclone that
         # writes no line still gets its textfile rewritten with the time since progress.
-        live = asyncio.create_task(live_metrics.LiveMetrics(ctx.job, lambda: ctx.state,
-                                                            argv[0]).publish(journal.complain,
-                                                                             ctx.mode))
+        live = asyncio.create_task(live_metrics.LiveMetrics(
+            ctx.job, lambda: ctx.state, argv[0], self._watchdog.idle).publish(
+                journal.complain, ctx.mode))
         try:
             code = await asyncio.to_thread(proc.wait, lambda: self._tick(follower),
                                            self._tick_interval())
@@ -298,7 +298,7 @@ class SyncRun:
             self._last_status = time.monotonic()
             notify.sd_notify(f"STATUS={self.status_line()}")
         dog = self._watchdog
-        if dog is None or ctx.trip is not None or not dog.interval:
+        if dog is None or ctx.trip is not None:  # without limits it still keeps the clock
             return
         trip = dog.check()
         if trip is not None:

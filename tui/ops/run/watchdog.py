@@ -14,7 +14,6 @@ takes lines again (a full disk must not stop a healthy sync).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,15 +91,10 @@ class Watchdog:
                                                         in_flight(state)))
         return None
 
-    async def tripped(self) -> Trip:
-        """Returns when the run should be stopped; never, when no limit is set."""
-        if not self.interval:
-            await asyncio.Event().wait()
-        while True:
-            trip = self.check()
-            if trip is not None:
-                return trip
-            await asyncio.sleep(self.interval)
+    def idle(self) -> float:
+        """Seconds since the run last moved, as the last `check` saw it (the live series
+        publish this, so the textfile and the watchdog never disagree)."""
+        return idle_for(self._watch, self._clock())
 
 
 def window_flags(job: Job, now: datetime) -> list[str]:
