@@ -30,7 +30,7 @@ from tui.core.remedy import ErrorCount, error_count
 from tui.core.rotation import Coverage
 from tui.ops import credentials, safefile
 from tui.ops.monitor import prom
-from tui.ops.monitor.reporters import RunEnd
+from tui.ops.monitor.reporters import Reporter, RunEnd
 from tui.ops.run.context import RunContext
 from tui.ops.run.journal import Journal
 
@@ -246,14 +246,8 @@ def notify_after_run(job: Job, errors: ErrorCount | None = None,
     return notify(job, facts, errors, secrets)
 
 
-class Notify:
+class Notify(Reporter):
     """The reporter: after a real sync's summary is written, its state, if it changed."""
-
-    async def started(self, ctx: RunContext, journal: Journal) -> None:
-        return None
-
-    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
-        return None
 
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         if not ctx.job.notify or ctx.mode != "sync":

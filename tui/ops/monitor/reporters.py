@@ -16,7 +16,6 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
 from tui.config import Job
 from tui.core.markers import now
@@ -81,27 +80,29 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
     }
 
 
-class Reporter(Protocol):
+class Reporter:
     """`started`: the lock is held, nothing checked yet. `rclone_starting`: the checks
-    passed and rclone is about to start. `finished`: the end marker is written."""
+    passed and rclone is about to start. `finished`: the end marker is written.
 
-    async def started(self, ctx: RunContext, journal: Journal) -> None: ...
+    A reporter overrides the moments it has something to say at; the others do nothing."""
 
-    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None: ...
+    async def started(self, ctx: RunContext, journal: Journal) -> None:
+        return None
 
-    async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None: ...
+    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
+        return None
+
+    async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
+        return None
 
 
 def run_max(ctx: RunContext) -> float:
     return ctx.job.max_duration or metrics.DEFAULT_RUN_MAX
 
 
-class Summary:
+class Summary(Reporter):
     """`run_in_progress 1` before rclone starts (a run that dies leaves that evidence);
     the summary and the textfile at the end."""
-
-    async def started(self, ctx: RunContext, journal: Journal) -> None:
-        return None
 
     async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
         if ctx.mode != "sync":
@@ -127,14 +128,11 @@ class Summary:
             journal.warn(warning)
 
 
-class Ping:
+class Ping(Reporter):
     """Healthchecks-style pings for real syncs; never fatal."""
 
     async def started(self, ctx: RunContext, journal: Journal) -> None:
         await self._send(ctx, journal, "start")
-
-    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
-        return None
 
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         await self._send(ctx, journal, "success" if end.outcome == "success" else "failure",
@@ -154,15 +152,9 @@ class Ping:
             journal.warn(f"{problem}; the run's exit code is unchanged")
 
 
-class Hook:
+class Hook(Reporter):
     """The job's on_success / on_failure command, with the run's facts in its environment
     (never a variable the env file defined)."""
-
-    async def started(self, ctx: RunContext, journal: Journal) -> None:
-        return None
-
-    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
-        return None
 
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         hook = ctx.job.on_success if end.outcome == "success" else ctx.job.on_failure
@@ -180,13 +172,7 @@ class Hook:
                            f"{result.problem} run={ctx.run_id}")
 
 
-class SdNotify:
-    async def started(self, ctx: RunContext, journal: Journal) -> None:
-        return None
-
-    async def rclone_starting(self, ctx: RunContext, journal: Journal) -> None:
-        return None
-
+class SdNotify(Reporter):
     async def finished(self, ctx: RunContext, journal: Journal, end: RunEnd) -> None:
         notify.sd_notify(f"STATUS=last run {end.outcome} (exit {end.code})")
 
