@@ -57,11 +57,12 @@ FAILED_CHECKS = [
 
 
 class FixedSampler:
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, vitals: Vitals = VITALS) -> None:
         self.pid = pid
+        self.vitals = vitals
 
     def sample(self) -> Vitals:
-        return VITALS
+        return self.vitals
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Scene:
     last_good_ago: float | None = None  # seconds; the summary's last good mirror
     running_sync: RunningSync = RUNNING  # what the lock says runs (when `running`)
     flags: tuple[str, ...] = ("--fast-list", "--transfers", "16", "--track-renames")
+    # rclone's process as psutil sees it: its reads and writes match the run's speed
+    vitals: Vitals = VITALS
 
 
 def _last_time(log: Path) -> datetime:
@@ -132,7 +135,10 @@ SIXTEEN = Scene(
                              started_by="cli"),
     source="/tmp/space-mirror-recording/sixteen/space",
     destination="/tmp/space-mirror-recording/sixteen/mirror",
-    flags=("--transfers", "16", "--bwlimit", "1M"))
+    flags=("--transfers", "16", "--bwlimit", "1M"),
+    # 16 files at 1 MiB/s in all: rclone reads and writes what the speed says.
+    vitals=Vitals(pid=RCLONE_PID, cpu_percent=31.0, rss=96 * 1024 * 1024,
+                  read_bps=1_228_800.0, write_bps=1_228_800.0))
 ALL_SCENES = {**SCENES, **LONG_PATHS, "sixteen": SIXTEEN}
 
 
@@ -155,7 +161,8 @@ def make_app(scene: Scene, workdir: Path) -> MirrorApp:
 
     clock = [scene.now]
     app = MirrorApp(
-        job, [], clock=lambda: clock[0], hostname=HOST, vitals_sampler=FixedSampler,
+        job, [], clock=lambda: clock[0], hostname=HOST,
+        vitals_sampler=lambda pid: FixedSampler(pid, scene.vitals),
         find_running=lambda _job: running, preflight=lambda _job: FAILED_CHECKS,
         launcher=never_launch,  # type: ignore[arg-type]
         sample_interval=3600.0,
