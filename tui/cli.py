@@ -291,11 +291,9 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
-    from tui.ops import history
     from tui.ops.run.context import RunOptions, started_by_default
     from tui.ops.run.sync import run_job
 
-    history.no_cache_in_this_process()  # root's runner writes no user's ~/.cache (row 3b)
     job, _ = resolve_job(ns)
     opts = RunOptions(dry_run=ns.dry_run, offline=ns.offline,
                       started_by=ns.started_by or started_by_default(os.environ),

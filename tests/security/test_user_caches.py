@@ -116,3 +116,17 @@ def test_row3b_the_runner_writes_no_history_cache(sec_job, reachable, run_cli) -
         r = run_cli("--config", str(job.config), "run", env={"XDG_CACHE_HOME": str(cache)})
         assert r.returncode == 0, r.stderr
     assert os.listdir(cache) == []
+
+
+def test_row3b_the_runners_history_cache_is_its_own_state(sec_job, reachable,
+                                                           run_cli) -> None:
+    """The runner reads the history at the end of every run (persistent failures, delete
+    debt): its cache lives beside the job's summary, a root-only folder, so a night does not
+    scan years of logs whole, and no user's ~/.cache is touched."""
+    job = sec_job()
+    (job.source / "a").write_text("a")
+    assert run_cli("--config", str(job.config), "run").returncode == 0
+    folder = job.base / f".{job.name}.history"
+    assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
+    assert folder.stat().st_uid == 0
+    assert any(p.name.endswith(".runs.json") for p in folder.iterdir())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tui.config import Job
 from tui.core import exitcodes
@@ -26,23 +26,23 @@ if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported la
     from tui.core.history.persistent import Persistent
 
 
-def _job_runs(job: Job) -> Sequence[Run] | None:
+def _job_runs(job: Job, cache: Literal["user", "state"] = "user") -> Sequence[Run] | None:
     """The job's runs from its log (through the incremental cache); None when the log
     cannot be read or holds no run: unknown, never a made-up zero."""
     from tui.ops.history import load_history
 
     try:
-        runs = load_history(job).runs
+        runs = load_history(job, cache=cache).runs
     except Exception:  # an unreadable log costs the figures, never the run or `status`
         return None
     return runs or None
 
 
-def persistent_of(job: Job) -> Persistent | None:
+def persistent_of(job: Job, cache: Literal["user", "state"] = "user") -> Persistent | None:
     """What repeats across the job's runs (tui/core/history/persistent.py)."""
     from tui.core.history import persistent_summary
 
-    runs = _job_runs(job)
+    runs = _job_runs(job, cache)
     return None if runs is None else persistent_summary(runs)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tui.config import Job
 from tui.core.history import History, scan_history
@@ -19,10 +19,14 @@ if TYPE_CHECKING:  # processes imports psutil: only when the probe really runs
     FindRunning = Callable[[Job], RunningSync | None]
 
 
-def load_history(job: Job, find_running: FindRunning | None = None) -> History:
+def load_history(job: Job, find_running: FindRunning | None = None,
+                 cache: Literal["user", "state"] = "user") -> History:
     """Scan the job's log and its rotations. The process probe runs only if the log ends
     with an open run: psutil and a scan of the process table cost more than an incremental
-    history scan."""
+    history scan. `cache`: the reader's own cache folder (the dashboard, `history`), or the
+    job's state folder beside its summary (the runner: root's, never a user's ~/.cache,
+    issue 20 row 3b; the end of every run reads the history, and years of logs must not be
+    scanned whole each night)."""
     answer: list[RunningSync | None] = []
 
     def is_running(run_id: str | None) -> bool:
@@ -43,25 +47,24 @@ def load_history(job: Job, find_running: FindRunning | None = None) -> History:
             return False
         return live.kind == "legacy" if run_id is None else live.run_id == run_id
 
-    folder = None if not _use_cache else cache_folder()
+    folder = cache_folder() if cache == "user" else state_cache_folder(job)
     return scan_history(job.log_file, is_running=is_running, cache_dir=folder,
                         use_cache=folder is not None, write=_write_private)
-
-
-_use_cache = True
-
-
-def no_cache_in_this_process() -> None:
-    """The runner's own end-of-run history read keeps no cache: run as root (under sudo, with
-    the caller's HOME), it must not write into a user's ~/.cache (issue 20 row 3b)."""
-    global _use_cache
-    _use_cache = False
 
 
 def cache_folder(environ: dict[str, str] | None = None) -> Path | None:
     """The dashboard's history cache folder, or None (no cache) when it is not ours alone."""
     try:
         return safefile.private_folder(default_cache_dir(environ))
+    except OSError:
+        return None
+
+
+def state_cache_folder(job: Job) -> Path | None:
+    """The runner's history cache: a private folder beside the job's summary (where its
+    state lives), or None (no cache) when that folder is not ours alone."""
+    try:
+        return safefile.private_folder(job.summary_path.parent / f".{job.name}.history")
     except OSError:
         return None
 

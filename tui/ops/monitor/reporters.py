@@ -61,7 +61,7 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
     tripped = [g.name for g in ctx.source.refused] if ctx.source else []
     if ctx.max_delete_hit:
         tripped.append("max_delete")
-    persistent = persistent_of(ctx.job)
+    persistent = persistent_of(ctx.job, cache="state")  # root's runner: its own state folder
     carried = metrics.carry(metrics.read_summary(ctx.job.summary_path), mode=ctx.mode,
                             outcome=outcome, ended=ended, ran_rclone=ctx.ran_rclone,
                             deletes_skipped=ctx.state.deletes_skipped_for_io_errors)
