@@ -45,21 +45,16 @@ def judge(ctx: RunContext, code: int) -> tuple[str | None, MarkerKind]:
     cutoff = exitcodes.cutoff_reason(code, ctx.state.recent_errors,
                                      info is None or info.caps.exit_max_duration,
                                      str(info.version) if info else "")
-    if cutoff is not None and code == 7 and ctx.job.window_end:
-        also = (f"; also {remedy.reason_line(counted, ctx.job)}"
-                if counted.classes else "")
-        return (f"window_end {ctx.job.window_end} reached: rclone started no new transfer "
-                f"after it and finished those in flight (rclone {info.version if info else ''} "
-                f"exits 7 here: it has no exit 10); the rest waits for the next run{also}",
-                MarkerKind.FAILED)
-    if code == 10 and ctx.job.window_end:
+    if ctx.job.window_end and (code == exitcodes.MAX_DURATION
+                               or (code == 7 and cutoff is not None)):
         # The job's window closed: rclone started no new transfer and let those in flight
         # finish. The errors it met on the way are not why it stopped.
-        also = (f"; also {remedy.reason_line(counted, ctx.job)}"
-                if counted.classes else "")
+        old = (f" (rclone {info.version if info else ''} exits 7 here: it has no exit 10)"
+               if code == 7 else "")
+        also = f"; also {remedy.reason_line(counted, ctx.job)}" if counted.classes else ""
         return (f"window_end {ctx.job.window_end} reached: rclone started no new transfer "
-                f"after it and finished those in flight; the rest waits for the next run"
-                f"{also}", MarkerKind.FAILED)
+                f"after it and finished those in flight{old}; the rest waits for the next "
+                f"run{also}", MarkerKind.FAILED)
     if cutoff is not None:  # --max-duration in the job's flags, not its window_end
         return cutoff, MarkerKind.FAILED
     if counted.classes:
