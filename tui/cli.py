@@ -21,16 +21,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__
-from tui.config import ConfigError, ConfigRefused, Job, Overrides, find_config, job_names, load_job
 from tui.core import exitcodes
-from tui.core.text import printable
 
+# Each command imports what it needs when it runs: `--version` and `--help` load argparse and
+# nothing else of ours, and `history` does not pay for the config's dataclasses twice
+# (bench/b_startup.py's `version` figure; the import gate in tests/unit/test_imports.py).
+TYPE_CHECKING = False  # typing itself is one of the imports spared
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
+
+    from tui.config import Job
     from tui.ops import preflight
 
 
@@ -105,124 +109,169 @@ COMMANDS: dict[str, tuple[str, tuple[int | str, ...]]] = {
 }
 
 
-def _command(sub: argparse._SubParsersAction[_Parser], name: str, common: _Parser,
+def _command(sub: argparse._SubParsersAction[_Parser], name: str, common: _Parser | None,
              help: str) -> _Parser:
     description, codes = COMMANDS[name]
-    return sub.add_parser(name, parents=[common], help=help, description=description,
-                          epilog=exitcodes.codes_text(codes),
+    return sub.add_parser(name, parents=[common] if common is not None else [], help=help,
+                          description=description, epilog=exitcodes.codes_text(codes),
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _PrintVersion(argparse.Action):
+    """`--version`: the line, printed as is (argparse's own action loads its help formatter,
+    and with it shutil and textwrap, to print one line)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"space-mirror {__version__}")
+        parser.exit()
+
+
+def _run_options(p: _Parser) -> None:
+    p.add_argument("--dry-run", action="store_true",
+                   help="show what would change; change nothing")
+    p.add_argument("--offline", action="store_true",
+                   help="skip the destination check in the pre-flight")
+    p.add_argument("--force", action="store_true",
+                   help="override the source sanity guards (logged in the start marker)")
+    p.add_argument("--allow-deletes", type=int, metavar="N",
+                   help="allow up to N deletes even above the delete guard")
+    p.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
+
+
+def _check_options(p: _Parser) -> None:
+    p.add_argument("--offline", action="store_true", help="skip the destination check")
+
+
+def _history_options(p: _Parser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    p.add_argument("--outcome", metavar="OUTCOME[,…]",
+                   help="only runs with this outcome: success, failed, aborted, killed, "
+                        "incomplete, running, or problem (all but success and running)")
+    p.add_argument("--since", metavar="DATE", help="only runs started at or after DATE "
+                   "(ISO: 2026-11-25 or 2026-11-25T03:00[+01:00]; no offset: local time)")
+    p.add_argument("--until", metavar="DATE",
+                   help="only runs started before the end of DATE (a date: the whole day)")
+    p.add_argument("--search", metavar="TEXT",
+                   help="only runs whose id, reason, failed files or errors hold every word")
+
+
+def _plan_options(p: _Parser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--offline", action="store_true",
+                   help="skip the destination check in the pre-flight")
+    p.add_argument("--force", action="store_true",
+                   help="override the sentinel and ratio source guards (docs/safety.md)")
+
+
+def _status_options(p: _Parser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--notify", action="store_true",
+                   help="also send the job's notification if its state changed (e.g. "
+                        "stale: no good mirror within crit_after), from a timer or cron")
+
+
+def _unit_options(p: _Parser) -> None:
+    p.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
+    p.add_argument("--install", action="store_true",
+                   help="write, verify and enable the units; disable the old wrapper's "
+                   "unit after asking (docs/install.md)")
+    p.add_argument("--yes", action="store_true",
+                   help="with --install: disable the old unit without asking")
+    p.add_argument("--print-steps", action="store_true",
+                   help="with --install: print the systemctl steps instead of running them "
+                   "(an image being built); the default when systemd is not running")
+    p.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
+                   help="with --install: where the units go (default: %(default)s)")
+    p.add_argument("--verify", metavar="WEEKDAY",
+                   help="also a weekly `verify` service and timer on this day (e.g. Sun), "
+                        "or `daily`")
+    p.add_argument("--verify-rotate", type=int, metavar="N",
+                   help="the scheduled verify checks slice K of N (verify --rotate N)")
+    p.add_argument("--verify-sample", type=float, metavar="PCT",
+                   help="the sample the weekly verify checks (default 5)")
+
+
+def _bwlimit_options(p: _Parser) -> None:
+    p.add_argument("rate", nargs="?", metavar="RATE|off",
+                   help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
+
+
+def _verify_options(p: _Parser) -> None:
+    p.add_argument("--sample", type=float, metavar="PCT", default=None,
+                   help="percentage of the source's files to check (default 5)")
+    p.add_argument("--rotate", type=int, metavar="N", default=None,
+                   help="check slice K of N (rclone --hash-filter K/N), K advancing with each "
+                        "verify: every file within N runs (docs/verify.md)")
+    p.add_argument("--download", action="store_true",
+                   help="compare the bytes (downloads the sample) instead of the hashes the "
+                        "destination reports")
+    p.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # a repeatable sample
+    p.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
+
+
+def _audit_options(p: _Parser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _fleet_options(p: _Parser) -> None:
+    p.add_argument("--prometheus", metavar="URL",
+                   help="Prometheus's address (default: [fleet] prometheus in the config)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--auth-file", metavar="FILE",
+                   help="env file with PROMETHEUS_BEARER_TOKEN, or PROMETHEUS_USERNAME and "
+                        "PROMETHEUS_PASSWORD (default: [fleet] auth_file)")
+    p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates for an https "
+                   "Prometheus (default: [fleet] ca_bundle)")
+    p.add_argument("--interval", type=float, metavar="SECONDS",
+                   help="refresh interval (default: Prometheus's scrape interval)")
+
+
+def _demo_options(p: _Parser) -> None:
+    p.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
+    p.add_argument("--print", dest="print_only", action="store_true",
+                   help="run one demo sync and print, without the dashboard")
+
+
+# Each command: its line in `space-mirror --help`, and what adds its options.
+SUBCOMMANDS: dict[str, tuple[str, Callable[[_Parser], None]]] = {
+    "run": ("run the sync (systemd ExecStart)", _run_options),
+    "check": ("pre-flight checks (exit 0 or 78)", _check_options),
+    "history": ("past runs, from the log files", _history_options),
+    "plan": ("dry-run plan: copies, deletes, renames", _plan_options),
+    "status": ("one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", _status_options),
+    "unit": ("print a systemd service and timer", _unit_options),
+    "bwlimit": ("show or change the bandwidth limit of the running sync", _bwlimit_options),
+    "verify": ("rclone check --one-way of a random sample of the source's files", _verify_options),
+    "audit": ("B2: hidden versions, unfinished uploads, lifecycle and cost "
+              "(read-only; exit 0 OK, 1 WARNING, 3 UNKNOWN)", _audit_options),
+    "fleet": ("every host's jobs from Prometheus (exit codes as status)", _fleet_options),
+    "demo": ("dashboard on the built-in demo job", _demo_options),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the `argv` it will parse, only the commands that argv
+    names get their options (parsers nobody reads are half of `--version`'s start-up); None
+    builds them all."""
     parser = _Parser(prog="space-mirror", parents=[_job_options(False)],
                      description="Runner and terminal dashboard for rclone mirror jobs. "
                      "With no command, it opens the dashboard (every job of the config "
                      "when it has several); each command below runs without it.")
-    parser.add_argument("--version", action="version", version=f"space-mirror {__version__}")
+    parser.add_argument("--version", action=_PrintVersion)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser,
                                 title="commands (none: open the dashboard)")
+    named = None if argv is None else set(argv)
     common = _job_options(True)
-
-    run = _command(sub, "run", common, help="run the sync (systemd ExecStart)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="show what would change; change nothing")
-    run.add_argument("--offline", action="store_true",
-                     help="skip the destination check in the pre-flight")
-    run.add_argument("--force", action="store_true",
-                     help="override the source sanity guards (logged in the start marker)")
-    run.add_argument("--allow-deletes", type=int, metavar="N",
-                     help="allow up to N deletes even above the delete guard")
-    run.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
-
-    check = _command(sub, "check", common, help="pre-flight checks (exit 0 or 78)")
-    check.add_argument("--offline", action="store_true", help="skip the destination check")
-
-    hist = _command(sub, "history", common, help="past runs, from the log files")
-    hist.add_argument("--json", action="store_true", help="machine-readable output")
-    hist.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
-    hist.add_argument("--outcome", metavar="OUTCOME[,…]",
-                      help="only runs with this outcome: success, failed, aborted, killed, "
-                           "incomplete, running, or problem (all but success and running)")
-    hist.add_argument("--since", metavar="DATE", help="only runs started at or after DATE "
-                      "(ISO: 2026-11-25 or 2026-11-25T03:00[+01:00]; no offset: local time)")
-    hist.add_argument("--until", metavar="DATE",
-                      help="only runs started before the end of DATE (a date: the whole day)")
-    hist.add_argument("--search", metavar="TEXT",
-                      help="only runs whose id, reason, failed files or errors hold every word")
-
-    plan = _command(sub, "plan", common, help="dry-run plan: copies, deletes, renames")
-    plan.add_argument("--json", action="store_true", help="machine-readable output")
-    plan.add_argument("--offline", action="store_true",
-                      help="skip the destination check in the pre-flight")
-    plan.add_argument("--force", action="store_true",
-                      help="override the sentinel and ratio source guards (docs/safety.md)")
-
-    status = _command(sub, "status", common,
-                      help="one-line health (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--notify", action="store_true",
-                        help="also send the job's notification if its state changed (e.g. "
-                             "stale: no good mirror within crit_after), from a timer or cron")
-
-    unit = _command(sub, "unit", common, help="print a systemd service and timer")
-    unit.add_argument("--on-calendar", default="*-*-* 03:00:00", help="timer schedule")
-    unit.add_argument("--install", action="store_true",
-                      help="write, verify and enable the units; disable the old wrapper's "
-                      "unit after asking (docs/install.md)")
-    unit.add_argument("--yes", action="store_true",
-                      help="with --install: disable the old unit without asking")
-    unit.add_argument("--print-steps", action="store_true",
-                      help="with --install: print the systemctl steps instead of running them "
-                      "(an image being built); the default when systemd is not running")
-    unit.add_argument("--unit-dir", metavar="DIR", default="/etc/systemd/system",
-                      help="with --install: where the units go (default: %(default)s)")
-    unit.add_argument("--verify", metavar="WEEKDAY",
-                      help="also a weekly `verify` service and timer on this day (e.g. Sun), "
-                           "or `daily`")
-    unit.add_argument("--verify-rotate", type=int, metavar="N",
-                      help="the scheduled verify checks slice K of N (verify --rotate N)")
-    unit.add_argument("--verify-sample", type=float, metavar="PCT",
-                      help="the sample the weekly verify checks (default 5)")
-
-    bw = _command(sub, "bwlimit", common,
-                  help="show or change the bandwidth limit of the running sync")
-    bw.add_argument("rate", nargs="?", metavar="RATE|off",
-                    help="512k, 10M, 10M:1M (upload:download) or off; none: show the limit")
-
-    ver = _command(sub, "verify", common,
-                   help="rclone check --one-way of a random sample of the source's files")
-    ver.add_argument("--sample", type=float, metavar="PCT", default=None,
-                     help="percentage of the source's files to check (default 5)")
-    ver.add_argument("--rotate", type=int, metavar="N", default=None,
-                     help="check slice K of N (rclone --hash-filter K/N), K advancing with each "
-                          "verify: every file within N runs (docs/verify.md)")
-    ver.add_argument("--download", action="store_true",
-                     help="compare the bytes (downloads the sample) instead of the hashes the "
-                          "destination reports")
-    ver.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # a repeatable sample
-    ver.add_argument("--started-by", choices=("dashboard", "cli", "timer"), help=argparse.SUPPRESS)
-
-    audit = _command(sub, "audit", common,
-                     help="B2: hidden versions, unfinished uploads, lifecycle and cost "
-                          "(read-only; exit 0 OK, 1 WARNING, 3 UNKNOWN)")
-    audit.add_argument("--json", action="store_true", help="machine-readable output")
-    fl = _command(sub, "fleet", common,
-                  help="every host's jobs from Prometheus (exit codes as status)")
-    fl.add_argument("--prometheus", metavar="URL",
-                    help="Prometheus's address (default: [fleet] prometheus in the config)")
-    fl.add_argument("--json", action="store_true", help="machine-readable output")
-    fl.add_argument("--auth-file", metavar="FILE",
-                    help="env file with PROMETHEUS_BEARER_TOKEN, or PROMETHEUS_USERNAME and "
-                         "PROMETHEUS_PASSWORD (default: [fleet] auth_file)")
-    fl.add_argument("--ca-bundle", metavar="FILE", help="CA certificates for an https "
-                    "Prometheus (default: [fleet] ca_bundle)")
-    fl.add_argument("--interval", type=float, metavar="SECONDS",
-                    help="refresh interval (default: Prometheus's scrape interval)")
-
-    demo = _command(sub, "demo", common, help="dashboard on the built-in demo job")
-    demo.add_argument("--dir", metavar="DIR", help="where the demo keeps its files")
-    demo.add_argument("--print", dest="print_only", action="store_true",
-                      help="run one demo sync and print, without the dashboard")
+    for name, (short, add_options) in SUBCOMMANDS.items():
+        if named is None or name in named:
+            add_options(_command(sub, name, common, help=short))
+        else:
+            _command(sub, name, None, help=short)
     return parser
 
 
@@ -241,6 +290,8 @@ def job_args(ns: argparse.Namespace) -> list[str]:
 
 
 def resolve_job(ns: argparse.Namespace) -> tuple[Job, Path | None]:
+    from tui.config import Overrides, find_config, load_job
+
     config = find_config(ns.config)
     overrides = Overrides(source=ns.source, destination=ns.dest, log_file=ns.log,
                           env_file=ns.env_file, rclone=ns.rclone, require_mount=ns.require_mount)
@@ -248,15 +299,10 @@ def resolve_job(ns: argparse.Namespace) -> tuple[Job, Path | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    ns = build_parser(args).parse_args(args)
     try:
         return _dispatch(ns)
-    except ConfigRefused as exc:  # a pre-flight refusal, as for `check` and `run`
-        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
-        return exitcodes.CONFIG
-    except ConfigError as exc:
-        print(printable(f"space-mirror: {exc}"), file=sys.stderr)
-        return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.signal_exit_code(2)
     except BrokenPipeError:
@@ -264,6 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return exitcodes.OK
     except Exception as exc:
+        # A config error can only come from tui.config, so it is loaded by now.
+        from tui.config import ConfigError, ConfigRefused
+        from tui.core.text import printable
+
+        if isinstance(exc, ConfigError):  # a refusal is a pre-flight's, as for `check`, `run`
+            print(printable(f"space-mirror: {exc}"), file=sys.stderr)
+            return exitcodes.CONFIG if isinstance(exc, ConfigRefused) else exitcodes.USAGE
         if os.environ.get("SPACE_MIRROR_DEBUG"):
             raise
         print(f"space-mirror: internal error: {type(exc).__name__}: {exc} "
@@ -304,6 +357,7 @@ def _cmd_run(ns: argparse.Namespace) -> int:
 
 
 def _cmd_check(ns: argparse.Namespace) -> int:
+    from tui.core.text import printable
     from tui.ops import credentials, preflight
 
     job, _ = resolve_job(ns)
@@ -364,14 +418,17 @@ def _check_extras(job: Job, rclone: Path | None) -> list[preflight.CheckResult]:
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
-    from tui.core import runfilter
     from tui.history_cli import history_command
 
-    try:
-        where = runfilter.build(ns.outcome, ns.since, ns.until, ns.search, zone=None)
-    except runfilter.FilterError as exc:
-        print(f"space-mirror: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    where = None
+    if ns.outcome or ns.since or ns.until or ns.search:  # the filters' module only for them
+        from tui.core import runfilter
+
+        try:
+            where = runfilter.build(ns.outcome, ns.since, ns.until, ns.search, zone=None)
+        except runfilter.FilterError as exc:
+            print(f"space-mirror: {exc}", file=sys.stderr)
+            return exitcodes.USAGE
     job, _ = resolve_job(ns)
     return history_command(job, as_json=ns.json, limit=ns.limit, where=where)
 
@@ -384,6 +441,7 @@ def _cmd_plan(ns: argparse.Namespace) -> int:
 
 
 def _cmd_status(ns: argparse.Namespace) -> int:
+    from tui.config import ConfigError
     from tui.status_cli import status_command, unknown
 
     try:
@@ -458,6 +516,7 @@ def _cmd_verify(ns: argparse.Namespace) -> int:
 
 def _cmd_audit(ns: argparse.Namespace) -> int:
     from tui.audit_cli import audit_command
+    from tui.config import ConfigError
     from tui.core.b2audit import UNKNOWN
 
     try:
@@ -488,6 +547,8 @@ def _cmd_bwlimit(ns: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(ns: argparse.Namespace) -> int:
+    from tui.config import find_config, job_names
+
     config = find_config(ns.config)
     # Several jobs and none named: the overview of them all (`--job NAME` opens one).
     if ns.job is None and config is not None and ns.source is None and ns.dest is None:
@@ -519,7 +580,7 @@ def _open_dashboard(job: Job, args: list[str], jobs: list[tuple[Job, list[str]]]
 def _cmd_fleet(ns: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tui.config import load_fleet
+    from tui.config import find_config, load_fleet
     from tui.fleet_cli import fleet_command
 
     config = find_config(ns.config)
@@ -566,7 +627,7 @@ def _cmd_demo(ns: argparse.Namespace) -> int:
         print(f"space-mirror demo: {exc.strerror or exc}", file=sys.stderr)
         return exitcodes.CONFIG
     args = ["--config", str(config), "--job", demo.JOB_NAME]
-    ns_job = build_parser().parse_args(args)
+    ns_job = build_parser(args).parse_args(args)
     job, _ = resolve_job(ns_job)
     if ns.print_only or not sys.stdout.isatty():
         from tui.ops.run.context import RunOptions

@@ -7,15 +7,18 @@ the warnings, in the shape docs/history.md describes.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tui.config import Job
-from tui.core import exitcodes, runfilter
-from tui.core.history import Run
+from tui.core import exitcodes
 from tui.core.text import json_text, printable
 from tui.core.units import count_text, format_bytes, format_duration
 from tui.core.verify import history_note as verify_notes
 from tui.ops.history import load_history
+
+if TYPE_CHECKING:
+    from tui.config import Job
+    from tui.core import runfilter
+    from tui.core.history import Run
 
 
 def history_command(job: Job, as_json: bool, limit: int | None,
@@ -26,6 +29,8 @@ def history_command(job: Job, as_json: bool, limit: int | None,
     history = load_history(job)
     every_run = history.runs
     if where is not None and where.active:
+        from tui.core import runfilter
+
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
         history.runs = runfilter.select(history.runs, where)
     if as_json:
@@ -63,6 +68,8 @@ def run_notes(run: Run) -> str:
 
 
 def table_rows(runs: list[Run]) -> list[tuple[str, ...]]:
+    from tui.core import runfilter  # the outcome cells
+
     rows: list[tuple[str, ...]] = []
     for r in runs:
         started = r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "?"

@@ -6,30 +6,39 @@ Ours never overlap rclone's 0–10: they come from sysexits.h (64–78), are 79 
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 OK = 0
 MAX_DURATION = 10  # rclone's --max-duration exit, since 1.64 (tui/core/rclone_version.py)
 # Our own codes.
 USAGE = 64  # EX_USAGE: bad command line or config file syntax
-UNAVAILABLE = 69  # EX_UNAVAILABLE: `bwlimit`: no sync of the job runs, or it has no rc socket
+# EX_UNAVAILABLE: the lock has been held longer than the job's max duration; for `bwlimit`,
+# no sync of the job runs, or it has no rc socket.
+UNAVAILABLE = 69
 SOFTWARE = 70  # EX_SOFTWARE: an internal error in space-mirror itself
-UNAVAILABLE = 69  # EX_UNAVAILABLE: the lock has been held longer than the job's max duration
 LOCKED = 75  # EX_TEMPFAIL: another sync of this job holds the lock; try later
 CONFIG = 78  # EX_CONFIG: a pre-flight or safety check failed; nothing was started
 STALLED = 79  # the stall watchdog stopped rclone: no progress for stall_timeout
 TIMED_OUT = 124  # the run passed max_duration and was stopped (timeout(1)'s code)
 
 
-@dataclass(frozen=True, slots=True)
 class ExitMeaning:
-    code: int
-    name: str
-    meaning: str
-    advice: str
-    ours: bool = False
+    """What an exit code means and what to do. A plain class, not a dataclass: every
+    command's --help reads this table, and importing dataclasses (or typing) would cost more
+    than the rest of the command line's start (bench/b_startup.py)."""
+
+    __slots__ = ("advice", "code", "meaning", "name", "ours")
+
+    def __init__(self, code: int, name: str, meaning: str, advice: str,
+                 ours: bool = False) -> None:
+        self.code = code
+        self.name = name
+        self.meaning = meaning
+        self.advice = advice
+        self.ours = ours
+
+    def __repr__(self) -> str:
+        return f"ExitMeaning({self.code}, {self.name!r})"
 
 
 _TABLE: dict[int, ExitMeaning] = {
@@ -92,6 +101,11 @@ def signal_exit_code(signum: int) -> int:
     return 128 + signum
 
 
+# 128+SIGINT, 128+SIGTERM: 2 and 15 on every Linux (the signal module, an IntEnum per
+# signal, is imported only where a signal's name is wanted).
+_ABORTS = (130, 143)
+
+
 def meaning(code: int | None) -> ExitMeaning:
     """What an exit code means and what to do; unknown codes get a generic answer."""
     if code is None:
@@ -101,6 +115,8 @@ def meaning(code: int | None) -> ExitMeaning:
     if code in _TABLE:
         return _TABLE[code]
     if code > 128 or code < 0:
+        import signal  # only here: enum-heavy, and every command imports this table
+
         signum = code - 128 if code > 128 else -code
         try:
             name = signal.Signals(signum).name
@@ -140,7 +156,7 @@ def cutoff_reason(code: int, errors: Iterable[str], has_exit_10: bool,
 
 def is_abort(code: int | None) -> bool:
     """SIGINT/SIGTERM endings (130, 143): an operator's stop, not a failure."""
-    return code in (signal_exit_code(signal.SIGINT), signal_exit_code(signal.SIGTERM))
+    return code in _ABORTS
 
 
 def codes_text(codes: tuple[int | str, ...]) -> str:

@@ -14,9 +14,12 @@ A verify run classes its differences from these lines: missing on destination, d
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the caller's generator; `history` reads this module's notes only
+    import random
 
 DEFAULT_PERCENT = 5.0
 MAX_EXAMPLES = 20

@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 _OPEN = os.O_CLOEXEC | os.O_NOFOLLOW
@@ -111,6 +110,8 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 
     make_dirs(parent, folder_mode)
     pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
+        import tempfile  # only to make a folder: not on every reader's path
+
         private = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))  # 0700, ours
         try:
             dfd = os.open(private.name, os.O_RDONLY | os.O_DIRECTORY | _OPEN, dir_fd=pfd)
