@@ -83,8 +83,11 @@ def persistent_summary(runs: Sequence[Run]) -> Persistent:
         job = runs[-1].job
         runs = [r for r in runs if r.job == job]
     real = _finished_real(runs)
+    # By identity: `r in real` compared runs field by field, for every pair (0.2 s for
+    # 1,235 nights, growing with the square of the history's length).
+    is_real = {id(r) for r in real}
     # A run stopped early that reached its deletes (it deleted files) paid the debt too.
-    reached = [r for r in runs if r in real or (
+    reached = [r for r in runs if id(r) in is_real or (
         not r.dry_run and r.mode != VERIFY and r.exit_code in _STOPPED_EARLY
         and not r.deletes_skipped and (r.deletes or 0) > 0)]
     skipped = 0
