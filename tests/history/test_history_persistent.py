@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.history.realruns import REPO, _base_env, make_tree, run_runner, write_config
+from tests.history.realruns import (
+    REPO,
+    _base_env,
+    make_tree,
+    run_runner,
+    runner_argv,
+    write_config,
+)
 from tests.history.scenario import run_without_dac as _run_without_dac
 from tests.history.screens_app import HistoryApp
 from tui.config import Overrides, load_job
@@ -153,3 +160,64 @@ def test_years_of_runs_are_not_compared_pair_by_pair(nights: tuple[Path, Path, P
     assert compared < len(years), compared  # was len(years)² / 2
     # And the answer is the one for the last night's streak (the copies end as `once` does).
     assert p.pending_deletes == 1
+
+
+def test_a_file_that_failed_only_in_an_attempt_rclone_retried_is_not_failing(
+        tmp_path: Path) -> None:
+    """rclone retries a sync that had errors (`--retries`), and its ERROR lines from the
+    failed attempt stay in the log after the retry went through. A file that really failed
+    one night and failed again only in the next night's first attempt was shown as failing
+    two runs in a row, after a night that synced it (exit 0)."""
+    import time
+
+    from tests.history.scenario import NO_DAC
+
+    src, dst, log = tmp_path / "src", tmp_path / "dst", tmp_path / "space-mirror.log"
+    make_tree(src, {"ok.txt": 100, "flaky.bin": 200})
+    cfg = write_config(tmp_path, src, str(dst), log)
+    cfg.write_text(cfg.read_text().replace(
+        'flags = ["--transfers", "4", "--track-renames"]',
+        'flags = ["--transfers", "4", "--track-renames", "--retries", "2", '
+        '"--retries-sleep", "2s"]'))
+    flaky = src / "flaky.bin"
+    flaky.chmod(0)
+    assert _run_without_dac(cfg) != 0  # the first night: a real failure
+    since = log.stat().st_size
+    night = subprocess.Popen([*NO_DAC, *runner_argv(cfg)], env=_base_env(None), cwd=REPO,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while b"Attempt 1/2 failed" not in log.read_bytes()[since:]:
+            assert night.poll() is None, "the second night ended before its first retry"
+            assert time.monotonic() < deadline, "rclone's first attempt did not fail"
+            time.sleep(0.05)
+        flaky.chmod(0o644)  # readable again before rclone's second attempt
+        assert night.wait(timeout=60) == 0
+    finally:
+        if night.poll() is None:
+            night.kill()
+    runs = scan_history(log, cache_dir=tmp_path / "cache").runs
+    assert [r.outcome for r in runs] == [Outcome.FAILED, Outcome.SUCCESS]
+    assert "flaky.bin" in runs[0].failed_files
+    assert (dst / "flaky.bin").read_bytes() == flaky.read_bytes()
+    assert not runs[1].deletes_skipped and runs[1].failed_files == ()
+    assert runs[1].error_classes  # what the retry got past is still told
+    p = persistent_summary(runs)
+    assert p.files == (), p.files
+    assert dashboard_line(p) is None  # was "flaky.bin failed 2 runs in a row; deletes …"
+    # The runner's summary, `status`, and the dashboard's reducer say the same.
+    summary = json.loads(cfg.with_suffix(".json").read_text())
+    assert summary["persistent_failed_files"] == 0 and summary["deletes_skipped_runs"] == 0
+    status = json.loads(subprocess.run(
+        [sys.executable, "-m", "tui", "--config", str(cfg), "status", "--json"], cwd=REPO,
+        env=_base_env(None), capture_output=True, text=True, timeout=60).stdout)
+    assert status["persistent_failures"] == [] and status["deletes_skipped_runs"] == 0
+    from tui.core.logline import LineParser, decode
+    from tui.core.runstate import RunState, apply_all
+
+    parser = LineParser()
+    events = [e for raw in log.read_bytes()[since:].splitlines(keepends=True)
+              for e in parser.feed(decode(raw))]
+    state = apply_all(RunState(), [*events, *parser.flush()])
+    assert state.outcome is Outcome.SUCCESS and not state.deletes_skipped_for_io_errors

@@ -39,6 +39,14 @@ class Outcome(StrEnum):
     RUNNING = "running"
 
 
+def left_undone(outcome: Outcome | str | None) -> bool:
+    """Whether what a run's failed attempts logged (its failed files, its skipped deletes)
+    still stands at its end: not when it succeeded. rclone retries a sync that had errors
+    (`--retries`), and a failed attempt's ERROR lines stay in the log after the retry that
+    went through (it copied those files and ran the deletes)."""
+    return outcome != Outcome.SUCCESS
+
+
 def outcome_for(kind: MarkerKind, exit_code: int | None) -> Outcome:
     """The outcome an end marker records."""
     if kind is MarkerKind.COMPLETE and not exit_code:
@@ -248,12 +256,15 @@ def _apply_marker(state: RunState, line: MarkerLine) -> RunState:
     if state.phase is not Phase.RUNNING:
         # An end marker with no start seen (we joined mid-file): still record the ending.
         state = replace(state, legacy=marker.legacy, run_id=marker.run_id)
+    outcome = outcome_for(marker.kind, marker.exit_code)
     return replace(
         state,
         phase=Phase.ENDED,
         ended=marker.time,
         exit_code=marker.exit_code,
-        outcome=outcome_for(marker.kind, marker.exit_code),
+        outcome=outcome,
+        deletes_skipped_for_io_errors=(state.deletes_skipped_for_io_errors
+                                       and left_undone(outcome)),
         reason=marker.fields.get("reason"),
         stats=_final_stats(state.stats, marker),
         lines=state.lines + 1,

@@ -24,7 +24,7 @@ from tui.core.history.cache import (
 from tui.core.history.files import GzPrefetch, is_gz, log_files
 from tui.core.history.model import Fragment, History, HistoryWarning, LogSpan, Run
 from tui.core.markers import Marker, MarkerKind, parse_marker
-from tui.core.runstate import Outcome, outcome_for
+from tui.core.runstate import Outcome, left_undone, outcome_for
 from tui.core.triage import ClassCount, Tally
 from tui.core.verify import counts_from_fields
 
@@ -188,6 +188,8 @@ def _run_from(group: list[tuple[Path, Fragment]]) -> Run:
     failed: list[str] = []
     for _, f in group:
         failed.extend(x for x in f.failed_files if x not in failed)
+    # Its error classes stay even when it succeeded: they say what a retry got past.
+    undone = left_undone(outcome)
     spans = tuple(LogSpan(str(p), f.region_start, f.region_end, is_gz(p)) for p, f in group)
     return Run(
         id=run_id, legacy=legacy, job=some.fields.get("job") if some is not None else None,
@@ -197,8 +199,10 @@ def _run_from(group: list[tuple[Path, Fragment]]) -> Run:
         bytes=pick("bytes", "bytes", None), transfers=pick("transfers", "transfers", "copied"),
         checks=pick("checks", "checks", None), deletes=pick("deletes", "deletes", "deleted"),
         renames=pick("renames", "renames", "renamed"), errors=errors, elapsed=elapsed,
-        error_lines=error_lines, error_classes=classes, failed_files=tuple(failed),
-        deletes_skipped=any(f.deletes_skipped for _, f in group), spans=spans,
+        error_lines=error_lines, error_classes=classes,
+        failed_files=tuple(failed) if undone else (),
+        deletes_skipped=undone and any(f.deletes_skipped for _, f in group),
+        spans=spans,
         mode=some.fields.get("mode", "sync") if some is not None else "sync",
         verify=counts_from_fields(end.fields) if end is not None and end.verify else None,
         attempts=attempts,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from tui.config import Job
 from tui.core.markers import now
+from tui.core.runstate import left_undone
 from tui.ops import credentials, safefile
 from tui.ops.guards import baseline
 from tui.ops.monitor import hooks as notify
@@ -64,7 +65,8 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
     persistent = persistent_of(ctx.job, cache="state")  # root's runner: its own state folder
     carried = metrics.carry(metrics.read_summary(ctx.job.summary_path), mode=ctx.mode,
                             outcome=outcome, ended=ended, ran_rclone=ctx.ran_rclone,
-                            deletes_skipped=ctx.state.deletes_skipped_for_io_errors)
+                            deletes_skipped=(ctx.state.deletes_skipped_for_io_errors
+                                             and left_undone(outcome)))
     if persistent is not None:  # the history's count is the one home; the carry is a fallback
         carried[metrics.DELETES_SKIPPED_RUNS] = persistent.deletes_skipped_runs
     return {
