@@ -123,10 +123,13 @@ def test_dashboard_start_memory_does_not_grow_with_the_log(logs: dict[str, Path]
 
 # What the history scanner needs is loaded by the worker that reads the history, after the
 # first frame: none of it may be on the start path.
+# Nor the process table (psutil), the pre-flight and the env-file parser: the workers that
+# probe processes and check before a start load them after the first frame.
 NOT_BEFORE_FIRST_FRAME = {
     "tui.core.history.assemble", "tui.core.history.cache", "tui.core.history.files",
     "tui.core.history.scan", "tui.core.history.persistent", "tui.core.history.report",
     "tui.ops.history",
+    "psutil", "dotenv", "tui.ops.processes", "tui.ops.preflight",
 }
 
 

@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -26,13 +26,21 @@ from tui.app.screens.dialogs import QuitScreen
 from tui.app.styles import css_path
 from tui.app.widgets.logview import MAX_LINES
 from tui.app.widgets.status import Situation
-from tui.app.workers import Sampler, default_preflight, launch_problem
+from tui.app.workers import (
+    Sampler,
+    default_find_running,
+    default_launcher,
+    default_preflight,
+    default_sampler,
+    launch_problem,
+)
 from tui.config import Job
 from tui.core import markers
 from tui.core.runstate import RunState
-from tui.ops import processes
-from tui.ops.preflight import CheckResult
-from tui.ops.processes import Launched, RunningSync, Vitals
+
+if TYPE_CHECKING:  # loaded by the workers after the first frame
+    from tui.ops.preflight import CheckResult
+    from tui.ops.processes import Launched, RunningSync, Vitals
 
 __all__ = ["MirrorApp", "Sampler", "launch_problem"]
 
@@ -57,10 +65,10 @@ class MirrorApp(App[int]):
         jobs: Sequence[tuple[Job, list[str]]] = (),
         clock: Callable[[], datetime] = markers.now,
         hostname: str | None = None,
-        vitals_sampler: Callable[[int], Sampler] = processes.VitalsSampler,
-        find_running: Callable[[Job], RunningSync | None] = processes.find_running,
+        vitals_sampler: Callable[[int], Sampler] = default_sampler,
+        find_running: Callable[[Job], RunningSync | None] = default_find_running,
         preflight: Callable[[Job], list[CheckResult]] = default_preflight,
-        launcher: Callable[[list[str]], Launched] = processes.start_detached,
+        launcher: Callable[[list[str]], Launched] = default_launcher,
         sample_interval: float = 1.0,
         max_lines: int = MAX_LINES,
         timers: Callable[[], dict[str, datetime]] | None = None,

@@ -12,11 +12,11 @@ from textual.message import Message
 from tui.app.feed import LogEntry
 from tui.core import dashboard as dm
 from tui.core.runstate import RunState
-from tui.ops.preflight import CheckResult
-from tui.ops.processes import Launched, RunningSync, Vitals
 
-if TYPE_CHECKING:  # the history is read after the first frame: not imported before it
+if TYPE_CHECKING:  # the history, the processes and the pre-flight come after the first frame
     from tui.core.history import Persistent, Run
+    from tui.ops.preflight import CheckResult
+    from tui.ops.processes import Launched, RunningSync, Vitals
 
 
 class LogLinesRead(Message):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
 
@@ -26,10 +26,13 @@ from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.follow import LogFollower, last_start_offset
 from tui.core.text import printable
-from tui.ops import logfile, processes
-from tui.ops import preflight as preflight_ops
-from tui.ops.preflight import CheckResult
-from tui.ops.processes import Launched, RunningSync, Vitals
+
+# The process table (psutil), the pre-flight (credentials, dotenv, the guards) and the log's
+# file system are looked at once the first frame is painted: each is imported by the worker
+# that first needs it, not on the dashboard's start path (tests/history/test_gate_bounded.py).
+if TYPE_CHECKING:
+    from tui.ops.preflight import CheckResult
+    from tui.ops.processes import Launched, RunningSync, Vitals
 
 UPDATE_INTERVAL = 0.1  # at most ~10 UI updates a second, whatever the log's pace
 POLL_INTERVAL = 0.1
@@ -54,8 +57,28 @@ class Probes:
 
 
 def default_preflight(job: Job) -> list[CheckResult]:
-    results, ctx = preflight_ops.run_checks(job)
-    return preflight_ops.redacted(results, ctx.secrets)
+    from tui.ops import preflight
+
+    results, ctx = preflight.run_checks(job)
+    return preflight.redacted(results, ctx.secrets)
+
+
+def default_find_running(job: Job) -> RunningSync | None:
+    from tui.ops import processes
+
+    return processes.find_running(job)
+
+
+def default_sampler(pid: int) -> Sampler:
+    from tui.ops import processes
+
+    return processes.VitalsSampler(pid)
+
+
+def default_launcher(argv: list[str]) -> Launched:
+    from tui.ops import processes
+
+    return processes.start_detached(argv)
 
 
 def launch_problem(exc: Exception) -> str:
@@ -152,7 +175,11 @@ def sample_vitals(job: Job, probes: Probes, interval: float, stop: threading.Eve
         else:
             sampler, sampler_pid = None, None
         # While a sync runs: is the log's file system full (the runner's own test)?
-        log_full = running is not None and logfile.file_system_full(job.log_file)
+        log_full = False
+        if running is not None:
+            from tui.ops import logfile
+
+            log_full = logfile.file_system_full(job.log_file)
         post(VitalsSampled(running, vitals, log_full))
         wake.wait(interval)
         wake.clear()
@@ -175,6 +202,10 @@ def check_and_launch(job: Job, job_args: list[str], dry_run: bool, probes: Probe
 def _checked_launch(job: Job, job_args: list[str], dry_run: bool, probes: Probes,
                     stop: threading.Event, post: Post) -> Launched | None:
     """Pre-flight, then the runner; None when nothing may start. Raises what failed."""
+    from tui.ops import preflight as preflight_ops
+    from tui.ops import processes
+    from tui.ops.preflight import CheckResult
+
     try:
         results = probes.preflight(job)
     except Exception as exc:
@@ -216,5 +247,7 @@ def send_abort(job: Job, probes: Probes, known: RunningSync | None, wake: thread
     if running is None:
         post(ModelEvent(dm.AbortSent("nothing to abort: the sync has already ended")))
         return
+    from tui.ops import processes
+
     post(ModelEvent(dm.AbortSent(processes.request_abort(running))))
     wake.set()

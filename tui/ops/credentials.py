@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 from tui.ops import trust
 
 # The seed's names, mapped onto what rclone's b2 backend reads.
@@ -123,6 +121,8 @@ def _parse_env(path: Path, data: bytes) -> dict[str, str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise CredentialError(f"env file {path} is not valid UTF-8") from None
+    from dotenv import dotenv_values  # loaded when an env file is read, not by every screen
+
     values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {k: v for k, v in values.items() if v is not None}
 
@@ -158,6 +158,8 @@ def env_file_names(path: Path) -> frozenset[str]:
         if os.stat(path).st_size > MAX_ENV_FILE:
             return frozenset()
         with open(path, encoding="utf-8") as fh:
+            from dotenv import dotenv_values
+
             return frozenset(dotenv_values(stream=fh, interpolate=False))
     except (OSError, UnicodeDecodeError):
         return frozenset()

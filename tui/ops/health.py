@@ -18,12 +18,12 @@ from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.core.rotation import Coverage, coverage
-from tui.ops import processes
 from tui.ops.monitor import metrics
 
 if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported lazily)
     from tui.core.history.model import Run
     from tui.core.history.persistent import Persistent
+    from tui.ops import processes
 
 
 def _job_runs(job: Job, cache: Literal["user", "state"] = "user") -> Sequence[Run] | None:
@@ -63,7 +63,11 @@ def gather(job: Job, now: float | None = None,
     when = time.time() if now is None else now
     summary = metrics.read_summary(job.summary_path)
     # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
-    sync = (find_running or processes.find_running)(job)
+    if find_running is None:
+        from tui.ops import processes
+
+        find_running = processes.find_running
+    sync = find_running(job)
     running = None
     idle = None
     if sync is not None:

@@ -25,8 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from tui.ops import safefile
 
 
@@ -269,6 +267,8 @@ def _since(record: LockRecord | None, pids: tuple[int, ...], st: os.stat_result)
         except ValueError:
             pass
     starts: list[float] = []
+    if pids:
+        import psutil  # a lock held without a record: rare, and psutil is slow to load
     for pid in pids or ():
         try:
             starts.append(psutil.Process(pid).create_time())

@@ -13,7 +13,7 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,11 +39,13 @@ from tui.core import exitcodes
 from tui.core.dashboard import DashboardModel
 from tui.core.progress import in_flight
 from tui.core.text import printable
-from tui.ops import lock, processes
+from tui.ops import lock
 from tui.ops.credentials import display_remote
 from tui.ops.guards.deletes import transfers_flag
 from tui.ops.health import last_success_time
-from tui.ops.processes import Launched, RunningSync, Vitals
+
+if TYPE_CHECKING:  # the process probe and the launcher run after the first frame
+    from tui.ops.processes import Launched, RunningSync, Vitals
 
 # Our runner's refusals: it exited before (or instead of) running rclone.
 REFUSALS = frozenset({exitcodes.USAGE, exitcodes.SOFTWARE, exitcodes.LOCKED, exitcodes.CONFIG})
@@ -434,6 +436,8 @@ class DashboardScreen(LogScreen):
         elif choice == "abort":
             running = self.known_running
             if running is not None:
+                from tui.ops import processes
+
                 problem = processes.request_abort(running)
                 if problem:
                     self.notify(problem, title="Abort", severity="error", markup=False)

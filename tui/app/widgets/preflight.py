@@ -3,11 +3,15 @@ own refusal (another sync holds the lock, a bad config …)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.widgets import Static
 
 from tui.core.text import printable
-from tui.ops.preflight import CheckResult
+
+if TYPE_CHECKING:  # the checks run after the first frame
+    from tui.ops.preflight import CheckResult
 
 
 class ProblemPanel(Static):

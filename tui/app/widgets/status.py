@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -38,7 +39,9 @@ from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.typical import usual_eta_text as usual_eta
 from tui.core.units import format_bytes, format_duration, format_rate
-from tui.ops.processes import RunningSync, Vitals
+
+if TYPE_CHECKING:  # the process probe runs after the first frame
+    from tui.ops.processes import RunningSync, Vitals
 
 WHO = {
     "dashboard": "the dashboard",
