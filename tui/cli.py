@@ -27,8 +27,8 @@ from tui import __version__
 from tui.core import exitcodes
 
 # Each command imports what it needs when it runs: `--version` and `--help` load argparse and
-# nothing else of ours, and `history` does not pay for the config's dataclasses twice
-# (bench/b_startup.py's `version` figure; the import gate in tests/unit/test_imports.py).
+# the exit-code table, nothing else of ours (bench/b_startup.py's `version` figure; the
+# import gate in tests/unit/test_cli_imports.py).
 TYPE_CHECKING = False  # typing itself is one of the imports spared
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
