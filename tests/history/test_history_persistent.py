@@ -200,6 +200,8 @@ def test_a_file_that_failed_only_in_an_attempt_rclone_retried_is_not_failing(
     runs = scan_history(log, cache_dir=tmp_path / "cache").runs
     assert [r.outcome for r in runs] == [Outcome.FAILED, Outcome.SUCCESS]
     assert "flaky.bin" in runs[0].failed_files
+    # The runner's reason sends the operator to the side that failed: the source's file.
+    assert runs[0].reason is not None and "cannot read the source" in runs[0].reason
     assert (dst / "flaky.bin").read_bytes() == flaky.read_bytes()
     assert not runs[1].deletes_skipped and runs[1].failed_files == ()
     assert runs[1].error_classes  # what the retry got past is still told

@@ -111,6 +111,21 @@ def test_without_classes_the_fallback_loses_the_attempt_summary() -> None:
         "quota ×4 (x: cap_exceeded) — the B2 account hit a cap")
 
 
+def test_a_source_that_cannot_be_read_is_the_sources_remedy() -> None:
+    """rclone says `Failed to copy: failed to open source object: … permission denied` for a
+    source file it cannot read; the remedy sent the operator to make the destination
+    writable ("failed to copy" read as the writing side)."""
+    count = count_once(error_records("unreadable-source.jsonl"))
+    assert [(c.cls, c.count) for c in count.classes] == [("permission", 1)]
+    line = reason_line(count, LOCAL)
+    assert "cannot read the source" in line and "/tmp/rem/src" in line, line
+    assert "destination" not in line.split(" — ", 1)[1], line
+    # A path is named only at a path's boundary: /tmp/rem/src is not in /tmp/rem/src-old.
+    other = Job(name="t", source="/tmp/rem/src", destination="/tmp/rem/src-old")
+    wrote = "x: Failed to copy: open /tmp/rem/src-old/x.partial: permission denied"
+    assert remedy("permission", other, wrote).startswith("cannot write at the destination")
+
+
 def test_bucket() -> None:
     assert bucket(":b2:miket-space-mirror/sub") == "miket-space-mirror"
     assert bucket(":s3,provider=Other:b") == "b"

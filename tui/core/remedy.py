@@ -95,6 +95,21 @@ def _b2_cap(low: str, bucket_name: str) -> str:
             f"{bucket_name}; then re-run")
 
 
+def names(text: str, path: str) -> bool:
+    """Whether `text` names `path` or a path under it: `/space` is in `/space-backup/x`, but
+    does not name it."""
+    path = path.rstrip("/")
+    if not path:
+        return False
+    at = text.find(path)
+    while at != -1:
+        after = text[at + len(path):at + len(path) + 1]
+        if after in ("", "/", ":", " ", "\n", "'", '"'):
+            return True
+        at = text.find(path, at + 1)
+    return False
+
+
 def remedy(cls: str, job: JobFacts, example: str = "") -> str:
     """One or two lines: what to do about errors of class `cls` in this job."""
     backend, dest, src = job.backend, job.destination, job.source
@@ -127,13 +142,16 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         return (f"{_provider(job)} refused for quota: free space in {bucket(dest)} or raise the "
                 "account's quota; then re-run")
     if cls == "permission":
-        if local and (dest in example or "partial" in low or "failed to copy" in low):
+        # The source first: rclone's "Failed to copy: failed to open source object: open
+        # SRC/x: permission denied" is a copy that failed on the reading side.
+        if ("source object" in low or "reading source" in low
+                or (names(example, src) and not names(example, dest))):
+            return (f"cannot read the source: check the owner and mode of the files named under "
+                    f"{src} (the runner needs to read every file)")
+        if local and (names(example, dest) or "partial" in low or "failed to copy" in low):
             return (f"cannot write at the destination: make the folders named writable by the "
                     f"runner (root) under {dest}: a read-only mount, an immutable flag "
                     f"(`lsattr`) or mode 0555 folders")
-        if src in example or "reading source" in low:
-            return (f"cannot read the source: check the owner and mode of the files named under "
-                    f"{src} (the runner needs to read every file)")
         return (f"{_provider(job)} refused access: check that the key in {_site(job)} may "
                 f"write to {bucket(dest)} (its capabilities or bucket policy)")
     if cls == "limit":
@@ -158,7 +176,7 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
                     f"other way round): rename or remove it under {dest}, then re-run")
         if "input/output error" in low:
             return ("a disk read or write failed (input/output error): check `dmesg` and the "
-                    f"disk's SMART status for the disk of {src if src in example else dest}")
+                    f"disk's SMART status for the disk of {src if names(example, src) else dest}")
         if "differ" in low or "corrupted" in low or "checksum" in low:
             return ("a file changed or was damaged in transit: re-run; if it repeats, check the "
                     "file at the source and run `space-mirror verify`")
