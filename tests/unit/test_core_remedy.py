@@ -126,6 +126,15 @@ def test_a_source_that_cannot_be_read_is_the_sources_remedy() -> None:
     assert remedy("permission", other, wrote).startswith("cannot write at the destination")
 
 
+def test_a_source_file_being_written_is_named_as_such() -> None:
+    """rclone's `can't copy - source file is being updated` (from the real-error corpus) got
+    the generic "reading or writing files failed"."""
+    line = ("Failed to copy: can't copy - source file is being updated (size changed from "
+            "79583100 to 19922944)")
+    told = remedy("io", SEED, line)
+    assert told.startswith("a file under /space changed while rclone copied it"), told
+
+
 def test_bucket() -> None:
     assert bucket(":b2:miket-space-mirror/sub") == "miket-space-mirror"
     assert bucket(":s3,provider=Other:b") == "b"

@@ -177,6 +177,10 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         if "input/output error" in low:
             return ("a disk read or write failed (input/output error): check `dmesg` and the "
                     f"disk's SMART status for the disk of {src if names(example, src) else dest}")
+        if "source file is being updated" in low:
+            return (f"a file under {src} changed while rclone copied it (a database, a VM image, "
+                    "a log being written): the next run copies it again; if it changes every "
+                    "night, stop its writer during the sync window or exclude it")
         if "differ" in low or "corrupted" in low or "checksum" in low:
             return ("a file changed or was damaged in transit: re-run; if it repeats, check the "
                     "file at the source and run `space-mirror verify`")
