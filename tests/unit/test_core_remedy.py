@@ -135,6 +135,27 @@ def test_a_source_file_being_written_is_named_as_such() -> None:
     assert told.startswith("a file under /space changed while rclone copied it"), told
 
 
+def test_b2_remedies_name_what_really_ran_out() -> None:
+    """From the real-error corpus, for the seed's B2 job: a full /tmp while rclone staged an
+    upload was `df -h :b2:miket-space-mirror`, and B2's 24-hour session token expiring was
+    "the B2 key was rejected"."""
+    tmp = ("2024/07/29 12:32:10 ERROR : FNEO-014.mp4: Failed to copy: failed to upload: failed "
+           "to calculate SHA1: write /tmp/rclone-115-sha1sum-2142032200: no space left on "
+           "device")
+    told = remedy("quota", SEED, tmp)
+    assert told.startswith("this host's disk is full under /tmp (`df -h /tmp`), not B2"), told
+    assert ":b2:" not in told
+    local_full = "x: Failed to copy: write /tmp/rem/dst/x.partial: no space left on device"
+    assert remedy("quota", LOCAL, local_full).startswith(
+        "the destination's disk is full: free space under /tmp/rem/dst")
+    token = ("x: Failed to copy: Failed to upload: Authorization token has expired (401 "
+             "expired_auth_token)")
+    told = remedy("auth", SEED, token)
+    assert told.startswith("B2's session token expired during the run") and "re-run" in told
+    assert remedy("auth", SEED, "Failed to authorize: 401 bad_auth_token").startswith(
+        "the B2 key was rejected")
+
+
 def test_bucket() -> None:
     assert bucket(":b2:miket-space-mirror/sub") == "miket-space-mirror"
     assert bucket(":s3,provider=Other:b") == "b"

@@ -95,6 +95,10 @@ def _b2_cap(low: str, bucket_name: str) -> str:
             f"{bucket_name}; then re-run")
 
 
+# The path a failed write names: `write /tmp/rclone-115-sha1sum-214: no space left on device`.
+_WRITING = re.compile(r"\b(?:write|mkdir|open|create|rename) (/[^:\n]*?): no space left")
+
+
 def names(text: str, path: str) -> bool:
     """Whether `text` names `path` or a path under it: `/space` is in `/space-backup/x`, but
     does not name it."""
@@ -117,6 +121,10 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
     low = example.lower()
     if cls == "auth":
         keys = _KEY_NAMES.get(backend, "the credential variables")
+        if backend == "b2" and ("expired_auth_token" in low or "token has expired" in low):
+            return (f"B2's session token expired during the run (B2 hands out 24-hour tokens "
+                    f"and rclone renews them): not a wrong key; re-run. If every run ends so, "
+                    f"check that the key in {_site(job)} still exists")
         if backend == "b2":
             return (f"the B2 key was rejected (a wrong or expired key): check {keys} in "
                     f"{_site(job)} and that the key is not expired, deleted or restricted to "
@@ -134,7 +142,19 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         return (f"{_provider(job)} throttled the requests: lower --transfers in the job's flags "
                 "or add --tpslimit 10; nothing is lost, the next run continues")
     if cls == "quota":
-        if local or "no space left" in low:
+        if "no space left" in low:
+            # Whose disk: the path rclone was writing (B2 uploads may stage in /tmp first).
+            m = _WRITING.search(example)
+            path = m[1] if m else None
+            if local and (path is None or names(path, dest)):
+                return (f"the destination's disk is full: free space under {dest} "
+                        f"(`df -h {dest}`) or grow it; then re-run")
+            where = (path.rsplit("/", 1)[0] or "/") if path else "/tmp"
+            return (f"this host's disk is full under {where} (`df -h {where}`), not "
+                    f"{'the destination' if local else _provider(job)}: rclone writes "
+                    "temporary files there ($TMPDIR, else /tmp); free space, or give the unit "
+                    "a larger TMPDIR; then re-run")
+        if local:
             return (f"the destination's disk is full: free space under {dest} (`df -h {dest}`) "
                     "or grow it; then re-run")
         if backend == "b2":
