@@ -156,6 +156,13 @@ def test_b2_remedies_name_what_really_ran_out() -> None:
         "the B2 key was rejected")
 
 
+def test_a_destination_not_found_is_not_a_changing_source() -> None:
+    line = ("2022/07/13 12:54:13 ERROR : estuary root 'testdir': error reading destination "
+            "root directory: HTTP error 404 (404 Not Found)")
+    told = remedy("not-found", SEED, line)
+    assert told.startswith("the destination :b2:miket-space-mirror could not be listed"), told
+
+
 def test_bucket() -> None:
     assert bucket(":b2:miket-space-mirror/sub") == "miket-space-mirror"
     assert bucket(":s3,provider=Other:b") == "b"

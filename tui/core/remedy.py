@@ -188,6 +188,9 @@ def remedy(cls: str, job: JobFacts, example: str = "") -> str:
         if "bucket" in low or "nosuchbucket" in low:
             return (f"the bucket {bucket(dest)} does not exist at {_provider(job)}: create it or "
                     "fix the destination")
+        if "reading destination" in low:
+            return (f"the destination {dest} could not be listed (not found): check that it "
+                    "exists and that the job's destination names it; then re-run")
         return (f"a file or folder vanished while rclone worked (something changes {src} during "
                 "the sync); re-run, and move jobs that rewrite it out of the sync window")
     if cls == "io":
