@@ -63,7 +63,9 @@ def run_notes(run: Run) -> str:
     if run.deletes_skipped:
         notes.append("deletes skipped (IO errors)")
     if run.error_classes:
-        notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:3]))
+        from tui.core.rundetail import classes_note  # the table's, not the JSON's
+
+        notes.append(classes_note(run, 3))
     return "; ".join(notes)
 
 

@@ -87,3 +87,28 @@ def test_a_verify_runs_differences_get_the_verify_remedy(tmp_path: Path) -> None
     assert "→ missing on the destination: the next `space-mirror run` copies it" in text
     assert "→ the destination's copy differs (bit rot" in text
     assert "re-run; if it repeats" not in text
+
+
+def test_a_run_a_retry_got_through_is_not_explained_as_a_failure(tmp_path: Path) -> None:
+    """A real rclone run whose first attempt could not read a source file and whose second
+    copied it (exit 0): its detail said "Why: 1 cause" under SUCCESS."""
+    retried = FIXTURE.with_name("retried-then-succeeded.jsonl")
+    log = tmp_path / "log"
+    log.write_text(START + retried.read_text() + f"[2026-12-04T10:00:05+00:00] Space Mirror "
+                   f"Complete. run={RUN} exit=0 bytes=13 transfers=2 checks=1 deletes=0 "
+                   "renames=0 errors=0 elapsed=2.0\n")
+    (run,) = scan_history(log, use_cache=False).runs
+    assert run.failed_files == () and not run.deletes_skipped
+    lines = answer_lines(run, LOCAL)
+    assert lines[0].startswith("SUCCESS · exit 0")
+    assert not any(line.startswith("Why:") for line in lines), lines
+    assert lines[1].startswith("Nothing failed in the end: rclone's attempt 2 went through. "
+                               "The failed attempt met 1 cause"), lines
+    assert any("cannot read the source" in line for line in lines), lines
+    # The history's Notes say it was retried, in the CLI's table and on the screen alike.
+    from tui.app.screens.history import run_cells
+    from tui.history_cli import run_notes
+
+    assert run_notes(run) == "retried: permission ×1"
+    assert str(run_cells(run)[-1]) == "retried: permission ×1"
+

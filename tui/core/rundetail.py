@@ -18,11 +18,22 @@ from tui.core.remedy import (
     short_example,
     verify_class,
 )
+from tui.core.runstate import Outcome
 from tui.core.units import count_text, format_bytes, format_duration
 
 FILES_SHOWN = 6  # failed files listed on the first screen (the rest further down)
 
 
+
+
+def classes_note(run: Run, most: int) -> str:
+    """The history's Notes cell for the error classes: `permission ×2, io ×1`; for a run a
+    retry got through, `retried: permission ×1` (what the failed attempts met, not why the
+    run ended)."""
+    if not run.error_classes:
+        return ""
+    text = ", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:most])
+    return f"retried: {text}" if run.outcome is Outcome.SUCCESS else text
 
 
 def _cell(value: int | None) -> str:
@@ -52,9 +63,18 @@ def answer_lines(run: Run, job: JobFacts | None, width: int = 72) -> list[str]:
         lines.append(f"What to do: {meaning.advice}")
         return lines
     causes = sum(c.count for c in run.error_classes)
-    tries = (f", rclone tried {run.attempts} times" if run.attempts and run.attempts > 1
-             else "")
-    lines.append(f"Why: {causes} cause{'s' if causes != 1 else ''} (each file once{tries})")
+    plural = "s" if causes != 1 else ""
+    if run.outcome is Outcome.SUCCESS:
+        # A retry went through (`runstate.left_undone`): what the failed attempts met is
+        # told, never as the reason for an ending that was a success.
+        failed = run.attempts or 1
+        lines.append(f"Nothing failed in the end: rclone's attempt {failed + 1} went through. "
+                     f"The failed attempt{'s' if failed > 1 else ''} met {causes} cause{plural} "
+                     "(each file once); if it comes back night after night:")
+    else:
+        tries = (f", rclone tried {run.attempts} times" if run.attempts and run.attempts > 1
+                 else "")
+        lines.append(f"Why: {causes} cause{plural} (each file once{tries})")
     if run.failed_files:
         shown = run.failed_files[:FILES_SHOWN]
         more = len(run.failed_files) - len(shown)

@@ -29,6 +29,8 @@ CLASSES = ("auth", "network", "rate-limit", "quota", "permission", "source-missi
 _ATTEMPT = re.compile(r"Attempt (\d+)/(\d+) failed with \d+ errors")
 _CONSEQUENCE = re.compile(
     r"Attempt \d+/\d+ failed with \d+ errors"
+    # rclone logs a retry that went through at ERROR level too: news, not a cause.
+    r"|Attempt \d+/\d+ succeeded"
     r"|not deleting (?:files|directories) as there were IO errors"
     r"|Cancelling sync due to fatal error"
     # rclone's note that it gives up retrying: the fatal error itself is its own line.

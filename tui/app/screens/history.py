@@ -31,6 +31,7 @@ from tui.app.styles import css_path
 from tui.config import Job
 from tui.core.history import History, Run, persistent_at
 from tui.core.historyview import HistoryView, outcome_width, trend_bar
+from tui.core.rundetail import classes_note
 from tui.core.runfilter import FilterError, outcome_cell
 from tui.core.runstate import Outcome
 from tui.core.text import printable
@@ -69,7 +70,7 @@ def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
     # The error class first: at 80 columns the Notes column is narrow, and what went wrong
     # matters more than its consequence (deletes skipped).
     if run.error_classes:
-        notes.append(", ".join(f"{c.cls} ×{c.count}" for c in run.error_classes[:2]))
+        notes.append(classes_note(run, 2))
     if run.deletes_skipped:
         notes.append("deletes skipped!")
     return (

@@ -18,7 +18,8 @@ from tui.core.history.scan import scan_bytes
 # 5: the format of a run's lines is read from the lines (fragments cached before could hold
 # a JSON run read as text), and the assembled runs are kept (`answer_path`).
 # 6: a run that succeeded has no failed files and no skipped deletes (a retried attempt's).
-CACHE_VERSION = 6
+# 7: rclone's `Attempt N/M succeeded` (an ERROR line) is no cause.
+CACHE_VERSION = 7
 HEAD_BYTES = 4096
 
 
