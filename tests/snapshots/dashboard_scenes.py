@@ -45,14 +45,20 @@ RUNNING = RunningSync(kind="runner", pid=int(_SECOND.fields.get("pid", "13829"))
                       started_by="cli")
 VITALS = Vitals(pid=RCLONE_PID, cpu_percent=23.0, rss=48 * 1024 * 1024,
                 read_bps=409_600.0, write_bps=409_600.0)
+# The job the logs were recorded with (record_logs.py): the header must name the paths the
+# log's lines name (a B2 header over "Local file system at /tmp/…" lines is not believable).
+RECORDED_SOURCE = "/tmp/space-mirror-recording/space"
+RECORDED_DESTINATION = "/tmp/space-mirror-recording/mirror"
+# What the pre-flight says (tui/ops/preflight.py, tui/ops/guards/source.py) for an empty,
+# unmounted source, in the checks' own words.
 FAILED_CHECKS = [
-    CheckResult("rclone", True, "/usr/bin/rclone (rclone v1.75.2)"),
-    CheckResult("source", False, "/space is empty: a sync would delete the whole mirror",
+    CheckResult("rclone", True, "/opt/space-mirror/bin/rclone (v1.75.2, bundled)"),
+    CheckResult("source", False,
+                f"{RECORDED_SOURCE} is empty: a sync would delete the whole mirror",
                 "mount the source file system, or restore its content"),
-    CheckResult("mount", False, "/space is not a mount point (require_mount is set)",
-                "mount the file system on /space, or set require_mount = false"),
-    CheckResult("destination", False, ":b2:miket-space-mirror: auth (401 bad_auth_token)",
-                "check the credentials in the env file"),
+    CheckResult("mount", False, f"{RECORDED_SOURCE} is not a mount point (require_mount is set)",
+                f"mount the file system on {RECORDED_SOURCE}, or set require_mount = false"),
+    CheckResult("destination", True, f"{RECORDED_DESTINATION} answers"),
 ]
 
 
@@ -74,8 +80,8 @@ class Scene:
     now: datetime = NOW  # the scene's clock when it opens
     # Seconds the clock moves once the scene has settled (a run that stopped moving).
     advance: float = 0.0
-    source: str = "/space"
-    destination: str = ":b2:miket-space-mirror"
+    source: str = RECORDED_SOURCE
+    destination: str = RECORDED_DESTINATION
     last_good_ago: float | None = None  # seconds; the summary's last good mirror
     running_sync: RunningSync = RUNNING  # what the lock says runs (when `running`)
     flags: tuple[str, ...] = ("--fast-list", "--transfers", "16", "--track-renames")
