@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tui.config import Job
 from tui.core.health import Facts, LastRun
 from tui.ops.monitor import notify_apprise as na
@@ -49,3 +51,27 @@ def test_a_change_not_in_notify_on_is_remembered_not_told(tmp_path: Path) -> Non
     assert json.loads((tmp_path / "t.notify.json").read_text())["state"] == "ok"
     prom = (tmp_path / "m_notify.prom").read_text()
     assert 'space_mirror_notify_failures_total{job="t"} 0' in prom
+
+
+def test_after_a_run_the_history_is_read_through_the_runners_own_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notification after a run gathered the health model with `status`'s defaults:
+    a second history read through the caller's (root's) ~/.cache, a cold scan of every log
+    each night, and a process probe whose answer it then threw away."""
+    from tui.ops import history, processes
+
+    caches: list[str] = []
+
+    def load(job: Job, find_running: object = None, cache: str = "user") -> object:
+        caches.append(cache)
+        raise OSError("not read in this test")
+
+    def no_probe(job: Job) -> None:
+        raise AssertionError("the run that just ended was probed for")
+
+    monkeypatch.setattr(history, "load_history", load)
+    monkeypatch.setattr(processes, "find_running", no_probe)
+    job = job_at(tmp_path)
+    job.log_file.parent.mkdir(parents=True, exist_ok=True)
+    assert na.notify_after_run(job) == []  # the job has no `notify`: nothing sent
+    assert caches == ["state"]

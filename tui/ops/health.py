@@ -57,9 +57,11 @@ TAIL_BYTES = 8 * 1024 * 1024  # about an hour of rclone's stats lines
 
 
 def gather(job: Job, now: float | None = None,
-           find_running: Callable[[Job], processes.RunningSync | None] | None = None) -> Facts:
+           find_running: Callable[[Job], processes.RunningSync | None] | None = None,
+           cache: Literal["user", "state"] = "user") -> Facts:
     """What `status` needs, from the summary, the lock and the log's current run.
-    `find_running`: the caller's probe (the overview's), so its rows and the model agree."""
+    `find_running`: the caller's probe (the overview's), so its rows and the model agree.
+    `cache`: which history cache to read through (the runner's is its state folder)."""
     when = time.time() if now is None else now
     summary = metrics.read_summary(job.summary_path)
     # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
@@ -76,7 +78,7 @@ def gather(job: Job, now: float | None = None,
         idle = _no_progress_for(job, when)
     from tui.core.history import last_success, persistent_summary
 
-    runs = _job_runs(job)
+    runs = _job_runs(job, cache)
     persistent = None if runs is None else persistent_summary(runs)
     skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
     # The summary is the runner's own record; a job the old wrapper ran (or a summary out of

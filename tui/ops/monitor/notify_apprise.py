@@ -239,10 +239,13 @@ def _tell(job: Job, data: dict[str, object], key: str, current: str | None,
 def notify_after_run(job: Job, errors: ErrorCount | None = None,
                      secrets: frozenset[str] = frozenset()) -> list[str]:
     """From the job's health once its run ended (its summary is written). The run still
-    holds the lock, so the model would see it running: it is not, any more."""
+    holds the lock, so the model would see it running: it is not, any more (no process
+    probe). The history comes through the runner's own cache, which the summary's reading
+    has just brought up to date: not root's ~/.cache, and not a second scan of every log."""
     from tui.ops.health import gather
 
-    facts = dataclasses.replace(gather(job), running=None, no_progress_for=None)
+    facts = dataclasses.replace(gather(job, find_running=lambda _job: None, cache="state"),
+                                running=None, no_progress_for=None)
     return notify(job, facts, errors, secrets)
 
 
