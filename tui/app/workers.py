@@ -153,6 +153,8 @@ def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) ->
 
 def sample_vitals(job: Job, probes: Probes, interval: float, stop: threading.Event,
                   wake: threading.Event, post: Post) -> None:
+    from tui.ops import logfile  # this worker starts after the first frame
+
     sampler: Sampler | None = None
     sampler_pid: int | None = None
     while not stop.is_set():
@@ -175,11 +177,7 @@ def sample_vitals(job: Job, probes: Probes, interval: float, stop: threading.Eve
         else:
             sampler, sampler_pid = None, None
         # While a sync runs: is the log's file system full (the runner's own test)?
-        log_full = False
-        if running is not None:
-            from tui.ops import logfile
-
-            log_full = logfile.file_system_full(job.log_file)
+        log_full = running is not None and logfile.file_system_full(job.log_file)
         post(VitalsSampled(running, vitals, log_full))
         wake.wait(interval)
         wake.clear()
