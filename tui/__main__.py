@@ -1,3 +1,3 @@
-from tui.cli import entry
+from tui.entry import entry
 
 entry()

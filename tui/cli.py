@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from tui.config import Job
+    from tui.core.history import History
     from tui.ops import preflight
 
 
@@ -301,14 +302,15 @@ def resolve_job(ns: argparse.Namespace) -> tuple[Job, Path | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     ns = build_parser(args).parse_args(args)
+    ns.argv = args  # what a kept answer is keyed by (tui/answer_memo.py)
     try:
         return _dispatch(ns)
     except KeyboardInterrupt:
         return exitcodes.signal_exit_code(2)
     except BrokenPipeError:
-        # `space-mirror history | head`: the reader left; that is not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return exitcodes.OK
+        from tui.entry import reader_left
+
+        return reader_left()
     except Exception as exc:
         # A config error can only come from tui.config, so it is loaded by now.
         from tui.config import ConfigError, ConfigRefused
@@ -418,9 +420,8 @@ def _check_extras(job: Job, rclone: Path | None) -> list[preflight.CheckResult]:
 
 
 def _cmd_history(ns: argparse.Namespace) -> int:
-    from tui.history_cli import history_command
+    from tui.history_cli import history_answer, history_command
 
-    where = None
     if ns.outcome or ns.since or ns.until or ns.search:  # the filters' module only for them
         from tui.core import runfilter
 
@@ -429,8 +430,38 @@ def _cmd_history(ns: argparse.Namespace) -> int:
         except runfilter.FilterError as exc:
             print(f"space-mirror: {exc}", file=sys.stderr)
             return exitcodes.USAGE
-    job, _ = resolve_job(ns)
-    return history_command(job, as_json=ns.json, limit=ns.limit, where=where)
+        job, _ = resolve_job(ns)
+        return history_command(job, as_json=ns.json, limit=ns.limit, where=where)
+    # Unfiltered, the answer depends on the files alone: kept, the same question next time
+    # is answered before anything heavier than this module is imported (tui/entry.py).
+    from tui import answer_memo
+    from tui.config import SYSTEM_CONFIG
+    from tui.core.history.files import log_files
+
+    job, config = resolve_job(ns)
+    paths = answer_memo.watched(config, SYSTEM_CONFIG, log_files(job.log_file)[0], job.log_file)
+    before = answer_memo.stamp(paths)
+    printed = history_answer(job, as_json=ns.json, limit=ns.limit)
+    code = printed.write()
+    if printed.history is not None and _settled(printed.history, paths):
+        answer_memo.keep(ns.argv, paths, before, code, printed.out, printed.err)
+    return code
+
+
+def _settled(history: History, paths: list[str]) -> bool:
+    """Whether this answer stays true while its files do: no run open at the end of the
+    log (running or not is the process table's), no file read that was not watched, and no
+    complaint about the cache (a passing state of the cache folder, not of the log)."""
+    from tui.core.runstate import Outcome
+    from tui.ops.history import cache_folder
+
+    if history.runs and history.runs[-1].outcome in (Outcome.RUNNING, Outcome.INCOMPLETE):
+        return False
+    if any(str(f) not in paths for f in history.files):
+        return False
+    folder = cache_folder()
+    return folder is not None and not any(
+        w.file.startswith(str(folder)) for w in history.warnings)
 
 
 def _cmd_plan(ns: argparse.Namespace) -> int:
@@ -635,7 +666,3 @@ def _cmd_demo(ns: argparse.Namespace) -> int:
 
         return run_job(job, RunOptions(offline=True))
     return _open_dashboard(job, args)
-
-
-def entry() -> None:
-    raise SystemExit(main())

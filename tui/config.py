@@ -7,7 +7,6 @@ executes anything; errors are `ConfigError` with a one-line message.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import re
@@ -260,6 +259,8 @@ def apply_overrides(job: Job, ov: Overrides) -> Job:
 
 def identity_key(source: str, destination: str) -> str:
     """A short, stable key for a (source, destination) pair: what a job's state belongs to."""
+    import hashlib  # OpenSSL's: 4 ms of every command, for ad-hoc jobs only
+
     digest = hashlib.sha256(f"{source}\0{destination}".encode()).hexdigest()
     return digest[:8]
 

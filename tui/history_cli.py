@@ -6,6 +6,7 @@ the warnings, in the shape docs/history.md describes.
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,14 +19,37 @@ from tui.ops.history import load_history
 if TYPE_CHECKING:
     from tui.config import Job
     from tui.core import runfilter
-    from tui.core.history import Run
+    from tui.core.history import History, Run
+
+
+class Printed:
+    """What `history` prints: its exit code, its standard output and its warnings."""
+
+    __slots__ = ("code", "err", "history", "out")
+
+    def __init__(self, code: int, out: str, err: str, history: History | None) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+        self.history = history  # None: a usage error, no history read
+
+    def write(self) -> int:
+        sys.stdout.write(self.out)  # one write: thousands of small ones cost more
+        sys.stdout.flush()
+        if self.err:
+            sys.stderr.write(self.err)
+        return self.code
 
 
 def history_command(job: Job, as_json: bool, limit: int | None,
                     where: runfilter.RunFilter | None = None) -> int:
+    return history_answer(job, as_json, limit, where).write()
+
+
+def history_answer(job: Job, as_json: bool, limit: int | None,
+                   where: runfilter.RunFilter | None = None) -> Printed:
     if limit is not None and limit < 0:
-        print("space-mirror: --limit must be 0 or more", file=sys.stderr)
-        return exitcodes.USAGE
+        return Printed(exitcodes.USAGE, "", "space-mirror: --limit must be 0 or more\n", None)
     history = load_history(job)
     every_run = history.runs
     if where is not None and where.active:
@@ -34,15 +58,15 @@ def history_command(job: Job, as_json: bool, limit: int | None,
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
         history.runs = runfilter.select(history.runs, where)
     if as_json:
-        # One write: json.dump() would make tens of thousands of small ones.
-        sys.stdout.write(json_text(history.as_json(limit, every_run)) + "\n")
-        return exitcodes.OK
+        out = json_text(history.as_json(limit, every_run)) + "\n"
+        history.runs = every_run
+        return Printed(exitcodes.OK, out, "", history)
     runs = history.runs[-limit:] if limit else history.runs
-    print_table(list(reversed(runs)), sys.stdout,
-                filtered=where is not None and where.active)
-    for w in history.warnings:
-        print(printable(f"warning: {w}"), file=sys.stderr)
-    return exitcodes.OK
+    table = io.StringIO()
+    print_table(list(reversed(runs)), table, filtered=where is not None and where.active)
+    err = "".join(printable(f"warning: {w}") + "\n" for w in history.warnings)
+    history.runs = every_run
+    return Printed(exitcodes.OK, table.getvalue(), err, history)
 
 
 COLUMNS = ("STARTED", "OUTCOME", "EXIT", "DURATION", "BYTES", "FILES", "DELETES", "RENAMES",

@@ -5,6 +5,7 @@ a time: these gates hold in CI; the seconds stay in `make bench`."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def imported(*argv: str, cache: Path | None = None) -> set[str]:
+def imported(*argv: str, cache: Path | None = None, cli: bool = True) -> set[str]:
     env = dict(os.environ)
     if cache is not None:
         env["XDG_CACHE_HOME"] = str(cache)
@@ -20,14 +21,16 @@ def imported(*argv: str, cache: Path | None = None) -> set[str]:
                          capture_output=True, text=True, timeout=60, env=env)
     names = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()
              if line.startswith("import time:")}
-    assert "tui.cli" in names, out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("tui.cli" in names) == cli, out.stderr[-2000:]
     return names
 
 
 def test_version_loads_argparse_and_nothing_of_the_commands() -> None:
     names = imported("--version")
     ours = {n for n in names if n == "tui" or n.startswith("tui.")}
-    assert ours == {"tui", "tui.cli", "tui.core", "tui.core.exitcodes"}, sorted(ours)
+    assert ours == {"tui", "tui.entry", "tui.cli", "tui.core", "tui.core.exitcodes"}, \
+        sorted(ours)
     # The costliest of the standard library at start-up: dataclasses (with inspect and
     # ast), typing, tomllib and the hash functions come with the commands that use them.
     assert not names & {"dataclasses", "typing", "tomllib", "hashlib", "json"}, \
@@ -44,8 +47,30 @@ def test_history_without_filters_loads_no_filter_module(tmp_path: Path) -> None:
     log.write_text("")
     argv = ("--source", str(tmp_path), "--dest", str(tmp_path / "d"), "--log", str(log),
             "history", "--json")
-    imported(*argv, cache=tmp_path / "cache")  # makes the cache folder (with tempfile)
+    (tmp_path / "cache" / "space-mirror").mkdir(parents=True, mode=0o700)
     names = imported(*argv, cache=tmp_path / "cache")
     assert "tui.config" in names  # the command ran
     assert "tui.core.runfilter" not in names
     assert "tempfile" not in names  # the cache folder is there: nothing to make
+
+
+# What a repeated `history` must not load: the command line's parser, the config, the
+# history model, and the costliest of the standard library (issue 21: an unchanged log
+# answered at the cost of `--version`, from tui/answer_memo.py).
+NOT_FOR_A_KEPT_ANSWER = {"argparse", "tui.cli", "tui.config", "tui.core.history.persistent",
+                         "tui.core.history.model", "dataclasses", "typing", "json", "hashlib",
+                         "tomllib", "datetime"}
+
+
+def test_a_repeated_history_is_answered_before_the_parser_loads(tmp_path: Path) -> None:
+    log = tmp_path / "space-mirror.log"
+    shutil.copyfile(REPO / "tests/fixtures/shapes/runner-text/space-mirror.log", log)
+    argv = ("--source", str(tmp_path), "--dest", str(tmp_path / "d"), "--log", str(log),
+            "history", "--json")
+    first = imported(*argv, cache=tmp_path / "cache")
+    assert "tui.core.history.persistent" in first  # read, then kept
+    again = imported(*argv, cache=tmp_path / "cache", cli=False)
+    assert not again & NOT_FOR_A_KEPT_ANSWER, sorted(again & NOT_FOR_A_KEPT_ANSWER)
+    with log.open("a") as fh:  # the log grew: read again, in full
+        fh.write("[2026-12-08T03:00:00+00:00] Space Mirror Complete. run=late exit=0\n")
+    assert "tui.core.history.persistent" in imported(*argv, cache=tmp_path / "cache")

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [
 class Server:
     def __init__(self) -> None:
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self.status = 200
         self.location: str | None = None
         outer = self
@@ -37,6 +39,7 @@ class Server:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 outer.headers.append(dict(self.headers))
+                outer.paths.append(self.path)
                 if outer.location:
                     self.send_response(302)
                     self.send_header("Location", outer.location)
@@ -160,9 +163,16 @@ def test_the_reader_prefetches_once_then_reads_each_call(server: Server) -> None
     first = reader()
     assert first.scrape_interval == 30 and [r.job for r in first.rows] == ["photos"]
     asked = len(server.headers)
-    assert asked == 1 + len(prometheus.fleet.QUERIES)  # the config, then one per query
+    # The config, Prometheus's now (`time()`: every query is evaluated at that one instant),
+    # then one per query.
+    assert asked == 2 + len(prometheus.fleet.QUERIES)
     reader()
-    assert len(server.headers) == asked + len(prometheus.fleet.QUERIES)
+    assert len(server.headers) == asked + 1 + len(prometheus.fleet.QUERIES)
+    queries = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query)
+               for p in server.paths[-len(prometheus.fleet.QUERIES):]]
+    instants = {q["time"][0] for q in queries}
+    assert len(instants) == 1 and sorted(q["query"][0] for q in queries) == sorted(
+        prometheus.fleet.QUERIES), queries
     server.status = 503
     with pytest.raises(prometheus.PrometheusError, match="answered HTTP 503"):
         reader()

@@ -58,8 +58,36 @@ def _escape(match: re.Match[str]) -> str:
 
 def json_text(value: Any, **kwargs: Any) -> str:
     """json.dumps for output a person may read on a terminal: UTF-8 kept readable, but
-    every control, format and separator character escaped."""
-    return _JSON_RAW.sub(_escape, json.dumps(value, ensure_ascii=False, **kwargs))
+    every control, format and separator character escaped. Without `indent`, as lean_json
+    encodes it (a history of years is one such value)."""
+    if kwargs.get("indent") is None:
+        text = lean_json(value, ensure_ascii=False, separators=kwargs.get("separators"))
+    else:
+        text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _JSON_RAW.sub(_escape, text)
+
+
+LEAN_FROM = 64  # a list longer than this is encoded item by item
+
+
+def lean_json(value: Any, *, ensure_ascii: bool = True,
+              separators: tuple[str, str] | None = None) -> str:
+    """json.dumps(value) without indent: the same text, at a third of the memory at its
+    peak. One dumps call keeps every token of the whole value alive until it joins them
+    (3.6 MB for the 0.7 MB cache of 1,235 runs, issue 21's peak-RSS figure); here a list of
+    more than LEAN_FROM items is encoded item by item, each item in one call."""
+    item_sep, key_sep = separators or (", ", ": ")
+    encode = json.JSONEncoder(ensure_ascii=ensure_ascii, separators=(item_sep, key_sep)).encode
+
+    def walk(v: Any) -> str:
+        if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+            return "{" + item_sep.join(encode(k) + key_sep + walk(x)
+                                        for k, x in v.items()) + "}"
+        if isinstance(v, list) and len(v) > LEAN_FROM:
+            return "[" + item_sep.join(encode(x) for x in v) + "]"
+        return encode(v)
+
+    return walk(value)
 
 
 def path_lines(path: str, width: int) -> str:

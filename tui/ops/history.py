@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
-from tui.config import Job
-from tui.core.history import History, scan_history
-from tui.core.history.cache import default_cache_dir
-from tui.core.text import printable_lines
+from tui.core.cachedir import default_cache_dir
 from tui.ops import safefile
 
+# The history model, the config and typing load when a history is read, not when the
+# `history` memo only asks where the cache folder is (tui/answer_memo.py, issue 21).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # processes imports psutil: only when the probe really runs
+    from collections.abc import Callable
+    from typing import Literal
+
+    from tui.config import Job
+    from tui.core.history import History
     from tui.ops.processes import RunningSync
 
     FindRunning = Callable[[Job], RunningSync | None]
@@ -27,6 +30,8 @@ def load_history(job: Job, find_running: FindRunning | None = None,
     job's state folder beside its summary (the runner: root's, never a user's ~/.cache,
     issue 20 row 3b; the end of every run reads the history, and years of logs must not be
     scanned whole each night)."""
+    from tui.core.history import scan_history
+
     answer: list[RunningSync | None] = []
 
     def is_running(run_id: str | None) -> bool:
@@ -70,13 +75,15 @@ def state_cache_folder(job: Job) -> Path | None:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    safefile.write_atomic(path, data, 0o600, 0o700)
+    safefile.write_atomic(path, data, 0o600, 0o700, durable=False)  # a cache: rebuilt if lost
 
 
 def save_report(folder: Path, name: str, text: str) -> Path:
     """A triage report, 0600 in a private folder (it quotes the run's log lines), written
     through the safe-file layer: a name planted in advance is replaced, never followed.
     Raises OSError (UnsafeFile names the folder and the fix)."""
+    from tui.core.text import printable_lines
+
     path = safefile.private_folder(folder) / name
     safefile.write_atomic(path, printable_lines(text).encode("utf-8"), 0o600, 0o700)
     return path

@@ -118,9 +118,11 @@ class Client:
     def _redact(self, text: str) -> str:
         return credentials.redact(text, self._secrets)
 
-    def query(self, expr: str) -> tuple[float, list[fleet.Result]]:
-        """An instant query's vector: (evaluation time, [(labels, value, sample time)])."""
-        return parse_vector(self._get("/api/v1/query", {"query": expr}))
+    def query(self, expr: str, at: float | None = None) -> tuple[float, list[fleet.Result]]:
+        """An instant query's vector: (evaluation time, [(labels, value, sample time)]),
+        evaluated at `at` (Prometheus's clock), else at Prometheus's now."""
+        params = {"query": expr} if at is None else {"query": expr, "time": f"{at:.3f}"}
+        return parse_vector(self._get("/api/v1/query", params))
 
     def scrape_interval(self) -> float:
         """The global scrape interval from Prometheus's config (15 s when unknown)."""
@@ -157,11 +159,15 @@ def parse_vector(data: Any) -> tuple[float, list[fleet.Result]]:
 
 def read_fleet(client: Client, scrape_interval: float,
                queries: Sequence[str] = fleet.QUERIES) -> fleet.Fleet:
-    """Every query side by side (one per series name, never one per host), then the rows."""
+    """Every query side by side (one per series name, never one per host), then the rows.
+    All of them at one instant, Prometheus's own now: queries evaluated a scrape apart
+    disagree (seen: a host's rows from before its failed scrape beside `up == 0` from
+    after it, so a host reported down still had rows)."""
+    at, _ = client.query("time()")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(client.query, queries))
+        got = list(pool.map(lambda q: client.query(q, at), queries))
     # Prometheus's clock, from its answers' evaluation times (ages never mix two clocks).
-    now = max((t for t, rows in got if rows), default=time.time())
+    now = max((t for t, rows in got if rows), default=at)
     return fleet.build_rows({q: rows for q, (_, rows) in zip(queries, got, strict=True)}, now,
                        scrape_interval)
 

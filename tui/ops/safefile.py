@@ -94,7 +94,8 @@ def append_fd(path: Path, mode: int = 0o640) -> int:
     return open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)  # RDWR: pread
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 0o750) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 0o750,
+                 durable: bool = True) -> None:
     """Readers see the old file or the new one, never a mix; the mode is set on the
     descriptor, so no name is ever chmod-ed. What we write may name files (a summary's
     reason): 0640 by default, and folders we create are 0750 (docs/security.md says who
@@ -105,14 +106,15 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 
     could be swapped for a symlink between any check and the rename (seen: the inotify
     swapper of tests/security/test_shared_folders.py won that race under load). Inside our
     folder nobody else can add, swap or remove a name, and the descriptor stays ours even if
-    the folder itself is renamed away."""
+    the folder itself is renamed away.
+
+    `durable=False` skips the fsync: for a cache, which a crash may leave empty or short
+    (its readers then rebuild it), and which `history` rewrites on every change of the log."""
     parent = path.parent
     make_dirs(parent, folder_mode)
     pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        import tempfile  # only to make a folder: not on every reader's path
-
-        private = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))  # 0700, ours
+        private = parent / _private_dir(pfd, f".{path.name}.")
         try:
             dfd = os.open(private.name, os.O_RDONLY | os.O_DIRECTORY | _OPEN, dir_fd=pfd)
         except OSError as exc:
@@ -123,7 +125,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 
             if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
                 raise UnsafeFile(errno.EPERM, f"{private} is not our private folder; "
                                  f"{parent} is writable by others")
-            _write_new(dfd, data, mode)
+            _write_new(dfd, data, mode, durable)
             os.rename("new", path.name, src_dir_fd=dfd, dst_dir_fd=pfd)
         finally:
             try:
@@ -139,14 +141,29 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640, folder_mode: int = 
         os.close(pfd)
 
 
-def _write_new(dfd: int, data: bytes, mode: int) -> None:
+def _private_dir(pfd: int, prefix: str) -> str:
+    """A new 0700 folder in the folder open as `pfd`, by a name nobody had: what
+    tempfile.mkdtemp does, without importing tempfile (and random, shutil…) into every
+    command that writes a cache."""
+    for _ in range(100):
+        name = f"{prefix}{os.urandom(6).hex()}"
+        try:
+            os.mkdir(name, 0o700, dir_fd=pfd)
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", prefix)
+
+
+def _write_new(dfd: int, data: bytes, mode: int, durable: bool = True) -> None:
     fd = os.open("new", os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN, 0o600, dir_fd=dfd)
     try:
         os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shlex
-import shutil
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 MAX_HOPS = 40  # symbolic links followed, as the kernel's own limit
@@ -171,16 +168,20 @@ def exec_path(fd: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
-@dataclass
 class Program:
     """A checked program, open: execute `exec_path(fd)` with `fd` passed to the child, or
     its `real` path: every folder on the way to it was checked to be root's (or yours) and
     unwritable by others, so no other user can change what that name runs between the check
     and the exec (the process keeps its own name, `rclone`, in ps, top and pgrep)."""
 
-    path: str  # as the operator named it (for messages and argv[0])
-    fd: int
-    real: str = ""  # the checked file's real path (symlinks resolved step by step)
+    # A plain class: dataclasses (and inspect with it) would cost every `history` that the
+    # memo answers a third of its time (tui/answer_memo.py checks its folder through here).
+    __slots__ = ("fd", "path", "real")
+
+    def __init__(self, path: str, fd: int, real: str = "") -> None:
+        self.path = path  # as the operator named it (for messages and argv[0])
+        self.fd = fd
+        self.real = real  # the checked file's real path (symlinks resolved step by step)
 
     def close(self) -> None:
         try:
@@ -217,12 +218,16 @@ def find_program(name: str, search_path: str | None) -> str | None:
     """`name` as the shell would find it: a path as it is, else the first on `search_path`."""
     if "/" in name:
         return name
+    import shutil
+
     return shutil.which(name, path=search_path)
 
 
 def hook_program(command: str, search_path: str | None) -> str | None:
     """The program a hook's shell command runs first (its first word), or None when that is
     a shell builtin or keyword (nothing is executed by name)."""
+    import shlex
+
     try:
         words = shlex.split(command)
     except ValueError:
@@ -265,6 +270,8 @@ def hook_command(command: str, search_path: str | None,
     except FileNotFoundError:  # the folders on the way were checked: nobody can add it
         return command, None
     stripped = command.lstrip()
+    import shlex
+
     first = shlex.split(command)[0]
     rest = stripped[len(first):]
     if "=" not in first and stripped.startswith(first) and (not rest or rest[0] in " \t;&|<>\n"):

@@ -75,6 +75,9 @@ def scan_history(
         prefetch.close()
     warnings.extend(found)
     cache.save(warnings)
+    # The cache's JSON form of every fragment is not needed past here: freed before the runs
+    # are built, the peak is one form at a time (issue 21's memory figure).
+    cache.entries = cache.new_entries = {}
     answer = _assemble(pieces, cached[0] if cached is not None else None, trusted)
     answer.warnings = found
     if answer_file is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -11,9 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.core.cachedir import default_cache_dir as default_cache_dir  # its old home
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
 from tui.core.history.scan import scan_bytes
+from tui.core.text import lean_json
+
+try:  # hashlib loads OpenSSL first: 4 ms of every `history`; blake2 is CPython's own module
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 # 5: the format of a run's lines is read from the lines (fragments cached before could hold
 # a JSON run read as text), and the assembled runs are kept (`answer_path`).
@@ -24,21 +30,18 @@ HEAD_BYTES = 4096
 
 
 # --- the cache --------------------------------------------------------------------------------
-def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "space-mirror"
-
-
 def cache_path(cache_dir: Path, log: Path) -> Path:
-    key = hashlib.sha256(str(log.absolute()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    # blake2b since 2026-12-07 (sha256 needs hashlib): a cache named by the old key is
+    # orphaned once, and safe to delete (docs/history.md).
+    key = blake2b(str(log.absolute()).encode("utf-8", "surrogateescape"),
+                  digest_size=8).hexdigest()
     return cache_dir / f"history-{key}.json"
 
 
 def _head_hash(path: Path, length: int) -> str:
     fd = open_log(path)
     try:
-        return hashlib.blake2b(os.pread(fd, length, 0), digest_size=16).hexdigest()
+        return blake2b(os.pread(fd, length, 0), digest_size=16).hexdigest()
     finally:
         os.close(fd)
 
@@ -90,8 +93,8 @@ class Cache:
         if not self.dirty and set(self.new_entries) == set(self.entries):
             return
         data = {"version": CACHE_VERSION, "files": self.new_entries}
-        # dumps() uses the C encoder; dump() would encode in Python, piece by piece.
-        write_cache_file(self.path, json.dumps(data, separators=(",", ":")), warnings,
+        # lean_json: the C encoder, item by item (one dumps() of it all peaks at 5x the text).
+        write_cache_file(self.path, lean_json(data, separators=(",", ":")), warnings,
                          self.write)
 
 
@@ -170,7 +173,7 @@ def save_answer(path: Path, sig: list[list[Any]] | None, answer: Answer,
     data = {"version": CACHE_VERSION, "sig": sig, "open": answer.open_id,
             "bases": answer.bases, "runs": [r.to_cache() for r in answer.runs],
             "warnings": [[w.file, w.offset, w.message] for w in answer.warnings]}
-    write_cache_file(path, json.dumps(data, separators=(",", ":")), warnings, write)
+    write_cache_file(path, lean_json(data, separators=(",", ":")), warnings, write)
 
 
 def _entry_to_scan(entry: dict[str, Any]) -> FileScan:

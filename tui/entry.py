@@ -1,0 +1,32 @@
+"""The `space-mirror` command. A `history` asked again with nothing changed is answered
+from its memo (tui/answer_memo.py) before the command line's parser, the config or the
+history model is imported: one stat per file and one read (issue 21). Everything else, and
+any memo that no longer holds, goes through tui.cli."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def entry() -> None:
+    args = sys.argv[1:]
+    if "history" in args:
+        from tui import answer_memo
+
+        try:
+            code = answer_memo.replay(args)
+        except BrokenPipeError:
+            raise SystemExit(reader_left()) from None
+        if code is not None:
+            raise SystemExit(code)
+    from tui.cli import main
+
+    raise SystemExit(main(args))
+
+
+def reader_left() -> int:
+    """`space-mirror history | head`: the reader left, which is no error of ours. Standard
+    output goes to /dev/null, so that Python's flush at exit does not fail again; exit 0."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
