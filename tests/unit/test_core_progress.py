@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from tui.config import Job
 from tui.core import exitcodes
+from tui.core.logline import LineParser
 from tui.core.progress import (
     ProgressWatch,
+    done_percent,
     eta_text,
     idle_for,
     observe,
     progress_key,
     stall_reason,
+    stopped_short,
 )
-from tui.core.runstate import RunState
+from tui.core.runstate import RunState, apply_all
 from tui.core.stats import Stats, Transfer
 from tui.core.window import seconds_until
 from tui.ops.run.watchdog import Watchdog, start_timeout, window_flags
@@ -145,3 +149,29 @@ def test_a_stall_is_shown_within_ten_seconds_and_never_after_the_watchdog() -> N
     assert not is_stalled(None, 1800)
     assert stops_in(60, 1800) == 1740 and stops_in(60, 0) is None
 
+
+
+# -- a run that stopped short: what the bar calls done ---------------------------------------------
+LOGS = Path(__file__).resolve().parents[1] / "snapshots" / "logs"
+
+
+def _replayed(name: str) -> RunState:
+    """A recorded real run's log (tests/snapshots/record_logs.py), folded as the dashboard
+    folds it."""
+    parser = LineParser()
+    events = [e for line in (LOGS / name).read_text().splitlines() for e in parser.feed(line)]
+    return apply_all(RunState(), [*events, *parser.flush()])
+
+
+def test_an_aborted_run_is_done_by_its_finished_files_not_its_bytes_sent() -> None:
+    state = _replayed("aborted.log")
+    assert stopped_short(state) and state.stats is not None
+    assert state.stats.percent is not None and state.stats.percent > 50  # bytes sent
+    assert (state.transfers, state.stats.total_transfers) == (1, 6)
+    assert done_percent(state) == pytest.approx(100 / 6)  # the one file kept
+
+
+def test_a_succeeded_run_is_done_by_its_bytes() -> None:
+    state = _replayed("idle.log")  # the last run succeeded
+    assert not stopped_short(state) and state.stats is not None
+    assert done_percent(state) == state.stats.percent == 100

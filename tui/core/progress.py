@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core.runstate import RunState
+from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.stats import Stats, Transfer
 from tui.core.units import format_duration
 
@@ -112,3 +112,23 @@ def eta_text(stats: Stats | None) -> str:
     if stats.eta > 365 * 86400:
         return "—"
     return format_duration(stats.eta)
+
+
+def stopped_short(state: RunState) -> bool:
+    """A run that ended without succeeding: its bytes are what rclone sent, not what the
+    destination kept (a transfer cut off leaves no file, or a partial one)."""
+    return state.phase is Phase.ENDED and state.outcome is not Outcome.SUCCESS
+
+
+def done_percent(state: RunState) -> float | None:
+    """How much of the run is done, as the progress bar shows it: rclone's bytes while it
+    runs and after a success; after a run that stopped short, the files it finished of
+    those it had to copy (65 % of the bytes sent, with one file of six finished, is 17 %
+    done: the bytes of the five cut off are not at the destination)."""
+    stats = state.stats
+    if stats is None:
+        return None
+    if not stopped_short(state):
+        return stats.percent
+    total = stats.total_transfers
+    return None if not total else 100.0 * min(state.transfers, total) / total

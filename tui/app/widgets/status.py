@@ -27,11 +27,13 @@ from tui.core.history.model import Run
 from tui.core.outcome import Counted, count_for, counted, outcome_text
 from tui.core.progress import (
     ProgressWatch,
+    done_percent,
     eta_text,
     idle_for,
     is_stalled,
     observe,
     stall_text,
+    stopped_short,
     stops_in,
 )
 from tui.core.remedy import ErrorCount
@@ -237,7 +239,11 @@ def progress_line(s: Situation) -> Content:
     st = s.state
     stats = st.stats
     parts: list[str | tuple[str, str]] = []
-    if stats is not None:
+    if stats is not None and stopped_short(st):
+        # Not "65%": the bytes of a file cut off are not kept; the bar shows the files done.
+        parts.append(f"sent {format_bytes(stats.bytes)} of {format_bytes(stats.total_bytes)}"
+                     f" · elapsed {format_duration(s.elapsed)}")
+    elif stats is not None:
         parts.append(f"{format_bytes(stats.bytes)} / {format_bytes(stats.total_bytes)}")
         pct = stats.percent
         parts.append(f" · {pct:.0f}%" if pct is not None else " · -%")
@@ -460,7 +466,7 @@ class StatusPanel(Vertical):
         # needs no new layout, which costs ~13 ms a time and ran 10 times a second.
         self.query_one("#state", Static).update(state_line(s, compact), layout=False)
         stats = s.state.stats
-        self.query_one(BytesBar).percent = stats.percent if stats is not None else None
+        self.query_one(BytesBar).percent = done_percent(s.state)
         self.query_one("#progress", Static).update(progress_line(s), layout=False)
         self.query_one("#counters", Static).update(counters_line(s.state), layout=False)
         self._show_outcome(s.state)
