@@ -210,3 +210,18 @@ def test_memos_are_bounded(tmp_path: Path) -> None:
         answer_memo.keep(["history", "--limit", str(n)], [str(log)],
                          answer_memo.stamp([str(log)]), 0, f"{n}\n", "")
     assert len(memos(Path(os.environ["XDG_CACHE_HOME"]))) == answer_memo.KEEP_AT_MOST
+
+
+def test_a_memo_in_a_folder_not_ours_is_not_read(tmp_path: Path) -> None:
+    """root under `sudo -E` with a user's XDG_CACHE_HOME: that user could have put any answer
+    there, so the folder is refused as the history cache is, and the logs are read."""
+    log = _copy("runner-text", tmp_path / "u")
+    cache = tmp_path / "cache"
+    real = history(log, cache)
+    forged = memos(cache)[0].read_bytes().replace(b"success", b"SUCCESS")
+    [memo] = memos(cache)
+    memo.write_bytes(forged)  # ours, and valid: only its folder is wrong now
+    os.chown(cache / "space-mirror", 65534, 65534)
+    os.chown(cache, 65534, 65534)
+    again = history(log, cache)
+    assert not again.replayed and again.out == real.out and "SUCCESS" not in again.out
