@@ -26,11 +26,15 @@ import os
 import sys
 
 from tui import __version__
+from tui.core import filestamp
 
 TYPE_CHECKING = False  # typing costs more than the memo's whole read
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
+
+    from tui.core.history import History
+    from tui.history_cli import Printed
 
 # 1: the first format. A new one is a new magic: an old memo is then simply not found.
 MAGIC = b"space-mirror history memo 1\n"
@@ -51,19 +55,8 @@ def key(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> bytes:
 
 
 def stamp(paths: Iterable[str]) -> bytes:
-    """One line per path: what a stat says of it now (`-` when it is missing)."""
-    out: list[str] = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            out.append("-")
-        except OSError as exc:  # unreadable now: an answer for when it was readable is not
-            out.append(f"!{exc.errno}")
-        else:
-            out.append(f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
-                       f"{st.st_ctime_ns} {st.st_mode}")
-    return "\n".join(out).encode()
+    """What a stat says of each path now (core/filestamp: the answer cache's too)."""
+    return filestamp.stamp(paths).encode()
 
 
 def _file_name(k: bytes) -> str:
@@ -145,29 +138,45 @@ def our_modules() -> list[str]:
     return sorted({f for f in files if f})
 
 
-def keep(argv: Sequence[str], paths: list[str], before: bytes, code: int, out: str,
-         err: str) -> None:
-    """Keep what `argv` printed, valid while `paths` stat as `before` (taken before the
-    answer was read) and our modules as they are now. Never raises: a memo not kept only
-    costs the next call its full read."""
+def settled(history: History, paths: list[str], folder: Path) -> bool:
+    """Whether an answer stays true while its files do: no run open at the end of the log
+    (running or not is the process table's answer), no file read that was not watched, and
+    no complaint about the cache in `folder` (a passing state of it, not of the log)."""
+    from tui.core.runstate import Outcome
+
+    if history.runs and history.runs[-1].outcome in (Outcome.RUNNING, Outcome.INCOMPLETE):
+        return False
+    if any(str(f) not in paths for f in history.files):
+        return False
+    inside = os.path.join(folder, "")
+    return not any(w.file.startswith(inside) for w in history.warnings)
+
+
+def keep(argv: Sequence[str], paths: list[str], before: bytes, printed: Printed) -> None:
+    """Keep what `argv` printed, when it is `settled`, valid while `paths` stat as `before`
+    (taken before the answer was read) and our modules as they are now. Never raises: a
+    memo not kept only costs the next call its full read."""
     from tui.ops import safefile
 
     try:
+        folder = _folder()
+        if folder is None or printed.history is None or not settled(printed.history, paths,
+                                                                      folder):
+            return
         modules = our_modules()
         all_paths = paths + modules
         stamped = before + (b"\n" if before and modules else b"") + stamp(modules)
         if any("\0" in p for p in all_paths):
             return
         body = [key(argv), b"\0".join(os.fsencode(p) for p in all_paths), stamped,
-                out.encode("utf-8", "surrogateescape"), err.encode("utf-8", "surrogateescape")]
+                printed.out.encode("utf-8", "surrogateescape"),
+                printed.err.encode("utf-8", "surrogateescape")]
         if len(body[3]) > MAX_BYTES:
             return
-        head = MAGIC + (" ".join(str(n) for n in [code, *(len(b) for b in body)]) + "\n").encode()
-        folder = _folder()
-        if folder is None:
-            return
-        safefile.write_atomic(folder / _file_name(body[0]), head + b"".join(body), 0o600, 0o700,
-                              durable=False)
+        head = (" ".join(str(n) for n in [printed.code, *(len(b) for b in body)])
+                + "\n").encode()
+        safefile.write_atomic(folder / _file_name(body[0]), MAGIC + head + b"".join(body),
+                              0o600, 0o700, durable=False)
         _prune(folder)
     except (OSError, ValueError, UnicodeError):
         return

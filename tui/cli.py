@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from tui.config import Job
-    from tui.core.history import History
     from tui.ops import preflight
 
 
@@ -443,25 +442,8 @@ def _cmd_history(ns: argparse.Namespace) -> int:
     before = answer_memo.stamp(paths)
     printed = history_answer(job, as_json=ns.json, limit=ns.limit)
     code = printed.write()
-    if printed.history is not None and _settled(printed.history, paths):
-        answer_memo.keep(ns.argv, paths, before, code, printed.out, printed.err)
+    answer_memo.keep(ns.argv, paths, before, printed)
     return code
-
-
-def _settled(history: History, paths: list[str]) -> bool:
-    """Whether this answer stays true while its files do: no run open at the end of the
-    log (running or not is the process table's), no file read that was not watched, and no
-    complaint about the cache (a passing state of the cache folder, not of the log)."""
-    from tui.core.runstate import Outcome
-    from tui.ops.history import cache_folder
-
-    if history.runs and history.runs[-1].outcome in (Outcome.RUNNING, Outcome.INCOMPLETE):
-        return False
-    if any(str(f) not in paths for f in history.files):
-        return False
-    folder = cache_folder()
-    return folder is not None and not any(
-        w.file.startswith(str(folder)) for w in history.warnings)
 
 
 def _cmd_plan(ns: argparse.Namespace) -> int:

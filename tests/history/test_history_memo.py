@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tui import answer_memo
+from tui.core.history import History
+from tui.history_cli import Printed
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES = REPO / "tests" / "fixtures" / "shapes"
@@ -53,6 +55,11 @@ def fresh(log: Path, tmp: Path, *args: str) -> Answer:
 def _copy(name: str, dest: Path) -> Path:
     shutil.copytree(SHAPES / name, dest, ignore=shutil.ignore_patterns("expected.json"))
     return dest / "space-mirror.log"
+
+
+def _printed(out: str) -> Printed:
+    """An answer as `history` prints it, from a history with no run (nothing open)."""
+    return Printed(0, out, "", History([], []))
 
 
 def memos(cache: Path) -> list[Path]:
@@ -196,10 +203,10 @@ def test_a_stamp_taken_before_the_read_cannot_keep_a_stale_answer(tmp_path: Path
     before = answer_memo.stamp(paths)
     with log.open("a") as fh:  # written during the read
         fh.write("two\n")
-    answer_memo.keep(["history"], paths, before, 0, "answer for one line\n", "")
+    answer_memo.keep(["history"], paths, before, _printed("answer for one line\n"))
     assert memos(Path(os.environ["XDG_CACHE_HOME"]))  # kept, stamped as before
     assert answer_memo.replay(["history"]) is None
-    answer_memo.keep(["history"], paths, answer_memo.stamp(paths), 0, "both\n", "")
+    answer_memo.keep(["history"], paths, answer_memo.stamp(paths), _printed("both\n"))
     assert answer_memo.replay(["history"]) == 0
 
 
@@ -208,7 +215,7 @@ def test_memos_are_bounded(tmp_path: Path) -> None:
     log.write_text("")
     for n in range(answer_memo.KEEP_AT_MOST + 5):
         answer_memo.keep(["history", "--limit", str(n)], [str(log)],
-                         answer_memo.stamp([str(log)]), 0, f"{n}\n", "")
+                         answer_memo.stamp([str(log)]), _printed(f"{n}\n"))
     assert len(memos(Path(os.environ["XDG_CACHE_HOME"]))) == answer_memo.KEEP_AT_MOST
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core.runstate import Outcome, Phase, RunState
+from tui.core.runstate import Phase, RunState, left_undone
 from tui.core.stats import Stats, Transfer
 from tui.core.units import format_duration
 
@@ -115,9 +115,10 @@ def eta_text(stats: Stats | None) -> str:
 
 
 def stopped_short(state: RunState) -> bool:
-    """A run that ended without succeeding: its bytes are what rclone sent, not what the
-    destination kept (a transfer cut off leaves no file, or a partial one)."""
-    return state.phase is Phase.ENDED and state.outcome is not Outcome.SUCCESS
+    """A run that ended without succeeding (`runstate.left_undone`): its bytes are what
+    rclone sent, not what the destination kept (a transfer cut off leaves no file, or a
+    partial one)."""
+    return state.phase is Phase.ENDED and left_undone(state.outcome)
 
 
 def done_percent(state: RunState) -> float | None:

@@ -32,8 +32,7 @@ def open_private(path: Path, flags: int, mode: int) -> int:
     except OSError as exc:
         raise _no_link(path, exc) from None
     try:
-        check_fd(fd, path)
-        st = os.fstat(fd)
+        st = check_fd(fd, path)
         if st.st_size == 0 and stat.S_IMODE(st.st_mode) != mode:
             os.fchmod(fd, mode)  # a file we just created: the mode we asked for, exactly
     except BaseException:
@@ -50,12 +49,14 @@ def _no_link(path: Path, exc: OSError) -> OSError:
                       "(remove it, or point the job at the real file)")
 
 
-def check_fd(fd: int, path: Path | str) -> None:
-    """Raise UnsafeFile unless `fd` is a regular file of ours that only we may write."""
+def check_fd(fd: int, path: Path | str) -> os.stat_result:
+    """Raise UnsafeFile unless `fd` is a regular file of ours that only we may write; its
+    stat otherwise."""
     st = os.fstat(fd)
     problem = private_file_problem(st)
     if problem:
         raise UnsafeFile(errno.EPERM, f"{path} {problem}")
+    return st
 
 
 def private_file_problem(st: os.stat_result, uid: int | None = None) -> str | None:
@@ -83,8 +84,10 @@ def read_private(path: Path, limit: int = 1 << 20) -> bytes | None:
     except OSError as exc:
         raise _no_link(path, exc) from None
     try:
-        check_fd(fd, path)
-        return os.read(fd, limit)
+        size = check_fd(fd, path).st_size
+        # os.read allocates all it is asked for before it reads: a 256 MiB limit would be
+        # a 256 MiB buffer to read a 400 KB file (the `history` memo's).
+        return os.read(fd, min(limit, size + 1) if size else limit)
     finally:
         os.close(fd)
 

@@ -286,7 +286,7 @@ def outcome_line(st: RunState, count: ErrorCount | None = None, job: Job | None 
                  width: int | None = None) -> Content | None:
     """Why the last run ended the way it did (nothing for a success): the main class, its
     count and example, then the remedy (core's outcome_text)."""
-    if st.phase is not Phase.ENDED or st.outcome is Outcome.SUCCESS:
+    if not stopped_short(st):
         if st.deletes_skipped_for_io_errors:
             return Content.assemble(("deletes skipped: ", "$text-warning bold"),
                                     "rclone saw I/O errors, so nothing was deleted")
@@ -306,13 +306,19 @@ class BytesBar(Widget):
     BytesBar { height: 1; width: 1fr; }
     """
     percent: reactive[float | None] = reactive(None)
+    # After a run that stopped short the bar is the files it finished (progress.done_percent),
+    # said in its label and drawn in the warning colour: a green "100%" under "LAST RUN
+    # FAILED" would read as a complete mirror.
+    of_files: reactive[bool] = reactive(False)
 
     def render(self) -> Content:
-        width = max(0, self.size.width - 6)
         pct = self.percent
+        label = ("  -% " if pct is None else f"{pct:4.0f}%") + (" of files" if self.of_files
+                                                                else "")
+        width = max(0, self.size.width - len(label) - 1)
         filled = 0 if pct is None else round(width * min(100.0, max(0.0, pct)) / 100)
-        label = "  -% " if pct is None else f"{pct:4.0f}%"
-        return Content.assemble(("█" * filled, "$text-success"),
+        return Content.assemble(("█" * filled, "$text-warning" if self.of_files
+                                 else "$text-success"),
                                 ("░" * (width - filled), "$foreground-muted"), " ", label)
 
 
@@ -465,8 +471,8 @@ class StatusPanel(Vertical):
         # These lines are one cell high whatever they say (see DEFAULT_CSS): repainting them
         # needs no new layout, which costs ~13 ms a time and ran 10 times a second.
         self.query_one("#state", Static).update(state_line(s, compact), layout=False)
-        stats = s.state.stats
-        self.query_one(BytesBar).percent = done_percent(s.state)
+        bar = self.query_one(BytesBar)
+        bar.percent, bar.of_files = done_percent(s.state), stopped_short(s.state)
         self.query_one("#progress", Static).update(progress_line(s), layout=False)
         self.query_one("#counters", Static).update(counters_line(s.state), layout=False)
         self._show_outcome(s.state)

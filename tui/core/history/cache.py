@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.cachedir import default_cache_dir as default_cache_dir  # its old home
+from tui.core.filestamp import stamp
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
 from tui.core.history.scan import scan_bytes
@@ -26,6 +27,8 @@ except ImportError:  # pragma: no cover - a Python built without it
 # 6: a run that succeeded has no failed files and no skipped deletes (a retried attempt's).
 # 7: rclone's `Attempt N/M succeeded` (an ERROR line) is no cause.
 CACHE_VERSION = 7
+# (The answer's signature became core/filestamp's stamp without a new version: an old one
+# simply never matches, and the per-file entries, still valid, are not read again.)
 HEAD_BYTES = 4096
 
 
@@ -130,16 +133,10 @@ def answer_path(entries: Path) -> Path:
     return entries.with_name(entries.stem + ".runs.json")
 
 
-def signature(files: list[Path]) -> list[list[Any]] | None:
-    """One stat per file: what must be unchanged for the cached answer to hold."""
-    sig: list[list[Any]] = []
-    try:
-        for path in files:
-            st = os.stat(path)
-            sig.append([str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns])
-    except OSError:
-        return None
-    return sig
+def signature(files: list[Path]) -> list[str]:
+    """What must be unchanged for the cached answer to hold: the list of files, and one stat
+    of each (core/filestamp, the `history` memo's stamp too)."""
+    return [*(str(p) for p in files), stamp(files)]
 
 
 @dataclass(slots=True)
@@ -152,7 +149,7 @@ class Answer:
     open_id: list[Any] | None  # [run id or None] when the last run has no end marker
 
 
-def load_answer(path: Path, sig: list[list[Any]] | None) -> tuple[Answer, bool] | None:
+def load_answer(path: Path, sig: list[str] | None) -> tuple[Answer, bool] | None:
     """The cached answer and whether it still holds for `sig`; None without one."""
     try:
         data = json.loads(path.read_bytes())
@@ -166,7 +163,7 @@ def load_answer(path: Path, sig: list[list[Any]] | None) -> tuple[Answer, bool] 
     return answer, sig is not None and data.get("sig") == sig
 
 
-def save_answer(path: Path, sig: list[list[Any]] | None, answer: Answer,
+def save_answer(path: Path, sig: list[str] | None, answer: Answer,
                 warnings: list[HistoryWarning], write: CacheWriter | None = None) -> None:
     if sig is None:
         return
