@@ -54,11 +54,6 @@ def key(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> bytes:
     return repr(whole).encode("utf-8", "surrogateescape")
 
 
-def stamp(paths: Iterable[str]) -> bytes:
-    """What a stat says of each path now (core/filestamp: the answer cache's too)."""
-    return filestamp.stamp(paths).encode()
-
-
 def _file_name(k: bytes) -> str:
     import zlib  # a name only: the key itself is compared in full
 
@@ -113,7 +108,7 @@ def _parse(data: bytes, k: bytes) -> tuple[int, str, str] | None:
     if at != len(data) or parts[0] != k:
         return None
     paths = [os.fsdecode(p) for p in parts[1].split(b"\0")] if parts[1] else []
-    if stamp(paths) != parts[2]:
+    if filestamp.stamp(paths).encode() != parts[2]:
         return None
     return (code, parts[3].decode("utf-8", "surrogateescape"),
             parts[4].decode("utf-8", "surrogateescape"))
@@ -152,7 +147,7 @@ def settled(history: History, paths: list[str], folder: Path) -> bool:
     return not any(w.file.startswith(inside) for w in history.warnings)
 
 
-def keep(argv: Sequence[str], paths: list[str], before: bytes, printed: Printed) -> None:
+def keep(argv: Sequence[str], paths: list[str], before: str, printed: Printed) -> None:
     """Keep what `argv` printed, when it is `settled`, valid while `paths` stat as `before`
     (taken before the answer was read) and our modules as they are now. Never raises: a
     memo not kept only costs the next call its full read."""
@@ -165,7 +160,8 @@ def keep(argv: Sequence[str], paths: list[str], before: bytes, printed: Printed)
             return
         modules = our_modules()
         all_paths = paths + modules
-        stamped = before + (b"\n" if before and modules else b"") + stamp(modules)
+        # What one stamp of paths + modules says: the modules' lines after the paths'.
+        stamped = "\n".join(x for x in (before, filestamp.stamp(modules)) if x).encode()
         if any("\0" in p for p in all_paths):
             return
         body = [key(argv), b"\0".join(os.fsencode(p) for p in all_paths), stamped,

@@ -435,11 +435,12 @@ def _cmd_history(ns: argparse.Namespace) -> int:
     # is answered before anything heavier than this module is imported (tui/entry.py).
     from tui import answer_memo
     from tui.config import SYSTEM_CONFIG
+    from tui.core import filestamp
     from tui.core.history.files import log_files
 
     job, config = resolve_job(ns)
     paths = answer_memo.watched(config, SYSTEM_CONFIG, log_files(job.log_file)[0], job.log_file)
-    before = answer_memo.stamp(paths)
+    before = filestamp.stamp(paths)  # before the read: a log that grows meanwhile misses
     printed = history_answer(job, as_json=ns.json, limit=ns.limit)
     code = printed.write()
     answer_memo.keep(ns.argv, paths, before, printed)

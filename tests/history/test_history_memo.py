@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tui import answer_memo
+from tui.core import filestamp
 from tui.core.history import History
 from tui.history_cli import Printed
 
@@ -200,13 +201,13 @@ def test_a_stamp_taken_before_the_read_cannot_keep_a_stale_answer(tmp_path: Path
     log = tmp_path / "live.log"
     log.write_text("one\n")
     paths = [str(log)]
-    before = answer_memo.stamp(paths)
+    before = filestamp.stamp(paths)
     with log.open("a") as fh:  # written during the read
         fh.write("two\n")
     answer_memo.keep(["history"], paths, before, _printed("answer for one line\n"))
     assert memos(Path(os.environ["XDG_CACHE_HOME"]))  # kept, stamped as before
     assert answer_memo.replay(["history"]) is None
-    answer_memo.keep(["history"], paths, answer_memo.stamp(paths), _printed("both\n"))
+    answer_memo.keep(["history"], paths, filestamp.stamp(paths), _printed("both\n"))
     assert answer_memo.replay(["history"]) == 0
 
 
@@ -215,7 +216,7 @@ def test_memos_are_bounded(tmp_path: Path) -> None:
     log.write_text("")
     for n in range(answer_memo.KEEP_AT_MOST + 5):
         answer_memo.keep(["history", "--limit", str(n)], [str(log)],
-                         answer_memo.stamp([str(log)]), _printed(f"{n}\n"))
+                         filestamp.stamp([str(log)]), _printed(f"{n}\n"))
     assert len(memos(Path(os.environ["XDG_CACHE_HOME"]))) == answer_memo.KEEP_AT_MOST
 
 

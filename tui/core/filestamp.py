@@ -27,3 +27,4 @@ def stamp(paths: Iterable[str | os.PathLike[str]]) -> str:
             out.append(f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
                        f"{st.st_ctime_ns} {st.st_mode}")
     return "\n".join(out)
+
