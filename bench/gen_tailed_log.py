@@ -28,7 +28,9 @@ from pathlib import Path
 
 from bench import gen_legacy_log
 from bench.common import DATA, rclone
+from tui.core.logline import parse_line
 from tui.core.markers import MarkerKind, format_end, format_start
+from tui.core.runstate import RunState, apply_all
 
 NIGHTS = 1235
 MEDIAN_BYTES = 4_000
@@ -55,6 +57,12 @@ class JsonTemplates:
     stats: bytes  # one mid-run stats line
     tail: list[bytes]  # the final stats line(s)
     failed: list[bytes]  # rclone's lines of a run against a missing source
+
+    def counters(self, lines: list[bytes]) -> dict[str, str]:
+        """The end marker's counters as our runner writes them: rclone's final figures in
+        `lines`, by the runner's own fold (RunState.counters)."""
+        events = [parse_line(ln.decode("utf-8", "replace").rstrip("\n")) for ln in lines]
+        return apply_all(RunState(), events).counters()
 
 
 def record_json(base: Path, files: int = 300) -> JsonTemplates:
@@ -83,12 +91,10 @@ def _json_run(tpl: JsonTemplates, night: int, size: int) -> bytes:
     when = START + timedelta(days=night)
     run_id = when.strftime("%Y%m%dT%H%M%S") + f"-{night:04x}"
     out = [format_start(run_id, "tailed", "sync", 1000 + night, when).encode() + b"\n"]
-    counters = {"bytes": "0", "transfers": "0", "checks": "0", "deletes": "0",
-                "renames": "0", "errors": "0", "elapsed": "1.0"}
     if night % 25 == 24:
         out.extend(tpl.failed)
         end = format_end(MarkerKind.FAILED, run_id, 3, when + timedelta(seconds=2),
-                         {**counters, "errors": "1"}, reason="Source not found")
+                         tpl.counters(tpl.failed), reason="Source not found")
         return b"".join(out) + end.encode() + b"\n"
     out.extend(tpl.head)
 
@@ -99,7 +105,10 @@ def _json_run(tpl: JsonTemplates, night: int, size: int) -> bytes:
     if night % 97 == 96:  # killed: no final stats, no end marker
         return b"".join(out)
     out.extend(tpl.tail)
-    end = format_end(MarkerKind.COMPLETE, run_id, 0, when + timedelta(seconds=60), counters)
+    # The figures of the final stats line (not of the copied lines, which fill scales):
+    # the marker and the stats agree, as a real run's do.
+    end = format_end(MarkerKind.COMPLETE, run_id, 0, when + timedelta(seconds=60),
+                     tpl.counters(tpl.tail))
     return b"".join(out) + end.encode() + b"\n"
 
 

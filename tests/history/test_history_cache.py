@@ -16,18 +16,17 @@ from tui.core.history.cache import answer_path
 
 
 class Reads:
-    """Counts the bytes each file's scanner covers (wraps scan_bytes)."""
+    """Counts the bytes each file's scanner covers (wraps scan_range)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[str, int, int]] = []
-        real = hist.scan_bytes
+        real = hist_cache.scan_range
 
-        def spy(name: str, buf: object, lo: int = 0, hi: int | None = None) -> hist.FileScan:
-            end = len(buf) if hi is None else hi  # type: ignore[arg-type]
-            self.calls.append((Path(name).name, lo, end))
+        def spy(name: str, buf: object, lo: int, hi: int) -> hist.FileScan:
+            self.calls.append((Path(name).name, lo, hi))
             return real(name, buf, lo, hi)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(hist_cache, "scan_bytes", spy)
+        monkeypatch.setattr(hist_cache, "scan_range", spy)
 
     def take(self) -> list[tuple[str, int, int]]:
         out, self.calls = self.calls, []

@@ -14,7 +14,7 @@ from tui.core.cachedir import default_cache_dir as default_cache_dir  # its old 
 from tui.core.filestamp import stamp
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
-from tui.core.history.scan import scan_bytes
+from tui.core.history.split import scan_range
 from tui.core.text import lean_json
 
 try:  # hashlib loads OpenSSL first: 4 ms of every `history`; blake2 is CPython's own module
@@ -253,10 +253,10 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     try:
         with open_buffer(path, file_warnings, prefetch=prefetch) as buf:
             if prior is None:
-                scan = scan_bytes(str(path), buf)
+                scan = scan_range(str(path), buf, 0, len(buf))
             else:
                 resume = prior.resume_offset
-                tail = scan_bytes(str(path), buf, resume, len(buf))
+                tail = scan_range(str(path), buf, resume, len(buf))
                 kept = [f for f in prior.fragments if f.region_end <= resume]
                 kept_w = [w for w in prior.warnings if w.offset is None or w.offset < resume]
                 scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tui.core.history.files import WINDOW, LogBytes
@@ -114,12 +114,25 @@ class _FileScanner:
         self._needle: bytes | None = None
         self._needle_from = lo
         self._hits: list[int] = []
+        self._furthest: tuple[int, str] = (-1, "")  # the furthest place kept, when full
 
-    def warn(self, offset: int | None, message: str) -> None:
-        if len(self.warnings) >= MAX_WARNINGS_PER_FILE:
-            self._suppressed += 1
+    def warn(self, offset: int, message: str) -> None:
+        """Keep the MAX_WARNINGS_PER_FILE first by place in the file, and count the rest:
+        which ones show must not depend on the order the checks ran in, nor on where a
+        scan started (a part of a split file, tui/core/history/split.py)."""
+        warning = HistoryWarning(self.name, offset, message)
+        if len(self.warnings) < MAX_WARNINGS_PER_FILE:
+            self.warnings.append(warning)
+            if len(self.warnings) == MAX_WARNINGS_PER_FILE:
+                self._furthest = max(_place(w) for w in self.warnings)
             return
-        self.warnings.append(HistoryWarning(self.name, offset, message))
+        self._suppressed += 1
+        place = _place(warning)
+        if place >= self._furthest:  # checks run roughly in file order: the usual case
+            return
+        i = max(range(len(self.warnings)), key=lambda k: _place(self.warnings[k]))
+        self.warnings[i] = warning
+        self._furthest = max(_place(w) for w in self.warnings)
 
     def text(self, start: int, end: int) -> str:
         """Decode one line; invalid UTF-8 is replaced and reported."""
@@ -214,7 +227,11 @@ class _FileScanner:
         return stop
 
     def _long_lines(self, p: int, stop: int) -> int:
+        """Windows of LONG_LINE_WINDOW without a newline, looked at from [p, stop). They
+        sit at multiples of their size, so a scan that starts mid-file (a resumed or a
+        split one) looks at the same windows as one from the file's start."""
         buf, lo, hi = self.buf, self.lo, self.hi
+        p -= p % LONG_LINE_WINDOW  # a window across `lo` holds the newline before it
         while p < stop and p + LONG_LINE_WINDOW <= hi:
             q = p + LONG_LINE_WINDOW
             if buf.find(b"\n", p, q) == -1:
@@ -222,7 +239,7 @@ class _FileScanner:
                 nl = buf.find(b"\n", q, hi)
                 end = hi if nl == -1 else nl + 1
                 self.warn(start, f"a line of {end - start} bytes (junk?) skipped")
-                p = end
+                p = -(-end // LONG_LINE_WINDOW) * LONG_LINE_WINDOW
             else:
                 p = q
         return p
@@ -401,7 +418,7 @@ class _FileScanner:
                     event = replace(event, detail=detail)
                 self._error(frag, tally, event, line)
         _keep_tally(frag, tally)
-        stats = self._last_stats(frag, lo, hi)
+        stats = self._last_stats(lo, hi, json_run)
         if stats is not None:
             frag.stats = _stats_dict(stats)
         if not _has_final_stats(frag) and hi - lo <= OPEN_COUNT_BYTES:
@@ -469,10 +486,9 @@ class _FileScanner:
             pos = nl + 1
         return _is_runner_marker(frag)
 
-    def _last_stats(self, frag: Fragment, lo: int, hi: int) -> Stats | None:
+    def _last_stats(self, lo: int, hi: int, json_run: bool) -> Stats | None:
         buf = self.buf
         # Each rfind runs back to `lo` when it finds nothing: look only for the run's format.
-        json_run = self._json_lines(frag)
         text_pos = -1 if json_run else buf.rfind(_TEXT_STATS, lo, hi)
         json_pos = buf.rfind(_JSON_STATS, lo, hi) if json_run else -1
         if json_pos > text_pos:
@@ -504,12 +520,9 @@ class _FileScanner:
             pos = ls - 1
         return None
 
-    def scan(self) -> FileScan:
+    def part(self) -> ScanPart:
         frags = self.fragments()
-        if self._suppressed:
-            self.warnings.append(HistoryWarning(self.name, None,
-                                                f"{self._suppressed} more warnings not shown"))
-        return FileScan(frags, self.warnings, self.hi)
+        return ScanPart(frags, sorted(self.warnings, key=_place), self._suppressed)
 
 
 def _keep_tally(frag: Fragment, tally: Tally) -> None:
@@ -558,10 +571,57 @@ def _stats_dict(s: Stats) -> dict[str, float]:
             "elapsed": s.elapsed}
 
 
+@dataclass(slots=True)
+class ScanPart:
+    """A stretch of a file, scanned: a whole file is one part, or several joined in order
+    (a large file scanned on several cores, tui/core/history/split.py)."""
+
+    fragments: list[Fragment]
+    warnings: list[HistoryWarning]  # the first MAX_WARNINGS_PER_FILE by place, in order
+    dropped: int  # the ones past them, counted
+
+    def plain(self) -> tuple[Any, ...]:
+        """Built-in types only (for marshal, across a pipe); `from_plain` is the inverse."""
+        return ([f.to_json() for f in self.fragments],
+                [(w.file, w.offset, w.message) for w in self.warnings], self.dropped)
+
+    @classmethod
+    def from_plain(cls, data: tuple[Any, ...]) -> ScanPart:
+        frags, warnings, dropped = data
+        return cls([Fragment.from_json(f) for f in frags],
+                    [HistoryWarning(w[0], w[1], w[2]) for w in warnings], int(dropped))
+
+
+def scan_part(name: str, buf: Buf, lo: int, hi: int) -> ScanPart:
+    """Scan [lo, hi) of one file's bytes. A part that starts at a start marker's line (or
+    at the file's start) and ends where the next part starts is scanned exactly as the same
+    bytes are within a whole-file scan."""
+    return _FileScanner(name, buf, lo, hi).part()
+
+
+def join_parts(name: str, parts: list[ScanPart], size: int) -> FileScan:
+    """The parts of [lo, size), in order, as the one scan of the whole stretch: the same
+    fragments, and the same warnings (each part kept its first by place: enough for the
+    first of the whole)."""
+    frags = [f for p in parts for f in p.fragments]
+    ordered = sorted((w for p in parts for w in p.warnings), key=_place)
+    found = sum(len(p.warnings) + p.dropped for p in parts)
+    warnings = ordered[:MAX_WARNINGS_PER_FILE]
+    if found > len(warnings):
+        warnings.append(HistoryWarning(name, None,
+                                       f"{found - len(warnings)} more warnings not shown"))
+    return FileScan(frags, warnings, size)
+
+
+def _place(w: HistoryWarning) -> tuple[int, str]:
+    return (-1 if w.offset is None else w.offset, w.message)
+
+
 def scan_bytes(name: str, buf: Buf, lo: int = 0,
                hi: int | None = None) -> FileScan:
     """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
-    return _FileScanner(name, buf, lo, len(buf) if hi is None else hi).scan()
+    hi = len(buf) if hi is None else hi
+    return join_parts(name, [scan_part(name, buf, lo, hi)], hi)
 
 
 def scan_run_body(name: str, buf: Buf, lo: int, hi: int) -> Fragment:
