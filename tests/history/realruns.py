@@ -136,6 +136,14 @@ def copying_rclone(proc: subprocess.Popen[bytes], log: Path, since: int) -> psut
     return found[0]
 
 
+def _default_signal_actions() -> None:
+    """What systemd gives a unit: SIGHUP and SIGINT at their defaults. Under `nohup` (or a
+    shell that ignores SIGINT for background jobs) they would be ignored, bash could not
+    reset them, and rclone, which keeps an inherited "ignore", would never die of them."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wrapper_interrupted(source: Path, dest: str, log: Path, sig: signal.Signals) -> int:
     """Start the wrapper on a slow sync; once rclone is copying, send `sig`.
 
@@ -144,7 +152,8 @@ def wrapper_interrupted(source: Path, dest: str, log: Path, sig: signal.Signals)
     env = wrapper_env(source, dest, log, {"RCLONE_BWLIMIT": "200k"})
     since = _log_size(log)
     proc = subprocess.Popen(["bash", str(WRAPPER)], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_default_signal_actions)
     box: list[psutil.Process] = []
     try:
         box.append(copying_rclone(proc, log, since))

@@ -210,3 +210,37 @@ def test_cuts_fall_only_on_start_marker_lines(tmp_path: Path) -> None:
                 assert data[cut - 1:cut] == b"\n", cut
                 marker = parse_marker(line)
                 assert marker is not None and marker.kind is MarkerKind.START, line
+
+
+def test_a_child_never_runs_the_parents_signal_handlers(
+        tmp_path: Path, tiny_parts: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner reads the history with its own SIGTERM handler installed (it ends the run
+    and writes the end marker): a scanning child that gets SIGTERM dies of it, as a plain
+    process would, and never runs that handler; its part is scanned again here."""
+    log = tmp_path / "space-mirror.log"
+    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
+    ran = tmp_path / "handler-ran"
+    parent = os.getpid()
+
+    def handler(signum: int, frame: object) -> None:
+        ran.write_text(str(os.getpid()))
+
+    real = scan.scan_part
+
+    def terminated(name: str, buf: scan.Buf, lo: int, hi: int) -> scan.ScanPart:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(name, buf, lo, hi)
+
+    monkeypatch.setattr(split, "scan_part", terminated)
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        with open_buffer(log, []) as buf:
+            whole = real(str(log), buf, 0, len(buf))
+            parts = split.scan_range(str(log), buf, 0, len(buf))
+        assert signal.getsignal(signal.SIGTERM) is handler  # the parent's, untouched
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert tiny_parts
+    assert not ran.exists(), f"the handler ran in process {ran.read_text()}"
+    assert (parts.fragments, parts.warnings) == (whole.fragments, whole.warnings)

@@ -9,7 +9,8 @@ any way (killed, out of memory, a bug) has its part scanned again here.
 
 Forking only where it is safe and pays: no other thread in this process (the dashboard
 reads its history on a worker thread, and a fork there could copy a held lock), more than
-one core to run on, and parts of at least MIN_PART_BYTES.
+one core to run on, and parts of at least MIN_PART_BYTES. A child runs none of its
+parent's signal handlers (the runner's end a run) and none of its exit handlers.
 """
 
 from __future__ import annotations
@@ -164,25 +165,43 @@ def _fork_part(name: str, buf: Buf, lo: int, hi: int) -> tuple[int, int] | None:
         read_fd, write_fd = os.pipe()
     except OSError:
         return None
+    # Signals stay blocked across the fork: the child is a copy of whatever process asked
+    # (the runner, with handlers that end a run and write its end marker) and must never
+    # run the parent's handlers; it takes the default actions before any can be delivered.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
         os.close(write_fd)
         return None
-    if pid == 0:  # the child: scan, send, and leave without running the parent's exits
-        code = 1
+    if pid != 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(write_fd)
+        return pid, read_fd
+    code = 1  # the child: scan, send, and leave without running the parent's exits
+    try:
+        _default_signals()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(read_fd)
+        data = marshal.dumps(scan_part(name, buf, lo, hi).plain())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_fd, view):]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _default_signals() -> None:
+    """Every signal this process handles in Python back to its default action."""
+    for sig in signal.valid_signals():
         try:
-            os.close(read_fd)
-            data = marshal.dumps(scan_part(name, buf, lo, hi).plain())
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_fd, view):]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return pid, read_fd
+            if callable(signal.getsignal(sig)):
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
 
 
 def _collect(pid: int, fd: int) -> ScanPart | None:
@@ -195,7 +214,10 @@ def _collect(pid: int, fd: int) -> ScanPart | None:
         chunks = []
     finally:
         os.close(fd)
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped by someone else's wait(): its exit is unknown
+        return None
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
         return None
     try:
