@@ -132,6 +132,18 @@ class Job:
     def backend(self) -> str:
         return destination_backend(self.destination)
 
+    @property
+    def transfers(self) -> int:
+        """The job's --transfers (rclone's default is 4)."""
+        flags = list(self.flags)
+        for i, flag in enumerate(flags):
+            name, _, value = flag.partition("=")
+            if name == "--transfers":
+                raw = value or (flags[i + 1] if i + 1 < len(flags) else "")
+                if raw.isdigit():
+                    return int(raw)
+        return 4
+
 
 def destination_backend(destination: str) -> str:
     """':b2:bucket' → 'b2'; ':s3,provider=X:b' → 's3'; 'remote:path' → 'remote:remote';

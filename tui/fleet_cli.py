@@ -12,8 +12,8 @@ from typing import TextIO
 
 from tui.config import FleetConfig
 from tui.core import fleet, health
-from tui.core.health import age_text
 from tui.core.text import printable
+from tui.core.units import age_text
 from tui.ops import prometheus
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui.config import Job
-from tui.core import health
+from tui.core import units
 from tui.ops import lock
 from tui.status_cli import status_command
 
@@ -149,7 +149,7 @@ def test_json_fields(tmp_path: Path) -> None:
 
 
 def test_age_text() -> None:
-    assert [health.age_text(s) for s in (5, 200, 7300, 9000, 27 * H)] == [
+    assert [units.age_text(s) for s in (5, 200, 7300, 9000, 27 * H)] == [
         "5 s", "3 min", "2 h", "2.5 h", "27 h"]
 
 

@@ -15,6 +15,7 @@ from tui.core import health
 from tui.core.health import Facts, LastRun, Verdict
 from tui.core.progress import eta_text
 from tui.core.stats import Stats
+from tui.core.units import age_text
 
 # Series name (without the space_mirror_ prefix) → what it means to a row.
 SERIES = (
@@ -92,7 +93,7 @@ class Row:
     def detail(self) -> str:
         """`42% ETA 3m10s`, `no progress for 25 s`, or the verdict's first reason."""
         if self.state == STALLED and self.facts.no_progress_for is not None:
-            return f"no progress for {health.age_text(self.facts.no_progress_for)}"
+            return f"no progress for {age_text(self.facts.no_progress_for)}"
         if self.running:
             pct = self.percent
             return f"{pct:.0f}% ETA {self.eta}" if pct is not None else "starting"
@@ -193,7 +194,7 @@ def facts_of(job: str, s: Mapping[str, float], now: float) -> Facts:
         crit_after=s.get("crit_after_seconds", DEFAULT_CRIT_AFTER), stall_timeout=stall,
         recorded=last_run is not None, last_success=s.get("last_success_timestamp_seconds"),
         last_run=last_run,
-        running=(f"run started {health.age_text(max(0.0, now - started))} ago"
+        running=(f"run started {age_text(max(0.0, now - started))} ago"
                  if started is not None else "run in progress") if running else None,
         no_progress_for=idle, deletes_skipped_runs=int(s.get("deletes_skipped_runs", 0)),
         persistent_count=None if persistent is None else int(persistent))

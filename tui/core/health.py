@@ -24,6 +24,7 @@ from tui.core.logline import Event, StatsUpdate
 from tui.core.markers import parse_marker_time
 from tui.core.progress import is_stalled, progress_key
 from tui.core.runstate import RunState, apply
+from tui.core.units import age_text
 
 if TYPE_CHECKING:  # the history is not imported before the dashboard's first frame
     from tui.core.history.persistent import PersistentFailure
@@ -233,17 +234,6 @@ def last_good_text(f: Facts) -> str:
     """The last good mirror's age, as people say it; `never` when there was none."""
     age = success_age(f)
     return "never" if age is None else age_text(age)
-
-
-def age_text(seconds: float) -> str:
-    """27 h, 2.5 h, 12 min, 40 s: how people say an age (rounded down)."""
-    if seconds >= 10 * 3600:
-        return f"{int(seconds // 3600)} h"
-    if seconds >= 2 * 3600:
-        return f"{int(seconds / 360) / 10:g} h"
-    if seconds >= 120:
-        return f"{int(seconds // 60)} min"
-    return f"{int(seconds)} s"
 
 
 def one_line(f: Facts, v: Verdict) -> str:

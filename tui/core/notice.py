@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tui.core.health import Facts, age_text, last_good_text, success_age
+from tui.core.health import Facts, last_good_text, success_age
 from tui.core.remedy import ErrorCount, JobFacts, remedy, short_example
 from tui.core.rotation import Coverage
+from tui.core.units import age_text
 from tui.core.verify import LABELS as VERIFY_LABELS
 
 PROBLEMS = ("failure", "stalled", "stale")

@@ -11,10 +11,13 @@ max-delete guard, a stall, an abort) are kept as they are. Pure (no textual).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui.core import exitcodes
-from tui.core.history.model import Run
 from tui.core.remedy import ErrorCount, JobFacts, clean_reason, reason_line
+
+if TYPE_CHECKING:  # a type only: the dashboard's first frame has no history model
+    from tui.core.history.model import Run
 
 _RCLONE_SAYS = ("Last error:", "Attempt ")
 

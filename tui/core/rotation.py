@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tui.core.health import age_text
 from tui.core.rclone_version import capabilities, first_with, parse_version
+from tui.core.units import age_text
 
 MAX_SLICES = 10000
 
@@ -175,7 +175,7 @@ def coverage(state: Rotation, now: float) -> Coverage:
 
 
 def long_age_text(seconds: float) -> str:
-    """`13 d` from two days on, else as health.age_text says it."""
+    """`13 d` from two days on, else as units.age_text says it."""
     if seconds >= 2 * 86400:
         return f"{int(seconds // 86400)} d"
     return age_text(seconds)

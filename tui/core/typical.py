@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from tui.core.history import Run
 from tui.core.runstate import Outcome
+
+if TYPE_CHECKING:  # a type only: the dashboard's first frame has no history model
+    from tui.core.history import Run
 
 SIMILAR = 10
 

@@ -41,6 +41,17 @@ def format_duration(seconds: float | None) -> str:
     return f"{s}s"
 
 
+def age_text(seconds: float) -> str:
+    """27 h, 2.5 h, 12 min, 40 s: how people say an age (rounded down)."""
+    if seconds >= 10 * 3600:
+        return f"{int(seconds // 3600)} h"
+    if seconds >= 2 * 3600:
+        return f"{int(seconds / 360) / 10:g} h"
+    if seconds >= 120:
+        return f"{int(seconds // 60)} min"
+    return f"{int(seconds)} s"
+
+
 def count(value: object) -> int | None:
     """A count read from JSON or a marker: a non-negative int (never a bool), else None."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

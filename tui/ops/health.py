@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from tui.config import Job
@@ -125,14 +124,6 @@ def last_real_of_job(job: Job) -> LastRun | None:
     written, that is still the right answer)."""
     real = metrics.last_real_of(metrics.read_summary(job.summary_path))
     return None if real is None else _last_run({**real, "mode": "sync"})
-
-
-def last_success_time(job: Job) -> datetime | None:
-    """For the dashboard's first frame: when the last real sync succeeded, by the summary
-    (cheap). The history's answer, for a job with no summary, follows with the dashboard's
-    history read (StatusPanel), as `gather` gives it."""
-    value = metrics.last_success_of(metrics.read_summary(job.summary_path))
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _last_run(summary: dict[str, object]) -> LastRun | None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Tree
 
 from tui.app.keys import Key, help_rows
 
@@ -32,6 +30,10 @@ MOVES: dict[str, tuple[str, ...]] = {
 def move(widget: Widget, how: str) -> None:
     """Move `widget` (the focused one) the way a pager would."""
     if how in ("half_down", "half_up"):
+        # Imported here: the dashboard's first frame has neither (textual's DataTable is
+        # 2 ms of imports, issue 21's start-up budget).
+        from textual.widgets import DataTable, Tree
+
         sign = 1 if how == "half_down" else -1
         half = max(1, widget.scrollable_content_region.height // 2)
         if isinstance(widget, DataTable):
@@ -51,19 +53,6 @@ def move(widget: Widget, how: str) -> None:
         if action is not None:
             action()
             return
-
-
-class RowTable(DataTable[Any]):
-    """A table whose Enter opens the row. The binding is the table's own, not a priority
-    one of the screen: a priority Enter would run before a `j` typed just ahead of it."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open", key_display="⏎")]
-
-
-class DetailsTable(RowTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Details", key_display="⏎")]
 
 
 class KeyedScreen(Screen[Any]):

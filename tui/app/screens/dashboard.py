@@ -41,8 +41,7 @@ from tui.core.progress import in_flight
 from tui.core.text import printable
 from tui.ops import lock
 from tui.ops.credentials import display_remote
-from tui.ops.guards.deletes import transfers_flag
-from tui.ops.health import last_success_time
+from tui.ops.monitor import metrics
 
 if TYPE_CHECKING:  # the process probe and the launcher run after the first frame
     from tui.ops.processes import Launched, RunningSync, Vitals
@@ -144,7 +143,8 @@ class DashboardScreen(LogScreen):
 
     def on_mount(self) -> None:
         panel = self.query_one(StatusPanel)
-        panel.warn_after, panel.last_success = self.job.warn_after, last_success_time(self.job)
+        panel.warn_after = self.job.warn_after
+        panel.last_success = metrics.last_success_time(self.job.summary_path)
         panel.show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self.query_one(LogView).focus()
@@ -176,7 +176,7 @@ class DashboardScreen(LogScreen):
             deck = self.query_one(FlightDeck)
         except NoMatches:
             return
-        deck.fit(transfers_flag(self.job), self.app.size.height)
+        deck.fit(self.job.transfers, self.app.size.height)
 
     def help_note(self) -> str:
         return f"log file: {self.job.log_file}"

@@ -27,12 +27,13 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from tui.app import keys as K
 from tui.app.keys import Key
-from tui.app.screens.base import KeyedScreen, RowTable
+from tui.app.screens.base import KeyedScreen
 from tui.app.screens.history import OUTCOME_STYLE
+from tui.app.widgets.tables import RowTable
 from tui.core import fleet
-from tui.core.health import age_text
 from tui.core.runstate import Outcome
 from tui.core.text import printable
+from tui.core.units import age_text
 
 FILTER_ID = "fleet-filter"
 

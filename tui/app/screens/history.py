@@ -25,9 +25,10 @@ from textual.widgets import DataTable, Footer, Input, Sparkline, Static
 
 from tui.app import keys as K
 from tui.app.keys import Key
-from tui.app.screens.base import DetailsTable, KeyedScreen
+from tui.app.screens.base import KeyedScreen
 from tui.app.screens.logscreen import SEARCH_ID, search_box
 from tui.app.styles import css_path
+from tui.app.widgets.tables import DetailsTable
 from tui.config import Job
 from tui.core.history import History, Run, persistent_at
 from tui.core.historyview import HistoryView, outcome_width, trend_bar

@@ -30,9 +30,10 @@ from tui.app import keys as K
 from tui.app import workers
 from tui.app.feed import Feed
 from tui.app.keys import Key
-from tui.app.screens.base import KeyedScreen, RowTable
+from tui.app.screens.base import KeyedScreen
 from tui.app.screens.history import OUTCOME_STYLE
 from tui.app.widgets.status import Situation, state_word
+from tui.app.widgets.tables import RowTable
 from tui.config import Job
 from tui.core import dashboard as dm
 from tui.core.dashboard import DashboardModel

@@ -22,8 +22,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.config import Job
-from tui.core.health import age_text
-from tui.core.history.model import Run
 from tui.core.outcome import Counted, count_for, counted, outcome_text
 from tui.core.progress import (
     ProgressWatch,
@@ -40,9 +38,10 @@ from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.typical import usual_eta_text as usual_eta
-from tui.core.units import format_bytes, format_duration, format_rate
+from tui.core.units import age_text, format_bytes, format_duration, format_rate
 
-if TYPE_CHECKING:  # the process probe runs after the first frame
+if TYPE_CHECKING:  # the process probe and the history read run after the first frame
+    from tui.core.history.model import Run
     from tui.ops.processes import RunningSync, Vitals
 
 WHO = {

@@ -33,18 +33,6 @@ class DeleteGuard:
 
 
 # -- the delete guard -----------------------------------------------------------------------
-def transfers_flag(job: Job) -> int:
-    """The job's --transfers (rclone's default is 4)."""
-    flags = list(job.flags)
-    for i, flag in enumerate(flags):
-        name, _, value = flag.partition("=")
-        if name == "--transfers":
-            raw = value or (flags[i + 1] if i + 1 < len(flags) else "")
-            if raw.isdigit():
-                return int(raw)
-    return 4
-
-
 @dataclass(frozen=True)
 class PartialsLeft:
     """Partial files interrupted runs left at the destination, which the next sync deletes
@@ -82,7 +70,7 @@ def partial_allowance(job: Job, left: PartialsLeft) -> tuple[int, str]:
     if not left.interrupted:
         return 0, ""
     runs = min(left.interrupted, MAX_INTERRUPTED_COUNTED)
-    extra = transfers_flag(job) * runs
+    extra = job.transfers * runs
     return extra, (f"+ up to {extra} for partial files {runs} interrupted "
                    f"run{'s' if runs > 1 else ''} may have left (not countable on this "
                    "destination)")

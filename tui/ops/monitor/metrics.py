@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.core.units import count
@@ -109,6 +110,14 @@ def read_summary(path: Path) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def last_success_time(summary_path: Path) -> datetime | None:
+    """For the dashboard's first frame: when the last real sync succeeded, by the summary
+    (cheap). The history's answer, for a job with no summary, follows with the dashboard's
+    history read (StatusPanel), as tui/ops/health.py's `gather` gives it."""
+    value = last_success_of(read_summary(summary_path))
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 Sample = prom.Sample
