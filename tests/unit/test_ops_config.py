@@ -216,3 +216,16 @@ def test_adhoc_job_names_and_paths() -> None:
     assert load_job(None, None, Overrides(source="/srv/a", log_file="/tmp/x.log")).log_file \
         == Path("/tmp/x.log")
     assert load_job(None, None, Overrides(source=seed.source)) == seed
+
+
+@pytest.mark.parametrize(("flags", "transfers"), [
+    (("--fast-list", "--transfers", "16", "--track-renames"), 16),
+    (("--transfers=8",), 8),
+    ((), 4),  # rclone's default
+    (("--transfers",), 4),  # no value: rclone would refuse it; the default is the guess
+    (("--transfers", "lots"), 4),
+    (("--checkers", "16"), 4),
+])
+def test_job_transfers_reads_the_flag_as_rclone_does(flags: tuple[str, ...],
+                                                     transfers: int) -> None:
+    assert Job(flags=flags).transfers == transfers
