@@ -22,7 +22,7 @@ import math
 import os
 import random
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,12 +57,19 @@ class JsonTemplates:
     stats: bytes  # one mid-run stats line
     tail: list[bytes]  # the final stats line(s)
     failed: list[bytes]  # rclone's lines of a run against a missing source
+    # The end markers' counters, as our runner writes them (read once, not per night).
+    done_counters: dict[str, str] = field(init=False)
+    failed_counters: dict[str, str] = field(init=False)
 
-    def counters(self, lines: list[bytes]) -> dict[str, str]:
-        """The end marker's counters as our runner writes them: rclone's final figures in
-        `lines`, by the runner's own fold (RunState.counters)."""
-        events = [parse_line(ln.decode("utf-8", "replace").rstrip("\n")) for ln in lines]
-        return apply_all(RunState(), events).counters()
+    def __post_init__(self) -> None:
+        self.done_counters = _counters(self.tail)
+        self.failed_counters = _counters(self.failed)
+
+
+def _counters(lines: list[bytes]) -> dict[str, str]:
+    """rclone's final figures in `lines`, by the runner's own fold (RunState.counters)."""
+    events = [parse_line(ln.decode("utf-8", "replace").rstrip("\n")) for ln in lines]
+    return apply_all(RunState(), events).counters()
 
 
 def record_json(base: Path, files: int = 300) -> JsonTemplates:
@@ -94,7 +101,7 @@ def _json_run(tpl: JsonTemplates, night: int, size: int) -> bytes:
     if night % 25 == 24:
         out.extend(tpl.failed)
         end = format_end(MarkerKind.FAILED, run_id, 3, when + timedelta(seconds=2),
-                         tpl.counters(tpl.failed), reason="Source not found")
+                         tpl.failed_counters, reason="Source not found")
         return b"".join(out) + end.encode() + b"\n"
     out.extend(tpl.head)
 
@@ -108,7 +115,7 @@ def _json_run(tpl: JsonTemplates, night: int, size: int) -> bytes:
     # The figures of the final stats line (not of the copied lines, which fill scales):
     # the marker and the stats agree, as a real run's do.
     end = format_end(MarkerKind.COMPLETE, run_id, 0, when + timedelta(seconds=60),
-                     tpl.counters(tpl.tail))
+                     tpl.done_counters)
     return b"".join(out) + end.encode() + b"\n"
 
 

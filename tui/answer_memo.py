@@ -119,11 +119,8 @@ def watched(config: Path | None, system_config: Path, log_files: Iterable[Path],
             log: Path) -> list[str]:
     """The files an answer about `log` is made from, apart from our modules."""
     paths = [str(config if config is not None else system_config), LOCALTIME,
-             os.path.dirname(os.path.abspath(log)) or "/", str(log)]
-    for f in log_files:
-        if str(f) not in paths:
-            paths.append(str(f))
-    return paths
+             os.path.dirname(os.path.abspath(log)) or "/", str(log), *map(str, log_files)]
+    return list(dict.fromkeys(paths))  # once each, in order (the log is among its files)
 
 
 def our_modules() -> list[str]:
@@ -141,7 +138,8 @@ def settled(history: History, paths: list[str], folder: Path) -> bool:
 
     if history.runs and history.runs[-1].outcome in (Outcome.RUNNING, Outcome.INCOMPLETE):
         return False
-    if any(str(f) not in paths for f in history.files):
+    known = set(paths)  # years of daily rotations are a thousand files
+    if any(str(f) not in known for f in history.files):
         return False
     inside = os.path.join(folder, "")
     return not any(w.file.startswith(inside) for w in history.warnings)

@@ -51,21 +51,21 @@ def history_answer(job: Job, as_json: bool, limit: int | None,
     if limit is not None and limit < 0:
         return Printed(exitcodes.USAGE, "", "space-mirror: --limit must be 0 or more\n", None)
     history = load_history(job)
-    every_run = history.runs
+    shown = history
     if where is not None and where.active:
+        from dataclasses import replace
+
         from tui.core import runfilter
 
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
-        history.runs = runfilter.select(history.runs, where)
+        shown = replace(history, runs=runfilter.select(history.runs, where))
     if as_json:
-        out = json_text(history.as_json(limit, every_run)) + "\n"
-        history.runs = every_run
+        out = json_text(shown.as_json(limit, history.runs)) + "\n"
         return Printed(exitcodes.OK, out, "", history)
-    runs = history.runs[-limit:] if limit else history.runs
+    runs = shown.runs[-limit:] if limit else shown.runs
     table = io.StringIO()
-    print_table(list(reversed(runs)), table, filtered=where is not None and where.active)
+    print_table(list(reversed(runs)), table, filtered=shown is not history)
     err = "".join(printable(f"warning: {w}") + "\n" for w in history.warnings)
-    history.runs = every_run
     return Printed(exitcodes.OK, table.getvalue(), err, history)
 
 

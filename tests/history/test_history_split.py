@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +64,29 @@ def _starts(data: bytes) -> int:
                and m.kind is MarkerKind.START)
 
 
+def _nights(tmp_path: Path, shape: str = "wrapper-text") -> Path:
+    """A recorded log four times over: runs enough to cut in several places."""
+    log = tmp_path / "space-mirror.log"
+    log.write_bytes((SHAPES / shape / "space-mirror.log").read_bytes() * 4)
+    return log
+
+
+def _first_in_scan_part(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None], *,
+                        in_child: bool) -> Callable[[str, scan.Buf, int, int], scan.ScanPart]:
+    """Make every part's scan run `act` first, in the children only (or in the parent
+    only); returns the real scan_part."""
+    parent = os.getpid()
+    real = scan.scan_part
+
+    def first_act(name: str, buf: scan.Buf, lo: int, hi: int) -> scan.ScanPart:
+        if (os.getpid() != parent) == in_child:
+            act()
+        return real(name, buf, lo, hi)
+
+    monkeypatch.setattr(split, "scan_part", first_act)
+    return real
+
+
 @pytest.mark.parametrize("path", LOGS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_split_scan_is_the_whole_scan(path: Path, tiny_parts: list[int]) -> None:
     whole, parts = _both(path)
@@ -101,17 +124,9 @@ def test_warnings_past_the_cap_are_counted_across_parts(tmp_path: Path,
 
 def test_a_child_that_dies_has_its_part_scanned_again(
         tmp_path: Path, tiny_parts: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
-    parent = os.getpid()
-    real = scan.scan_part
-
-    def dies_in_a_child(name: str, buf: scan.Buf, lo: int, hi: int) -> scan.ScanPart:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(name, buf, lo, hi)
-
-    monkeypatch.setattr(split, "scan_part", dies_in_a_child)
+    log = _nights(tmp_path)
+    real = _first_in_scan_part(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL),
+                               in_child=True)
     with open_buffer(log, []) as buf:
         whole = real(str(log), buf, 0, len(buf))
         parts = split.scan_range(str(log), buf, 0, len(buf))
@@ -122,8 +137,7 @@ def test_a_child_that_dies_has_its_part_scanned_again(
 
 def test_a_child_that_sends_nonsense_has_its_part_scanned_again(
         tmp_path: Path, tiny_parts: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "runner-json" / "space-mirror.log").read_bytes() * 4)
+    log = _nights(tmp_path, "runner-json")
     parent = os.getpid()
     real = scan.ScanPart.plain
 
@@ -140,17 +154,12 @@ def test_no_child_outlives_a_failed_scan(tmp_path: Path, tiny_parts: list[int],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The file shrinks under the scan (copytruncate): the error reaches the caller, as in a
     whole-file scan, and the children are stopped and reaped (the fixture checks)."""
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
-    parent = os.getpid()
-    real = scan.scan_part
+    log = _nights(tmp_path)
 
-    def truncated_here(name: str, buf: scan.Buf, lo: int, hi: int) -> scan.ScanPart:
-        if os.getpid() == parent:
-            raise Truncated(5, "the file shrank while it was read")
-        return real(name, buf, lo, hi)
+    def shrank() -> None:
+        raise Truncated(5, "the file shrank while it was read")
 
-    monkeypatch.setattr(split, "scan_part", truncated_here)
+    _first_in_scan_part(monkeypatch, shrank, in_child=False)
     with open_buffer(log, []) as buf, pytest.raises(Truncated):
         split.scan_range(str(log), buf, 0, len(buf))
     assert tiny_parts
@@ -162,8 +171,7 @@ def test_no_fork_while_another_thread_runs(tmp_path: Path,
     monkeypatch.setattr(split, "usable_cores", lambda: 4)
     forks: list[int] = []
     monkeypatch.setattr(split, "_fork_part", lambda *a: forks.append(1))
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
+    log = _nights(tmp_path)
     stop = threading.Event()
     worker = threading.Thread(target=stop.wait)
     worker.start()
@@ -178,8 +186,7 @@ def test_no_fork_while_another_thread_runs(tmp_path: Path,
 
 def test_one_core_or_a_small_file_is_one_part(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
+    log = _nights(tmp_path)
     monkeypatch.setattr(split, "_alone", lambda: True)
     with open_buffer(log, []) as buf:
         monkeypatch.setattr(split, "usable_cores", lambda: 1)
@@ -217,22 +224,14 @@ def test_a_child_never_runs_the_parents_signal_handlers(
     """The runner reads the history with its own SIGTERM handler installed (it ends the run
     and writes the end marker): a scanning child that gets SIGTERM dies of it, as a plain
     process would, and never runs that handler; its part is scanned again here."""
-    log = tmp_path / "space-mirror.log"
-    log.write_bytes((SHAPES / "wrapper-text" / "space-mirror.log").read_bytes() * 4)
+    log = _nights(tmp_path)
     ran = tmp_path / "handler-ran"
-    parent = os.getpid()
 
     def handler(signum: int, frame: object) -> None:
         ran.write_text(str(os.getpid()))
 
-    real = scan.scan_part
-
-    def terminated(name: str, buf: scan.Buf, lo: int, hi: int) -> scan.ScanPart:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return real(name, buf, lo, hi)
-
-    monkeypatch.setattr(split, "scan_part", terminated)
+    real = _first_in_scan_part(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM),
+                               in_child=True)
     old = signal.signal(signal.SIGTERM, handler)
     try:
         with open_buffer(log, []) as buf:

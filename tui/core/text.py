@@ -56,15 +56,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}"
 
 
-def json_text(value: Any, **kwargs: Any) -> str:
+def json_text(value: Any) -> str:
     """json.dumps for output a person may read on a terminal: UTF-8 kept readable, but
-    every control, format and separator character escaped. Without `indent`, as lean_json
-    encodes it (a history of years is one such value)."""
-    if kwargs.get("indent") is None:
-        text = lean_json(value, ensure_ascii=False, separators=kwargs.get("separators"))
-    else:
-        text = json.dumps(value, ensure_ascii=False, **kwargs)
-    return _JSON_RAW.sub(_escape, text)
+    every control, format and separator character escaped. Encoded as lean_json does (a
+    history of years is one such value)."""
+    return _JSON_RAW.sub(_escape, lean_json(value, ensure_ascii=False))
 
 
 LEAN_FROM = 64  # a list longer than this is encoded item by item

@@ -20,8 +20,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tui.core.cachedir import default_cache_dir
     from tui.core.history.assemble import RunningCheck, scan_history
-    from tui.core.history.cache import CACHE_VERSION, cache_path, default_cache_dir
+    from tui.core.history.cache import CACHE_VERSION, cache_path
     from tui.core.history.files import log_files, read_span, run_log_lines
     from tui.core.history.model import (
         FileScan,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 _HOME = {
     "RunningCheck": "assemble", "scan_history": "assemble",
-    "CACHE_VERSION": "cache", "cache_path": "cache", "default_cache_dir": "cache",
+    "CACHE_VERSION": "cache", "cache_path": "cache", "default_cache_dir": "tui.core.cachedir",
     "log_files": "files", "read_span": "files", "run_log_lines": "files",
     "FileScan": "model", "Fragment": "model", "History": "model", "HistoryWarning": "model",
     "LogSpan": "model", "Run": "model",
@@ -68,7 +69,8 @@ def __getattr__(name: str) -> Any:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    module = home if "." in home else f"{__name__}.{home}"  # a submodule, or its own home
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

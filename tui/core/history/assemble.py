@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.core.cachedir import default_cache_dir
 from tui.core.history.cache import (
     Answer,
     Cache,
     CacheWriter,
     answer_path,
     cache_path,
-    default_cache_dir,
     load_answer,
     needs_reading,
     save_answer,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core.cachedir import default_cache_dir as default_cache_dir  # its old home
 from tui.core.filestamp import stamp
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
@@ -156,7 +155,7 @@ def load_answer(path: Path, sig: list[str] | None) -> tuple[Answer, bool] | None
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             return None
         answer = Answer([Run.from_cache(r) for r in data["runs"]], list(data["bases"]),
-                        [HistoryWarning(w[0], w[1], w[2]) for w in data["warnings"]],
+                        [HistoryWarning.from_row(w) for w in data["warnings"]],
                         data["open"])
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
@@ -169,14 +168,14 @@ def save_answer(path: Path, sig: list[str] | None, answer: Answer,
         return
     data = {"version": CACHE_VERSION, "sig": sig, "open": answer.open_id,
             "bases": answer.bases, "runs": [r.to_cache() for r in answer.runs],
-            "warnings": [[w.file, w.offset, w.message] for w in answer.warnings]}
+            "warnings": [w.row() for w in answer.warnings]}
     write_cache_file(path, lean_json(data, separators=(",", ":")), warnings, write)
 
 
 def _entry_to_scan(entry: dict[str, Any]) -> FileScan:
     return FileScan(
         fragments=[Fragment.from_json(f) for f in entry["fragments"]],
-        warnings=[HistoryWarning(w[0], w[1], w[2]) for w in entry["warnings"]],
+        warnings=[HistoryWarning.from_row(w) for w in entry["warnings"]],
         size=int(entry["size"]),
     )
 
@@ -186,7 +185,7 @@ def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int,
     return {
         "size": scan.size, "mtime_ns": st.st_mtime_ns, "head_len": head_len, "head": head,
         "fragments": [f.to_json() for f in scan.fragments],
-        "warnings": [[w.file, w.offset, w.message] for w in scan.warnings],
+        "warnings": [w.row() for w in scan.warnings],
     }
 
 

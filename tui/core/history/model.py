@@ -26,6 +26,15 @@ class HistoryWarning:
         where = f"{self.file}: byte {self.offset}" if self.offset is not None else self.file
         return f"{where}: {self.message}"
 
+    def row(self) -> list[Any]:
+        """[file, offset, message]: how the caches, and a split scan's children, carry it."""
+        return [self.file, self.offset, self.message]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> HistoryWarning:
+        """The inverse of `row`; IndexError on a short row."""
+        return cls(row[0], row[1], row[2])
+
 
 @dataclass(frozen=True, slots=True)
 class LogSpan:

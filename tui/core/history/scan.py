@@ -583,13 +583,13 @@ class ScanPart:
     def plain(self) -> tuple[Any, ...]:
         """Built-in types only (for marshal, across a pipe); `from_plain` is the inverse."""
         return ([f.to_json() for f in self.fragments],
-                [(w.file, w.offset, w.message) for w in self.warnings], self.dropped)
+                [w.row() for w in self.warnings], self.dropped)
 
     @classmethod
     def from_plain(cls, data: tuple[Any, ...]) -> ScanPart:
         frags, warnings, dropped = data
         return cls([Fragment.from_json(f) for f in frags],
-                    [HistoryWarning(w[0], w[1], w[2]) for w in warnings], int(dropped))
+                    [HistoryWarning.from_row(w) for w in warnings], int(dropped))
 
 
 def scan_part(name: str, buf: Buf, lo: int, hi: int) -> ScanPart:

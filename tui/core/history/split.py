@@ -24,7 +24,14 @@ import sys
 
 from tui.core.history.files import LogBytes
 from tui.core.history.model import FileScan
-from tui.core.history.scan import MAX_MARKER_LINE, Buf, ScanPart, join_parts, scan_part
+from tui.core.history.scan import (
+    MAX_MARKER_LINE,
+    Buf,
+    ScanPart,
+    join_parts,
+    scan_bytes,
+    scan_part,
+)
 from tui.core.logline import decode
 from tui.core.markers import START_NEEDLE, MarkerKind, parse_marker
 
@@ -47,7 +54,7 @@ def scan_range(name: str, buf: Buf, lo: int, hi: int) -> FileScan:
     """scan.scan_bytes of [lo, hi), on several cores when the stretch is large."""
     cuts = plan_cuts(buf, lo, hi, _parts_wanted(buf, hi - lo))
     if len(cuts) <= 2:
-        return join_parts(name, [scan_part(name, buf, lo, hi)], hi)
+        return scan_bytes(name, buf, lo, hi)
     children: list[tuple[int, int, int, int]] = []  # (pid, read end, lo, hi)
     try:
         for a, b in itertools.pairwise(cuts[1:]):
