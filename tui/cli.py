@@ -358,6 +358,7 @@ def _cmd_run(ns: argparse.Namespace) -> int:
 
 
 def _cmd_check(ns: argparse.Namespace) -> int:
+    from tui.core.remotes import display_remote
     from tui.core.text import printable
     from tui.ops import credentials, preflight
 
@@ -365,7 +366,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     results, ctx = preflight.run_checks(job, offline=ns.offline)
     results += preflight.check_unit(job)  # `check` only: a run is not the unit's business
     print(f"space-mirror check: job {job.name!r} ({job.source} → "
-          f"{credentials.display_remote(job.destination)})")
+          f"{display_remote(job.destination)})")
     for r in results:
         print(printable(credentials.redact(r.line(), ctx.secrets)))  # rclone's errors in it
     bad: list[object] = list(preflight.failed(results))

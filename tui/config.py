@@ -38,6 +38,9 @@ MAX_CONFIG = 1 << 20
 
 @dataclass(frozen=True)
 class Job:
+    """One mirror job: what to sync where, with which rclone flags, and where its log, lock,
+    metrics and summary live (docs/configuration.md)."""
+
     name: str = DEFAULT_JOB_NAME
     source: str = "/space"
     destination: str = ":b2:miket-space-mirror"

@@ -15,10 +15,10 @@ from typing import TextIO
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
+from tui.core.remotes import display_remote
 from tui.core.text import json_text, printable, printable_lines
 from tui.core.units import format_bytes
 from tui.ops.b2audit import with_delete_meaning
-from tui.ops.credentials import display_remote
 from tui.ops.planner import compute_plan
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

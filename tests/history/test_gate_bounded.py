@@ -138,6 +138,13 @@ NOT_BEFORE_FIRST_FRAME = {
     # Textual's table (the history, overview and fleet screens' rows) and importlib's
     # resource readers (zipfile): the stylesheets are found on disk.
     "textual.widgets._data_table", "importlib.resources", "zipfile",
+    # Issue 21's fifth round: what the workers, a key or a run's end need, not the first
+    # frame: the log's follower, the dialogs, why a run stopped (outcome, remedies, triage
+    # classes), the lock (its sight check runs with the workers), the credentials' file
+    # handling (the destination is shown by tui.core.remotes) and the metrics' writers
+    # (the last success is read by tui.ops.monitor.summary).
+    "tui.core.follow", "tui.app.screens.dialogs", "tui.core.outcome", "tui.core.remedy",
+    "tui.core.triage", "tui.ops.lock", "tui.ops.credentials", "tui.ops.monitor.metrics",
 }
 
 

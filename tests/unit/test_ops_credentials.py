@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tui.config import Job
+from tui.core.remotes import inline_secret_in_remote
 from tui.ops import credentials as cr
 from tui.ops import preflight
 
@@ -149,4 +150,4 @@ def test_redact() -> None:
     ("/srv/key=value,x", False),
 ])
 def test_inline_secret_in_remote(dest: str, inline: bool) -> None:
-    assert cr.inline_secret_in_remote(dest) is inline
+    assert inline_secret_in_remote(dest) is inline

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tui.ops.monitor import metrics, prom
 from tui.ops.monitor.metrics import RunSummary
+from tui.ops.monitor.summary import carry, last_success_of
 
 NAMES = ("last_success_timestamp_seconds", "last_run_start_timestamp_seconds",
          "last_run_end_timestamp_seconds", "last_run_duration_seconds", "last_run_exit_code",
@@ -78,22 +79,22 @@ def test_prometheus_text() -> None:
 def test_carry_over_rules() -> None:
     prev = {"last_success_ended": 100.0, "deletes_skipped_runs": 2}
     kw = dict(ended=200.0, ran_rclone=True, deletes_skipped=False)
-    assert metrics.carry(prev, mode="sync", outcome="success", **kw) == {  # type: ignore[arg-type]
+    assert carry(prev, mode="sync", outcome="success", **kw) == {  # type: ignore[arg-type]
         "last_success_ended": 200.0, "deletes_skipped_runs": 0}
-    assert metrics.carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
+    assert carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
                          deletes_skipped=True) == {"last_success_ended": 100.0,
                                                    "deletes_skipped_runs": 3}
     # A dry run, or a run whose rclone never started, changes neither.
-    assert metrics.carry(prev, mode="dry-run", outcome="success", ended=200.0,
+    assert carry(prev, mode="dry-run", outcome="success", ended=200.0,
                          ran_rclone=True, deletes_skipped=True) == prev
-    assert metrics.carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=False,
+    assert carry(prev, mode="sync", outcome="failed", ended=200.0, ran_rclone=False,
                          deletes_skipped=False) == prev
     # A summary from before the field existed: its own successful sync is the last success.
     old = {"mode": "sync", "outcome": "success", "ended": 50.0}
-    assert metrics.carry(old, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
+    assert carry(old, mode="sync", outcome="failed", ended=200.0, ran_rclone=True,
                          deletes_skipped=False)["last_success_ended"] == 50.0
-    assert metrics.last_success_of({**old, "mode": "dry-run"}) is None
-    assert metrics.carry({}, mode="sync", outcome="failed", ended=1.0, ran_rclone=True,
+    assert last_success_of({**old, "mode": "dry-run"}) is None
+    assert carry({}, mode="sync", outcome="failed", ended=1.0, ran_rclone=True,
                          deletes_skipped=False) == {"last_success_ended": None,
                                                     "deletes_skipped_runs": 0}
 

@@ -22,7 +22,6 @@ from textual.screen import Screen
 from tui.app import keys as K
 from tui.app import workers
 from tui.app.screens.dashboard import DashboardScreen
-from tui.app.screens.dialogs import QuitScreen
 from tui.app.styles import css_path
 from tui.app.widgets.logview import MAX_LINES
 from tui.app.widgets.status import Situation
@@ -105,11 +104,17 @@ class MirrorApp(App[int]):
     # -- quitting: one question, whichever screen asks -------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # ctrl+q on the quit dialog: one dialog is enough.
-        return not (action == "quit" and isinstance(self.screen, QuitScreen))
+        if action != "quit":
+            return True
+        from tui.app.screens.dialogs import QuitScreen  # the dialogs load when first asked
+
+        return not isinstance(self.screen, QuitScreen)
 
     async def action_quit(self) -> None:
         live = [s for s in self.screen_stack if isinstance(s, DashboardScreen) and s.model.live]
         if live:
+            from tui.app.screens.dialogs import QuitScreen
+
             self.push_screen(QuitScreen(), live[-1].quit_chosen)
             return
         self.exit(0)

@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 from rich.cells import cell_len
 
-from tui.core.follow import WAITING
 from tui.core.logline import Event, LineParser, LogRecord, MarkerLine, StatsUpdate, Unparsed, decode
 from tui.core.markers import MarkerKind
 from tui.core.runstate import RunState, apply_all
@@ -116,7 +115,10 @@ class Feed:
         if text == self._last_note:
             return
         self._last_note = text
-        # `wait`: a note the log view drops once real lines follow (tui/core/follow.WAITING).
+        # `wait`: a note the log view drops once real lines follow. The follower is imported
+        # by the worker that reads the log, after the first frame, and so here.
+        from tui.core.follow import WAITING
+
         kind = "wait" if text == WAITING else "note"
         self.pending.append(make_entry(kind, f"-- {text} --"))
         self.dirty = True

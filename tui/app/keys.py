@@ -23,6 +23,9 @@ ANY = "any"  # the parameter of a hidden twin: always enabled, never in the foot
 
 @dataclass(frozen=True)
 class Key:
+    """One key of a screen's table: its binding, and how the footer, the help screen and the
+    command palette show it."""
+
     keys: str  # Textual key names, comma separated: "j,down"
     action: str  # the screen's action, without the action_ prefix
     label: str  # footer and palette title

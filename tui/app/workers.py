@@ -24,12 +24,12 @@ from tui.app.messages import (
 )
 from tui.config import Job
 from tui.core import dashboard as dm
-from tui.core.follow import LogFollower, last_start_offset
 from tui.core.text import printable
 
-# The process table (psutil), the pre-flight (credentials, dotenv, the guards) and the log's
-# file system are looked at once the first frame is painted: each is imported by the worker
-# that first needs it, not on the dashboard's start path (tests/history/test_gate_bounded.py).
+# The process table (psutil), the pre-flight (credentials, dotenv, the guards), the log's
+# file system and its follower are looked at once the first frame is painted: each is
+# imported by the worker that first needs it, not on the dashboard's start path
+# (tests/history/test_gate_bounded.py).
 if TYPE_CHECKING:
     from tui.ops.preflight import CheckResult
     from tui.ops.processes import Launched, RunningSync, Vitals
@@ -101,6 +101,8 @@ def follow_log(job: Job, max_lines: int, stop: threading.Event, post: Post) -> N
 
 def follow_start(path: Path) -> int:
     """Where following a log begins: its last run's start marker, else its tail."""
+    from tui.core.follow import last_start_offset
+
     start = last_start_offset(path)
     if start is None:
         try:
@@ -112,6 +114,7 @@ def follow_start(path: Path) -> int:
 
 def _follow_once(job: Job, max_lines: int, stop: threading.Event, post: Post) -> None:
     # Imported here, in the worker: the scanner is not on the first frame's path.
+    from tui.core.follow import LogFollower
     from tui.core.history.replay import plan_attach
 
     attach = plan_attach(job.log_file, follow_start(job.log_file))

@@ -16,6 +16,8 @@ def spark_samples(samples: Sequence[float]) -> list[float]:
 
 @dataclass(frozen=True, slots=True)
 class Trend:
+    """A series ready for a bar chart: its values log-scaled, its raw range and outliers."""
+
     data: list[float]  # log-scaled values, for a bar chart
     low: float  # the smallest raw value (a label)
     high: float  # the largest raw value (a label)

@@ -66,17 +66,23 @@ class RunnerLaunched:
 
 @dataclass(frozen=True)
 class LaunchFailed:
+    """The runner could not be started: `problem` says why."""
+
     problem: str
 
 
 @dataclass(frozen=True)
 class RunnerExited:
+    """The runner the dashboard started has exited with `code`."""
+
     code: int
     complaint: str = ""
 
 
 @dataclass(frozen=True)
 class AbortSent:
+    """The abort went out; `problem` says why it could not, when it could not."""
+
     problem: str | None = None
 
 
@@ -86,6 +92,9 @@ Event = (LogRead | Probed | Requested | PreflightRefused | RunnerLaunched | Laun
 
 @dataclass(frozen=True)
 class DashboardModel:
+    """Everything the dashboard knows, folded from its events (`fold`): the run the log
+    shows, what the probes found running, and what the operator asked for."""
+
     run: RunState = field(default_factory=RunState)
     started_by: str | None = None
     caught_up: bool = False

@@ -52,12 +52,16 @@ class LogRecord:
 
 @dataclass(frozen=True, slots=True)
 class StatsUpdate:
+    """A block of rclone's periodic stats, parsed."""
+
     time: str
     stats: Stats
 
 
 @dataclass(frozen=True, slots=True)
 class MarkerLine:
+    """One of our start or end markers, parsed, with the line as written."""
+
     marker: Marker
     text: str
 

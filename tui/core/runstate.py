@@ -60,6 +60,9 @@ def outcome_for(kind: MarkerKind, exit_code: int | None) -> Outcome:
 
 @dataclass(frozen=True, slots=True)
 class RunState:
+    """What the log says about the run it shows: its phase, identity, outcome, rclone's
+    latest stats and the counts folded from its lines (apply / apply_all)."""
+
     phase: Phase = Phase.IDLE
     run_id: str | None = None
     job: str | None = None

@@ -17,7 +17,12 @@ from tui.core.follow import last_start_offset
 from tui.core.health import Facts, LastRun, last_progress
 from tui.core.logline import Event, LineParser, MarkerLine, decode
 from tui.core.rotation import Coverage, coverage
-from tui.ops.monitor import metrics
+from tui.ops.monitor.summary import (
+    DELETES_SKIPPED_RUNS,
+    last_real_of,
+    last_success_of,
+    read_summary,
+)
 
 if TYPE_CHECKING:  # read after the first frame (tui/core/history is imported lazily)
     from tui.core.history.model import Run
@@ -62,7 +67,7 @@ def gather(job: Job, now: float | None = None,
     `find_running`: the caller's probe (the overview's), so its rows and the model agree.
     `cache`: which history cache to read through (the runner's is its state folder)."""
     when = time.time() if now is None else now
-    summary = metrics.read_summary(job.summary_path)
+    summary = read_summary(job.summary_path)
     # The lock for our runs; psutil for the old wrapper's rclone (during a migration).
     if find_running is None:
         from tui.ops import processes
@@ -79,10 +84,10 @@ def gather(job: Job, now: float | None = None,
 
     runs = _job_runs(job, cache)
     persistent = None if runs is None else persistent_summary(runs)
-    skipped = summary.get(metrics.DELETES_SKIPPED_RUNS)
+    skipped = summary.get(DELETES_SKIPPED_RUNS)
     # The summary is the runner's own record; a job the old wrapper ran (or a summary out of
     # reach) still has its log: the history answers then.
-    good = metrics.last_success_of(summary)
+    good = last_success_of(summary)
     if good is None and runs is not None:
         ended = last_success(runs)
         good = ended.timestamp() if ended is not None else None
@@ -114,7 +119,7 @@ def last_real(summary: dict[str, object]) -> LastRun | None:
     run is the real one)."""
     if not summary or summary.get("mode") == "sync":
         return None
-    real = metrics.last_real_of(summary)
+    real = last_real_of(summary)
     return None if real is None else _last_run({**real, "mode": "sync"})
 
 
@@ -122,7 +127,7 @@ def last_real_of_job(job: Job) -> LastRun | None:
     """For the dashboard's state line after a dry run: the last real sync (the summary's
     own run when it was one: read just after a dry run ended, before its summary is
     written, that is still the right answer)."""
-    real = metrics.last_real_of(metrics.read_summary(job.summary_path))
+    real = last_real_of(read_summary(job.summary_path))
     return None if real is None else _last_run({**real, "mode": "sync"})
 
 

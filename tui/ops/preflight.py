@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui.config import Job
 from tui.core import rclone_version
+from tui.core.remotes import inline_secret_in_remote
 from tui.ops import credentials, lock, rclone_probe, rclonecmd, safefile, trust
 
 # Entries that exist on an empty file system, so they do not make a source "not empty".
@@ -169,7 +170,7 @@ def check_hooks(job: Job, environ: Mapping[str, str] | None = None) -> CheckResu
 
 def _check_flags(job: Job) -> CheckResult:
     problems = rclonecmd.refused_flags(job.flags)
-    if credentials.inline_secret_in_remote(job.destination):
+    if inline_secret_in_remote(job.destination):
         problems.append("the destination string carries a credential; it would show in ps "
                         "and in the log")
     if problems:

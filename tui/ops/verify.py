@@ -26,6 +26,7 @@ from tui.core import exitcodes, rotation
 from tui.core import verify as core
 from tui.core.markers import VERIFY, MarkerKind
 from tui.core.remedy import verify_remedy
+from tui.core.remotes import display_remote
 from tui.ops import credentials, lock, preflight, rclone_probe, verify_state
 from tui.ops.monitor import prom, verify_metrics
 from tui.ops.run import locking
@@ -210,7 +211,7 @@ class Verifier:
                 "--use-json-log", "--stats", "1s", "--stats-log-level", "INFO", "-v",
                 "--log-file", str(self.job.log_file)]
         self.say(f"space-mirror: verify {self.run_id}: checking {what} of {self.job.source} "
-                 f"against {credentials.display_remote(self.job.destination)}")
+                 f"against {display_remote(self.job.destination)}")
         self.journal.start_marker(self.run_id, self.job.name, VERIFY, extra)
         started = time.monotonic()
         proc = RcloneProcess(argv, env, self.job.log_file, held, self.job.abort_grace)

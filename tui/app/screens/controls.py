@@ -11,6 +11,8 @@ from tui.core.runstate import RunState
 
 @dataclass
 class Bandwidth:
+    """The running sync's bandwidth limit, asked of rclone once per run."""
+
     limit: str | None = None  # the running sync's limit as rclone reports it (None: unknown)
     asked_for: str | None = None  # the run whose limit was asked for
 

@@ -27,7 +27,6 @@ from tui.app import lookups, workers
 from tui.app import messages as msg
 from tui.app.keys import Key
 from tui.app.screens.controls import Bandwidth
-from tui.app.screens.dialogs import AbortScreen
 from tui.app.screens.logscreen import LogScreen, search_box
 from tui.app.widgets.inflight import FlightDeck
 from tui.app.widgets.logview import LogView
@@ -38,10 +37,9 @@ from tui.core import dashboard as dm
 from tui.core import exitcodes
 from tui.core.dashboard import DashboardModel
 from tui.core.progress import in_flight
+from tui.core.remotes import display_remote
 from tui.core.text import printable
-from tui.ops import lock
-from tui.ops.credentials import display_remote
-from tui.ops.monitor import metrics
+from tui.ops.monitor.summary import last_success_time
 
 if TYPE_CHECKING:  # the process probe and the launcher run after the first frame
     from tui.ops.processes import Launched, RunningSync, Vitals
@@ -144,24 +142,31 @@ class DashboardScreen(LogScreen):
     def on_mount(self) -> None:
         panel = self.query_one(StatusPanel)
         panel.warn_after = self.job.warn_after
-        panel.last_success = metrics.last_success_time(self.job.summary_path)
+        panel.last_success = last_success_time(self.job.summary_path)
         panel.show_identity(
             self.job.name, self.job.source, display_remote(self.job.destination), self.hostname)
         self.query_one(LogView).focus()
         self._fit_deck()
         self.refresh_status()
         self.query_one(LogView).retitle()
-        hidden = lock.out_of_sight(self.job.lock_path)
-        if hidden is not None:  # not root: say so, rather than show IDLE for a running sync
-            self.query_one(ProblemPanel).show_problem("Runs of this job are out of sight",
-                                                      printable(hidden))
         # Paint first, then read: replaying the current run from a big log and scanning the
         # process table hold the GIL, and must not delay the first frame.
         self.call_after_refresh(self._start_workers)
 
     def _start_workers(self) -> None:
+        self._say_if_out_of_sight()
         self._follow_log()
         self._sample_vitals()
+
+    def _say_if_out_of_sight(self) -> None:
+        """Not root: say so before the first probe, rather than show IDLE for a running
+        sync (the lock's module loads here, after the first frame, with the probes)."""
+        from tui.ops import lock
+
+        hidden = lock.out_of_sight(self.job.lock_path)
+        if hidden is not None:
+            self.query_one(ProblemPanel).show_problem("Runs of this job are out of sight",
+                                                      printable(hidden))
 
     def on_unmount(self) -> None:
         self.stop.set()
@@ -347,6 +352,8 @@ class DashboardScreen(LogScreen):
         who = who_started(self.situation())
         if who:
             what += f", started by {who}"
+        from tui.app.screens.dialogs import AbortScreen  # loaded when first asked
+
         self.app.push_screen(AbortScreen(what + "."), self._abort_chosen)
 
     def _abort_chosen(self, choice: str | None) -> None:

@@ -39,13 +39,13 @@ from tui.app.styles import css_path
 from tui.config import Job
 from tui.core import exitcodes
 from tui.core.plan import Plan, group_by_top
+from tui.core.remotes import display_remote
 from tui.core.seek import Matches, contains_words
 from tui.core.stats import Stats
 from tui.core.text import printable
 from tui.core.units import format_bytes
 from tui.ops import processes
 from tui.ops.b2audit import with_delete_meaning
-from tui.ops.credentials import display_remote
 from tui.ops.planner import PlanOutcome, compute_plan
 from tui.ops.processes import Launched
 

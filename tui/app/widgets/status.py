@@ -22,7 +22,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.config import Job
-from tui.core.outcome import Counted, count_for, counted, outcome_text
 from tui.core.progress import (
     ProgressWatch,
     done_percent,
@@ -34,14 +33,16 @@ from tui.core.progress import (
     stopped_short,
     stops_in,
 )
-from tui.core.remedy import ErrorCount
 from tui.core.runstate import Outcome, Phase, RunState
 from tui.core.text import printable
 from tui.core.typical import usual_eta_text as usual_eta
 from tui.core.units import age_text, format_bytes, format_duration, format_rate
 
-if TYPE_CHECKING:  # the process probe and the history read run after the first frame
+# The process probe and the history read run after the first frame; why a run stopped
+# (the outcome, its remedies and triage classes) is worked out once one has.
+if TYPE_CHECKING:
     from tui.core.history.model import Run
+    from tui.core.outcome import Counted
     from tui.ops.processes import RunningSync, Vitals
 
 WHO = {
@@ -281,15 +282,19 @@ def counters_line(st: RunState) -> Content:
     )
 
 
-def outcome_line(st: RunState, count: ErrorCount | None = None, job: Job | None = None,
+def outcome_line(st: RunState, history: Counted | None = None, job: Job | None = None,
                  width: int | None = None) -> Content | None:
     """Why the last run ended the way it did (nothing for a success): the main class, its
-    count and example, then the remedy (core's outcome_text)."""
+    count and example, then the remedy (core's outcome_text). `history`: the newest
+    finished run's errors as the history counted them, used when it is this run."""
     if not stopped_short(st):
         if st.deletes_skipped_for_io_errors:
             return Content.assemble(("deletes skipped: ", "$text-warning bold"),
                                     "rclone saw I/O errors, so nothing was deleted")
         return None
+    from tui.core.outcome import count_for, outcome_text
+
+    count = count_for(history, st.run_id, st.legacy)
     reason, advice = outcome_text(st.reason, st.exit_code, count, job, width)
     parts: list[str | tuple[str, str]] = [("reason: ", "$text-error bold"), printable(reason)]
     if advice:
@@ -380,6 +385,7 @@ class StatusPanel(Vertical):
     def _repeated(self, job: Job) -> None:
         # Imported here: the history is read after the first frame, not before it.
         from tui.core.history import dashboard_line, last_success, persistent_summary
+        from tui.core.outcome import counted
         from tui.ops.health import last_real_of_job
         from tui.ops.history import load_history
 
@@ -483,8 +489,7 @@ class StatusPanel(Vertical):
         job: Job | None = getattr(self.screen, "job", None) or getattr(self.app, "job", None)
         # About four lines at the panel's width: the example is cut, never the remedy.
         width = 4 * max(40, self.size.width or 80) - len("reason: ") - 8
-        line = (outcome_line(st, count_for(self._counted, st.run_id, st.legacy), job, width)
-                if not st.running else None)
+        line = outcome_line(st, self._counted, job, width) if not st.running else None
         if outcome.display != (line is not None):
             outcome.display = line is not None
         if line is not None:

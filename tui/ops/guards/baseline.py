@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Job
+from tui.core.remotes import display_remote
 from tui.core.units import count
-from tui.ops.credentials import display_remote
 from tui.ops.safefile import read_private, write_atomic
 
 

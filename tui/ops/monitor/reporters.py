@@ -24,6 +24,7 @@ from tui.ops import credentials, safefile
 from tui.ops.guards import baseline
 from tui.ops.monitor import hooks as notify
 from tui.ops.monitor import metrics, ping, prom
+from tui.ops.monitor.summary import DELETES_SKIPPED_RUNS, carry, read_summary
 from tui.ops.run.context import RunContext
 from tui.ops.run.journal import Journal
 
@@ -63,12 +64,12 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
     if ctx.max_delete_hit:
         tripped.append("max_delete")
     persistent = persistent_of(ctx.job, cache="state")  # root's runner: its own state folder
-    carried = metrics.carry(metrics.read_summary(ctx.job.summary_path), mode=ctx.mode,
+    carried = carry(read_summary(ctx.job.summary_path), mode=ctx.mode,
                             outcome=outcome, ended=ended, ran_rclone=ctx.ran_rclone,
                             deletes_skipped=(ctx.state.deletes_skipped_for_io_errors
                                              and left_undone(outcome)))
     if persistent is not None:  # the history's count is the one home; the carry is a fallback
-        carried[metrics.DELETES_SKIPPED_RUNS] = persistent.deletes_skipped_runs
+        carried[DELETES_SKIPPED_RUNS] = persistent.deletes_skipped_runs
     return {
         **carried,
         "stalled": ctx.stalled,

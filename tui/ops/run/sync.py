@@ -19,6 +19,7 @@ from tui.core.follow import LogFollower
 from tui.core.logline import Event, LineParser, LogRecord, StatsUpdate, decode
 from tui.core.markers import MarkerKind, now
 from tui.core.progress import in_flight
+from tui.core.remotes import display_remote
 from tui.core.runstate import apply, apply_all
 from tui.core.stats import Stats
 from tui.core.units import format_bytes, format_duration
@@ -241,7 +242,7 @@ class SyncRun:
                           offset: int) -> tuple[int, str | None, MarkerKind]:
         ctx, journal = self.ctx, self.journal
         journal.say(f"space-mirror: run {ctx.run_id} started ({ctx.mode} {ctx.job.source} → "
-                    f"{credentials.display_remote(ctx.job.destination)})")
+                    f"{display_remote(ctx.job.destination)})")
         proc = RcloneProcess(argv, env, ctx.job.log_file, held, ctx.job.abort_grace)
         problem = proc.start()
         if problem is not None:  # after the start marker: this run still gets its end marker
