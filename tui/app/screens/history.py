@@ -28,7 +28,7 @@ from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen
 from tui.app.screens.logscreen import SEARCH_ID, search_box
 from tui.app.styles import css_path
-from tui.app.widgets.tables import DetailsTable
+from tui.app.widgets.tables import Cell, DetailsTable
 from tui.config import Job
 from tui.core.history import History, Run, persistent_at
 from tui.core.historyview import HistoryView, outcome_width, trend_bar
@@ -208,7 +208,7 @@ class HistoryScreen(KeyedScreen):
             width = max([len(label), *(len(str(r[i])) for r in cells)])
             table.add_column(label, width=width)
         for run, row in zip(rows, cells, strict=True):
-            table.add_row(*row, key=run.id)
+            table.add_row(*map(Cell, row), key=run.id)  # sized above: never measured
         ids = [r.id for r in rows]
         if keep in ids:
             table.move_cursor(row=ids.index(keep), animate=False)
