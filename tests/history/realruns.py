@@ -237,6 +237,22 @@ def runner_interrupted(cfg: Path, log: Path, sig: signal.Signals) -> int:
                 child.wait(timeout=DEADLINE)
 
 
+def rclone_killed(cfg: Path, log: Path) -> int:
+    """Start our runner on a slow sync; once rclone is copying, SIGKILL rclone alone (what
+    the OOM killer does): the runner sees it die and ends the run. Its exit code."""
+    since = _log_size(log)
+    proc = subprocess.Popen(runner_argv(cfg), env=_base_env({"RCLONE_BWLIMIT": "200k"}),
+                            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        copying_rclone(proc, log, since).kill()
+        return proc.wait(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 # --- rotation -----------------------------------------------------------------------------------
 def rotate(log: Path, keep: int = 5, compress_from: int = 2) -> None:
     """What logrotate does with `rotate N`, `compress`, `delaycompress`:

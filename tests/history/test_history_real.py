@@ -138,6 +138,22 @@ def test_killed_runner_is_running_while_its_lock_is_held(tmp_path: Path) -> None
     assert other[-1].outcome is Outcome.INCOMPLETE
 
 
+def test_rclone_killed_reads_the_same_in_the_summary_and_the_history(tmp_path: Path) -> None:
+    """rclone SIGKILLed under our runner (the OOM killer): the runner's summary, hooks and
+    notifications say the outcome the end marker says to the dashboard and `history`."""
+    from tests.history.realruns import rclone_killed
+
+    log = tmp_path / "log"
+    slow = tmp_path / "slow"
+    make_tree(slow, {"big/blob.bin": 2_000_000})
+    cfg = write_config(tmp_path, slow, str(tmp_path / "d"), log, name="slow")
+    assert rclone_killed(cfg, log) == 137
+    (run,) = scan_history(log, use_cache=False).runs
+    summary = json.loads((tmp_path / "slow.json").read_text())
+    assert run.outcome is Outcome.KILLED and run.exit_code == 137
+    assert (summary["outcome"], summary["exit_code"]) == ("killed", 137)
+
+
 def test_copy_of_fixture_matches_recorded_expectations(mixed_log: Path, tmp_path: Path) -> None:
     expected = [Expect(e) for e in json.loads(
         (mixed_log.parent / "mixed.expected.json").read_text())]

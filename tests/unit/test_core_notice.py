@@ -36,6 +36,9 @@ def test_states() -> None:
     assert notice.notice_state(facts(age=None)) == "stale"  # never a good mirror
     assert notice.notice_state(facts("success", mode="dry-run")) is None  # says nothing new
     assert notice.notice_state(facts("aborted")) is None
+    # rclone dead of a signal (the OOM killer), a run whose log stops short: failures too.
+    assert notice.notice_state(facts("killed")) == "failure"
+    assert notice.notice_state(facts("incomplete")) == "failure"
     assert notice.notice_state(facts(None)) is None
 
 

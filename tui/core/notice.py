@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from tui.core.health import Facts, last_good_text, success_age
 from tui.core.remedy import ErrorCount, JobFacts, remedy, short_example
 from tui.core.rotation import Coverage
+from tui.core.runstate import Outcome
 from tui.core.units import age_text
 from tui.core.verify import LABELS as VERIFY_LABELS
 
@@ -29,6 +30,9 @@ PROBLEMS = ("failure", "stalled", "stale")
 OK = "ok"
 MAX_FILES = 5
 TITLES = {"failure": "FAILED", "stalled": "STALLED", "stale": "STALE", "recovered": "recovered"}
+# Real syncs that ended without their work done, not by an operator's abort: rclone's
+# failure, rclone dead of a signal (the OOM killer's SIGKILL), a run whose log stops short.
+FAILURES = frozenset({Outcome.FAILED, Outcome.KILLED, Outcome.INCOMPLETE})
 
 
 def notice_state(f: Facts) -> str | None:
@@ -37,7 +41,7 @@ def notice_state(f: Facts) -> str | None:
     if f.stalled:
         return "stalled"
     lr = f.last_run
-    if lr is not None and lr.mode == "sync" and lr.outcome == "failed":
+    if lr is not None and lr.mode == "sync" and lr.outcome in FAILURES:
         return "failure"
     age = success_age(f)
     if f.recorded and (age is None or age > f.crit_after):

@@ -20,7 +20,7 @@ from tui.core.logline import Event, LineParser, LogRecord, StatsUpdate, decode
 from tui.core.markers import MarkerKind, now
 from tui.core.progress import in_flight
 from tui.core.remotes import display_remote
-from tui.core.runstate import apply, apply_all
+from tui.core.runstate import apply, apply_all, outcome_for
 from tui.core.stats import Stats
 from tui.core.units import format_bytes, format_duration
 from tui.ops import credentials, lock, logfile, preflight, rc, rclone_probe, rclonecmd
@@ -226,8 +226,9 @@ class SyncRun:
         rc.remove_socket(rc_socket)
         journal.check_full()
         self._end_marker(kind, code, reason)
-        outcome = {MarkerKind.COMPLETE: "success", MarkerKind.ABORTED: "aborted"}.get(
-            kind, "failed")
+        # The outcome the end marker says, as every reader of it says it (the dashboard, the
+        # history): rclone dead of a signal is `killed` in the summary and the hooks too.
+        outcome = str(outcome_for(kind, code))
         s = ctx.state
         journal.say(f"space-mirror: run {ctx.run_id} {outcome} (exit {code}): "
                     f"{format_bytes(s.bytes)}, {s.transfers} transferred, {s.deletes} deleted, "
