@@ -29,7 +29,7 @@ from tui.app import keys as K
 from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen
 from tui.app.screens.history import OUTCOME_STYLE
-from tui.app.widgets.tables import RowTable
+from tui.app.widgets.tables import Cell, RowTable
 from tui.core import fleet
 from tui.core.runstate import Outcome
 from tui.core.text import printable
@@ -185,7 +185,9 @@ class FleetScreen(KeyedScreen):
             if self.words else list(self.fleet.rows)
         self.shown = rows
         table.clear()
-        table.add_rows(fleet_row_cells(r) for r in rows)
+        # Cells, not str: a label (any exporter writes one) is text, never Rich markup, and
+        # the columns' widths are given (a thousand rows are never measured).
+        table.add_rows(tuple(map(Cell, fleet_row_cells(r))) for r in rows)
         if keep is not None:
             for i, r in enumerate(rows):
                 if (r.instance, r.job) == keep:

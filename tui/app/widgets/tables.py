@@ -13,22 +13,26 @@ from textual.widgets import DataTable
 
 class Cell:
     """A cell of a table whose columns are sized by the screen: drawn as its text, never
-    measured. Textual's DataTable measures every cell of every new row, and rich's measure
-    asks the terminal for its size each time (an ioctl per cell): 8,700 cells for a
-    history of 940 runs held the UI thread for ~90 ms before the list showed. Something
-    rich can draw but not measure counts as one cell wide, which a column whose width was
-    given never reads."""
+    parsed as markup, never measured.
+
+    - A `str` cell is Rich markup to Textual's DataTable: a host label or a file name
+      holding `[bold]` changed style, and one holding `[/x]` stopped the screen with a
+      MarkupError. A Cell's text is shown as it is.
+    - DataTable measures every cell of every new row, and rich's measure asks the terminal
+      for its size each time (an ioctl per cell): 8,700 cells for a history of 940 runs held
+      the UI thread for ~90 ms before the list showed. Something rich can draw but not
+      measure counts as one cell wide, which a column whose width was given never reads."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: Text | str) -> None:
-        self.text = text if isinstance(text, Text) else Text(text)
+        self.text = text  # a str becomes Text when drawn: most rows never are
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
-        yield self.text
+        yield self.text if isinstance(self.text, Text) else Text(self.text)
 
     def __str__(self) -> str:
-        return self.text.plain
+        return self.text if isinstance(self.text, str) else self.text.plain
 
 
 class RowTable(DataTable[Any]):

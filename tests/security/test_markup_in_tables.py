@@ -1,0 +1,39 @@
+"""Text from outside our config reaches the tables as text, never as Rich markup: a
+Prometheus label (any exporter on any host can write one) holding `[/x]` must not stop the
+fleet screen, and `[bold]` shows as typed. Textual's DataTable parses a `str` cell as
+markup; our tables' cells are tui/app/widgets/tables.Cell."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snapshots"))
+
+from fleet_scenes import NOW, answers, shown
+from textual.widgets import DataTable
+
+from tui.app.fleet_app import FleetApp
+from tui.core import fleet
+
+HOSTILE_JOB = "sp[/x]ace[bold]"
+HOSTILE_HOST = "nas[b]01"
+
+
+async def test_fleet_labels_with_markup_are_shown_as_typed() -> None:
+    data = answers(1, 1)
+    for results in data.values():
+        for i, (labels, value, at) in enumerate(results):
+            changed = dict(labels)
+            if changed.get("job") == "space":
+                changed["job"] = HOSTILE_JOB
+            if "instance" in changed:
+                changed["instance"] = changed["instance"].replace("nas01", HOSTILE_HOST)
+            results[i] = (changed, value, at)
+    app = FleetApp(lambda: fleet.build_rows(data, NOW, 15.0), 3600.0, "http://prometheus:9090")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await shown(pilot)
+        table = app.screen.query_one(DataTable)
+        lines = [table.render_line(y).text for y in range(3)]
+        assert any(HOSTILE_JOB[:11] in line for line in lines), lines
+        assert any(HOSTILE_HOST in line for line in lines), lines
