@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snapshots"))
 
 from fleet_scenes import NOW, answers, shown
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from tui.app.fleet_app import FleetApp
 from tui.core import fleet
@@ -37,3 +37,7 @@ async def test_fleet_labels_with_markup_are_shown_as_typed() -> None:
         lines = [table.render_line(y).text for y in range(3)]
         assert any(HOSTILE_JOB[:11] in line for line in lines), lines
         assert any(HOSTILE_HOST in line for line in lines), lines
+        await pilot.press("enter")  # the row's own screen: its series and the ssh command
+        await pilot.pause()
+        title = app.screen.query_one("#fleet-row-title", Static).render()
+        assert f"{HOSTILE_JOB} on {HOSTILE_HOST}:9100" in str(title)
