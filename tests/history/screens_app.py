@@ -59,3 +59,33 @@ class NightsApp(App[None]):
         from datetime import UTC
 
         self.push_screen(HistoryScreen(self.job, loader=nights_history, zone=UTC))
+
+
+def years_history(nights: int = 1100) -> History:
+    """The fixture's 14 real runs, repeated night after night for three years (2023-11-12
+    onwards, 03:00 UTC, ids made unique): more runs than the history screen adds before its
+    first paint (history.FIRST_PAGE)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    history = fixture_loader()
+    first = datetime(2023, 11, 12, 3, 0, tzinfo=UTC)
+    runs = []
+    for i in range(nights):
+        run = history.runs[i % len(history.runs)]
+        started = first + timedelta(days=i)
+        runs.append(replace(run, id=f"night-{i:04d}", started=started,
+                            ended=started + timedelta(minutes=10)))
+    history.runs = runs
+    return history
+
+
+class YearsApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.job = Job(name="space-mirror", log_file=Path("/var/log/space-mirror.log"))
+
+    def on_mount(self) -> None:
+        from datetime import UTC
+
+        self.push_screen(HistoryScreen(self.job, loader=years_history, zone=UTC))

@@ -54,6 +54,9 @@ OUTCOME_STYLE = {
 }
 
 
+# Rows added before the list's first paint: more than any terminal shows at once.
+FIRST_PAGE = 200
+
 # Short headers: at 80 columns every column, Errors and Notes too, must be on screen.
 COLUMNS = ("Outcome", "Started", "Took", "Bytes", "Files", "Del", "Ren", "Err", "Notes")
 
@@ -136,7 +139,9 @@ class HistoryScreen(KeyedScreen):
         self.view = HistoryView([])
         self._asking: Literal["search", "date"] = "search"
         self._outcome_chars = 0
-        self.loaded = False  # the worker's answer is shown (tests wait for it)
+        self.loaded = False  # the worker's answer is shown, every row of it (tests wait for it)
+        self._filling = 0  # which fill of the table the rows still to add belong to
+        self._rest: Callable[[], None] | None = None  # those rows, added after a paint
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"History — job {self.job.name} · {self.job.log_file}"),
@@ -170,9 +175,9 @@ class HistoryScreen(KeyedScreen):
     def _loaded(self, message: HistoryLoaded) -> None:
         if message.history is None:
             self.show_failure(message.problem)
+            self.loaded = True
         else:
-            self.show_history(message.history)
-        self.loaded = True
+            self.show_history(message.history)  # `loaded` once its last row is in
 
     def show_failure(self, text: str) -> None:
         self.query_one("#history-status", Static).update(Content(printable(text)))
@@ -196,7 +201,13 @@ class HistoryScreen(KeyedScreen):
         self.query_one("#history-table", DataTable).focus()
 
     def _fill_table(self, keep: str | None = None) -> None:
-        """The table from the view's rows; the cursor stays on run `keep` when it is listed."""
+        """The table from the view's rows; the cursor stays on run `keep` when it is listed.
+
+        The first FIRST_PAGE rows (the newest) are added at once and painted; the rest
+        after that paint. Textual works on every row added before the next frame, so years
+        of nightly runs would otherwise hold the list back in proportion to their number.
+        Anything that reads or moves past the first page completes the fill first
+        (`_complete`)."""
         rows = self.view.rows
         self._outcome_chars = outcome_width(self.app.size.width)
         cells = [run_cells(run, self._outcome_chars) for run in rows]
@@ -207,12 +218,41 @@ class HistoryScreen(KeyedScreen):
         for i, label in enumerate(COLUMNS):
             width = max([len(label), *(len(str(r[i])) for r in cells)])
             table.add_column(label, width=width)
-        for run, row in zip(rows, cells, strict=True):
-            table.add_row(*map(Cell, row), key=run.id)  # sized above: never measured
+        self._filling += 1
+        filling = self._filling
         ids = [r.id for r in rows]
-        if keep in ids:
-            table.move_cursor(row=ids.index(keep), animate=False)
+        at = ids.index(keep) if keep in ids else None
+
+        def add(start: int, end: int) -> None:
+            for run, row in zip(rows[start:end], cells[start:end], strict=True):
+                table.add_row(*map(Cell, row), key=run.id)  # sized above: never measured
+            if at is not None and start <= at < end:
+                table.move_cursor(row=at, animate=False)
+
+        def rest() -> None:
+            if filling != self._filling or self._rest is None:
+                return  # a newer fill replaced this one, or this one is complete
+            self._rest = None
+            add(page, len(rows))
+            self._show_status()
+            self.loaded = True
+
+        # A cursor kept past the first page (a filter toggled deep in the list) is not
+        # moved twice: that fill is one step.
+        page = FIRST_PAGE if at is None or at < FIRST_PAGE else len(rows)
+        add(0, page)
         self._show_status()
+        if len(rows) > page:
+            self._rest = rest
+            self.call_after_refresh(rest)
+        else:
+            self._rest = None
+            self.loaded = True
+
+    def _complete(self) -> None:
+        """Add the rows not yet in the table now: before a jump, a search step, an open."""
+        if self._rest is not None:
+            self._rest()
 
     def _show_status(self) -> None:
         table = self.query_one("#history-table", DataTable)
@@ -264,6 +304,7 @@ class HistoryScreen(KeyedScreen):
         self._goto_match(include=True)
 
     def _goto_date(self, text: str) -> None:
+        self._complete()
         try:
             row = self.view.date_row(text, self._zone)
         except FilterError as exc:
@@ -273,6 +314,7 @@ class HistoryScreen(KeyedScreen):
         self._show_status()
 
     def _goto_match(self, backwards: bool = False, include: bool = False) -> None:
+        self._complete()
         table = self.query_one("#history-table", DataTable)
         row = self.view.matches.step(table.cursor_row, backwards, include=include)
         if row is not None:
@@ -301,6 +343,7 @@ class HistoryScreen(KeyedScreen):
         return True
 
     def selected_run(self) -> Run | None:
+        self._complete()
         table = self.query_one("#history-table", DataTable)
         rows = self.view.rows
         if not rows or table.cursor_row < 0 or table.cursor_row >= len(rows):
@@ -327,4 +370,5 @@ class HistoryScreen(KeyedScreen):
         self.load()
 
     def scroll_target(self) -> Widget | None:
+        self._complete()  # G, PageDown …: to the real end, not the first page's
         return self.query_one("#history-table", DataTable)
