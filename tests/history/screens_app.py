@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
@@ -51,14 +52,17 @@ def nights_history() -> History:
 
 
 class NightsApp(App[None]):
-    def __init__(self) -> None:
+    """The history screen on runs spread over nights (`nights_history`, or `years_history`)."""
+
+    def __init__(self, loader: Callable[[], History] | None = None) -> None:
         super().__init__()
         self.job = Job(name="space-mirror", log_file=Path("/var/log/space-mirror.log"))
+        self.loader = loader or nights_history
 
     def on_mount(self) -> None:
         from datetime import UTC
 
-        self.push_screen(HistoryScreen(self.job, loader=nights_history, zone=UTC))
+        self.push_screen(HistoryScreen(self.job, loader=self.loader, zone=UTC))
 
 
 def years_history(nights: int = 1100) -> History:
@@ -79,13 +83,3 @@ def years_history(nights: int = 1100) -> History:
     history.runs = runs
     return history
 
-
-class YearsApp(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.job = Job(name="space-mirror", log_file=Path("/var/log/space-mirror.log"))
-
-    def on_mount(self) -> None:
-        from datetime import UTC
-
-        self.push_screen(HistoryScreen(self.job, loader=years_history, zone=UTC))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tests.history.screens_app import YearsApp, years_history
+from tests.history.screens_app import NightsApp, years_history
 from tests.history.test_history_screens import _loaded
 from tui.app.screens.history import FIRST_PAGE, HistoryScreen
 
@@ -18,7 +18,7 @@ def _table(screen: HistoryScreen) -> DataTable[object]:
 
 
 async def test_the_newest_page_first_then_every_night() -> None:
-    app = YearsApp()
+    app = NightsApp(years_history)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot, app)
         table = _table(screen)
@@ -35,7 +35,7 @@ async def test_the_newest_page_first_then_every_night() -> None:
 
 
 async def test_a_jump_past_the_first_page_completes_it_first() -> None:
-    app = YearsApp()
+    app = NightsApp(years_history)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot, app)
         screen.show_history(years_history(NIGHTS))
@@ -48,7 +48,7 @@ async def test_a_jump_past_the_first_page_completes_it_first() -> None:
 
 
 async def test_bottom_is_the_oldest_night() -> None:
-    app = YearsApp()
+    app = NightsApp(years_history)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot, app)
         screen.show_history(years_history(NIGHTS))
@@ -65,7 +65,7 @@ async def test_a_filter_toggled_deep_in_the_list_keeps_the_run() -> None:
 
     oldest_failed = next(r for r in years_history(NIGHTS).runs if r.outcome is Outcome.FAILED)
     assert oldest_failed.started is not None
-    app = YearsApp()
+    app = NightsApp(years_history)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot, app)
         await pilot.press("d", *oldest_failed.started.date().isoformat(), "enter")
