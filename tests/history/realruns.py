@@ -207,13 +207,18 @@ def run_runner(cfg: Path, *extra: str, env: dict[str, str] | None = None) -> int
     return proc.returncode
 
 
+def _slow_runner(cfg: Path) -> subprocess.Popen[bytes]:
+    """Our runner on a sync slowed to 200 KiB/s, in a session of its own."""
+    return subprocess.Popen(runner_argv(cfg), env=_base_env({"RCLONE_BWLIMIT": "200k"}),
+                            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def runner_interrupted(cfg: Path, log: Path, sig: signal.Signals) -> int:
     """Start our runner on a slow sync; once rclone is copying, SIGTERM the runner (an
     operator's abort) or SIGKILL the runner and rclone (no end marker)."""
     since = _log_size(log)
-    proc = subprocess.Popen(runner_argv(cfg), env=_base_env({"RCLONE_BWLIMIT": "200k"}),
-                            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = _slow_runner(cfg)
     box: list[psutil.Process] = []
     try:
         box.append(copying_rclone(proc, log, since))
@@ -241,9 +246,7 @@ def rclone_killed(cfg: Path, log: Path) -> int:
     """Start our runner on a slow sync; once rclone is copying, SIGKILL rclone alone (what
     the OOM killer does): the runner sees it die and ends the run. Its exit code."""
     since = _log_size(log)
-    proc = subprocess.Popen(runner_argv(cfg), env=_base_env({"RCLONE_BWLIMIT": "200k"}),
-                            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = _slow_runner(cfg)
     try:
         copying_rclone(proc, log, since).kill()
         return proc.wait(timeout=DEADLINE)

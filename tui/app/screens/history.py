@@ -140,8 +140,7 @@ class HistoryScreen(KeyedScreen):
         self._asking: Literal["search", "date"] = "search"
         self._outcome_chars = 0
         self.loaded = False  # the worker's answer is shown, every row of it (tests wait for it)
-        self._filling = 0  # which fill of the table the rows still to add belong to
-        self._rest: Callable[[], None] | None = None  # those rows, added after a paint
+        self._rest: Callable[[], None] | None = None  # the rows still to add, after a paint
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"History — job {self.job.name} · {self.job.log_file}"),
@@ -218,8 +217,6 @@ class HistoryScreen(KeyedScreen):
         for i, label in enumerate(COLUMNS):
             width = max([len(label), *(len(str(r[i])) for r in cells)])
             table.add_column(label, width=width)
-        self._filling += 1
-        filling = self._filling
         ids = [r.id for r in rows]
         at = ids.index(keep) if keep in ids else None
 
@@ -230,8 +227,8 @@ class HistoryScreen(KeyedScreen):
                 table.move_cursor(row=at, animate=False)
 
         def rest() -> None:
-            if filling != self._filling or self._rest is None:
-                return  # a newer fill replaced this one, or this one is complete
+            if self._rest is not rest:
+                return  # this fill is complete, or a newer one replaced it
             self._rest = None
             add(page, len(rows))
             self._show_status()
