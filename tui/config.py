@@ -137,15 +137,16 @@ class Job:
 
     @property
     def transfers(self) -> int:
-        """The job's --transfers (rclone's default is 4)."""
-        flags = list(self.flags)
+        """The job's --transfers (rclone's default is 4). Given twice, the last one counts,
+        as rclone's flag parser sets it again for each."""
+        flags = self.flags
+        found: int | None = None
         for i, flag in enumerate(flags):
             name, _, value = flag.partition("=")
             if name == "--transfers":
                 raw = value or (flags[i + 1] if i + 1 < len(flags) else "")
-                if raw.isdigit():
-                    return int(raw)
-        return 4
+                found = int(raw) if raw.isdigit() else None
+        return 4 if found is None else found
 
 
 def destination_backend(destination: str) -> str:

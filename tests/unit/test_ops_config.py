@@ -225,6 +225,7 @@ def test_adhoc_job_names_and_paths() -> None:
     (("--transfers",), 4),  # no value: rclone would refuse it; the default is the guess
     (("--transfers", "lots"), 4),
     (("--checkers", "16"), 4),
+    (("--transfers", "4", "--track-renames", "--transfers=16"), 16),  # the last one counts
 ])
 def test_job_transfers_reads_the_flag_as_rclone_does(flags: tuple[str, ...],
                                                      transfers: int) -> None:
