@@ -18,6 +18,10 @@ An answer that depends on the moment is never kept: a run still open at the end 
 warning about the cache itself. The memo lives in the history cache's private folder and is
 read only when that folder and the file are this user's alone (tui/ops/safefile.py): another
 user cannot plant an answer for root to print.
+
+When only the live log changed, and only by growing, the memo of an answer that can grow
+(`history --json`) is extended by a scan of what was appended (tui/history_extend.py): one
+night more costs a scan of that night, not of the years before it.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ if TYPE_CHECKING:
     from tui.core.history import History
     from tui.history_cli import Printed
 
-# 1: the first format. A new one is a new magic: an old memo is then simply not found.
-MAGIC = b"space-mirror history memo 1\n"
+# 2: an extension part (tui/history_extend.py). A new format is a new magic: an old memo
+# is then simply not found.
+MAGIC = b"space-mirror history memo 2\n"
 _ENV_NAMES = frozenset({"TZ", "LANG", "LANGUAGE", "HOME"})
 _ENV_PREFIXES = ("SPACE_MIRROR_", "LC_", "PYTHON", "XDG_")
 LOCALTIME = "/etc/localtime"
@@ -55,9 +60,12 @@ def key(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> bytes:
 
 
 def _file_name(k: bytes) -> str:
-    import zlib  # a name only: the key itself is compared in full
-
-    return f"answer-{zlib.crc32(k):08x}-{len(k)}.memo"
+    # A name only: the key itself is compared in full. FNV-1a, not zlib's crc32: loading
+    # zlib costs more than hashing the key here.
+    h = 0x811C9DC5
+    for byte in k:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"answer-{h:08x}-{len(k)}.memo"
 
 
 def _folder() -> Path | None:
@@ -67,6 +75,22 @@ def _folder() -> Path | None:
 
 
 # --- the fast path: before argparse, the config or the history model load ----------------------
+class Memo:
+    """A memo as read back: what was printed, and what it was made from."""
+
+    __slots__ = ("code", "err", "ext", "key", "out", "paths", "stamp")
+
+    def __init__(self, key: bytes, code: int, paths: list[str], stamp: str, out: str, err: str,
+                 ext: bytes) -> None:
+        self.key = key
+        self.code = code
+        self.paths = paths
+        self.stamp = stamp  # one line per path (filestamp.stamp), as they were
+        self.out = out
+        self.err = err
+        self.ext = ext  # what extending it needs (tui/history_extend.py); empty: it cannot
+
+
 def replay(argv: Sequence[str]) -> int | None:
     """Print the kept answer for `argv` and return its exit code, or None (nothing printed)
     when there is none that still holds."""
@@ -80,38 +104,80 @@ def replay(argv: Sequence[str]) -> int | None:
         data = safefile.read_private(folder / _file_name(k), MAX_BYTES + (1 << 20))
     except (OSError, ValueError):  # UnsafeFile included: then the command says it, slowly
         return None
-    kept = _parse(data, k) if data else None
-    if kept is None:
+    memo = _parse(data, k) if data else None
+    if memo is None:
         return None
-    code, out, err = kept
-    sys.stdout.write(out)
+    now = filestamp.stamp(memo.paths)
+    if now != memo.stamp:
+        if not memo.ext:
+            return None
+        from tui import history_extend
+
+        try:
+            grown = history_extend.extend(memo, now)
+        except Exception:  # growing it is a shortcut: whatever goes wrong, the full read
+            grown = None
+        if grown is None:
+            return None
+        memo.out, memo.ext = grown
+        memo.stamp = now
+        _write(folder, memo, prune=False)  # before printing: a reader that leaves early
+        # costs it nothing; one memo replaced by another, no count to keep down
+    sys.stdout.write(memo.out)
     sys.stdout.flush()
-    if err:
-        sys.stderr.write(err)
-    return code
+    if memo.err:
+        sys.stderr.write(memo.err)
+    return memo.code
 
 
-def _parse(data: bytes, k: bytes) -> tuple[int, str, str] | None:
+def _parse(data: bytes, k: bytes) -> Memo | None:
     if not data.startswith(MAGIC):
         return None
     head_end = data.find(b"\n", len(MAGIC))
     try:
         code, *lengths = (int(n) for n in data[len(MAGIC):head_end].split())
-        n_key, n_paths, n_stamp, n_out, n_err = lengths
+        n_key, n_paths, n_stamp, n_out, n_err, n_ext = lengths
     except ValueError:
         return None
     at = head_end + 1
     parts = []
-    for n in (n_key, n_paths, n_stamp, n_out, n_err):
+    for n in (n_key, n_paths, n_stamp, n_out, n_err, n_ext):
+        if n < 0:
+            return None
         parts.append(data[at:at + n])
         at += n
     if at != len(data) or parts[0] != k:
         return None
     paths = [os.fsdecode(p) for p in parts[1].split(b"\0")] if parts[1] else []
-    if filestamp.stamp(paths).encode() != parts[2]:
+    try:
+        return Memo(k, code, paths, parts[2].decode(),
+                    parts[3].decode("utf-8", "surrogateescape"),
+                    parts[4].decode("utf-8", "surrogateescape"), parts[5])
+    except UnicodeError:
         return None
-    return (code, parts[3].decode("utf-8", "surrogateescape"),
-            parts[4].decode("utf-8", "surrogateescape"))
+
+
+def _write(folder: Path, memo: Memo, prune: bool = True) -> None:
+    """Save `memo` (replacing the one of its key). Never raises: a memo not kept only
+    costs the next call its full read."""
+    from tui.ops import safefile
+
+    try:
+        if any("\0" in p for p in memo.paths):
+            return
+        body = [memo.key, b"\0".join(os.fsencode(p) for p in memo.paths), memo.stamp.encode(),
+                memo.out.encode("utf-8", "surrogateescape"),
+                memo.err.encode("utf-8", "surrogateescape"), memo.ext]
+        if len(body[3]) > MAX_BYTES:
+            return
+        head = (" ".join(str(n) for n in [memo.code, *(len(b) for b in body)])
+                + "\n").encode()
+        safefile.write_atomic(folder / _file_name(memo.key), MAGIC + head + b"".join(body),
+                              0o600, 0o700, durable=False)
+        if prune:
+            _prune(folder)
+    except (OSError, ValueError, UnicodeError):
+        return
 
 
 # --- the slow path keeps what it printed -------------------------------------------------------
@@ -145,33 +211,28 @@ def settled(history: History, paths: list[str], folder: Path) -> bool:
     return not any(w.file.startswith(inside) for w in history.warnings)
 
 
-def keep(argv: Sequence[str], paths: list[str], before: str, printed: Printed) -> None:
+def keep(argv: Sequence[str], paths: list[str], before: str, printed: Printed,
+         log: Path | None = None) -> None:
     """Keep what `argv` printed, when it is `settled`, valid while `paths` stat as `before`
-    (taken before the answer was read) and our modules as they are now. Never raises: a
+    (taken before the answer was read) and our modules as they are now; with what growing
+    it needs when it can grow and `log` is the live log among `paths`. Never raises: a
     memo not kept only costs the next call its full read."""
-    from tui.ops import safefile
-
     try:
         folder = _folder()
         if folder is None or printed.history is None or not settled(printed.history, paths,
                                                                       folder):
             return
+        grows = printed.grows and log is not None and str(log) in paths
+        if grows:  # loaded before the modules are listed: its code grows the answer later
+            from tui import history_extend
         modules = our_modules()
-        all_paths = paths + modules
         # What one stamp of paths + modules says: the modules' lines after the paths'.
-        stamped = "\n".join(x for x in (before, filestamp.stamp(modules)) if x).encode()
-        if any("\0" in p for p in all_paths):
-            return
-        body = [key(argv), b"\0".join(os.fsencode(p) for p in all_paths), stamped,
-                printed.out.encode("utf-8", "surrogateescape"),
-                printed.err.encode("utf-8", "surrogateescape")]
-        if len(body[3]) > MAX_BYTES:
-            return
-        head = (" ".join(str(n) for n in [printed.code, *(len(b) for b in body)])
-                + "\n").encode()
-        safefile.write_atomic(folder / _file_name(body[0]), MAGIC + head + b"".join(body),
-                              0o600, 0o700, durable=False)
-        _prune(folder)
+        stamped = "\n".join(x for x in (before, filestamp.stamp(modules)) if x)
+        ext = b""
+        if grows:
+            ext = history_extend.offer(printed, paths, paths.index(str(log)), before)
+        _write(folder, Memo(key(argv), printed.code, paths + modules, stamped, printed.out,
+                            printed.err, ext))
     except (OSError, ValueError, UnicodeError):
         return
 

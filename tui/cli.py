@@ -444,7 +444,7 @@ def _cmd_history(ns: argparse.Namespace) -> int:
     before = filestamp.stamp(paths)  # before the read: a log that grows meanwhile misses
     printed = history_answer(job, as_json=ns.json, limit=ns.limit)
     code = printed.write()
-    answer_memo.keep(ns.argv, paths, before, printed)
+    answer_memo.keep(ns.argv, paths, before, printed, job.log_file)
     return code
 
 

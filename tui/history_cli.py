@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from tui.core import exitcodes
-from tui.core.text import json_text, printable
+from tui.core.text import printable
 from tui.core.units import count_text, format_bytes, format_duration
 from tui.core.verify import history_note as verify_notes
 from tui.ops.history import load_history
@@ -25,13 +25,17 @@ if TYPE_CHECKING:
 class Printed:
     """What `history` prints: its exit code, its standard output and its warnings."""
 
-    __slots__ = ("code", "err", "history", "out")
+    __slots__ = ("code", "err", "grows", "history", "out")
 
-    def __init__(self, code: int, out: str, err: str, history: History | None) -> None:
+    def __init__(self, code: int, out: str, err: str, history: History | None,
+                 grows: bool = False) -> None:
         self.code = code
         self.out = out
         self.err = err
         self.history = history  # None: a usage error, no history read
+        # The JSON of every run, unfiltered: a night appended to the log is a run appended
+        # to the answer (its memo can grow, tui/history_extend.py).
+        self.grows = grows
 
     def write(self) -> int:
         sys.stdout.write(self.out)  # one write: thousands of small ones cost more
@@ -60,8 +64,8 @@ def history_answer(job: Job, as_json: bool, limit: int | None,
         # Filter first, then --limit: "the last 5 failures", not "failures among the last 5".
         shown = replace(history, runs=runfilter.select(history.runs, where))
     if as_json:
-        out = json_text(shown.as_json(limit, history.runs)) + "\n"
-        return Printed(exitcodes.OK, out, "", history)
+        return Printed(exitcodes.OK, shown.json_document(limit, history.runs), "", history,
+                       grows=shown is history and not limit)
     runs = shown.runs[-limit:] if limit else shown.runs
     table = io.StringIO()
     print_table(list(reversed(runs)), table, filtered=shown is not history)

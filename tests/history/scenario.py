@@ -9,7 +9,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.history.realruns import REPO, _base_env, make_tree, runner_argv, write_config
+from tests.history.realruns import (
+    REPO,
+    _base_env,
+    make_tree,
+    run_runner,
+    runner_argv,
+    write_config,
+)
 
 NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 
@@ -32,3 +39,20 @@ def failing_night(base: Path, name: str = "t") -> tuple[Path, Path, Path]:
     cfg = write_config(base, src, str(dst), log, name=name)
     assert run_without_dac(cfg) != 0
     return cfg, log, dst
+
+
+def streak_nights(base: Path) -> tuple[Path, Path, Path]:
+    """Issue 12's nights: one good night, three nights with an unreadable file and a file
+    removed from the source, then a dry run. Returns (config, log, source)."""
+    src, dst, log = base / "src", base / "dst", base / "space-mirror.log"
+    make_tree(src, {"keep.txt": 300, "gone.txt": 200, "locked.bin": 500})
+    cfg = write_config(base, src, str(dst), log)
+    assert run_runner(cfg) == 0
+    (src / "gone.txt").unlink()  # the mirror should delete it now
+    (src / "locked.bin").write_bytes(b"changed, so it must be copied again\n")
+    (src / "locked.bin").chmod(0)
+    for _ in range(3):
+        assert run_without_dac(cfg) != 0
+    assert run_without_dac(cfg, "--dry-run") == 0
+    assert (dst / "gone.txt").exists()  # really never deleted
+    return cfg, log, src

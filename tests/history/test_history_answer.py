@@ -22,7 +22,7 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.opened: list[str] = []
         self.built = 0
-        real_open, real_build = hist_files.open_log, assemble._run_from
+        real_open, real_build = hist_files.open_log, assemble.run_from
 
         def open_log(path: Path) -> int:
             self.opened.append(Path(path).name)
@@ -33,7 +33,7 @@ class Spy:
             return real_build(group)  # type: ignore[arg-type]
 
         monkeypatch.setattr(hist_files, "open_log", open_log)
-        monkeypatch.setattr(assemble, "_run_from", build)
+        monkeypatch.setattr(assemble, "run_from", build)
 
     def take(self) -> tuple[list[str], int]:
         out = (self.opened, self.built)

@@ -85,7 +85,9 @@ def test_every_shape_replays_what_a_fresh_read_prints(name: str, fmt: tuple[str,
     assert first.out == fresh(log, tmp_path, *fmt).out
 
 
-def test_a_grown_log_is_read_again_and_gives_the_fresh_answer(tmp_path: Path) -> None:
+def test_a_grown_log_gives_the_fresh_answer(tmp_path: Path) -> None:
+    """One more night: the JSON of every run grows its memo (tests/history/
+    test_history_extend.py), the table is read again; both print what a fresh read does."""
     log = _copy("runner-json", tmp_path / "j")
     cache = tmp_path / "cache"
     whole = log.read_bytes()
@@ -93,14 +95,18 @@ def test_a_grown_log_is_read_again_and_gives_the_fresh_answer(tmp_path: Path) ->
     cut = whole.rfind(b"\n", 0, cut) + 1
     log.write_bytes(whole[:cut])
     before = history(log, cache, "--json")
-    assert history(log, cache, "--json").replayed
+    table = history(log, cache)
+    assert history(log, cache, "--json").replayed and history(log, cache).replayed
     with log.open("ab") as fh:  # one more night
         fh.write(whole[cut:])
     after = history(log, cache, "--json")
-    assert not after.replayed
+    assert after.replayed
     assert after.out != before.out
     assert after.out == fresh(log, tmp_path, "--json").out
     assert history(log, cache, "--json").replayed
+    again = history(log, cache)
+    assert not again.replayed and again.out != table.out
+    assert again.out == fresh(log, tmp_path).out
 
 
 def test_a_rotation_is_seen_through_the_folder(tmp_path: Path) -> None:

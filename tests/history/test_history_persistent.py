@@ -18,11 +18,11 @@ from tests.history.realruns import (
     REPO,
     _base_env,
     make_tree,
-    run_runner,
     runner_argv,
     write_config,
 )
 from tests.history.scenario import run_without_dac as _run_without_dac
+from tests.history.scenario import streak_nights
 from tests.history.screens_app import HistoryApp
 from tui.config import Overrides, load_job
 from tui.core.history import dashboard_line, persistent_summary, scan_history
@@ -33,19 +33,7 @@ from tui.core.runstate import Outcome
 def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """One good night, three nights with an unreadable file and a file removed from the
     source, then a dry run. Returns (config, log, source)."""
-    base = tmp_path_factory.mktemp("persistent")
-    src, dst, log = base / "src", base / "dst", base / "space-mirror.log"
-    make_tree(src, {"keep.txt": 300, "gone.txt": 200, "locked.bin": 500})
-    cfg = write_config(base, src, str(dst), log)
-    assert run_runner(cfg) == 0
-    (src / "gone.txt").unlink()  # the mirror should delete it now
-    (src / "locked.bin").write_bytes(b"changed, so it must be copied again\n")
-    (src / "locked.bin").chmod(0)
-    for _ in range(3):
-        assert _run_without_dac(cfg) != 0
-    assert _run_without_dac(cfg, "--dry-run") == 0
-    assert (dst / "gone.txt").exists()  # really never deleted
-    return cfg, log, src
+    return streak_nights(tmp_path_factory.mktemp("persistent"))
 
 
 def test_history_counts_the_streaks(nights: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -223,3 +211,37 @@ def test_a_file_that_failed_only_in_an_attempt_rclone_retried_is_not_failing(
               for e in parser.feed(decode(raw))]
     state = apply_all(RunState(), [*events, *parser.flush()])
     assert state.outcome is Outcome.SUCCESS and not state.deletes_skipped_for_io_errors
+
+
+def test_the_runs_before_the_last_clean_one_never_count_again() -> None:
+    """persistent.still_counted, which the `history` memo keeps the runs from: for any
+    runs that follow (of the latest job), the summary over the runs kept and them is the
+    summary over every run. Random histories of every kind of run, seeded (the same cases
+    on every machine)."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from tui.core.history.persistent import RunFacts, facts_row, still_counted
+
+    outcomes = ["success", "failed", "aborted", "killed"]
+    files = ["a", "b", "c"]
+    checked = dropped = 0
+    for seed in range(300):
+        rnd = random.Random(seed)
+        start = datetime(2026, 1, 1, 3, tzinfo=UTC)
+        runs = []
+        for n in range(rnd.randint(1, 14)):
+            runs.append(RunFacts([
+                rnd.choice(["job", "job", "other"]) if seed % 3 == 0 else "job",
+                rnd.random() < 0.15, "verify" if rnd.random() < 0.05 else "sync",
+                rnd.choice(outcomes), rnd.choice([0, 0, 1, 1, 3, 7, 9, 10, None]),
+                rnd.random() < 0.4, rnd.choice([None, 0, 2]),
+                (start + timedelta(days=n)).isoformat(),
+                rnd.sample(files, rnd.randint(0, 2)) if rnd.random() < 0.5 else []]))
+        for cut in range(1, len(runs)):
+            kept, after = runs[:cut], runs[cut:]
+            tail = [RunFacts(facts_row(r)) for r in still_counted(kept)]
+            assert persistent_summary([*tail, *after]) == persistent_summary(runs), (seed, cut)
+            dropped += len(kept) - len(tail)
+            checked += 1
+    assert checked > 1000 and dropped > 1000  # and many runs were left out

@@ -74,3 +74,26 @@ def test_a_repeated_history_is_answered_before_the_parser_loads(tmp_path: Path) 
     with log.open("a") as fh:  # the log grew: read again, in full
         fh.write("[2026-12-08T03:00:00+00:00] Space Mirror Complete. run=late exit=0\n")
     assert "tui.core.history.persistent" in imported(*argv, cache=tmp_path / "cache")
+
+
+# What growing a kept answer by one night must not load (tui/history_extend.py): the parser,
+# the config, the caches of the full read, and what only a rare run needs.
+NOT_FOR_ONE_MORE_NIGHT = {"argparse", "tui.cli", "tui.config", "tui.history_cli",
+                          "tui.core.history.cache", "tui.core.history.assemble",
+                          "tui.core.history.split", "tui.core.verify", "typing", "hashlib",
+                          "tomllib", "psutil", "textual"}
+
+
+def test_one_more_night_is_scanned_without_the_full_read(tmp_path: Path) -> None:
+    log = tmp_path / "space-mirror.log"
+    whole = (REPO / "tests/fixtures/shapes/runner-text/space-mirror.log").read_bytes()
+    cut = whole.rfind(b"\n", 0, whole.rfind(b"Starting Space Mirror")) + 1
+    log.write_bytes(whole[:cut])
+    argv = ("--source", str(tmp_path), "--dest", str(tmp_path / "d"), "--log", str(log),
+            "history", "--json")
+    imported(*argv, cache=tmp_path / "cache")
+    with log.open("ab") as fh:
+        fh.write(whole[cut:])
+    grown = imported(*argv, cache=tmp_path / "cache", cli=False)
+    assert "tui.core.history.scan" in grown  # the night was scanned
+    assert not grown & NOT_FOR_ONE_MORE_NIGHT, sorted(grown & NOT_FOR_ONE_MORE_NIGHT)

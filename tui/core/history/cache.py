@@ -8,13 +8,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tui.core.filestamp import stamp
 from tui.core.history.files import GzPrefetch, is_gz, open_buffer, open_log
 from tui.core.history.model import FileScan, Fragment, HistoryWarning, Run
 from tui.core.history.split import scan_range
 from tui.core.text import lean_json
+
+TYPE_CHECKING = False  # typing is 2 ms to import (issue 21)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # hashlib loads OpenSSL first: 4 ms of every `history`; blake2 is CPython's own module
     from _blake2 import blake2b

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tui.core.markers import iso
 from tui.core.runstate import Outcome
 from tui.core.triage import ClassCount
+
+TYPE_CHECKING = False  # typing is 2 ms to import (issue 21)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -48,6 +51,8 @@ class LogSpan:
 
 @dataclass(frozen=True, slots=True)
 class Run:
+    """One run of the job, as its log tells it: markers, rclone's counters, its errors."""
+
     id: str
     legacy: bool
     job: str | None
@@ -143,22 +148,43 @@ class Run:
 
 @dataclass(slots=True)
 class History:
+    """Every run in a log and its rotated siblings, oldest first, and what was skipped."""
+
     runs: list[Run]
     warnings: list[HistoryWarning]
     files: list[Path] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)  # each run's id before its `-N`, if known
 
-    def as_json(self, limit: int | None = None,
-                every_run: Sequence[Run] | None = None) -> dict[str, Any]:
-        """`every_run`: the runs before any filter (default `runs`). What repeats is read
-        from all of them, whatever the limit or a filter shows: a streak of failures is not
-        a streak once the successes between them are filtered out."""
+    def json_document(self, limit: int | None = None,
+                      every_run: Sequence[Run] | None = None) -> str:
+        """`history --json`'s text. `every_run`: the runs before any filter (default
+        `runs`). What repeats is read from all of them, whatever the limit or a filter
+        shows: a streak of failures is not a streak once the successes between them are
+        filtered out."""
         from tui.core.history.persistent import persistent_summary
 
         runs = self.runs if not limit or limit <= 0 else self.runs[-limit:]
         whole = self.runs if every_run is None else every_run
-        return {"runs": [r.as_json() for r in runs],
-                "persistent": persistent_summary(whole).as_json(),
-                "warnings": [str(w) for w in self.warnings]}
+        return json_document(runs_json(runs), persistent_summary(whole).as_json(),
+                             [str(w) for w in self.warnings])
+
+
+def runs_json(runs: Sequence[Run]) -> str:
+    """The runs' part of `history --json`: their objects, oldest first, `, ` between them
+    (no brackets: one appended night's is joined to the kept one's, tui/history_extend.py)."""
+    from tui.core.text import json_text
+
+    return json_text([r.as_json() for r in runs])[1:-1]
+
+
+def json_document(runs: str, persistent: dict[str, Any], warnings: list[str]) -> str:
+    """`history --json`'s one shape (docs/history.md): the runs' part from `runs_json`,
+    what repeats across them, the warnings. The same text whether the runs' part was
+    encoded at once or joined from pieces (json_text escapes character by character)."""
+    from tui.core.text import json_text
+
+    return (f'{{"runs": [{runs}], "persistent": {json_text(persistent)}, '
+            f'"warnings": {json_text(warnings)}}}\n')
 
 
 # --- per-file scan results (what the cache holds) ---------------------------------------------
@@ -195,6 +221,8 @@ class Fragment:
 
 @dataclass(slots=True)
 class FileScan:
+    """What the scanner found in one file: its runs' fragments and its warnings."""
+
     fragments: list[Fragment]
     warnings: list[HistoryWarning]
     size: int

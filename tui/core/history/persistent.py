@@ -18,14 +18,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tui.core import exitcodes
-from tui.core.history.model import Run
+from tui.core.history.model import iso_full
 from tui.core.markers import VERIFY, iso
 from tui.core.runstate import Outcome
 
+TYPE_CHECKING = False  # typing is 2 ms to import (issue 21)
+
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    from tui.core.history.model import Run
+
+    class Facts(Protocol):
+        """What the summary reads of a run: a Run, or the RunFacts kept in its place."""
+
+        @property
+        def job(self) -> str | None: ...
+        @property
+        def dry_run(self) -> bool: ...
+        @property
+        def mode(self) -> str: ...
+        @property
+        def outcome(self) -> Outcome: ...
+        @property
+        def exit_code(self) -> int | None: ...
+        @property
+        def deletes_skipped(self) -> bool: ...
+        @property
+        def deletes(self) -> int | None: ...
+        @property
+        def started(self) -> datetime | None: ...
+        @property
+        def failed_files(self) -> tuple[str, ...]: ...
+
 _FINISHED = (Outcome.SUCCESS, Outcome.FAILED)
+_OUTCOMES = {o.value: o for o in Outcome}  # Outcome(x) costs 2 µs: a thousand runs' worth
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +100,51 @@ class Persistent:
 _STOPPED_EARLY = frozenset({exitcodes.STALLED, exitcodes.TIMED_OUT, 10})
 
 
-def _finished_real(runs: Sequence[Run]) -> list[Run]:
-    return [r for r in runs if not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED
-            and r.exit_code not in _STOPPED_EARLY]
+class RunFacts:
+    """A run reduced to what the summary reads of it. The `history` memo keeps one row per
+    run (tui/history_extend.py): one appended night then recomputes the summary over the
+    rows and the night's runs, without rebuilding the years of runs before it."""
+
+    __slots__ = ("deletes", "deletes_skipped", "dry_run", "exit_code", "failed_files", "job",
+                 "mode", "outcome", "started")
+
+    def __init__(self, row: Sequence[Any]) -> None:
+        """From `facts_row`'s row; ValueError, TypeError or LookupError on a bad one."""
+        (self.job, self.dry_run, self.mode, outcome, self.exit_code, self.deletes_skipped,
+         self.deletes, started, failed) = row
+        self.outcome = _OUTCOMES[outcome]  # KeyError on an unknown one
+        self.started = datetime.fromisoformat(started) if started else None
+        self.failed_files = tuple(failed)
 
 
-def persistent_summary(runs: Sequence[Run]) -> Persistent:
+def facts_row(run: Facts) -> list[Any]:
+    """The facts of `run` as a JSON row (every digit of its start: the summary prints it)."""
+    return [run.job, run.dry_run, run.mode, str(run.outcome), run.exit_code,
+            run.deletes_skipped, run.deletes, iso_full(run.started), list(run.failed_files)]
+
+
+def _is_finished_real(r: Facts) -> bool:
+    return (not r.dry_run and r.mode != VERIFY and r.outcome in _FINISHED
+            and r.exit_code not in _STOPPED_EARLY)
+
+
+def _finished_real(runs: Sequence[Facts]) -> list[Facts]:
+    return [r for r in runs if _is_finished_real(r)]
+
+
+def still_counted(runs: Sequence[Facts]) -> list[Facts]:
+    """The runs that can still count, in order: for any runs that follow, the summary of
+    `runs` and them is the summary of these and them. Every streak breaks at a job's latest
+    real run that failed no file and skipped no delete: a job's runs before it are never
+    counted again (tested against the whole summary)."""
+    clean: dict[str | None, int] = {}  # each job's latest such run
+    for i, r in enumerate(runs):
+        if _is_finished_real(r) and not r.deletes_skipped and not r.failed_files:
+            clean[r.job] = i
+    return [r for i, r in enumerate(runs) if i >= clean.get(r.job, 0)]
+
+
+def persistent_summary(runs: Sequence[Facts]) -> Persistent:
     """What repeats in `runs` (oldest first, as `History.runs` holds them), for the job of
     the latest of them."""
     if runs:
@@ -99,7 +167,7 @@ def persistent_summary(runs: Sequence[Run]) -> Persistent:
     return Persistent(skipped, since, _pending_deletes(runs, reached, skipped), _files(real))
 
 
-def _pending_deletes(runs: Sequence[Run], real: list[Run], skipped: int) -> int | None:
+def _pending_deletes(runs: Sequence[Facts], real: list[Facts], skipped: int) -> int | None:
     """Deletes the latest dry run would make, if it ran after the last real run that deleted
     (the plan of what the skipped runs left behind); None when there is no such dry run."""
     if not real:
@@ -114,7 +182,7 @@ def _pending_deletes(runs: Sequence[Run], real: list[Run], skipped: int) -> int 
     return None
 
 
-def _files(real: list[Run]) -> tuple[PersistentFailure, ...]:
+def _files(real: list[Facts]) -> tuple[PersistentFailure, ...]:
     if not real or not real[-1].failed_files:
         return ()
     found: list[PersistentFailure] = []

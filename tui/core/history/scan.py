@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 from tui.core.history.files import WINDOW, LogBytes
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
@@ -27,10 +26,14 @@ from tui.core.logline import (
     parse_line,
     real_name,
 )
-from tui.core.markers import COMPLETE_TEXT, Marker, MarkerKind, iso, parse_marker
+from tui.core.markers import COMPLETE_TEXT, START_NEEDLE, Marker, MarkerKind, iso, parse_marker
 from tui.core.runstate import IO_ERRORS_SKIP_DELETES, Outcome, RunState, apply_all, outcome_for
 from tui.core.stats import Stats
 from tui.core.triage import Tally
+
+TYPE_CHECKING = False  # typing is 2 ms to import (issue 21)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Every run is searched with needles, whatever its size, so a night costs the same per byte
 # whether it logged 300 lines or 3 million. Runs up to this size are parsed line by line
@@ -622,6 +625,21 @@ def scan_bytes(name: str, buf: Buf, lo: int = 0,
     """Scan one file's bytes [lo, hi) into run fragments (no cache). Never raises on content."""
     hi = len(buf) if hi is None else hi
     return join_parts(name, [scan_part(name, buf, lo, hi)], hi)
+
+
+def is_start_line(buf: Buf, at: int, hi: int) -> bool:
+    """Whether a line starts at `at` (after a newline) that the scanner takes for a start
+    marker: `[` opening it, the marker's text in its first 80 bytes, parse_marker's word."""
+    if at <= 0 or buf[at - 1:at + 1] != b"\n[":
+        return False
+    head = buf[at:at + 80]
+    if START_NEEDLE not in head:
+        return False
+    nl = buf.find(b"\n", at, min(hi, at + MAX_MARKER_LINE))
+    if nl == -1:
+        return False
+    marker = parse_marker(decode(buf[at:nl + 1]))
+    return marker is not None and marker.kind is MarkerKind.START
 
 
 def scan_run_body(name: str, buf: Buf, lo: int, hi: int) -> Fragment:

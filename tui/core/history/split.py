@@ -25,15 +25,14 @@ import sys
 from tui.core.history.files import LogBytes
 from tui.core.history.model import FileScan
 from tui.core.history.scan import (
-    MAX_MARKER_LINE,
     Buf,
     ScanPart,
+    is_start_line,
     join_parts,
     scan_bytes,
     scan_part,
 )
-from tui.core.logline import decode
-from tui.core.markers import START_NEEDLE, MarkerKind, parse_marker
+from tui.core.markers import START_NEEDLE
 
 # Below this a part scans in ~30 ms: a fork and the answer's trip back would eat the gain.
 MIN_PART_BYTES = 32 * 1024 * 1024
@@ -137,7 +136,7 @@ def _start_line(buf: Buf, lo: int, hi: int, forward: bool) -> int | None:
         if at == -1:
             return None
         pos = at + 1 if forward else at
-        if _is_start_line(buf, at, hi):
+        if is_start_line(buf, at, hi):
             return at
         misses += 1
     for _ in range(MAX_CANDIDATES):
@@ -146,24 +145,9 @@ def _start_line(buf: Buf, lo: int, hi: int, forward: bool) -> int | None:
             return None
         pos = hit + 1 if forward else hit
         line = buf.rfind(b"\n", max(lo, hit - 80), hit) + 1
-        if line > lo and _is_start_line(buf, line, hi):
+        if line > lo and is_start_line(buf, line, hi):
             return line
     return None
-
-
-def _is_start_line(buf: Buf, at: int, hi: int) -> bool:
-    """Whether a line starts at `at` (after a newline) that the scanner takes for a start
-    marker: `[` opening it, the marker's text in its first 80 bytes, parse_marker's word."""
-    if at <= 0 or buf[at - 1:at + 1] != b"\n[":
-        return False
-    head = buf[at:at + 80]
-    if START_NEEDLE not in head:
-        return False
-    nl = buf.find(b"\n", at, min(hi, at + MAX_MARKER_LINE))
-    if nl == -1:
-        return False
-    marker = parse_marker(decode(buf[at:nl + 1]))
-    return marker is not None and marker.kind is MarkerKind.START
 
 
 def _fork_part(name: str, buf: Buf, lo: int, hi: int) -> tuple[int, int] | None:
