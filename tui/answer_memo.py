@@ -121,7 +121,7 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
         memo.out, memo.ext = grown
         memo.stamp = now
-        _write(folder, memo, prune=False)  # before printing: a reader that leaves early
+        _save(folder, memo, prune=False)  # before printing: a reader that leaves early
         # costs it nothing; one memo replaced by another, no count to keep down
     sys.stdout.write(memo.out)
     sys.stdout.flush()
@@ -157,7 +157,7 @@ def _parse(data: bytes, k: bytes) -> Memo | None:
         return None
 
 
-def _write(folder: Path, memo: Memo, prune: bool = True) -> None:
+def _save(folder: Path, memo: Memo, prune: bool = True) -> None:
     """Save `memo` (replacing the one of its key). Never raises: a memo not kept only
     costs the next call its full read."""
     from tui.ops import safefile
@@ -231,7 +231,7 @@ def keep(argv: Sequence[str], paths: list[str], before: str, printed: Printed,
         ext = b""
         if grows:
             ext = history_extend.offer(printed, paths, paths.index(str(log)), before)
-        _write(folder, Memo(key(argv), printed.code, paths + modules, stamped, printed.out,
+        _save(folder, Memo(key(argv), printed.code, paths + modules, stamped, printed.out,
                             printed.err, ext))
     except (OSError, ValueError, UnicodeError):
         return

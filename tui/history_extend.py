@@ -73,8 +73,8 @@ def offer(printed: Printed, paths: list[str], log_index: int, before: str) -> by
     return _join({"log": log_index, "covered": covered, "tail": tail.hex(),
                   "runs": runs_end - len(HEAD),
                   "warnings": [str(w) for w in history.warnings]},
-                 _json(history.bases),
-                 _json([facts_row(r) for r in still_counted(history.runs)]))
+                 _compact(history.bases),
+                 _compact([facts_row(r) for r in still_counted(history.runs)]))
 
 
 def extend(memo: Memo, now: str) -> tuple[str, bytes] | None:
@@ -128,7 +128,7 @@ def extend(memo: Memo, now: str) -> tuple[str, bytes] | None:
     if len(counted) == len(kept_facts):  # the kept rows are not encoded again
         rows = _append(facts_text, [facts_row(r) for r in runs])
     else:
-        rows = _json([facts_row(r) for r in counted])
+        rows = _compact([facts_row(r) for r in counted])
     return out, _join(head, _append(bases_text, bases), rows)
 
 
@@ -172,7 +172,7 @@ def _size(stamp_line: str) -> int | None:
     return int(fields[2]) if len(fields) == 6 else None
 
 
-def _json(value: Any) -> bytes:
+def _compact(value: Any) -> bytes:
     # ASCII: a file name that is not UTF-8 (a lone surrogate here) comes back as it went.
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -181,10 +181,10 @@ def _append(array: bytes, items: list[Any]) -> bytes:
     """A JSON array's text with `items` added at its end."""
     if not items:
         return array
-    more = _json(items)
+    more = _compact(items)
     return more if array == b"[]" else array[:-1] + b"," + more[1:]
 
 
 def _join(head: dict[str, Any], bases: bytes, facts: bytes) -> bytes:
     """Three lines: where the answer stands, each run's id base, each run's facts."""
-    return b"\n".join((_json(head), bases, facts))
+    return b"\n".join((_compact(head), bases, facts))
