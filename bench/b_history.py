@@ -12,7 +12,8 @@ history-rotated: the log split into FILE, FILE.1, FILE.2.gz … FILE.7.gz, no ca
 history-unchanged: `history --json` again, nothing changed, cache warm, vs
 `space-mirror --version`. Target ≤ 1.5× (the cache holds the assembled runs).
 history-incremental: one more night appended, cache warm, vs `space-mirror --version`.
-Target ≤ 2×.
+Target ≤ 2×. history-incremental-table: the same for the table (`history`), heavy-tailed
+text log.
 history-incremental-scan: `scan_history` in-process after one more night, vs its cold scan, in
 CPU seconds (the cold scan's forked parts included). Target ≤ 5 %.
 history-cold-tailed-*-s7: the heavy-tailed shapes again with another seed and a heavier
@@ -40,8 +41,8 @@ from bench import gen_legacy_log, gen_tailed_log
 from bench.common import DATA, Result, best_of, python, time_command
 
 
-def _history_argv(log: Path) -> list[str]:
-    return [python(), "-m", "tui", "history", "--json", "--log", str(log)]
+def _history_argv(log: Path, fmt: tuple[str, ...] = ("--json",)) -> list[str]:
+    return [python(), "-m", "tui", "history", *fmt, "--log", str(log)]
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -132,10 +133,12 @@ def _version_time(runs: int) -> float:
     return best_of(runs, lambda: time_command([python(), "-m", "tui", "--version"]))
 
 
-def _incremental(log: Path, night: bytes) -> tuple[float, float, float]:
-    """`history --json` again with nothing changed, then after `night` is appended (twice,
-    the faster kept), the cache warm from a first run; and `--version` timed between them
-    (the load on this shared VM moves within a minute: the baseline is taken alongside)."""
+def _incremental(log: Path, night: bytes,
+                 fmt: tuple[str, ...] = ("--json",)) -> tuple[float, float, float]:
+    """`history --json` (or `history FMT`) again with nothing changed, then after `night`
+    is appended (twice, the faster kept), the cache warm from a first run; and `--version`
+    timed between them (the load on this shared VM moves within a minute: the baseline is
+    taken alongside)."""
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
         work = log.parent.parent / (log.parent.name + "-incremental")
         shutil.rmtree(work, ignore_errors=True)
@@ -143,14 +146,15 @@ def _incremental(log: Path, night: bytes) -> tuple[float, float, float]:
         grown = work / log.name
         shutil.copyfile(log, grown)
         env = _env(Path(cache))
-        time_command(_history_argv(grown), env=env)
+        argv = _history_argv(grown, fmt)
+        time_command(argv, env=env)
         version = _version_time(3)
-        unchanged = best_of(3, lambda: time_command(_history_argv(grown), env=env))
+        unchanged = best_of(3, lambda: time_command(argv, env=env))
         took = []
         for _ in range(2):
             with open(grown, "ab") as fh:
                 fh.write(night)
-            took.append(time_command(_history_argv(grown), env=env))
+            took.append(time_command(argv, env=env))
         version = min(version, _version_time(3))
         shutil.rmtree(work, ignore_errors=True)
     return unchanged, min(took), version
@@ -274,6 +278,11 @@ def run(quick: bool) -> list[Result]:
         night = small.encode() if fmt == "text" else \
             tail[tail.rfind(b"\n[", 0, tail.rfind(b"Starting Space Mirror")) + 1:]
         results.extend(shape(f"tailed-{fmt}", tailed, night, runs, version))
+        if fmt == "text":  # the table (`history` without --json) grows its memo too
+            _, table, base = _incremental(tailed, night, ())
+            results.append(Result("history-incremental-table", table, base, 2.0, "s", "le",
+                                  note=f"`history`, +{len(night) / 2**10:.0f} KiB; "
+                                       "baseline --version"))
         # Another draw, with a heavier tail: the ratio must not hang on one seed.
         other = tailed_log(fmt, quick, seed=7, sigma=2.2)
         results.append(_cold_only(f"tailed-{fmt}-s7", other, runs))

@@ -20,8 +20,8 @@ read only when that folder and the file are this user's alone (tui/ops/safefile.
 user cannot plant an answer for root to print.
 
 When only the live log changed, and only by growing, the memo of an answer that can grow
-(`history --json`) is extended by a scan of what was appended (tui/history_extend.py): one
-night more costs a scan of that night, not of the years before it.
+(every run, unfiltered) is extended by a scan of what was appended (tui/history_extend.py):
+one night more costs a scan of that night, not of the years before it.
 """
 
 from __future__ import annotations
