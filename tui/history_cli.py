@@ -29,7 +29,7 @@ class Printed:
     __slots__ = ("code", "err", "grows", "history", "out", "rows")
 
     def __init__(self, code: int, out: str, err: str, history: History | None,
-                 grows: bool = False) -> None:
+                 grows: bool = False, rows: list[tuple[str, ...]] | None = None) -> None:
         self.code = code
         self.out = out
         self.err = err
@@ -37,7 +37,7 @@ class Printed:
         # Every run, unfiltered: a night appended to the log is a run appended to the
         # answer (its memo can grow, tui/history_extend.py).
         self.grows = grows
-        self.rows: list[tuple[str, ...]] | None = None  # the table's cells, newest first
+        self.rows = rows  # the table's cells, newest first (None: the JSON)
 
     def write(self) -> int:
         sys.stdout.write(self.out)  # one write: thousands of small ones cost more
@@ -71,10 +71,8 @@ def history_answer(job: Job, as_json: bool, limit: int | None,
     runs = shown.runs[-limit:] if limit else shown.runs
     rows = table_rows(list(reversed(runs)))
     err = "".join(printable(f"warning: {w}") + "\n" for w in history.warnings)
-    printed = Printed(exitcodes.OK, table_text(rows, filtered=shown is not history), err,
-                      history, grows=shown is history and not limit)
-    printed.rows = rows
-    return printed
+    return Printed(exitcodes.OK, table_text(rows, filtered=shown is not history), err,
+                   history, grows=shown is history and not limit, rows=rows)
 
 
 COLUMNS = ("STARTED", "OUTCOME", "EXIT", "DURATION", "BYTES", "FILES", "DELETES", "RENAMES",

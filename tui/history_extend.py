@@ -110,7 +110,7 @@ def extend(memo: Memo, now: str) -> tuple[str, bytes] | None:
     path, fragments, new_tail = grown
     runs, bases = runs_appended(path, fragments, json.loads(bases_text))
     if any(r.outcome in (Outcome.RUNNING, Outcome.INCOMPLETE) for r in runs):
-        return None
+        return None  # an end marker the scan took and the assembly could not read
     head.update(covered=size, tail=new_tail.hex())
     grow = _grow_table if head.get("table") else _grow_json
     answer = grow(memo.out, head, third, runs)

@@ -269,6 +269,8 @@ def test_a_night_the_size_of_a_full_resync_is_split_across_cores(
         split_scans.append(args[2:])
         return real(*args)  # type: ignore[arg-type]
 
+    # The threshold is split's own: below it, split would scan in one part anyway.
+    assert history_extend.BIG == 2 * split.MIN_PART_BYTES
     monkeypatch.setattr(split, "scan_range", spy)
     monkeypatch.setattr(history_extend, "BIG", 0)
     monkeypatch.chdir(REPO)

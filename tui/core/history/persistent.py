@@ -54,7 +54,6 @@ if TYPE_CHECKING:
         def failed_files(self) -> tuple[str, ...]: ...
 
 _FINISHED = (Outcome.SUCCESS, Outcome.FAILED)
-_OUTCOMES = {o.value: o for o in Outcome}  # Outcome(x) costs 2 µs: a thousand runs' worth
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +100,19 @@ _STOPPED_EARLY = frozenset({exitcodes.STALLED, exitcodes.TIMED_OUT, 10})
 
 
 class RunFacts:
-    """A run reduced to what the summary reads of it. The `history` memo keeps one row per
-    run (tui/history_extend.py): one appended night then recomputes the summary over the
-    rows and the night's runs, without rebuilding the years of runs before it."""
+    """A run reduced to what the summary reads of it. The `history` memo keeps a row for
+    each run that can still count (`still_counted`, tui/history_extend.py): one appended
+    night then recomputes the summary over those rows and the night's runs, without
+    rebuilding the years of runs before them."""
 
     __slots__ = ("deletes", "deletes_skipped", "dry_run", "exit_code", "failed_files", "job",
                  "mode", "outcome", "started")
 
     def __init__(self, row: Sequence[Any]) -> None:
-        """From `facts_row`'s row; ValueError, TypeError or LookupError on a bad one."""
+        """From `facts_row`'s row; ValueError or TypeError on a bad one."""
         (self.job, self.dry_run, self.mode, outcome, self.exit_code, self.deletes_skipped,
          self.deletes, started, failed) = row
-        self.outcome = _OUTCOMES[outcome]  # KeyError on an unknown one
+        self.outcome = Outcome(outcome)
         self.started = datetime.fromisoformat(started) if started else None
         self.failed_files = tuple(failed)
 

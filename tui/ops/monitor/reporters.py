@@ -65,9 +65,9 @@ def _health_fields(ctx: RunContext, outcome: str, ended: float) -> dict[str, obj
         tripped.append("max_delete")
     persistent = persistent_of(ctx.job, cache="state")  # root's runner: its own state folder
     carried = carry(read_summary(ctx.job.summary_path), mode=ctx.mode,
-                            outcome=outcome, ended=ended, ran_rclone=ctx.ran_rclone,
-                            deletes_skipped=(ctx.state.deletes_skipped_for_io_errors
-                                             and left_undone(outcome)))
+                    outcome=outcome, ended=ended, ran_rclone=ctx.ran_rclone,
+                    deletes_skipped=(ctx.state.deletes_skipped_for_io_errors
+                                     and left_undone(outcome)))
     if persistent is not None:  # the history's count is the one home; the carry is a fallback
         carried[DELETES_SKIPPED_RUNS] = persistent.deletes_skipped_runs
     return {
