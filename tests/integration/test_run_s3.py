@@ -3,6 +3,7 @@ credentials in an env file: they reach rclone through its environment and nowher
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -38,7 +39,14 @@ def test_sync_to_s3(job_config, make_tree, run_cli, s3_server: S3Server) -> None
     assert digest_tree(s3_server.bucket_dir) == digest_tree(job.source)
     end = [m for m in (parse_marker(ln) for ln in job.log_text().splitlines()) if m][-1]
     assert end.kind is MarkerKind.COMPLETE
-    assert (end.fields["transfers"], end.fields["bytes"]) == ("3", "21005")
+    # The marker carries rclone's own count. Over a network an upload that failed and was
+    # re-sent (a low-level retry, logged only at DEBUG) is counted once per attempt, so the
+    # count is the tree's 21005 bytes or more; it is exact in test_run_local.
+    stats = [json.loads(ln)["stats"] for ln in job.log_text().splitlines()
+             if ln.startswith("{") and '"stats"' in ln]
+    assert end.fields["transfers"] == "3"
+    assert end.fields["bytes"] == str(stats[-1]["bytes"])
+    assert int(end.fields["bytes"]) >= 21005
     assert_no_canary(r.stdout, r.stderr, job.log_text(), job.summary.read_text(),
                      job.metrics.read_text())
 
