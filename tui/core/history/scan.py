@@ -55,6 +55,9 @@ FORMAT_PROBE_LINES = 16
 MAX_FAILED_FILES = 1000
 MAX_CAUSES = 10000  # causes kept per fragment for merging across rotation
 MAX_MARKER_LINE = 4096
+# A scan of this much or more searches its needles with memmem (memmem.py): below it,
+# loading ctypes costs more than the faster search saves (~0.25 ms a MB).
+MEMMEM_BYTES = 8 * 1024 * 1024
 
 _TEXT_ERROR = b"ERROR : "  # also journald's `<3>ERROR : `
 _TEXT_CRITICAL = b"CRITICAL: "
@@ -88,11 +91,29 @@ def count_lines(buf: Buf, lo: int, hi: int) -> int:
     return buf.count(b"\n", lo, hi)
 
 
-def count_matches(buf: Buf, pattern: re.Pattern[bytes], lo: int, hi: int) -> int:
-    """Matches of a line-bound pattern in [lo, hi), without a copy of the range."""
+def count_matches(buf: Buf, patterns: list[re.Pattern[bytes]], lo: int, hi: int) -> list[int]:
+    """Matches of each line-bound pattern in [lo, hi), without a copy of the range."""
     if isinstance(buf, LogBytes):
-        return buf.count_lines_matching(pattern, lo, hi)
-    return sum(1 for _ in pattern.finditer(buf, lo, hi))
+        return buf.count_lines_matching(patterns, lo, hi)
+    return [len(pattern.findall(buf, lo, hi)) for pattern in patterns]
+
+
+def find_all(buf: Buf, sub: bytes, lo: int, hi: int, out: list[int]) -> None:
+    """Append the place of every `sub` in [lo, hi) to `out`, in order, non-overlapping."""
+    if isinstance(buf, LogBytes):
+        buf.find_all(sub, lo, hi, out)
+        return
+    pos = buf.find(sub, lo, hi)
+    while pos != -1:
+        out.append(pos)
+        pos = buf.find(sub, pos + len(sub), hi)
+
+
+def search_fast_for(buf: Buf, lo: int, hi: int) -> None:
+    """Have `buf` search with memmem when [lo, hi) is large enough to pay for loading it.
+    A split scan asks before it forks: one import of ctypes, not one in every part."""
+    if hi - lo >= MEMMEM_BYTES and isinstance(buf, LogBytes):
+        buf.search_fast()
 
 
 def _line_bounds(buf: Buf, pos: int, lo: int, hi: int) -> tuple[int, int]:
@@ -118,6 +139,7 @@ class _FileScanner:
         self._needle_from = lo
         self._hits: list[int] = []
         self._furthest: tuple[int, str] = (-1, "")  # the furthest place kept, when full
+        search_fast_for(buf, lo, hi)
 
     def warn(self, offset: int, message: str) -> None:
         """Keep the MAX_WARNINGS_PER_FILE first by place in the file, and count the rest:
@@ -202,13 +224,10 @@ class _FileScanner:
 
     def _collect(self, upto: int) -> None:
         """Hits of the current error needle in [where the last search stopped, upto)."""
-        needle, buf = self._needle, self.buf
+        needle = self._needle
         if needle is not None and self._needle_from < upto:
             stop = min(self.hi, upto + len(needle) - 1)
-            pos = buf.find(needle, self._needle_from, stop)
-            while pos != -1:
-                self._hits.append(pos)
-                pos = buf.find(needle, pos + len(needle), stop)
+            find_all(self.buf, needle, self._needle_from, stop, self._hits)
         self._needle_from = max(self._needle_from, upto)
 
     def _take_hits(self) -> tuple[bytes | None, list[int]]:
@@ -402,11 +421,7 @@ class _FileScanner:
         # Window by window, every needle in each: a window is read once for all of them.
         for chunk in range(lo, hi, WINDOW):
             for needle in needles:
-                stop = min(hi, chunk + WINDOW + len(needle) - 1)
-                pos = buf.find(needle, chunk, stop)
-                while pos != -1:
-                    hits.append(pos)
-                    pos = buf.find(needle, pos + len(needle), stop)
+                find_all(buf, needle, chunk, min(hi, chunk + WINDOW + len(needle) - 1), hits)
         seen_line = -1
         for pos in sorted(hits):
             start, end = _line_bounds(buf, pos, lo, hi)
@@ -428,8 +443,8 @@ class _FileScanner:
             # Killed, aborted (rclone prints no stats on a signal) or still running: no final
             # stats, so count what the per-file lines say (the lines runstate.apply counts).
             per_file = _JSON_PER_FILE if json_run else _TEXT_PER_FILE
-            counted = {k: count_matches(buf, n, lo, hi) for k, n in per_file.items()}
-            frag.counted = counted
+            frag.counted = dict(zip(per_file, count_matches(buf, list(per_file.values()), lo, hi),
+                                    strict=True))
 
     def _continuation(self, pos: int, hi: int) -> str | None:
         """The lines after an error record that continue it (the `LineParser(attach=True)`

@@ -31,6 +31,7 @@ from tui.core.history.scan import (
     join_parts,
     scan_bytes,
     scan_part,
+    search_fast_for,
 )
 from tui.core.markers import START_NEEDLE
 
@@ -54,6 +55,7 @@ def scan_range(name: str, buf: Buf, lo: int, hi: int) -> FileScan:
     cuts = plan_cuts(buf, lo, hi, _parts_wanted(buf, hi - lo))
     if len(cuts) <= 2:
         return scan_bytes(name, buf, lo, hi)
+    search_fast_for(buf, lo, hi)
     children: list[tuple[int, int, int, int]] = []  # (pid, read end, lo, hi)
     try:
         for a, b in itertools.pairwise(cuts[1:]):
