@@ -113,7 +113,7 @@ def test_a_pinned_window_cannot_move() -> None:
         window.extend(b"more")
     got: list[int] = []
     assert memmem.SEARCH is not None
-    assert memmem.find_all(memmem.SEARCH, pinned, b"45", 0, 10, 100, got) == 6
+    assert memmem.find_in_pinned(memmem.SEARCH, pinned, b"45", 0, 10, 100, got) == 6
     assert got == [104]
 
 

@@ -47,7 +47,7 @@ class Pinned:
         self.address = ctypes.addressof(self._export)
 
 
-def find_all(search: Search, pinned: Pinned, sub: bytes, lo: int, hi: int,
+def find_in_pinned(search: Search, pinned: Pinned, sub: bytes, lo: int, hi: int,
              base: int, out: list[int]) -> int:
     """Append `base + p` for every place p of `sub` within [lo, hi) of the pinned buffer,
     each search going on after the last match (`bytes.find`'s non-overlapping order), and
