@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import gen_legacy_log, gen_tailed_log
-from bench.common import DATA, Result, best_of, python, time_command
+from bench.common import DATA, Result, best_of, best_of_pair, python, time_command
 
 
 def _history_argv(log: Path, fmt: tuple[str, ...] = ("--json",)) -> list[str]:
@@ -162,11 +162,12 @@ def _incremental(log: Path, night: bytes,
 
 def _cold_only(name: str, log: Path, runs: int) -> Result:
     _warm_page_cache(log)
-    grep = best_of(runs, lambda: time_command(["grep", "-c", "Starting Space Mirror", str(log)]))
-    cold = best_of(runs, lambda: _cold(log))
+    cold, grep = best_of_pair(
+        runs, lambda: _cold(log),
+        lambda: time_command(["grep", "-c", "Starting Space Mirror", str(log)]))
     mb = log.stat().st_size // 2**20
     return Result(f"history-cold-{name}", cold, grep, 4.0, "s", "le",
-                  note=f"{mb} MB; baseline grep -c")
+                  note=f"{mb} MB; baseline grep -c; best of {runs} each, in turns")
 
 
 def shape(name: str, log: Path, night: bytes, runs: int, version: float) -> list[Result]:
@@ -177,8 +178,9 @@ def shape(name: str, log: Path, night: bytes, runs: int, version: float) -> list
     files = sorted(str(p) for p in rotated.parent.iterdir())
     for p in files:
         _warm_page_cache(Path(p))
-    zgrep = best_of(runs, lambda: time_command(["zgrep", "-c", "Starting Space Mirror", *files]))
-    rot = best_of(runs, lambda: _cold(rotated))
+    rot, zgrep = best_of_pair(
+        runs, lambda: _cold(rotated),
+        lambda: time_command(["zgrep", "-c", "Starting Space Mirror", *files]))
     results.append(Result(f"history-rotated-{name}", rot, zgrep, 1.5, "s", "le",
                           note="8 files, .2–.7 gzipped; baseline zgrep -c over the same files"))
     shutil.rmtree(rotated.parent, ignore_errors=True)
@@ -265,7 +267,7 @@ def tailed_log(fmt: str, quick: bool, seed: int = 12, sigma: float = 1.6) -> Pat
 
 def run(quick: bool) -> list[Result]:
     size_mb = 32 if quick else 1024
-    runs = 1 if quick else 3
+    runs = 1 if quick else 5
     version = _version_time(runs)
     log, tpl = make_log(size_mb)
     legacy_night = gen_legacy_log.one_run(tpl, 100_000, datetime(2030, 1, 1, 3, tzinfo=UTC))

@@ -62,6 +62,18 @@ def best_of(runs: int, fn: Callable[[], float]) -> float:
     return min(fn() for _ in range(runs))
 
 
+def best_of_pair(runs: int, value: Callable[[], float],
+                 baseline: Callable[[], float]) -> tuple[float, float]:
+    """The fastest of `runs` timings of each, taken in turns: a load that comes and goes on
+    a shared machine (seconds long here) then weighs on both sides of the ratio alike."""
+    values: list[float] = []
+    baselines: list[float] = []
+    for _ in range(runs):
+        baselines.append(baseline())
+        values.append(value())
+    return min(values), min(baselines)
+
+
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
