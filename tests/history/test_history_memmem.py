@@ -146,6 +146,7 @@ def test_counting_lines_is_findall_over_the_range(tmp_path: Path,
     same counts as the patterns over the whole range, from any start and to any end."""
     monkeypatch.setattr(files, "WINDOW", 64)
     monkeypatch.setattr(files, "OVERLAP", 64)  # longer than any line here
+    monkeypatch.setattr(files, "COUNT_PIECE", 20)  # a window counted in a few pieces
     patterns = list(scan._TEXT_PER_FILE.values())
     rng = random.Random(5)
     for _ in range(200):

@@ -114,6 +114,9 @@ OVERLAP = 64 * 1024
 # A stretch of a window searched with memmem (memmem.py) rather than bytearray.find, once a
 # scan asked for it: below this the foreign call's own cost is more than it saves.
 MEMMEM_MIN = 16 * 1024
+# Bytes of per-file lines counted by one `findall`: its list of matches is garbage at once,
+# but a whole window's (13k lines) would add a megabyte to the peak, a piece a quarter.
+COUNT_PIECE = 256 * 1024
 
 
 class Truncated(OSError):
@@ -288,10 +291,14 @@ class LogBytes:
             # re-sync is 600k of them, 0.3 s).
             nl = -1 if proper == hi else window.find(b"\n", proper - 1 - base, reach)
             if proper == hi or nl != -1:
-                cut = hi if proper == hi else base + nl + 1
-                for i, pattern in enumerate(patterns):
-                    totals[i] += len(pattern.findall(window, lo - base, cut - base))
-                lo = cut
+                cut = (hi if proper == hi else base + nl + 1) - base
+                a = lo - base
+                while a < cut:  # in pieces: findall's list stays small (~3k matches)
+                    b = window.find(b"\n", a + COUNT_PIECE, cut) + 1 or cut
+                    for i, pattern in enumerate(patterns):
+                        totals[i] += len(pattern.findall(window, a, b))
+                    a = b
+                lo = base + cut
                 continue
             for i, pattern in enumerate(patterns):
                 for m in pattern.finditer(window, lo - base, reach):
