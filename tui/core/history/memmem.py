@@ -37,24 +37,26 @@ SEARCH = _load()
 
 
 class Pinned:
-    """A bytearray's address, for `SEARCH`. The export it holds keeps the bytearray from
-    being resized (which would move it) for as long as this object lives."""
+    """A bytearray's address and size, for `SEARCH`. The export it holds keeps the bytearray
+    from being resized (which would move it) for as long as this object lives."""
 
-    __slots__ = ("_export", "address")
+    __slots__ = ("_export", "address", "size")
 
     def __init__(self, buf: bytearray) -> None:
         self._export = ctypes.c_char.from_buffer(buf)
         self.address = ctypes.addressof(self._export)
+        self.size = len(buf)
 
 
-def find_in_pinned(search: Search, pinned: Pinned, sub: bytes, lo: int, hi: int,
-             base: int, out: list[int]) -> int:
+def find_in_pinned(search: Search, pinned: Pinned, sub: bytes, lo: int, hi: int, base: int,
+                   out: list[int]) -> int:
     """Append `base + p` for every place p of `sub` within [lo, hi) of the pinned buffer,
     each search going on after the last match (`bytes.find`'s non-overlapping order), and
-    return where the last match ended (`lo` when there was none). The caller keeps
-    [lo, hi) inside the buffer."""
+    return where the last match ended (`lo` when there was none). A range past the buffer's
+    end is cut at it: C reads no byte that is not the buffer's, whatever a caller asks."""
     n = len(sub)
     at = pinned.address
+    hi = min(hi, pinned.size)
     pos = lo
     end = lo
     while hi - pos >= n:
