@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 from pathlib import Path
 
@@ -142,18 +142,57 @@ def test_corrupt_cache_is_ignored_with_a_warning(two_runs: tuple[Path, Path, Pat
     cache = tmp_path / "cache"
     scan_history(log, cache_dir=cache)
     path = cache_path(cache, log)
-    assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
+    assert hist_cache.unpack(path.read_bytes())["version"] == hist.CACHE_VERSION
     answer = answer_path(path)  # the assembled runs, beside the per-file index
-    assert json.loads(answer.read_text())["version"] == hist.CACHE_VERSION
+    assert hist_cache.unpack(answer.read_bytes())["version"] == hist.CACHE_VERSION
     path.write_text("{not json")
     answer.write_text("{not json")
     history = scan_history(log, cache_dir=cache)
     assert len(history.runs) == 2
     assert any("cache is corrupt" in w.message for w in history.warnings)
     # …and rewritten whole, atomically (no temp files left behind).
-    assert json.loads(path.read_text())["version"] == hist.CACHE_VERSION
-    assert json.loads(answer.read_text())["version"] == hist.CACHE_VERSION
+    assert hist_cache.unpack(path.read_bytes())["version"] == hist.CACHE_VERSION
+    assert hist_cache.unpack(answer.read_bytes())["version"] == hist.CACHE_VERSION
     assert sorted(p.name for p in cache.iterdir()) == sorted([path.name, answer.name])
+    assert scan_history(log, cache_dir=cache).warnings == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "a flipped byte",
+                                    "bare marshal", "not a dict"])
+def test_a_damaged_cache_of_any_kind_is_rebuilt(damage: str, two_runs: tuple[Path, Path, Path],
+                                                tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cut file, junk, one byte changed, a payload without its header, a good one of the
+    wrong shape: each is a corrupt cache (a warning, the runs read from the logs, a good
+    cache again), and marshal never sees bytes whose hash does not match."""
+    log, _, _ = two_runs
+    cache = tmp_path / "cache"
+    first = scan_history(log, cache_dir=cache)
+    path = cache_path(cache, log)
+    good = path.read_bytes()
+    flipped = bytearray(good)
+    flipped[-1] ^= 1
+    path.write_bytes({"truncated": good[:len(good) // 2], "garbage": bytes(range(256)) * 4,
+                      "empty": b"", "a flipped byte": bytes(flipped),
+                      "bare marshal": marshal.dumps({"version": hist.CACHE_VERSION}),
+                      "not a dict": hist_cache.pack([1, 2])}[damage])
+    answer_path(path).unlink()  # the per-file index is what is read
+    decoded: list[int] = []
+
+    class Spy:
+        dumps = staticmethod(marshal.dumps)
+
+        @staticmethod
+        def loads(data: bytes) -> object:
+            decoded.append(len(data))
+            return marshal.loads(data)
+
+    monkeypatch.setattr(hist_cache, "marshal", Spy)
+    history = scan_history(log, cache_dir=cache)
+    assert len(decoded) == (1 if damage == "not a dict" else 0)
+    assert [r.as_json() for r in history.runs] == [r.as_json() for r in first.runs]
+    assert any("cache is corrupt" in w.message for w in history.warnings)
+    assert hist_cache.unpack(path.read_bytes())["version"] == hist.CACHE_VERSION
     assert scan_history(log, cache_dir=cache).warnings == []
 
 

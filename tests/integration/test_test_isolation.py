@@ -15,7 +15,7 @@ REAL_CACHE = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "space-mirror"
 
 
 def _cache_files(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("history-*.json")) if folder.exists() else []
+    return sorted(folder.rglob("history-*.marshal")) if folder.exists() else []
 
 
 def test_history_command_caches_under_the_tests_own_folder(job_config, run_cli,
@@ -25,7 +25,7 @@ def test_history_command_caches_under_the_tests_own_folder(job_config, run_cli,
     r = run_cli("--config", str(job.config), "history")
     assert r.returncode == 0, r.stderr
     ours = _cache_files(isolated_cache)
-    # The per-file index and the assembled runs beside it (`.runs.json`).
+    # The per-file index and the assembled runs beside it (`.runs.marshal`).
     assert len(ours) == 2, "the history command wrote no cache where the test said"
     # The cache files' names are keyed by the log's path, which is unique to this test: the
     # same name in the real ~/.cache would be this run's doing.

@@ -129,4 +129,4 @@ def test_row3b_the_runners_history_cache_is_its_own_state(sec_job, reachable,
     folder = job.base / f".{job.name}.history"
     assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
     assert folder.stat().st_uid == 0
-    assert any(p.name.endswith(".runs.json") for p in folder.iterdir())
+    assert any(p.name.endswith(".runs.marshal") for p in folder.iterdir())
