@@ -32,6 +32,8 @@ from __future__ import annotations
 import json
 import os
 
+from tui.core import filestamp
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,7 +56,6 @@ def offer(printed: Printed, paths: list[str], log_index: int, before: str) -> by
     regular file."""
     from pathlib import Path
 
-    from tui.core import filestamp
     from tui.core.history.files import open_log
     from tui.core.history.persistent import facts_row, still_counted
 
@@ -62,9 +63,10 @@ def offer(printed: Printed, paths: list[str], log_index: int, before: str) -> by
     if history is None or len(history.bases) != len(history.runs):
         return b""
     path, line = paths[log_index], before.split("\n")[log_index]
-    covered = _size(line)
-    if covered is None or filestamp.stamp([path]) != line:
+    stat = filestamp.fields(line)
+    if stat is None or filestamp.stamp([path]) != line:
         return b""
+    covered = stat[2]
     fd = open_log(Path(path))
     try:
         tail = os.pread(fd, min(TAIL_BYTES, covered), covered - min(TAIL_BYTES, covered))
@@ -95,13 +97,14 @@ def extend(memo: Memo, now: str) -> tuple[str, bytes] | None:
         return None
     if any(a != b for j, (a, b) in enumerate(zip(was, is_now, strict=True)) if j != i):
         return None
-    old, new = was[i].split(), is_now[i].split()  # dev ino size mtime ctime mode
-    if len(old) != 6 or len(new) != 6 or old[0:2] != new[0:2] or old[5] != new[5]:
+    old, new = filestamp.fields(was[i]), filestamp.fields(is_now[i])
+    # The same file (device, inode) with the same mode, grown past what the answer covered.
+    if old is None or new is None or old[0:2] != new[0:2] or old[5] != new[5]:
         return None
-    size = int(new[2])
+    size = new[2]
     if size <= covered or covered < len(tail):
         return None
-    grown = _scan_appended(memo.paths[i], (int(new[0]), int(new[1])), covered, size, tail)
+    grown = _scan_appended(memo.paths[i], (new[0], new[1]), covered, size, tail)
     if grown is None:
         return None
     from tui.core.history.runs import runs_appended
@@ -208,11 +211,6 @@ def _scan_appended(name: str, identity: tuple[int, int], covered: int, size: int
                                       for f in frags):
         return None
     return path, frags, new_tail
-
-
-def _size(stamp_line: str) -> int | None:
-    fields = stamp_line.split()
-    return int(fields[2]) if len(fields) == 6 else None
 
 
 def _compact(value: Any) -> bytes:

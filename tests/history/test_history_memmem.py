@@ -113,10 +113,10 @@ def test_a_pinned_window_cannot_move() -> None:
         window.extend(b"more")
     got: list[int] = []
     assert memmem.SEARCH is not None
-    assert memmem.find_in_pinned(memmem.SEARCH, pinned, b"45", 0, 10, 100, got) == 6
+    assert memmem.find_in_pinned(pinned, b"45", 0, 10, 100, got) == 6
     assert got == [104]
     # Asked past its end (a needle longer than a window's overlap would), C stops at it.
-    assert memmem.find_in_pinned(memmem.SEARCH, pinned, b"9\x00", 0, 11, 0, got) == 0
+    assert memmem.find_in_pinned(pinned, b"9\x00", 0, 11, 0, got) == 0
     assert got == [104]
 
 

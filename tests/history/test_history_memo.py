@@ -239,3 +239,17 @@ def test_a_memo_in_a_folder_not_ours_is_not_read(tmp_path: Path) -> None:
     os.chown(cache, 65534, 65534)
     again = history(log, cache)
     assert not again.replayed and again.out == real.out and "SUCCESS" not in again.out
+
+
+def test_a_stamp_line_reads_back_as_its_numbers(tmp_path: Path) -> None:
+    """filestamp.fields is the one reader of stamp's line (the memo's growth checks the
+    device, inode, size and mode with it): what stamp wrote, and None for the lines that
+    stand for no stat."""
+    path = tmp_path / "f"
+    path.write_bytes(b"12345")
+    st = os.stat(path)
+    assert filestamp.fields(filestamp.stamp([path])) == (
+        st.st_dev, st.st_ino, 5, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+    assert filestamp.fields(filestamp.stamp([tmp_path / "missing"])) is None
+    assert filestamp.fields("!13") is None
+    assert filestamp.fields("1 2 x 4 5 6") is None

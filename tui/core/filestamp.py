@@ -28,3 +28,16 @@ def stamp(paths: Iterable[str | os.PathLike[str]]) -> str:
                        f"{st.st_ctime_ns} {st.st_mode}")
     return "\n".join(out)
 
+
+
+def fields(line: str) -> tuple[int, int, int, int, int, int] | None:
+    """One `stamp` line read back: device, inode, size, mtime, ctime and mode; None for a
+    missing path or one that could not be looked at."""
+    parts = line.split()
+    if len(parts) != 6:
+        return None
+    try:
+        dev, ino, size, mtime, ctime, mode = (int(x) for x in parts)
+    except ValueError:
+        return None
+    return dev, ino, size, mtime, ctime, mode

@@ -132,8 +132,7 @@ class Cache:
         if not self.dirty and set(self.new_entries) == set(self.entries):
             return
         data = {"version": CACHE_VERSION, "files": self.new_entries}
-        write_cache_file(self.path, pack(data), warnings,
-                         self.write)
+        write_cache_file(self.path, pack(data), warnings, self.write)
 
 
 def write_cache_file(path: Path, data: bytes, warnings: list[HistoryWarning],

@@ -224,8 +224,8 @@ class LogBytes:
             a, b = lo - base, min(hi, base + WINDOW + n - 1) - base
             window = self._window(k)
             if fast is not None and b - a >= MEMMEM_MIN:
-                ended = fast.find_in_pinned(fast.SEARCH, self._pin(0 if self._which[0] == k else 1),
-                                      sub, a, b, base, out)
+                slot = 0 if self._which[0] == k else 1
+                ended = fast.find_in_pinned(self._pin(slot), sub, a, b, base, out)
             else:
                 ended = a
                 pos = window.find(sub, a, b)

@@ -48,12 +48,15 @@ class Pinned:
         self.size = len(buf)
 
 
-def find_in_pinned(search: Search, pinned: Pinned, sub: bytes, lo: int, hi: int, base: int,
+def find_in_pinned(pinned: Pinned, sub: bytes, lo: int, hi: int, base: int,
                    out: list[int]) -> int:
     """Append `base + p` for every place p of `sub` within [lo, hi) of the pinned buffer,
     each search going on after the last match (`bytes.find`'s non-overlapping order), and
     return where the last match ended (`lo` when there was none). A range past the buffer's
-    end is cut at it: C reads no byte that is not the buffer's, whatever a caller asks."""
+    end is cut at it: C reads no byte that is not the buffer's, whatever a caller asks.
+    Called only where `SEARCH` was found (LogBytes.search_fast)."""
+    search = SEARCH
+    assert search is not None
     n = len(sub)
     at = pinned.address
     hi = min(hi, pinned.size)
