@@ -64,18 +64,32 @@ def best_of(runs: int, fn: Callable[[], float]) -> float:
 
 def best_of_pair(runs: int, value: Callable[[], float],
                  baseline: Callable[[], float]) -> tuple[float, float]:
-    """The fastest of `runs` timings of each, taken in turns: a load that comes and goes on
-    a shared machine (seconds long here) then weighs on both sides of the ratio alike."""
-    values: list[float] = []
-    baselines: list[float] = []
-    for _ in range(runs):
-        baselines.append(baseline())
-        values.append(value())
+    """The fastest of `runs` timings of each, taken in turns (`timed_in_turns`)."""
+    values, baselines = timed_in_turns(runs, value, baseline)
     return min(values), min(baselines)
 
 
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
+
+
+def timed_in_turns(runs: int, value: Callable[[], float],
+                   baseline: Callable[[], float]) -> tuple[list[float], list[float]]:
+    """`runs` timings of each, taken in turns (baseline first): a load that comes and goes
+    on a shared machine (seconds long here) then weighs on both sides of the ratio alike."""
+    values: list[float] = []
+    baselines: list[float] = []
+    for _ in range(runs):
+        baselines.append(baseline())
+        values.append(value())
+    return values, baselines
+
+
+def median_of_pair(runs: int, value: Callable[[], float],
+                   baseline: Callable[[], float]) -> tuple[float, float]:
+    """The median of `runs` timings of each, taken in turns."""
+    values, baselines = timed_in_turns(runs, value, baseline)
+    return statistics.median(values), statistics.median(baselines)
 
 
 def time_command(argv: Sequence[str], env: dict[str, str] | None = None) -> float:

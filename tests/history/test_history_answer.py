@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tui.core.history import assemble, scan_history
+from tui.core.history import cache as hist_cache
 from tui.core.history import files as hist_files
 
 SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "shapes"
@@ -101,3 +102,83 @@ def test_the_open_last_run_is_asked_about_every_time(tmp_path: Path) -> None:
     assert len(asked) == 2 and asked[0] is not None and asked[0] in data.decode()
     os.utime(log)  # touched: the answer is re-derived, with the same result
     assert str(scan_history(log, cache_dir=cache).runs[-1].outcome) == "incomplete"
+
+
+def _cached(cache: Path, log: Path) -> tuple[list[object], list[object]]:
+    """The runs' rows of the answer cache, and the live log's fragments in the index."""
+    entries = hist_cache.cache_path(cache, log)
+    answer = hist_cache.unpack(hist_cache.answer_path(entries).read_bytes())
+    index = hist_cache.unpack(entries.read_bytes())["files"]
+    key = hist_cache.Cache.key(os.stat(log))
+    return answer["runs"], index[key]["fragments"]
+
+
+def test_what_was_read_from_the_cache_is_written_back_as_a_new_read_writes_it(
+        tmp_path: Path) -> None:
+    """An appended night writes the earlier runs' rows and fragments back as they were read
+    (not decoded and encoded again): they must be, in place and in order, what a first read
+    of the grown log writes."""
+    log = tmp_path / "space-mirror.log"
+    head, last = _halves(MIXED.read_bytes())
+    log.write_bytes(head)
+    cache = tmp_path / "cache"
+    scan_history(log, cache_dir=cache)
+    with log.open("ab") as fh:
+        fh.write(last)
+    grown = scan_history(log, cache_dir=cache)
+    rows, fragments = _cached(cache, log)
+    fresh_cache = tmp_path / "fresh"
+    fresh = scan_history(log, cache_dir=fresh_cache)
+    assert grown.runs == fresh.runs and len(rows) == len(fresh.runs) > 2
+    assert (rows, fragments) == _cached(fresh_cache, log)
+    assert rows == [r.to_cache() for r in fresh.runs]
+    assert scan_history(log, cache_dir=cache).runs == fresh.runs  # read back from them
+
+
+def test_a_run_renamed_since_is_not_written_back_under_its_old_name(tmp_path: Path) -> None:
+    """Three runs started in the same second are X, X-2 and X-3. The rotated file with the
+    first one is removed: the live log's two runs, unchanged and taken from the cache, are
+    now X and X-2, and the cache must keep them so, not as the rows they were read from."""
+    lines = (SHAPES / "wrapper-text" / "space-mirror.log").read_bytes()
+    second = lines.index(b"Starting Space Mirror", lines.index(b"Starting Space Mirror") + 1)
+    cut = lines.rindex(b"\n[", 0, second) + 1  # the second run's start marker's line
+    log = tmp_path / "space-mirror.log"
+    first = tmp_path / "space-mirror.log.1"
+    first.write_bytes(lines[:cut])
+    log.write_bytes(lines[cut:])
+    cache = tmp_path / "cache"
+    ids = [r.id for r in scan_history(log, cache_dir=cache).runs]
+    assert len(ids) == 3 and ids[1:] == [f"{ids[0]}-2", f"{ids[0]}-3"]
+    first.unlink()
+    renamed = scan_history(log, cache_dir=cache)
+    assert [r.id for r in renamed.runs] == ids[:2]
+    assert [r.id for r in scan_history(log, cache_dir=cache).runs] == ids[:2]
+    assert [row[0] for row in _cached(cache, log)[0]] == ids[:2]
+
+
+def test_a_run_comes_back_from_its_cache_row_field_for_field() -> None:
+    """Run.from_cache takes the row's fields by position: every field set to a value none of
+    the others has, so that two swapped fields cannot pass."""
+    from datetime import UTC, datetime
+
+    from tui.core.history.model import LogSpan, Run
+    from tui.core.runstate import Outcome
+    from tui.core.triage import ClassCount
+
+    run = Run(id="r1", legacy=False, job="space", started=datetime(2026, 1, 2, 3, 4, 5, 6, UTC),
+              ended=datetime(2026, 1, 2, 4, 5, 6, 7, UTC), outcome=Outcome.FAILED,
+              exit_code=7, dry_run=True, reason="why", bytes=11, transfers=12, checks=13,
+              deletes=14, renames=15, errors=16, elapsed=17.5, error_lines=18,
+              error_classes=(ClassCount("auth", 19, "e.g."), ClassCount("io", 20, "x")),
+              failed_files=("a", "b"), deletes_skipped=True,
+              spans=(LogSpan("/l.1", 21, 22, True), LogSpan("/l", 0, 23, False)),
+              mode="verify", verify={"differ": 24}, attempts=25)
+    assert Run.from_cache(run.to_cache()) == run
+    empty = Run(id="r2", legacy=True, job=None, started=None, ended=None,
+                outcome=Outcome.INCOMPLETE, exit_code=None, dry_run=False, reason=None,
+                bytes=None, transfers=None, checks=None, deletes=None, renames=None,
+                errors=None, elapsed=None, error_lines=0, error_classes=(), failed_files=(),
+                deletes_skipped=False, spans=())
+    assert Run.from_cache(empty.to_cache()) == empty
+    with pytest.raises(KeyError):
+        Run.from_cache([*run.to_cache()[:5], "no-such-outcome", *run.to_cache()[6:]])

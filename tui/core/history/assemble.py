@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tui.core.cachedir import default_cache_dir
+from tui.core.gcpause import gc_paused
 from tui.core.history.cache import (
     Answer,
     Cache,
@@ -47,6 +48,12 @@ def scan_history(
     `write(path, data)` saves the cache (the caller's safe-file layer); without it, a private
     temp file renamed into place.
     """
+    with gc_paused():
+        return _scan_history(log, cache_dir, use_cache, is_running, write)
+
+
+def _scan_history(log: Path, cache_dir: Path | None, use_cache: bool,
+                  is_running: RunningCheck | None, write: CacheWriter | None) -> History:
     files, warnings = log_files(log)
     entries = cache_path(cache_dir or default_cache_dir(), log) if use_cache else None
     answer_file = answer_path(entries) if entries is not None else None
@@ -106,29 +113,33 @@ def _assemble(pieces: Sequence[tuple[Path, Fragment]], before: Answer | None = N
             groups[-1].append((path, frag))  # the rest of a run cut by rotation
         else:
             groups.append([(path, frag)])
-    known: dict[tuple[tuple[str, int, int], ...], tuple[Run, str]] = {}
+    known: dict[tuple[tuple[str, int, int], ...], tuple[Run, str, Any]] = {}
     if before is not None:
         last_open = before.runs[-1].spans if before.open_id and before.runs else None
-        for run, base in zip(before.runs, before.bases, strict=False):
+        for run, base, row in zip(before.runs, before.bases, before.cached_rows(),
+                                  strict=False):
             if run.spans != last_open:  # an open run may have gone on since
-                known[tuple((s.path, s.start, s.end) for s in run.spans)] = (run, base)
+                known[tuple((s.path, s.start, s.end) for s in run.spans)] = (run, base, row)
     trust = trusted or {}
     runs: list[Run] = []
     bases: list[str] = []
+    new_rows: list[list[Any] | None] = []
     used: dict[str, int] = {}
     for group in groups:
         key = tuple((str(p), f.region_start, f.region_end) for p, f in group)
         hit = known.get(key)
         if hit is not None and all(f.region_end <= trust.get(p, 0) for p, f in group):
-            run, base = hit
+            run, base, row = hit
         else:
-            run = run_from(group)
+            run, row = run_from(group), None
             base = run.id
-        runs.append(named(run, base, used))
+        as_named = named(run, base, used)
+        runs.append(as_named)
         bases.append(base)
+        new_rows.append(row if as_named is run else None)  # renamed: its row is not its own
     open_id: list[Any] | None = None
     if groups and groups[-1][-1][1].end_line is None:
         first = groups[-1][0][1]
         start = marker_from(first.start_marker, first.start_line)
         open_id = [start.run_id if start else None]
-    return Answer(runs, bases, [], open_id)
+    return Answer(runs, bases, [], open_id, new_rows)

@@ -17,7 +17,7 @@ import contextlib
 import marshal
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.core.filestamp import stamp
@@ -181,6 +181,13 @@ class Answer:
     bases: list[str]  # each run's id before a duplicate got its `-N`
     warnings: list[HistoryWarning]
     open_id: list[Any] | None  # [run id or None] when the last run has no end marker
+    # Each run's row as the cache file holds it (Run.to_cache), None for a run built or
+    # renamed since: a run taken unchanged from the cache is written back as it was read.
+    rows: list[list[Any] | None] = field(default_factory=list)
+
+    def cached_rows(self) -> list[list[Any] | None]:
+        """`rows`, one per run (None past those given)."""
+        return self.rows + [None] * (len(self.runs) - len(self.rows))
 
 
 def load_answer(path: Path, sig: list[str] | None) -> tuple[Answer, bool] | None:
@@ -189,9 +196,10 @@ def load_answer(path: Path, sig: list[str] | None) -> tuple[Answer, bool] | None
         data = unpack(path.read_bytes())
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             return None
-        answer = Answer([Run.from_cache(r) for r in data["runs"]], list(data["bases"]),
+        rows = data["runs"]
+        answer = Answer([Run.from_cache(r) for r in rows], list(data["bases"]),
                         [HistoryWarning.from_row(w) for w in data["warnings"]],
-                        data["open"])
+                        data["open"], rows)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     return answer, sig is not None and data.get("sig") == sig
@@ -202,7 +210,10 @@ def save_answer(path: Path, sig: list[str] | None, answer: Answer,
     if sig is None:
         return
     data = {"version": CACHE_VERSION, "sig": sig, "open": answer.open_id,
-            "bases": answer.bases, "runs": [r.to_cache() for r in answer.runs],
+            "bases": answer.bases,
+            "runs": [r.to_cache() if row is None else row
+                     for r, row in zip(answer.runs, answer.cached_rows(),
+                                       strict=True)],
             "warnings": [w.row() for w in answer.warnings]}
     write_cache_file(path, pack(data), warnings, write)
 
@@ -215,11 +226,14 @@ def _entry_to_scan(entry: dict[str, Any]) -> FileScan:
     )
 
 
-def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int,
-                   head: str) -> dict[str, Any]:
+def _scan_to_entry(scan: FileScan, st: os.stat_result, head_len: int, head: str,
+                   kept: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`scan` as the cache keeps it; `kept`: its first fragments' entries, as read from the
+    cache (a grown file's runs before the appended bytes), written back as they were."""
+    kept = kept or []
     return {
         "size": scan.size, "mtime_ns": st.st_mtime_ns, "head_len": head_len, "head": head,
-        "fragments": [f.to_json() for f in scan.fragments],
+        "fragments": kept + [f.to_json() for f in scan.fragments[len(kept):]],
         "warnings": [w.row() for w in scan.warnings],
     }
 
@@ -234,6 +248,7 @@ class _Look:
     key: str
     entry: dict[str, Any] | None = None  # still valid: the file is unchanged
     prior: FileScan | None = None  # the file only grew: re-scan from its resume offset
+    prior_rows: list[dict[str, Any]] | None = None  # its fragments, as the cache holds them
 
 
 def _look(path: Path, cache: Cache) -> _Look:
@@ -252,6 +267,7 @@ def _look(path: Path, cache: Cache) -> _Look:
             look.entry = entry
         elif same_head and not is_gz(path) and st.st_size >= int(entry["size"]):
             look.prior = _entry_to_scan(entry)
+            look.prior_rows = entry["fragments"]
     except (KeyError, TypeError, ValueError, OSError):
         pass
     return look
@@ -284,6 +300,7 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
     prior = look.prior
     cache.dirty = True
     file_warnings: list[HistoryWarning] = []
+    kept_rows: list[dict[str, Any]] = []
     try:
         with open_buffer(path, file_warnings, prefetch=prefetch) as buf:
             if prior is None:
@@ -292,6 +309,8 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
                 resume = prior.resume_offset
                 tail = scan_range(str(path), buf, resume, len(buf))
                 kept = [f for f in prior.fragments if f.region_end <= resume]
+                kept_rows = [row for f, row in zip(prior.fragments, look.prior_rows or [],
+                                                   strict=True) if f.region_end <= resume]
                 kept_w = [w for w in prior.warnings if w.offset is None or w.offset < resume]
                 scan = FileScan(kept + tail.fragments, kept_w + tail.warnings, len(buf),
                                 reused_upto=resume)
@@ -299,5 +318,6 @@ def scan_file(path: Path, cache: Cache, warnings: list[HistoryWarning],
         warnings.append(HistoryWarning(str(path), None, f"cannot read: {exc.strerror}"))
         return None
     scan.warnings[:0] = file_warnings
-    cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head)
+    cache.new_entries[look.key] = _scan_to_entry(scan, look.st, look.head_len, look.head,
+                                                 kept_rows)
     return scan

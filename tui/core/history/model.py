@@ -15,6 +15,8 @@ TYPE_CHECKING = False  # typing is 2 ms to import (issue 21)
 if TYPE_CHECKING:
     from typing import Any
 
+_OUTCOMES = {str(o): o for o in Outcome}  # a cached outcome's text → the Outcome
+
 
 # --- records ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -104,21 +106,23 @@ class Run:
 
     @classmethod
     def from_cache(cls, row: list[Any]) -> Run:
-        """The inverse of `to_cache`; TypeError, ValueError or IndexError on a bad row."""
+        """The inverse of `to_cache`; TypeError, ValueError, KeyError or IndexError on a bad
+        row. Every run of the history passes here on each read after a night was appended:
+        the fields are given by position (the row's order is the fields' order), the outcome
+        looked up, not called (issue 21: 5 → 3.4 ms for 1,000 runs)."""
         (run_id, legacy, job, started, ended, outcome, exit_code, dry_run, reason, nbytes,
          transfers, checks, deletes, renames, errors, elapsed, error_lines, classes, failed,
          deletes_skipped, spans, mode, verify, attempts) = row
         return cls(
-            id=run_id, legacy=legacy, job=job,
-            started=datetime.fromisoformat(started) if started else None,
-            ended=datetime.fromisoformat(ended) if ended else None,
-            outcome=Outcome(outcome), exit_code=exit_code, dry_run=dry_run, reason=reason,
-            bytes=nbytes, transfers=transfers, checks=checks, deletes=deletes,
-            renames=renames, errors=errors, elapsed=elapsed, error_lines=error_lines,
-            error_classes=tuple(ClassCount(c[0], c[1], c[2]) for c in classes),
-            failed_files=tuple(failed), deletes_skipped=deletes_skipped,
-            spans=tuple(LogSpan(s[0], s[1], s[2], s[3]) for s in spans),
-            mode=mode, verify=verify, attempts=attempts)
+            run_id, legacy, job,
+            datetime.fromisoformat(started) if started else None,
+            datetime.fromisoformat(ended) if ended else None,
+            _OUTCOMES[outcome], exit_code, dry_run, reason, nbytes, transfers, checks,
+            deletes, renames, errors, elapsed, error_lines,
+            tuple([ClassCount(c[0], c[1], c[2]) for c in classes]) if classes else (),
+            tuple(failed), deletes_skipped,
+            tuple([LogSpan(s[0], s[1], s[2], s[3]) for s in spans]),
+            mode, verify, attempts)
 
     def as_json(self) -> dict[str, Any]:
         return {
