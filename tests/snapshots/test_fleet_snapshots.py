@@ -100,3 +100,28 @@ async def test_a_failed_refresh_keeps_the_rows_and_says_why() -> None:
             await pilot.pause(0.02)
         assert "cannot be reached: refused" in title(app)
         assert len(cells(app)) == 4
+
+
+def _detail_column(app: FleetApp) -> int:
+    return next(c.width for c in app.screen.query_one(DataTable).columns.values()
+                if str(c.label) == "Detail")
+
+
+async def test_the_detail_takes_the_room_short_names_leave_and_follows_a_resize() -> None:
+    """Six-letter hosts and jobs at 80 columns: the reason is read whole (it was cut to
+    `last run failed (ex`); wider, the longest reason fits; the table never scrolls."""
+    app = fleet_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shown(pilot)
+        table = app.screen.query_one(DataTable)
+        assert _detail_column(app) >= len("last run failed (exit 7)")
+        assert table.virtual_size.width <= 80
+        longest = max(len(r.detail()) for r in app.screen.fleet.rows)  # type: ignore[attr-defined]
+        assert _detail_column(app) < longest  # `… over 50 h` does not fit 80 columns
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert _detail_column(app) >= longest
+        assert len(cells(app)) == 15 and table.virtual_size.width <= 120
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert _detail_column(app) == fleet.DETAIL_MIN and len(cells(app)) == 15

@@ -133,3 +133,30 @@ def test_a_row_reads_as_the_overview_reads_it() -> None:
     row = {**OK_ROW, "last_run_success": 0, "last_run_exit_code": 79, "stalled": 1}
     got = fleet.build_rows(answers({("a", "x"): row}), NOW).rows[0]
     assert got.state == "stalled" == health.need(got.facts)
+
+
+def _named(host: str, job: str) -> fleet.Row:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(host=host, job=job)  # type: ignore[return-value]
+
+
+def test_column_widths_fit_the_terminal_and_give_detail_the_rest() -> None:
+    short = [_named("nas01", "space"), _named("edge05", "photos")]
+    for width in (80, 100, 132):
+        cols = dict(fleet.column_widths(short, width))
+        assert (cols["Host"], cols["Job"]) == (6, 6)
+        assert sum(cols.values()) + fleet.CHROME == width  # Detail takes all that is left
+    assert dict(fleet.column_widths(short, 60))["Detail"] == fleet.DETAIL_MIN
+    # Long names: at 80 columns they keep what they always had (11 and 12), Detail its 19;
+    # wider, they grow to NAME_MAX before Detail does.
+    long = [_named("backup-host-07.example.org", "photos-and-home-folders")]
+    assert fleet.column_widths(long, 80) == [
+        ("Host", 11), ("Job", 12), ("State", 7), ("Detail", 19), ("Good", 6), ("Pers", 4),
+        ("Debt", 4)]
+    wide = dict(fleet.column_widths(long, 200))
+    assert (wide["Host"], wide["Job"]) == (fleet.NAME_MAX, 23)
+    assert sum(wide.values()) + fleet.CHROME == 200
+    # No rows yet (the title says `reading…`): the labels fit.
+    empty = dict(fleet.column_widths([], 80))
+    assert empty["Host"] >= 4 and empty["Job"] >= 3

@@ -15,6 +15,7 @@ from tui.core import health
 from tui.core.health import Facts, LastRun, Verdict
 from tui.core.progress import eta_text
 from tui.core.stats import Stats
+from tui.core.text import printable
 from tui.core.units import age_text
 
 # Series name (without the space_mirror_ prefix) → what it means to a row.
@@ -271,3 +272,33 @@ def header(fleet: Fleet) -> str:
     if old:
         text += f" · {len(old)} rows' data older than two scrapes"
     return text
+
+
+# The table's columns. State, Good, Pers and Debt hold their widest value; Host and Job are as
+# wide as the longest one shown (up to NAME_MAX), and Detail, the row's reason (`last run
+# failed (exit 3: …)`), takes what the terminal has left, never less than DETAIL_MIN.
+LABELS = ("Host", "Job", "State", "Detail", "Good", "Pers", "Debt")
+FIXED = {"State": 7, "Good": 6, "Pers": 4, "Debt": 4}
+NAME_MAX = 24
+NAME_MIN = {"Host": 11, "Job": 12}  # what a long name keeps when the terminal is narrow
+DETAIL_MIN = 19
+# Each column's padding (1 + 1) and the vertical scrollbar's 2 cells, plus one to spare.
+CHROME = 2 * len(LABELS) + 3
+
+
+def column_widths(rows: Sequence[Row], width: int) -> list[tuple[str, int]]:
+    """(label, width) of each column for `rows` on a terminal `width` columns wide: at 80
+    columns, six-letter host and job names leave Detail 30 cells, not 19."""
+    want = {
+        "Host": min(NAME_MAX, max([4, *(len(printable(r.host)) for r in rows)])),
+        "Job": min(NAME_MAX, max([3, *(len(printable(r.job)) for r in rows)])),
+    }
+    room = width - CHROME - sum(FIXED.values()) - DETAIL_MIN  # for Host and Job together
+    while want["Host"] + want["Job"] > room:  # narrow: the longer name gives way first
+        longer = max(want, key=lambda k: want[k] - NAME_MIN[k])
+        if want[longer] <= NAME_MIN[longer]:
+            break
+        want[longer] -= 1
+    detail = max(DETAIL_MIN, width - CHROME - sum(FIXED.values()) - want["Host"] - want["Job"])
+    sizes = {**FIXED, **want, "Detail": detail}
+    return [(label, sizes[label]) for label in LABELS]

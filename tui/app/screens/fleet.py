@@ -61,9 +61,6 @@ STATE_STYLE = {
     fleet.UNKNOWN: OUTCOME_STYLE[Outcome.INCOMPLETE],
     fleet.WARNING: OUTCOME_STYLE[Outcome.INCOMPLETE],
 }
-# (label, width): 80 columns hold them all with the table's cell padding.
-COLUMNS = (("Host", 11), ("Job", 12), ("State", 7), ("Detail", 19), ("Good", 6),
-           ("Pers", 4), ("Debt", 4))
 
 
 class FleetRead(Message):
@@ -131,8 +128,7 @@ class FleetScreen(KeyedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
+        self._fit_columns([])
         table.focus()
         self._poll()
 
@@ -185,6 +181,7 @@ class FleetScreen(KeyedScreen):
             if self.words else list(self.fleet.rows)
         self.shown = rows
         table.clear()
+        self._fit_columns(self.fleet.rows)  # every row's names: a filter moves no column
         # Cells, not str: a label (any exporter writes one) is text, never Rich markup, and
         # the columns' widths are given (a thousand rows are never measured).
         table.add_rows(tuple(map(Cell, fleet_row_cells(r))) for r in rows)
@@ -194,6 +191,20 @@ class FleetScreen(KeyedScreen):
                     table.move_cursor(row=i, animate=False)
                     break
         self._title()
+
+    def _fit_columns(self, rows: list[fleet.Row]) -> None:
+        """The columns for `rows` at the terminal's width (fleet.column_widths), set anew
+        only when a width changed (the table is empty then: `show` refills it)."""
+        table = self.query_one(RowTable)
+        widths = fleet.column_widths(rows, self.app.size.width)
+        if [(str(c.label), c.width) for c in table.columns.values()] == widths:
+            return
+        table.clear(columns=True)
+        for label, width in widths:
+            table.add_column(label, width=width, key=label)
+
+    def on_resize(self) -> None:
+        self.show()
 
     def _title(self) -> None:
         f = self.fleet
