@@ -160,3 +160,19 @@ def test_column_widths_fit_the_terminal_and_give_detail_the_rest() -> None:
     # No rows yet (the title says `reading…`): the labels fit.
     empty = dict(fleet.column_widths([], 80))
     assert empty["Host"] >= 4 and empty["Job"] >= 3
+
+
+def test_a_series_is_shown_with_every_digit_and_what_it_means() -> None:
+    now = 1_796_000_000.0
+    line = fleet.series_line
+    assert line("last_success_timestamp_seconds", now - 5 * 3600 - 17, now) == (
+        "space_mirror_last_success_timestamp_seconds = 1795981983  (5 h ago)")
+    assert line("run_updated_timestamp_seconds", now + 90, now).endswith("(in 90 s)")
+    assert line("crit_after_seconds", 180000, now) == (
+        "space_mirror_crit_after_seconds = 180000  (2d02h00m)")
+    assert line("run_bytes_done", 3e9, now) == "space_mirror_run_bytes_done = 3000000000  (2.8 GiB)"
+    assert line("run_speed_bytes_per_second", 1536.5, now) == (
+        "space_mirror_run_speed_bytes_per_second = 1536.5  (1.5 KiB/s)")
+    assert line("last_run_exit_code", 7, now) == "space_mirror_last_run_exit_code = 7"
+    assert line("run_eta_seconds", float("nan"), now) == "space_mirror_run_eta_seconds = nan"
+    assert line("run_eta_seconds", -1, now) == "space_mirror_run_eta_seconds = -1"

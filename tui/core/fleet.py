@@ -8,6 +8,7 @@ tui/core/health.py's `evaluate` over Facts built from that row's series: the sam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from tui.core.health import Facts, LastRun, Verdict
 from tui.core.progress import eta_text
 from tui.core.stats import Stats
 from tui.core.text import printable
-from tui.core.units import age_text
+from tui.core.units import age_text, format_bytes, format_duration, format_rate
 
 # Series name (without the space_mirror_ prefix) → what it means to a row.
 SERIES = (
@@ -302,3 +303,25 @@ def column_widths(rows: Sequence[Row], width: int) -> list[tuple[str, int]]:
     detail = max(DETAIL_MIN, width - CHROME - sum(FIXED.values()) - want["Host"] - want["Job"])
     sizes = {**FIXED, **want, "Detail": detail}
     return [(label, sizes[label]) for label in LABELS]
+
+
+def series_line(name: str, value: float, now: float) -> str:
+    """`space_mirror_NAME = VALUE` with every digit (a timestamp in six significant digits,
+    `1.79598e+09`, was ±5,000 s: neither a time nor something to paste in a query), and
+    what it means: a timestamp's age, a duration, a size, a rate."""
+    value = float(value)  # an int from a test or a caller is a number all the same
+    finite = math.isfinite(value)
+    exact = str(int(value)) if finite and value.is_integer() else repr(value)
+    meaning = ""
+    if not finite or value < 0:
+        pass
+    elif name.endswith("_timestamp_seconds"):
+        ago = now - value
+        meaning = f"{age_text(ago)} ago" if ago >= 0 else f"in {age_text(-ago)}"
+    elif name.endswith("_bytes_per_second"):
+        meaning = format_rate(value)
+    elif name.endswith("_seconds"):
+        meaning = format_duration(value)
+    elif "_bytes_" in name or name.endswith("_bytes"):
+        meaning = format_bytes(value)
+    return f"space_mirror_{name} = {exact}" + (f"  ({meaning})" if meaning else "")

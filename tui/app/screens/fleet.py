@@ -266,7 +266,7 @@ class FleetScreen(KeyedScreen):
         if row.host.lower() in self.local_hosts and self._open_local is not None:
             self._open_local(row)
             return
-        self.app.push_screen(FleetRowScreen(row))
+        self.app.push_screen(FleetRowScreen(row, self.fleet.now if self.fleet else time.time()))
 
 
 ROW_KEYS: tuple[Key, ...] = (K.BACK, K.HELP, K.ESCAPE, K.QUIT, *K.NAVIGATION)
@@ -284,9 +284,10 @@ class FleetRowScreen(KeyedScreen):
     FleetRowScreen #fleet-row-body { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, row: fleet.Row) -> None:
+    def __init__(self, row: fleet.Row, now: float) -> None:
         super().__init__()
         self.row = row
+        self.now = now  # when the fleet was read: what the series' ages count from
 
     def compose(self) -> ComposeResult:
         r = self.row
@@ -299,7 +300,7 @@ class FleetRowScreen(KeyedScreen):
         if r.data_age is not None:
             lines.append(f"data scraped {age_text(r.data_age)} ago")
         lines.append("")
-        lines += [f"space_mirror_{k} = {v:g}" for k, v in sorted(r.series.items())]
+        lines += [fleet.series_line(k, v, self.now) for k, v in sorted(r.series.items())]
         with VerticalScroll(id="fleet-row-body"):
             yield Static(Content("\n".join(lines)))
         yield Footer(compact=True)
