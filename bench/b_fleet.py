@@ -180,12 +180,11 @@ def refresh(url: str, runs: int) -> list[Result]:
     walls: list[float] = []
 
     def decode_and_build() -> float:
-        """CPU seconds (the client's work, whatever else the machine runs); wall aside."""
+        """CPU seconds (the client's work, whatever else the machine runs); wall aside. What
+        read_fleet does once the answers are in (prometheus.fleet_from)."""
         nonlocal built
         t0, w0 = time.process_time(), time.perf_counter()
-        answers = {q: prometheus.parse_vector(json.loads(b)["data"])[1]
-                   for q, b in bodies.items()}
-        built = fleet.build_rows(answers, time.time(), 15.0)
+        built = prometheus.fleet_from(client, bodies, time.time(), 15.0)
         walls.append(time.perf_counter() - w0)
         return time.process_time() - t0
 

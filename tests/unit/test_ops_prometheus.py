@@ -176,3 +176,28 @@ def test_the_reader_prefetches_once_then_reads_each_call(server: Server) -> None
     server.status = 503
     with pytest.raises(prometheus.PrometheusError, match="answered HTTP 503"):
         reader()
+
+
+def test_the_answers_are_decoded_and_judged_with_the_cycle_collector_off(
+        server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waits for Prometheus are not inside the pause (only the decoding and the rows
+    are), and the collector is back on after the read."""
+    import gc
+
+    seen: dict[str, list[bool]] = {"fetch": [], "build": []}
+    real_fetch, real_build = prometheus.Client._fetch, prometheus.fleet.build_rows
+
+    def fetch(self: prometheus.Client, *args: Any) -> bytes:
+        seen["fetch"].append(gc.isenabled())
+        return real_fetch(self, *args)
+
+    def build(*args: Any) -> Any:
+        seen["build"].append(gc.isenabled())
+        return real_build(*args)
+
+    monkeypatch.setattr(prometheus.Client, "_fetch", fetch)
+    monkeypatch.setattr(prometheus.fleet, "build_rows", build)
+    got = prometheus.read_fleet(prometheus.Client(FleetConfig(prometheus=server.url)), 15.0)
+    assert [r.job for r in got.rows] == ["photos"] and got.now == 1796000000.5
+    assert seen["build"] == [False] and gc.isenabled()
+    assert len(seen["fetch"]) == 1 + len(prometheus.fleet.QUERIES) and all(seen["fetch"])
