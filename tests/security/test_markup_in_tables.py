@@ -41,3 +41,20 @@ async def test_fleet_labels_with_markup_are_shown_as_typed() -> None:
         await pilot.pause()
         title = app.screen.query_one("#fleet-row-title", Static).render()
         assert f"{HOSTILE_JOB} on {HOSTILE_HOST}:9100" in str(title)
+
+
+def test_a_cell_draws_its_text_as_typed_with_its_style_and_justification() -> None:
+    """A styled cell (the history's counts, the fleet's states) is still text, never markup;
+    its style and justification are those it was given."""
+    from rich.console import Console
+
+    from tui.app.widgets.tables import Cell, right
+
+    console = Console(width=20, color_system="truecolor", force_terminal=True)
+    drawn = list(right("[/x] 7", "bold red").__rich_console__(console, console.options))
+    assert len(drawn) == 1
+    text = drawn[0]
+    assert text.plain == "[/x] 7" and str(text.style) == "bold red" and text.justify == "right"
+    with console.capture() as out:
+        console.print(Cell("[bold]x[/bold]"), end="")
+    assert "[bold]x[/bold]" in out.get()

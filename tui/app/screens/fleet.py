@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -29,7 +28,7 @@ from tui.app import keys as K
 from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen
 from tui.app.screens.history import OUTCOME_STYLE
-from tui.app.widgets.tables import Cell, RowTable
+from tui.app.widgets.tables import Cell, RowTable, right
 from tui.core import fleet
 from tui.core.runstate import Outcome
 from tui.core.text import printable
@@ -82,14 +81,14 @@ class FleetFailed(Message):
         return isinstance(message, (FleetRead, FleetFailed))
 
 
-def fleet_row_cells(r: fleet.Row) -> tuple[str | Text, ...]:
+def fleet_row_cells(r: fleet.Row) -> tuple[Cell, ...]:
     age = r.last_good_age
     persistent = r.facts.persistent_files
-    return (printable(r.host), printable(r.job), Text(r.state, style=STATE_STYLE[r.state]),
-            printable(r.detail()), Text(age_text(age) if age is not None else "—",
-                                        justify="right"),
-            Text("—" if persistent is None else str(persistent), justify="right"),
-            Text(str(r.facts.deletes_skipped_runs), justify="right"))
+    return (Cell(printable(r.host)), Cell(printable(r.job)),
+            Cell(r.state, STATE_STYLE[r.state]), Cell(printable(r.detail())),
+            right(age_text(age) if age is not None else "—"),
+            right("—" if persistent is None else str(persistent)),
+            right(str(r.facts.deletes_skipped_runs)))
 
 
 class FleetScreen(KeyedScreen):
@@ -184,7 +183,7 @@ class FleetScreen(KeyedScreen):
         self._fit_columns(self.fleet.rows)  # every row's names: a filter moves no column
         # Cells, not str: a label (any exporter writes one) is text, never Rich markup, and
         # the columns' widths are given (a thousand rows are never measured).
-        table.add_rows(tuple(map(Cell, fleet_row_cells(r))) for r in rows)
+        table.add_rows(fleet_row_cells(r) for r in rows)
         if keep is not None:
             for i, r in enumerate(rows):
                 if (r.instance, r.job) == keep:

@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import tzinfo
 from typing import ClassVar, Literal
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -28,7 +27,7 @@ from tui.app.keys import Key
 from tui.app.screens.base import KeyedScreen
 from tui.app.screens.logscreen import SEARCH_ID, search_box
 from tui.app.styles import css_path
-from tui.app.widgets.tables import Cell, DetailsTable
+from tui.app.widgets.tables import Cell, DetailsTable, right
 from tui.config import Job
 from tui.core.history import History, Run, persistent_at
 from tui.core.historyview import HistoryView, outcome_width, trend_bar
@@ -68,7 +67,7 @@ def default_loader(job: Job, find_running: FindRunning | None = None) -> History
 
 
 
-def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
+def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Cell, ...]:
     """One row; the Outcome cell carries a dry run at every width (`dry failed`)."""
     notes = []
     # The error class first: at 80 columns the Notes column is narrow, and what went wrong
@@ -78,16 +77,15 @@ def run_cells(run: Run, outcome_chars: int = 20) -> tuple[Text | str, ...]:
     if run.deletes_skipped:
         notes.append("deletes skipped!")
     return (
-        Text(outcome_cell(run, outcome_chars), style=OUTCOME_STYLE.get(run.outcome, "")),
-        run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?",
-        Text(format_duration(run.duration_s), justify="right"),
-        Text(format_bytes(run.bytes) if run.bytes is not None else "-", justify="right"),
-        Text(count_text(run.transfers), justify="right"),
-        Text(count_text(run.deletes), justify="right"),
-        Text(count_text(run.renames), justify="right"),
-        Text(count_text(run.errors), justify="right",
-             style="bold red" if run.errors else ""),
-        Text("; ".join(notes), style="red" if run.deletes_skipped else ""),
+        Cell(outcome_cell(run, outcome_chars), OUTCOME_STYLE.get(run.outcome, "")),
+        Cell(run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?"),
+        right(format_duration(run.duration_s)),
+        right(format_bytes(run.bytes) if run.bytes is not None else "-"),
+        right(count_text(run.transfers)),
+        right(count_text(run.deletes)),
+        right(count_text(run.renames)),
+        right(count_text(run.errors), "bold red" if run.errors else ""),
+        Cell("; ".join(notes), "red" if run.deletes_skipped else ""),
     )
 
 
@@ -222,7 +220,7 @@ class HistoryScreen(KeyedScreen):
 
         def add(start: int, end: int) -> None:
             for run, row in zip(rows[start:end], cells[start:end], strict=True):
-                table.add_row(*map(Cell, row), key=run.id)  # sized above: never measured
+                table.add_row(*row, key=run.id)  # Cells, sized above: never measured
             if at is not None and start <= at < end:
                 table.move_cursor(row=at, animate=False)
 
