@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 from sm_testkit import (
@@ -168,7 +169,16 @@ def test_second_run_while_a_real_sync_runs(job_config, make_tree, cli_env, run_c
             kids = [k for k in rclone_children(first.pid) if "sync" in k.cmdline()[1:2]]
             return kids[0] if kids else None
         rclone = wait_until(sync_child, 20, "the first run's rclone sync")
-        record = json.loads(job.lock.read_text())
+
+        def lock_names_rclone() -> dict[str, Any] | None:
+            # The runner writes rclone's pid into the lock once rclone has started: the
+            # child can be seen a moment before (seen: rclone_pid still None).
+            try:
+                data: dict[str, Any] = json.loads(job.lock.read_text())
+            except ValueError:  # read in the middle of the runner's rewrite
+                return None
+            return data if data.get("rclone_pid") is not None else None
+        record = wait_until(lock_names_rclone, 10, "the lock naming the first run's rclone")
         assert record["pid"] == first.pid and record["rclone_pid"] == rclone.pid
 
         second = run_cli("--config", str(job.config), "run")
