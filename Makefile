@@ -42,7 +42,7 @@ test-fast: test-deps bytecode
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tui tests bench scripts
-	$(VENV)/bin/mypy --strict tui
+	$(VENV)/bin/mypy --strict tui bench
 
 bench: bytecode
 	$(PY) -m bench

@@ -213,7 +213,7 @@ async def _flood(config: Path, total: int) -> tuple[float, float]:
             acted.append(time.perf_counter())
             toggle(how)
 
-        screen.action_toggle_errors = timed_toggle  # type: ignore[method-assign]
+        screen.action_toggle_errors = timed_toggle  # type: ignore[method-assign,assignment]
         updates_before = app.state_updates
         t0 = time.perf_counter()
         chunk = 10_000

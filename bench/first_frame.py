@@ -22,7 +22,7 @@ def main() -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import Footer, Header, Static
 
-    app: App[object]
+    app: App[Any]
     if which == "minimal":
         class Minimal(App[object]):
             def compose(self) -> ComposeResult:
@@ -93,7 +93,7 @@ def main() -> None:
 
     shown: list[float] = []
     loaded: list[bool] = []
-    App._display = display  # type: ignore[method-assign]
+    App._display = display  # type: ignore[method-assign,assignment]
     app.run(headless=True, size=(80, 24))
 
 if __name__ == "__main__":

@@ -133,12 +133,14 @@ def generate(out: Path, size: int, fmt: str, nights: int = NIGHTS, seed: int = 1
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         jtpl = record_json(DATA / "tailed-json-recording")
-        make = lambda n, s: _json_run(jtpl, n, s)  # noqa: E731
+        def make(n: int, s: int) -> bytes:
+            return _json_run(jtpl, n, s)
     else:
         rec = gen_legacy_log.record(DATA / "legacy-recording")
         small = [ln for ln in rec.tail if "Set directory modification time" not in ln]
         ttpl = gen_legacy_log.Templates(rec.head, rec.copied, small, rec.failed)
-        make = lambda n, s: _text_run(ttpl, n, s)  # noqa: E731
+        def make(n: int, s: int) -> bytes:
+            return _text_run(ttpl, n, s)
     # A run's fixed lines (rclone's start, the final stats) come on top of its size.
     sizes = run_sizes(size - len(make(0, 0)) * nights, nights, seed, sigma)
     with out.open("wb") as fh:
