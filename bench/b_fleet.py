@@ -17,14 +17,11 @@ Figures:
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -32,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import Result, best_of
+from bench.common import Result, best_of, median_of_pair, time_to_first_frame
 
 JOBS = 5
 EXPORTERS = 4
@@ -226,17 +223,6 @@ def _timed(fn: object) -> float:
     return time.perf_counter() - t0
 
 
-def _first_frame(args: list[str]) -> float:
-    start = time.time()
-    out = subprocess.run([sys.executable, "-m", "bench.first_frame", *args],
-                         capture_output=True, text=True, check=True, timeout=120,
-                         env={**os.environ})
-    for line in out.stdout.splitlines():
-        if line.startswith("first-frame "):
-            return float(line.split()[1]) - start
-    raise RuntimeError(f"no first frame reported: {out.stdout[-500:]} {out.stderr[-500:]}")
-
-
 def overview_config(work: Path) -> Path:
     """Five jobs of this host, with small logs: the overview opens on them."""
     lines = []
@@ -256,13 +242,10 @@ def overview_config(work: Path) -> Path:
 def first_frame(url: str, runs: int, rows: int) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-overview-") as work:
         config = overview_config(Path(work))
-        _first_frame(["overview", str(config)])  # warm the page cache for the imports
-        _first_frame(["fleet", url])
-        # Interleaved, so that a shared machine's load falls on both alike.
-        pairs = [(_first_frame(["overview", str(config)]), _first_frame(["fleet", url]))
-                 for _ in range(runs)]
-    baseline = statistics.median(b for b, _ in pairs)
-    value = statistics.median(v for _, v in pairs)
+        time_to_first_frame(["overview", str(config)])  # warm the page cache for the imports
+        time_to_first_frame(["fleet", url])
+        value, baseline = median_of_pair(runs, lambda: time_to_first_frame(["fleet", url]),
+                                         lambda: time_to_first_frame(["overview", str(config)]))
     return Result("fleet-first-frame", value, baseline, 1.5, "s", "le",
                   note=f"median of {runs}, interleaved; {rows} rows shown vs the overview of "
                        f"{JOBS} jobs")

@@ -10,31 +10,19 @@ same site packages). Target ≤ 1.5×.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench.common import Result, median_of_pair
-
-
-def _time_to_first_frame(args: list[str], env: dict[str, str] | None = None) -> float:
-    start = time.time()
-    out = subprocess.run([sys.executable, "-m", "bench.first_frame", *args],
-                         capture_output=True, text=True, check=True, timeout=120, env=env)
-    for line in out.stdout.splitlines():
-        if line.startswith("first-frame "):
-            return float(line.split()[1]) - start
-    raise RuntimeError(f"no first frame reported: {out.stdout[-500:]} {out.stderr[-500:]}")
+from bench.common import Result, median_of_pair, time_to_first_frame
 
 
 def run(config: Path, runs: int) -> Result:
-    _time_to_first_frame(["minimal"])  # warm the page cache for the imports
-    _time_to_first_frame(["dashboard", str(config)])
+    time_to_first_frame(["minimal"])  # warm the page cache for the imports
+    time_to_first_frame(["dashboard", str(config)])
     value, baseline = median_of_pair(
-        runs, lambda: _time_to_first_frame(["dashboard", str(config)]),
-        lambda: _time_to_first_frame(["minimal"]))
+        runs, lambda: time_to_first_frame(["dashboard", str(config)]),
+        lambda: time_to_first_frame(["minimal"]))
     return Result("startup", value, baseline, 1.3, "s", "le",
                   note=f"median of {runs} each, in turns; log {config.parent.name}")
 
@@ -55,10 +43,10 @@ def history_screen(config: Path, runs: int) -> Result:
     the same log. Target ≤ 1.5×."""
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
         env = {**os.environ, "XDG_CACHE_HOME": cache}
-        _time_to_first_frame(["history", str(config)], env)  # fills the history cache
+        time_to_first_frame(["history", str(config)], env)  # fills the history cache
         value, baseline = median_of_pair(
-            runs, lambda: _time_to_first_frame(["history", str(config)], env),
-            lambda: _time_to_first_frame(["dashboard", str(config)], env))
+            runs, lambda: time_to_first_frame(["history", str(config)], env),
+            lambda: time_to_first_frame(["dashboard", str(config)], env))
     return Result("history-screen", value, baseline, 1.5, "s", "le",
                   note=f"median of {runs} each, in turns; runs listed, cache warm; "
                        f"log {config.parent.name}")

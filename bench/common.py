@@ -69,10 +69,6 @@ def best_of_pair(runs: int, value: Callable[[], float],
     return min(values), min(baselines)
 
 
-def median_of(runs: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(runs))
-
-
 def timed_in_turns(runs: int, value: Callable[[], float],
                    baseline: Callable[[], float]) -> tuple[list[float], list[float]]:
     """`runs` timings of each, taken in turns (baseline first): a load that comes and goes
@@ -90,6 +86,18 @@ def median_of_pair(runs: int, value: Callable[[], float],
     """The median of `runs` timings of each, taken in turns."""
     values, baselines = timed_in_turns(runs, value, baseline)
     return statistics.median(values), statistics.median(baselines)
+
+
+def time_to_first_frame(args: list[str], env: dict[str, str] | None = None) -> float:
+    """Process start → the first frame of `python -m bench.first_frame ARGS` (its own
+    report of the moment, against this process's clock)."""
+    start = time.time()
+    out = subprocess.run([sys.executable, "-m", "bench.first_frame", *args],
+                         capture_output=True, text=True, check=True, timeout=120, env=env)
+    for line in out.stdout.splitlines():
+        if line.startswith("first-frame "):
+            return float(line.split()[1]) - start
+    raise RuntimeError(f"no first frame reported: {out.stdout[-500:]} {out.stderr[-500:]}")
 
 
 def time_command(argv: Sequence[str], env: dict[str, str] | None = None) -> float:

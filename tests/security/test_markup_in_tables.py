@@ -58,3 +58,16 @@ def test_a_cell_draws_its_text_as_typed_with_its_style_and_justification() -> No
     with console.capture() as out:
         console.print(Cell("[bold]x[/bold]"), end="")
     assert "[bold]x[/bold]" in out.get()
+
+
+def test_a_cell_cut_by_its_column_says_so() -> None:
+    """`last success 60 h ago, over 50 h` in 30 cells: cut silently it read `… over 50`, a
+    number without its unit; it ends in `…`."""
+    from rich.console import Console
+
+    from tui.app.widgets.tables import Cell
+
+    console = Console(width=30, color_system=None, force_terminal=True)
+    with console.capture() as out:
+        console.print(Cell("last success 60 h ago, over 50 h"), end="")
+    assert out.get().rstrip("\n") == "last success 60 h ago, over 5…"

@@ -65,6 +65,8 @@ async def test_enter_shows_the_series_and_the_ssh_command() -> None:
         assert "ssh lab04 space-mirror --job space" in text
         assert "space_mirror_run_last_progress_timestamp_seconds = " in text
         assert "running, no progress for 5 min" in text
+        # Stalled: rclone's 0 s is no ETA (the table's reading, Row.eta), not "done in 0s".
+        assert "space_mirror_run_eta_seconds = 0  (ETA —)" in text
         await pilot.press("q")
         assert isinstance(app.screen, FleetScreen)
 
@@ -125,3 +127,13 @@ async def test_the_detail_takes_the_room_short_names_leave_and_follows_a_resize(
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
         assert _detail_column(app) == fleet.DETAIL_MIN and len(cells(app)) == 15
+
+
+def test_a_running_rows_eta_series_reads_as_the_table_reads_it() -> None:
+    rows = fleet.build_rows(answers(5, 3), NOW, 15.0).rows
+    running = next(r for r in rows if r.state == fleet.RUNNING)
+    stalled = next(r for r in rows if r.state == fleet.STALLED)
+    eta = [line for line in fleet.series_lines(running, NOW) if "run_eta_seconds" in line]
+    assert eta == [f"space_mirror_run_eta_seconds = {int(running.series['run_eta_seconds'])}"
+                   f"  (ETA {running.eta})"] and running.eta == "49m36s"
+    assert any(line.endswith("(ETA —)") for line in fleet.series_lines(stalled, NOW))

@@ -29,7 +29,6 @@ def stamp(paths: Iterable[str | os.PathLike[str]]) -> str:
     return "\n".join(out)
 
 
-
 def fields(line: str) -> tuple[int, int, int, int, int, int] | None:
     """One `stamp` line read back: device, inode, size, mtime, ctime and mode; None for a
     missing path or one that could not be looked at."""

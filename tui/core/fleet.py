@@ -305,23 +305,36 @@ def column_widths(rows: Sequence[Row], width: int) -> list[tuple[str, int]]:
     return [(label, sizes[label]) for label in LABELS]
 
 
-def series_line(name: str, value: float, now: float) -> str:
+def series_lines(row: Row, now: float) -> list[str]:
+    """Every series of `row` (`series_line`), the ETA read as the table reads it (`Row.eta`:
+    `—` while nothing moves, where rclone reports 0 s)."""
+    return [series_line(k, v, now, f"ETA {row.eta}" if k == "run_eta_seconds" else None)
+            for k, v in sorted(row.series.items())]
+
+
+def series_line(name: str, value: float, now: float, meaning: str | None = None) -> str:
     """`space_mirror_NAME = VALUE` with every digit (a timestamp in six significant digits,
     `1.79598e+09`, was ±5,000 s: neither a time nor something to paste in a query), and
-    what it means: a timestamp's age, a duration, a size, a rate."""
+    what it means: `meaning`, else what its name says it is (`_in_words`)."""
     value = float(value)  # an int from a test or a caller is a number all the same
-    finite = math.isfinite(value)
-    exact = str(int(value)) if finite and value.is_integer() else repr(value)
-    meaning = ""
-    if not finite or value < 0:
-        pass
-    elif name.endswith("_timestamp_seconds"):
-        ago = now - value
-        meaning = f"{age_text(ago)} ago" if ago >= 0 else f"in {age_text(-ago)}"
-    elif name.endswith("_bytes_per_second"):
-        meaning = format_rate(value)
-    elif name.endswith("_seconds"):
-        meaning = format_duration(value)
-    elif "_bytes_" in name or name.endswith("_bytes"):
-        meaning = format_bytes(value)
+    exact = str(int(value)) if math.isfinite(value) and value.is_integer() else repr(value)
+    if meaning is None:
+        meaning = _in_words(name, value, now)
     return f"space_mirror_{name} = {exact}" + (f"  ({meaning})" if meaning else "")
+
+
+def _in_words(name: str, value: float, now: float) -> str:
+    """A timestamp's age, a duration, a size or a rate, by the series' name; nothing for a
+    count, a flag, NaN or a negative number."""
+    if not math.isfinite(value) or value < 0:
+        return ""
+    if name.endswith("_timestamp_seconds"):
+        ago = now - value
+        return f"{age_text(ago)} ago" if ago >= 0 else f"in {age_text(-ago)}"
+    if name.endswith("_bytes_per_second"):
+        return format_rate(value)
+    if name.endswith("_seconds"):
+        return format_duration(value)
+    if "_bytes_" in name or name.endswith("_bytes"):
+        return format_bytes(value)
+    return ""

@@ -194,16 +194,22 @@ class FleetScreen(KeyedScreen):
     def _fit_columns(self, rows: list[fleet.Row]) -> None:
         """The columns for `rows` at the terminal's width (fleet.column_widths), set anew
         only when a width changed (the table is empty then: `show` refills it)."""
-        table = self.query_one(RowTable)
         widths = fleet.column_widths(rows, self.app.size.width)
-        if [(str(c.label), c.width) for c in table.columns.values()] == widths:
-            return
-        table.clear(columns=True)
-        for label, width in widths:
-            table.add_column(label, width=width, key=label)
+        if self._widths() != widths:
+            table = self.query_one(RowTable)
+            table.clear(columns=True)
+            for label, width in widths:
+                table.add_column(label, width=width, key=label)
+
+    def _widths(self) -> list[tuple[str, int]]:
+        return [(str(c.label), c.width) for c in self.query_one(RowTable).columns.values()]
 
     def on_resize(self) -> None:
-        self.show()
+        # The rows are drawn again only when a column's width changes (a terminal being
+        # dragged sends many resizes; a thousand rows are not rebuilt for each).
+        if self.fleet is not None and \
+                fleet.column_widths(self.fleet.rows, self.app.size.width) != self._widths():
+            self.show()
 
     def _title(self) -> None:
         f = self.fleet
@@ -299,7 +305,7 @@ class FleetRowScreen(KeyedScreen):
         if r.data_age is not None:
             lines.append(f"data scraped {age_text(r.data_age)} ago")
         lines.append("")
-        lines += [fleet.series_line(k, v, self.now) for k, v in sorted(r.series.items())]
+        lines += fleet.series_lines(r, self.now)
         with VerticalScroll(id="fleet-row-body"):
             yield Static(Content("\n".join(lines)))
         yield Footer(compact=True)

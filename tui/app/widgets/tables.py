@@ -22,24 +22,25 @@ class Cell:
       for its size each time (an ioctl per cell): 8,700 cells for a history of 940 runs held
       the UI thread for ~90 ms before the list showed. Something rich can draw but not
       measure counts as one cell wide, which a column whose width was given never reads.
-    - A str cell's style and justification are kept beside it, and its Text is made when
-      it is drawn: a history of 969 runs made 6,800 Texts for its list (22 ms on the UI
-      thread before the first page showed), of which a screen draws ~150."""
+    - Its style and justification are kept beside its text, and its Text is made when it
+      is drawn: a history of 969 runs made 6,800 Texts for its list (22 ms on the UI thread
+      before the first page showed), of which a screen draws ~150.
+    - A text wider than its column ends in `…`: cut silently, `last success 60 h ago, over
+      50 h` read `… over 50`, a number without its unit."""
 
     __slots__ = ("justify", "style", "text")
 
-    def __init__(self, text: Text | str, style: str = "",
-                 justify: JustifyMethod | None = None) -> None:
-        self.text = text  # a str becomes Text when drawn: most rows never are
+    def __init__(self, text: str, style: str = "", justify: JustifyMethod | None = None) -> None:
+        self.text = text
         self.style = style
         self.justify: JustifyMethod | None = justify
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
-        yield self.text if isinstance(self.text, Text) else \
-            Text(self.text, style=self.style, justify=self.justify)
+        yield Text(self.text, style=self.style, justify=self.justify, overflow="ellipsis",
+                   no_wrap=True)
 
     def __str__(self) -> str:
-        return self.text if isinstance(self.text, str) else self.text.plain
+        return self.text
 
 
 def right(text: str, style: str = "") -> Cell:

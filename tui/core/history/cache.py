@@ -46,7 +46,7 @@ HEAD_BYTES = 4096
 
 
 # What starts every cache file: the format, then a hash of the payload (blake2b, 16 bytes).
-MAGIC = b"space-mirror history cache 8\n"
+MAGIC = f"space-mirror history cache {CACHE_VERSION}\n".encode()
 DIGEST_BYTES = 16
 
 
@@ -55,17 +55,21 @@ def pack(value: Any) -> bytes:
     return MAGIC + blake2b(payload, digest_size=DIGEST_BYTES).digest() + payload
 
 
-def unpack(raw: bytes) -> Any:
-    """The value `pack` wrote; ValueError for anything else (marshal's own errors too)."""
+def unpack(raw: bytes) -> dict[str, Any]:
+    """The cache `pack` wrote, a dict of this CACHE_VERSION; ValueError for anything else
+    (marshal's own errors too)."""
     start = len(MAGIC) + DIGEST_BYTES
     payload = memoryview(raw)[start:]
     if (not raw.startswith(MAGIC)
             or blake2b(payload, digest_size=DIGEST_BYTES).digest() != raw[len(MAGIC):start]):
         raise ValueError("not a history cache, or damaged")
     try:
-        return marshal.loads(payload)
+        data = marshal.loads(payload)
     except (EOFError, TypeError) as exc:  # a Python whose marshal reads it otherwise
         raise ValueError(str(exc)) from None
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        raise ValueError("not this version's history cache")
+    return data
 
 
 # --- the cache --------------------------------------------------------------------------------
@@ -110,10 +114,7 @@ class Cache:
                                            "re-reading the logs"))
             return
         try:
-            data = unpack(raw)
-            if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-                raise ValueError("unknown version")
-            files = data["files"]
+            files = unpack(raw)["files"]
             if not isinstance(files, dict):
                 raise ValueError("bad files")
             self.entries = files
@@ -194,8 +195,6 @@ def load_answer(path: Path, sig: list[str] | None) -> tuple[Answer, bool] | None
     """The cached answer and whether it still holds for `sig`; None without one."""
     try:
         data = unpack(path.read_bytes())
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-            return None
         rows = data["runs"]
         answer = Answer([Run.from_cache(r) for r in rows], list(data["bases"]),
                         [HistoryWarning.from_row(w) for w in data["warnings"]],

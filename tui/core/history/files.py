@@ -119,6 +119,21 @@ MEMMEM_MIN = 16 * 1024
 COUNT_PIECE = 256 * 1024
 
 
+def find_each(buf: bytes | bytearray, sub: bytes, lo: int, hi: int, out: list[int],
+              base: int = 0) -> int:
+    """Append `base + p` for every place p of `sub` in buf[lo:hi], each search going on
+    after the last match (non-overlapping, in order), and return where the last match ended
+    (`lo` when there was none). memmem.find_in_pinned is the same over a pinned buffer."""
+    n = len(sub)
+    ended = lo
+    pos = buf.find(sub, lo, hi)
+    while pos != -1:
+        out.append(base + pos)
+        ended = pos + n
+        pos = buf.find(sub, ended, hi)
+    return ended
+
+
 class Truncated(OSError):
     """The file got shorter while it was being read (a `copytruncate` rotation)."""
 
@@ -227,12 +242,7 @@ class LogBytes:
                 slot = 0 if self._which[0] == k else 1
                 ended = fast.find_in_pinned(self._pin(slot), sub, a, b, base, out)
             else:
-                ended = a
-                pos = window.find(sub, a, b)
-                while pos != -1:
-                    out.append(base + pos)
-                    ended = pos + n
-                    pos = window.find(sub, ended, b)
+                ended = find_each(window, sub, a, b, out, base)
             lo = base + max(WINDOW, ended)
 
     def _pin(self, slot: int) -> Any:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from tui.core.history.files import WINDOW, LogBytes
+from tui.core.history.files import WINDOW, LogBytes, find_each
 from tui.core.history.model import FileScan, Fragment, HistoryWarning
 from tui.core.logline import (
     MAX_DETAIL_LINES,
@@ -102,11 +102,8 @@ def find_all(buf: Buf, sub: bytes, lo: int, hi: int, out: list[int]) -> None:
     """Append the place of every `sub` in [lo, hi) to `out`, in order, non-overlapping."""
     if isinstance(buf, LogBytes):
         buf.find_all(sub, lo, hi, out)
-        return
-    pos = buf.find(sub, lo, hi)
-    while pos != -1:
-        out.append(pos)
-        pos = buf.find(sub, pos + len(sub), hi)
+    else:
+        find_each(buf, sub, lo, hi, out)
 
 
 def search_fast_for(buf: Buf, lo: int, hi: int) -> None:
